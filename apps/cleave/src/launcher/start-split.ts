@@ -1,0 +1,116 @@
+// `npm run start:split`: the split topology as local processes against a local nats-server.
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { connect } from '@nats-io/transport-node';
+import { cleaveDeployment } from '../deployment';
+import { formatLine } from './log-format';
+import { ServiceProcess } from './service-process';
+
+const USAGE = `Usage: npm run start:split -- [options]
+
+Starts one Cleave process per context, all talking over NATS, and stops them all on Ctrl-C.
+
+Options:
+  --services a,b      contexts to start (default: all of ${Object.keys(cleaveDeployment.contexts).join(', ')})
+  --replicas ctx=N    start N processes of a context; repeatable (e.g. --replicas ledger=2)
+  --raw               print each process's JSON log lines as they are
+  -h, --help          this text
+
+Environment: NATS_URL (default nats://127.0.0.1:4222), and everything a Cleave process reads
+(DATABASE_URL, CLEAVE_DATA_DIR, LOG_LEVEL, ...), passed to every process.`;
+
+function fail(message: string): never {
+  process.stderr.write(`start:split: ${message}\n`);
+  process.exit(2);
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        services: { type: 'string' },
+        replicas: { type: 'string', multiple: true, default: [] },
+        raw: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${USAGE}`);
+  }
+})();
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+
+const known = Object.keys(cleaveDeployment.contexts);
+const services = values.services ? values.services.split(',').map((s) => s.trim()).filter(Boolean) : known;
+for (const s of services) if (!known.includes(s)) fail(`unknown context '${s}' in --services (known: ${known.join(', ')})`);
+const replicas = new Map(services.map((s) => [s, 1]));
+for (const spec of values.replicas) {
+  const match = /^([a-z]+)=([1-9][0-9]?)$/.exec(spec);
+  if (!match) fail(`--replicas takes context=N, e.g. ledger=2; got '${spec}'`);
+  if (!replicas.has(match[1]!)) fail(`--replicas names '${match[1]}', which is not started (services: ${services.join(', ')})`);
+  replicas.set(match[1]!, Number(match[2]));
+}
+
+const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+try {
+  const nc = await connect({ servers: natsUrl.split(','), timeout: 3_000, user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD });
+  await nc.close();
+} catch (error) {
+  fail(`cannot reach NATS at ${natsUrl} (NATS_URL): ${(error as Error).message}\n  start one with: nats-server -js   (or: docker compose up -d nats)`);
+}
+if (!process.env.DATABASE_URL && [...replicas.values()].some((n) => n > 1)) {
+  process.stderr.write('start:split: warning: replicas share one SQLite file per context; use DATABASE_URL (PostgreSQL) for real concurrency.\n');
+}
+
+const entry = fileURLToPath(new URL('../main.js', import.meta.url));
+const colours = [36, 35, 33, 32, 34, 31, 96, 95, 93, 92];
+const width = Math.max(...[...replicas].map(([s, n]) => `${s}-${n}`.length));
+const processes: ServiceProcess[] = [];
+for (const [service, count] of replicas) {
+  for (let i = 1; i <= count; i++) {
+    const label = count > 1 ? `${service}-${i}` : service;
+    const colour = colours[processes.length % colours.length]!;
+    const prefix = process.stdout.isTTY ? `\x1b[${colour}m${label.padEnd(width)}\x1b[0m │` : `${label.padEnd(width)} │`;
+    processes.push(
+      new ServiceProcess(
+        { label, entry, env: { ...process.env, NATS_URL: natsUrl, CLEAVE_SERVICES: service, CLEAVE_INSTANCE_ID: label } },
+        (_label, line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`${prefix} ${values.raw ? line : formatLine(line)}\n`),
+      ),
+    );
+  }
+}
+
+let stopping = false;
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    process.stdout.write(`start:split: stopping ${processes.length} processes\n`);
+    await Promise.all(processes.map((p) => p.stop()));
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => {
+  if (stopping) for (const p of processes) void p.kill();
+  else void stopAll(0);
+});
+process.on('SIGTERM', () => void stopAll(0));
+
+try {
+  await Promise.all(processes.map((p) => p.start(60_000)));
+} catch (error) {
+  process.stderr.write(`start:split: ${(error as Error).message}\n`);
+  await stopAll(1);
+}
+// Let the processes' last start-up lines print before the summary.
+await new Promise((resolve) => setTimeout(resolve, 100));
+process.stdout.write(`start:split: ${processes.length} processes ready over ${natsUrl} (${processes.map((p) => p.spec.label).join(', ')}); Ctrl-C stops them all\n`);
+for (const p of processes) {
+  void p.waitForExit().then((code) => {
+    if (stopping) return;
+    process.stderr.write(`start:split: ${p.spec.label} exited unexpectedly (${code}); stopping the rest\n`);
+    void stopAll(1);
+  });
+}

@@ -1,0 +1,64 @@
+import { Logger } from '@nestjs/common';
+import { ConfigurationError, createCleaveApp, loadCleaveConfig, type CleaveApp, type CleaveDeployment } from '@cleave/platform';
+
+/** The message a process sends its parent (the split launcher, a test) once it serves. */
+export interface ReadyMessage {
+  readonly type: 'cleave:ready';
+  readonly pid: number;
+  readonly instance: string;
+  readonly services: readonly string[];
+  /** Where the HTTP API listens, if this process serves it. */
+  readonly httpUrl?: string;
+}
+
+/**
+ * SIGTERM or SIGINT drains the process (stop taking requests, finish those in hand, close NATS and the
+ * databases) and exits 0; a second signal exits at once. Nest's own shutdown hooks would re-raise the
+ * signal after closing, which launchers and orchestrators read as a crash.
+ */
+function stopOnSignals(cleave: CleaveApp): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals | 'disconnect') => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    new Logger('Cleave').log(`${signal}: draining`);
+    cleave.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`cleave: shutdown failed: ${(error as Error).stack ?? String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  // Started by a launcher or a test over IPC: if the parent dies, don't live on as an orphan.
+  if (process.connected) process.once('disconnect', () => stop('disconnect'));
+}
+
+/** EX_CONFIG from sysexits.h: the process was configured wrongly and retrying won't help. */
+const EXIT_CONFIG = 78;
+
+/**
+ * Boots a Cleave process from its environment: the one start-up path of the monolith, every split service
+ * and every hybrid. A bad setting stops it with a message naming the variable.
+ */
+export async function runCleave(deployment: CleaveDeployment, env: NodeJS.ProcessEnv = process.env): Promise<CleaveApp> {
+  let cleave: CleaveApp;
+  try {
+    const config = loadCleaveConfig(env);
+    cleave = await createCleaveApp(deployment, config);
+  } catch (error) {
+    const message = error instanceof ConfigurationError ? error.message : (error as Error).stack ?? String(error);
+    process.stderr.write(`cleave: cannot start: ${message}\n`);
+    process.exit(error instanceof ConfigurationError ? EXIT_CONFIG : 1);
+  }
+  stopOnSignals(cleave);
+  const services = [...cleave.placement.hosted];
+  new Logger('Cleave').log(
+    `ready: hosting ${services.join(', ') || 'nothing'}${cleave.placement.nats ? ', NATS for the rest' : ', all in-process'}${cleave.httpUrl ? `; HTTP on ${cleave.httpUrl}` : ''}`,
+  );
+  const ready: ReadyMessage = { type: 'cleave:ready', pid: process.pid, instance: env.CLEAVE_INSTANCE_ID ?? '', services, httpUrl: cleave.httpUrl };
+  process.send?.(ready);
+  return cleave;
+}

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { LedgerPatterns, type CreatePotRequest, type ListPotsRequest, type MovePotMoneyRequest, type PotView } from '@cleave/contracts';
+import { CleaveError, ContextDatabase, MessageBus, newEntityId } from '@cleave/platform';
+import { OwnedAccounts } from '../ownership/owned-accounts';
+import { Pot } from './pot.entity';
+
+/** Savings pots: created under a current account, money moved in and out with a dedupe id. */
+@Injectable()
+export class PotsHandler {
+  constructor(
+    private readonly db: ContextDatabase,
+    private readonly bus: MessageBus,
+    private readonly owned: OwnedAccounts,
+  ) {}
+
+  async create(request: CreatePotRequest): Promise<PotView> {
+    const account = await this.owned.account(request.currentAccountId);
+    const id = newEntityId('pot');
+    await this.bus.send(LedgerPatterns.OpenBook, { accountId: id, currency: account.currency, kind: 'pot' });
+    const now = new Date().toISOString();
+    const pot: Pot = { id, accountId: account.id, name: request.name, currency: account.currency, deleted: false, createdAt: now, updatedAt: now };
+    await this.db.transaction((em) => em.insert(Pot, pot));
+    return potView(pot, 0);
+  }
+
+  async list(request: ListPotsRequest): Promise<PotView[]> {
+    const account = await this.owned.account(request.currentAccountId);
+    const pots = await this.db.read((em) => em.find(Pot, { where: { accountId: account.id, deleted: false }, order: { createdAt: 'ASC', id: 'ASC' } }));
+    if (pots.length === 0) return [];
+    const balances = await this.bus.send(LedgerPatterns.GetBalances, { accountIds: pots.map((p) => p.id) });
+    return pots.map((pot, i) => potView(pot, balances[i]!.balance));
+  }
+
+  deposit(request: MovePotMoneyRequest): Promise<PotView> {
+    return this.move(request, 'pot_deposit');
+  }
+
+  withdraw(request: MovePotMoneyRequest): Promise<PotView> {
+    return this.move(request, 'pot_withdrawal');
+  }
+
+  private async move(request: MovePotMoneyRequest, kind: 'pot_deposit' | 'pot_withdrawal'): Promise<PotView> {
+    const { pot, account } = await this.owned.pot(request.potId);
+    if (request.accountId !== account.id) throw CleaveError.badRequest(`pot ${pot.id} belongs to another account`, 'wrong_account');
+    const [sourceAccountId, destinationAccountId] = kind === 'pot_deposit' ? [account.id, pot.id] : [pot.id, account.id];
+    // dedupe_id is the pot move's idempotency key, as Monzo's API has it.
+    await this.bus.send(
+      LedgerPatterns.Transfer,
+      { sourceAccountId, destinationAccountId, amount: request.amount, currency: pot.currency, kind, description: pot.name },
+      { idempotencyKey: `${kind}:${pot.id}:${request.dedupeId}` },
+    );
+    const now = new Date().toISOString();
+    await this.db.transaction((em) => em.update(Pot, { id: pot.id }, { updatedAt: now }));
+    const balance = await this.bus.send(LedgerPatterns.GetBalance, { accountId: pot.id });
+    return potView({ ...pot, updatedAt: now }, balance.balance);
+  }
+}
+
+function potView(pot: Pot, balance: number): PotView {
+  return {
+    id: pot.id,
+    name: pot.name,
+    currentAccountId: pot.accountId,
+    balance,
+    currency: pot.currency,
+    created: pot.createdAt,
+    updated: pot.updatedAt,
+    deleted: pot.deleted,
+  };
+}

@@ -1,0 +1,409 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { In, IsNull, Not } from 'typeorm';
+import {
+  LedgerPatterns,
+  type AbandonAuthorisationRequest,
+  type AuthorisationDecision,
+  type AuthoriseRequest,
+  type DeclineReason,
+  type MerchantView,
+  type PresentmentResult,
+  type PresentRequest,
+  type RefundRequest,
+  type RefundResult,
+  type ReversalResult,
+  type ReverseRequest,
+} from '@cleave/contracts';
+import {
+  CleaveError,
+  ContextDatabase,
+  currentContext,
+  isUniqueViolation,
+  MessageBus,
+  newEntityId,
+  rootContext,
+  runIdempotent,
+  runWithContext,
+  startOfDayIn,
+  toCleaveError,
+} from '@cleave/platform';
+import { Card } from '../cards/card.entity';
+import { CardsSettings } from '../cards.settings';
+import { enrichMerchant } from '../merchants/merchants';
+import { Authorisation, type AuthorisationStatus } from './authorisation.entity';
+import { CardSpend } from './card-spend.entity';
+
+const LIVE: AuthorisationStatus[] = ['approved', 'presented', 'partially_reversed'];
+const POLL_MS = 20;
+const FOLLOWUP_TIMEOUT_MS = 10_000;
+
+/**
+ * The card network's side of the bank: authorisations decided within the call's deadline, presentments,
+ * reversals and refunds. The rule that governs all of it: no money stays held for a payment the network
+ * was told was declined. Every hold's id is chosen and stored before the ledger is asked, so a decision
+ * that ends in a decline (or that the network gave up on) can void it, even when the answer to placing it
+ * was lost; what a decline leaves to do is recorded with it and retried until done.
+ */
+@Injectable()
+export class NetworkHandler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('CardNetwork');
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly db: ContextDatabase,
+    private readonly bus: MessageBus,
+    @Inject(CardsSettings) private readonly settings: CardsSettings,
+  ) {}
+
+  async authorise(request: AuthoriseRequest): Promise<AuthorisationDecision> {
+    const known = await this.byNetworkId(request.networkTransactionId);
+    if (known) return this.awaitDecision(known);
+    const merchant = enrichMerchant(request.merchant);
+    const card = await this.db.read((em) => em.findOneBy(Card, { token: request.cardToken }));
+    const auth: Authorisation = {
+      id: newEntityId('auth'),
+      networkTransactionId: request.networkTransactionId,
+      cardId: card?.id ?? null,
+      accountId: card?.accountId ?? null,
+      amount: request.amount,
+      currency: request.currency,
+      merchant: JSON.stringify(merchant),
+      status: 'pending',
+      declineReason: null,
+      holdId: newEntityId('hold'),
+      heldAmount: 0,
+      transactionId: null,
+      spendDay: null,
+      followup: null,
+      createdAt: new Date().toISOString(),
+    };
+    try {
+      await this.db.transaction((em) => em.insert(Authorisation, auth));
+    } catch (error) {
+      // The network's retry raced its original: both get the one decision.
+      if (isUniqueViolation(error)) return this.awaitDecision((await this.byNetworkId(request.networkTransactionId))!);
+      throw error;
+    }
+
+    const refusal = this.refusal(card, request);
+    if (refusal) return this.decline(auth, refusal);
+    if (!(await this.countSpend(card!, auth))) return this.decline(auth, 'spending_limit');
+
+    let transactionId: string;
+    try {
+      const hold = await this.bus.send(
+        LedgerPatterns.PlaceHold,
+        {
+          holdId: auth.holdId,
+          accountId: card!.accountId,
+          amount: request.amount,
+          currency: request.currency,
+          description: merchant.name,
+          category: merchant.category,
+          merchant,
+          expiresInSeconds: this.settings.CLEAVE_AUTHORISATION_EXPIRY_SECONDS,
+        },
+        { idempotencyKey: `auth:${auth.id}` },
+      );
+      transactionId = hold.transactionId;
+    } catch (error) {
+      const e = toCleaveError(error);
+      if (e.reason === 'insufficient_funds') return this.decline(auth, 'insufficient_funds');
+      this.log.warn(`authorisation ${auth.id} declined as issuer_unavailable: ledger answered ${e.code} ${e.message}`);
+      return this.decline(auth, 'issuer_unavailable', true);
+    }
+    // Too late to answer: the network will have given up, so approving now would hold money for nothing.
+    const deadline = currentContext()?.deadline ?? Number.POSITIVE_INFINITY;
+    if (deadline - Date.now() < this.settings.CLEAVE_AUTHORISATION_MARGIN_MS) return this.decline(auth, 'issuer_unavailable', true);
+    const approved = await this.db.transaction((em) =>
+      em
+        .createQueryBuilder()
+        .update(Authorisation)
+        .set({ status: 'approved', heldAmount: request.amount, transactionId })
+        .where("id = :id AND status = 'pending'", { id: auth.id })
+        .execute(),
+    );
+    // Abandoned while the hold was being placed: the abandonment has already scheduled its void.
+    if (approved.affected !== 1) return { approved: false, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, declineReason: 'issuer_unavailable' };
+    return { approved: true, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, transactionId };
+  }
+
+  /** The network gave up waiting: whatever this authorisation became, it must come to nothing. */
+  async abandon(request: AbandonAuthorisationRequest): Promise<void> {
+    let auth = await this.byNetworkId(request.networkTransactionId);
+    if (!auth) {
+      // Not seen yet: a declined record now makes the original, should it still arrive, get this answer.
+      const tombstone: Authorisation = {
+        id: newEntityId('auth'),
+        networkTransactionId: request.networkTransactionId,
+        cardId: null,
+        accountId: null,
+        amount: 0,
+        currency: 'XXX',
+        merchant: '{}',
+        status: 'declined',
+        declineReason: 'issuer_unavailable',
+        holdId: newEntityId('hold'),
+        heldAmount: 0,
+        transactionId: null,
+        spendDay: null,
+        followup: null,
+        createdAt: new Date().toISOString(),
+      };
+      try {
+        await this.db.transaction((em) => em.insert(Authorisation, tombstone));
+        return;
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        auth = (await this.byNetworkId(request.networkTransactionId))!;
+      }
+    }
+    const changed = await this.db.transaction(async (em) => {
+      const result = await em
+        .createQueryBuilder()
+        .update(Authorisation)
+        .set({ status: 'declined', declineReason: 'issuer_unavailable', followup: 'void_hold' })
+        .where('id = :id AND status IN (:...open)', { id: auth!.id, open: ['pending', 'approved'] })
+        .execute();
+      if (result.affected === 1) await this.uncountSpend(em, auth!, auth!.amount);
+      return result.affected === 1;
+    });
+    if (changed) this.followUpSoon(auth.id);
+  }
+
+  /**
+   * Clearing, once per presentment id: repeats get the first result, whatever the authorisation has become
+   * since (a replay must not fall through to a force post).
+   */
+  async present(request: PresentRequest): Promise<PresentmentResult> {
+    const auth = request.networkTransactionId ? await this.byNetworkId(request.networkTransactionId) : null;
+    const card = auth?.cardId
+      ? await this.db.read((em) => em.findOneBy(Card, { id: auth.cardId! }))
+      : request.cardToken
+        ? await this.db.read((em) => em.findOneBy(Card, { token: request.cardToken }))
+        : null;
+    if (!card) throw CleaveError.notFound('no authorisation with that network_transaction_id, and no card_token to force-post to');
+    return runIdempotent(this.db, 'cards.present', request, (em) => this.clear(em, request, auth, card), `present:${request.presentmentId}`);
+  }
+
+  private async clear(em: EntityManager, request: PresentRequest, auth: Authorisation | null, card: Card): Promise<PresentmentResult> {
+    const current = auth ? await em.findOneByOrFail(Authorisation, { id: auth.id }) : null;
+    if (current && LIVE.includes(current.status) && current.heldAmount > 0) {
+      const post = (amount: number, suffix: string) =>
+        this.bus.send(LedgerPatterns.PostHold, { holdId: current.holdId, amount }, { idempotencyKey: `present:${request.presentmentId}${suffix}` });
+      try {
+        await post(request.amount, '');
+        await this.settleLocally(em, current);
+        return { presentmentId: request.presentmentId, status: 'posted', amount: request.amount, transactionId: current.transactionId ?? undefined };
+      } catch (error) {
+        const e = toCleaveError(error);
+        if (e.reason === 'insufficient_funds') {
+          // More was presented than held and the account can't cover the difference: take what was held.
+          await post(current.heldAmount, ':held');
+          await this.settleLocally(em, current);
+          return { presentmentId: request.presentmentId, status: 'posted', amount: current.heldAmount, transactionId: current.transactionId ?? undefined, reason: 'insufficient_funds_for_extra' };
+        }
+        if (e.reason !== 'hold_not_pending') throw e;
+        // The hold expired or was released: clearing still happens, as a force post.
+      }
+    }
+    const merchant = current && current.merchant !== '{}' ? (JSON.parse(current.merchant) as MerchantView) : request.merchant ? enrichMerchant(request.merchant) : undefined;
+    if (!merchant) throw CleaveError.badRequest('a force post needs the merchant', 'missing_param');
+    try {
+      const tx = await this.bus.send(
+        LedgerPatterns.PostCardPayment,
+        { accountId: card.accountId, amount: request.amount, currency: request.currency, description: merchant.name, category: merchant.category, merchant },
+        { idempotencyKey: `present:${request.presentmentId}:force` },
+      );
+      if (current) await this.settleLocally(em, current);
+      return { presentmentId: request.presentmentId, status: 'force_posted', amount: request.amount, transactionId: tx.id };
+    } catch (error) {
+      const e = toCleaveError(error);
+      if (e.reason !== 'insufficient_funds') throw e;
+      // A customer's balance never goes below zero: the bank refuses, and the network raises a chargeback.
+      this.log.warn(`force post ${request.presentmentId} refused: insufficient funds on ${card.accountId}`);
+      return { presentmentId: request.presentmentId, status: 'rejected', amount: 0, reason: 'insufficient_funds' };
+    }
+  }
+
+  async reverse(request: ReverseRequest): Promise<ReversalResult> {
+    const auth = await this.byNetworkId(request.networkTransactionId);
+    if (!auth || auth.cardId === null) throw CleaveError.notFound(`no authorisation ${request.networkTransactionId}`);
+    // Local effects once per reversal id, however often the network repeats it.
+    return runIdempotent(
+      this.db,
+      'cards.reverse',
+      request,
+      async (em) => {
+        const current = await em.findOneByOrFail(Authorisation, { id: auth.id });
+        if (current.status !== 'approved' && current.status !== 'partially_reversed') {
+          throw CleaveError.conflict(`authorisation ${request.networkTransactionId} is ${current.status}`, 'not_reversible');
+        }
+        const release = Math.min(request.amount ?? current.heldAmount, current.heldAmount);
+        const key = { idempotencyKey: `reverse:${request.reversalId}` };
+        if (release >= current.heldAmount) await this.bus.send(LedgerPatterns.VoidHold, { holdId: current.holdId }, key);
+        else await this.bus.send(LedgerPatterns.ReleaseHold, { holdId: current.holdId, amount: release }, key);
+        const remaining = current.heldAmount - release;
+        const status = remaining === 0 ? 'reversed' : 'partially_reversed';
+        await em.update(Authorisation, { id: current.id }, { heldAmount: remaining, status });
+        await this.uncountSpend(em, current, release);
+        return { reversalId: request.reversalId, status, remaining };
+      },
+      `reverse:${request.reversalId}`,
+    );
+  }
+
+  async refund(request: RefundRequest): Promise<RefundResult> {
+    const card = await this.db.read((em) => em.findOneBy(Card, { token: request.cardToken }));
+    if (!card) throw CleaveError.notFound('no such card');
+    const merchant = enrichMerchant(request.merchant);
+    const tx = await this.bus.send(
+      LedgerPatterns.RefundCardPayment,
+      { accountId: card.accountId, amount: request.amount, currency: request.currency, description: merchant.name, category: merchant.category, merchant },
+      { idempotencyKey: `refund:${request.networkTransactionId}` },
+    );
+    return { networkTransactionId: request.networkTransactionId, transactionId: tx.id };
+  }
+
+  /** Retries what declines left to do; runs on a timer in every cards replica. */
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.sweep(), this.settings.CLEAVE_CARD_FOLLOWUP_MS).unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  sweep(): Promise<unknown> {
+    this.sweeping = this.sweeping.then(async () => {
+      const due = await this.db.read((em) => em.find(Authorisation, { where: { followup: Not(IsNull()) }, select: { id: true }, take: 50 }));
+      for (const { id } of due) await this.followUp(id);
+    });
+    return this.sweeping;
+  }
+
+  /** Why a card can't pay at all, before any money is looked at. */
+  private refusal(card: Card | null, request: AuthoriseRequest): DeclineReason | undefined {
+    if (!card) return 'invalid_card';
+    if (card.status === 'CANCELLED') return 'card_blocked';
+    if (card.status === 'FROZEN') return 'card_inactive';
+    const now = new Date();
+    if (card.expiryYear < now.getUTCFullYear() || (card.expiryYear === now.getUTCFullYear() && card.expiryMonth < now.getUTCMonth() + 1)) return 'card_inactive';
+    // Cleave's cards spend in their account's currency only.
+    if (request.currency !== card.currency) return 'invalid_card';
+    if (card.limitPerTransaction !== null && request.amount > card.limitPerTransaction) return 'spending_limit';
+    return undefined;
+  }
+
+  /** Adds the amount to the card's day, unless that would pass its daily limit; atomic under concurrency. */
+  private countSpend(card: Card, auth: Authorisation): Promise<boolean> {
+    const day = new Date(startOfDayIn(this.settings.CLEAVE_TIMEZONE)).toISOString();
+    return this.db.transaction(async (em) => {
+      await em.createQueryBuilder().insert().into(CardSpend).values({ cardId: card.id, day, amount: 0 }).orIgnore().execute();
+      const query = em
+        .createQueryBuilder()
+        .update(CardSpend)
+        .set({ amount: () => 'amount + :add' })
+        .where('card_id = :cardId AND day = :day', { cardId: card.id, day, add: auth.amount });
+      if (card.limitPerDay !== null) query.andWhere('amount + :add <= :limit', { limit: card.limitPerDay });
+      const result = await query.execute();
+      if (result.affected !== 1) return false;
+      await em.update(Authorisation, { id: auth.id }, { spendDay: day });
+      auth.spendDay = day;
+      return true;
+    });
+  }
+
+  private async uncountSpend(em: EntityManager, auth: Authorisation, amount: number): Promise<void> {
+    if (auth.spendDay === null || amount <= 0) return;
+    await em
+      .createQueryBuilder()
+      .update(CardSpend)
+      .set({ amount: () => 'amount - :sub' })
+      .where('card_id = :cardId AND day = :day', { cardId: auth.cardId, day: auth.spendDay, sub: amount })
+      .execute();
+  }
+
+  /** Declines, keeping what the decline leaves to do (void a hold that may exist; show the decline). */
+  private async decline(auth: Authorisation, reason: DeclineReason, holdMayExist = false): Promise<AuthorisationDecision> {
+    const followup = holdMayExist ? 'void_hold' : auth.accountId ? 'record_decline' : null;
+    await this.db.transaction(async (em) => {
+      const result = await em
+        .createQueryBuilder()
+        .update(Authorisation)
+        .set({ status: 'declined', declineReason: reason, followup })
+        .where("id = :id AND status = 'pending'", { id: auth.id })
+        .execute();
+      if (result.affected === 1) await this.uncountSpend(em, auth, auth.amount);
+    });
+    if (followup) this.followUpSoon(auth.id);
+    return { approved: false, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, declineReason: reason };
+  }
+
+  private followUpSoon(id: string): void {
+    setImmediate(() => void this.followUp(id));
+  }
+
+  /** Does what a decision left to do, in a call tree of its own: the decision's deadline has passed. */
+  private followUp(id: string): Promise<void> {
+    return runWithContext(rootContext({ timeoutMs: FOLLOWUP_TIMEOUT_MS }, FOLLOWUP_TIMEOUT_MS), async () => {
+      try {
+        const auth = await this.db.read((em) => em.findOneBy(Authorisation, { id }));
+        if (!auth?.followup) return;
+        if (auth.followup === 'void_hold') {
+          let voidedARealHold = false;
+          try {
+            const hold = await this.bus.send(LedgerPatterns.VoidHold, { holdId: auth.holdId, cancelIfAbsent: true }, { idempotencyKey: `void:${auth.id}` });
+            voidedARealHold = hold.transactionId !== '';
+          } catch (error) {
+            if (toCleaveError(error).reason !== 'hold_not_pending') throw error;
+          }
+          // A voided hold already shows as a reversed transaction; otherwise the decline gets a row of its own.
+          const next = voidedARealHold || !auth.accountId ? null : 'record_decline';
+          await this.db.transaction((em) => em.update(Authorisation, { id, followup: 'void_hold' }, { followup: next }));
+          if (next) await this.followUp(id);
+          return;
+        }
+        const merchant = JSON.parse(auth.merchant) as MerchantView;
+        await this.bus.send(
+          LedgerPatterns.RecordDecline,
+          { accountId: auth.accountId!, amount: auth.amount, currency: auth.currency, description: merchant.name, category: merchant.category, merchant, declineReason: auth.declineReason! },
+          { idempotencyKey: `decline:${auth.id}` },
+        );
+        await this.db.transaction((em) => em.update(Authorisation, { id, followup: 'record_decline' }, { followup: null }));
+      } catch (error) {
+        this.log.warn(`follow-up of authorisation ${id} failed, will retry: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  private async settleLocally(em: EntityManager, auth: Authorisation): Promise<void> {
+    await em.update(Authorisation, { id: auth.id, status: In(LIVE) }, { status: 'presented', heldAmount: 0 });
+  }
+
+  private byNetworkId(networkTransactionId: string): Promise<Authorisation | null> {
+    return this.db.read((em) => em.findOneBy(Authorisation, { networkTransactionId }));
+  }
+
+  /** A retry of a known authorisation gets its decision, once there is one (within its own deadline). */
+  private async awaitDecision(auth: Authorisation): Promise<AuthorisationDecision> {
+    const deadline = (currentContext()?.deadline ?? Date.now() + 2_000) - this.settings.CLEAVE_AUTHORISATION_MARGIN_MS;
+    let current: Authorisation | null = auth;
+    while (current?.status === 'pending' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      current = await this.byNetworkId(auth.networkTransactionId);
+    }
+    if (!current || current.status === 'pending' || current.status === 'declined') {
+      return {
+        approved: false,
+        networkTransactionId: auth.networkTransactionId,
+        authorisationId: auth.id,
+        declineReason: (current?.declineReason as DeclineReason | null) ?? 'issuer_unavailable',
+      };
+    }
+    return { approved: true, networkTransactionId: auth.networkTransactionId, authorisationId: current.id, transactionId: current.transactionId ?? undefined };
+  }
+}

@@ -1,0 +1,70 @@
+import { Controller } from '@nestjs/common';
+import {
+  CardsPatterns,
+  type AbandonAuthorisationRequest,
+  type AuthoriseRequest,
+  type IssueCardRequest,
+  type ListCardsRequest,
+  type PresentRequest,
+  type RefundRequest,
+  type ReverseRequest,
+  type SetCardLimitsRequest,
+  type SetCardStatusRequest,
+} from '@cleave/contracts';
+import { Handles } from '@cleave/platform';
+import { NetworkHandler } from './authorisations/network.handler';
+import { CardsHandler } from './cards/cards.handler';
+
+/** The cards context's bus adapter. */
+@Controller()
+export class CardsHandlers {
+  constructor(
+    private readonly cards: CardsHandler,
+    private readonly network: NetworkHandler,
+  ) {}
+
+  @Handles(CardsPatterns.IssueCard)
+  onIssueCard(request: IssueCardRequest) {
+    return this.cards.issue(request);
+  }
+
+  @Handles(CardsPatterns.ListCards)
+  onListCards(request: ListCardsRequest) {
+    return this.cards.list(request);
+  }
+
+  @Handles(CardsPatterns.SetCardStatus)
+  onSetCardStatus(request: SetCardStatusRequest) {
+    return this.cards.setStatus(request);
+  }
+
+  @Handles(CardsPatterns.SetCardLimits)
+  onSetCardLimits(request: SetCardLimitsRequest) {
+    return this.cards.setLimits(request);
+  }
+
+  @Handles(CardsPatterns.Authorise)
+  onAuthorise(request: AuthoriseRequest) {
+    return this.network.authorise(request);
+  }
+
+  @Handles(CardsPatterns.AbandonAuthorisation)
+  onAbandonAuthorisation(request: AbandonAuthorisationRequest) {
+    return this.network.abandon(request);
+  }
+
+  @Handles(CardsPatterns.Present)
+  onPresent(request: PresentRequest) {
+    return this.network.present(request);
+  }
+
+  @Handles(CardsPatterns.Reverse)
+  onReverse(request: ReverseRequest) {
+    return this.network.reverse(request);
+  }
+
+  @Handles(CardsPatterns.Refund)
+  onRefund(request: RefundRequest) {
+    return this.network.refund(request);
+  }
+}

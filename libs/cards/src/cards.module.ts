@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { CLEAVE_CONFIG, DatabaseModule, IdempotencyRecord, readSettings, type CleaveConfig } from '@cleave/platform';
+import { Authorisation } from './authorisations/authorisation.entity';
+import { CardSpend } from './authorisations/card-spend.entity';
+import { NetworkHandler } from './authorisations/network.handler';
+import { Card } from './cards/card.entity';
+import { CardsHandler } from './cards/cards.handler';
+import { CardsHandlers } from './cards.handlers';
+import { CardsSettings } from './cards.settings';
+import { cardsMigrations } from './migrations';
+
+/** Payment cards and the card network's messages about them, in a database of their own. */
+@Module({
+  imports: [DatabaseModule.forContext({ context: 'cards', entities: [Card, Authorisation, CardSpend, IdempotencyRecord], migrations: cardsMigrations })],
+  controllers: [CardsHandlers],
+  providers: [
+    { provide: CardsSettings, useFactory: (config: CleaveConfig) => readSettings(CardsSettings, config.env), inject: [CLEAVE_CONFIG] },
+    CardsHandler,
+    NetworkHandler,
+  ],
+})
+export class CardsModule {}

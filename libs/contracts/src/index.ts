@@ -1,0 +1,34 @@
+// The shared language of Cleave's contexts: patterns, DTOs, events and error codes. A leaf: it imports
+// nothing from the workspace.
+import { AccountsEvents, AccountsRequests } from './accounts/accounts.contract';
+import { CardsEvents, CardsRequests } from './cards/cards.contract';
+import { IdentityEvents, IdentityRequests } from './identity/identity.contract';
+import { LedgerEvents, LedgerRequests } from './ledger/ledger.contract';
+
+export * from './contract';
+export * from './contexts';
+export * from './errors';
+export * from './ids';
+export * from './identity/identity.patterns';
+export * from './identity/identity.messages';
+export * from './identity/identity.contract';
+export * from './accounts/accounts.patterns';
+export * from './accounts/accounts.messages';
+export * from './accounts/accounts.contract';
+export * from './ledger/ledger.patterns';
+export * from './ledger/ledger.messages';
+export * from './ledger/ledger.contract';
+export * from './cards/merchant';
+export * from './cards/cards.patterns';
+export * from './cards/cards.messages';
+export * from './cards/cards.contract';
+
+/** Every request pattern of every context → its request class and reply type. */
+export const CleaveRequests = { ...IdentityRequests, ...AccountsRequests, ...LedgerRequests, ...CardsRequests } as const;
+/** The type of {@link CleaveRequests}: what `bus.send` is checked against. */
+export type CleaveRequests = typeof CleaveRequests;
+
+/** Every event of every context → its payload class. */
+export const CleaveEvents = { ...IdentityEvents, ...AccountsEvents, ...LedgerEvents, ...CardsEvents } as const;
+/** The type of {@link CleaveEvents}: what `bus.emit` is checked against. */
+export type CleaveEvents = typeof CleaveEvents;

@@ -1,0 +1,220 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsISO4217CurrencyCode,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { Ids, MAX_AMOUNT } from '../ids';
+import { MerchantView } from '../cards/merchant';
+
+/** What a ledger book holds: a customer's current account, or one of its pots. */
+export type BookKind = 'customer' | 'pot';
+
+/** Opens the book that holds an account's or pot's money; opening it again alike is a no-op. */
+export class OpenBookRequest {
+  @Matches(Ids.book) accountId!: string;
+  @IsISO4217CurrencyCode() currency!: string;
+  @IsOptional() @IsIn(['customer', 'pot']) kind?: BookKind;
+}
+
+/** Asks for one book's balance. */
+export class GetBalanceRequest {
+  @Matches(Ids.book) accountId!: string;
+}
+
+/** Asks for several books' balances at once (an account and its pots). */
+export class GetBalancesRequest {
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(100) @Matches(Ids.book, { each: true }) accountIds!: string[];
+}
+
+/** A book's money in minor units. */
+export interface BalanceReply {
+  readonly accountId: string;
+  readonly currency: string;
+  /** Posted balance. */
+  readonly balance: number;
+  /** Held by open authorisations. */
+  readonly held: number;
+  /** Posted balance less the holds on it: what can be spent. */
+  readonly available: number;
+  /** Money that left the book today (local day), as a negative amount; moves to its own pots excluded. */
+  readonly spendToday: number;
+}
+
+/** Adds money to a customer's account from the bank's funding book. Needs an idempotency key. */
+export class TopUpRequest {
+  @Matches(Ids.account) accountId!: string;
+  @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
+  @IsISO4217CurrencyCode() currency!: string;
+  @IsOptional() @IsString() @MaxLength(140) description?: string;
+}
+
+/** Why money moves between two books. */
+export type TransferKind = 'transfer' | 'pot_deposit' | 'pot_withdrawal';
+
+/** Moves money between two books of one currency. Needs an idempotency key. */
+export class TransferRequest {
+  @Matches(Ids.book) sourceAccountId!: string;
+  @Matches(Ids.book) destinationAccountId!: string;
+  @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
+  @IsISO4217CurrencyCode() currency!: string;
+  @IsOptional() @IsIn(['transfer', 'pot_deposit', 'pot_withdrawal']) kind?: TransferKind;
+  @IsOptional() @IsString() @MaxLength(140) description?: string;
+  /** How the source appears on the destination's statement, and the other way round. */
+  @IsOptional() @IsString() @MaxLength(140) sourceName?: string;
+  @IsOptional() @IsString() @MaxLength(140) destinationName?: string;
+}
+
+/** Both sides of a transfer. */
+export interface TransferReply {
+  readonly debit: TransactionView;
+  readonly credit: TransactionView;
+}
+
+/** Holds money against a book's available balance (a card authorisation). Needs an idempotency key. */
+export class PlaceHoldRequest {
+  /**
+   * The hold's id, when the caller chooses it: then it can void the hold even before it knows whether the
+   * hold was placed (see `VoidHoldRequest.cancelIfAbsent`).
+   */
+  @IsOptional() @Matches(Ids.hold) holdId?: string;
+  @Matches(Ids.account) accountId!: string;
+  @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
+  @IsISO4217CurrencyCode() currency!: string;
+  @IsString() @Length(1, 140) description!: string;
+  @IsOptional() @IsString() @MaxLength(40) category?: string;
+  /** Seconds until an unposted hold expires and releases its money (default: the ledger's setting). */
+  @IsOptional() @IsInt() @Min(1) @Max(90 * 24 * 3600) expiresInSeconds?: number;
+  @IsOptional() @ValidateNested() @Type(() => MerchantView) merchant?: MerchantView;
+}
+
+/** Posts a hold (presentment): `amount` moves for good, the rest of the hold is released. */
+export class PostHoldRequest {
+  @Matches(Ids.hold) holdId!: string;
+  @IsInt() @Min(0) @Max(MAX_AMOUNT) amount!: number;
+}
+
+/** Releases a hold without moving money (a reversal). */
+export class VoidHoldRequest {
+  @Matches(Ids.hold) holdId!: string;
+  /**
+   * If no such hold exists yet, leave a tombstone so that a placement still on its way fails: how a caller
+   * that gave up waiting makes sure nothing stays held.
+   */
+  @IsOptional() @IsBoolean() cancelIfAbsent?: boolean;
+}
+
+/** Releases part of a hold (a partial reversal); releasing all of it voids the hold. */
+export class ReleaseHoldRequest {
+  @Matches(Ids.hold) holdId!: string;
+  @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
+}
+
+/** A card payment without a hold (a force post, a refund) or a declined one, on a customer's book. */
+export class CardPaymentRequest {
+  @Matches(Ids.account) accountId!: string;
+  @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
+  @IsISO4217CurrencyCode() currency!: string;
+  @IsString() @Length(1, 140) description!: string;
+  @IsString() @MaxLength(40) category!: string;
+  @IsDefined() @ValidateNested() @Type(() => MerchantView) merchant!: MerchantView;
+}
+
+/** A declined card payment, recorded so the customer sees it; no money moves. Needs an idempotency key. */
+export class RecordDeclineRequest extends CardPaymentRequest {
+  @IsIn(['insufficient_funds', 'card_inactive', 'card_blocked', 'spending_limit', 'invalid_card', 'issuer_unavailable']) declineReason!: string;
+}
+
+/** What happened to a hold. */
+export type HoldStatus = 'pending' | 'posted' | 'voided' | 'expired';
+
+/** A hold on a book. */
+export interface HoldView {
+  readonly id: string;
+  readonly accountId: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly status: HoldStatus;
+  /** ISO 8601. */
+  readonly expiresAt: string;
+  /** The customer-facing transaction that shows it. */
+  readonly transactionId: string;
+  /** Posted amount, once posted. */
+  readonly postedAmount?: number;
+}
+
+/** Lists a book's transactions, newest last, as Monzo's API pages them. */
+export class ListTransactionsRequest {
+  @Matches(Ids.book) accountId!: string;
+  /** A time (ISO 8601) or a transaction id: only transactions after it. */
+  @IsOptional() @IsString() @MaxLength(40) since?: string;
+  /** Only transactions created before this time. */
+  @IsOptional() @IsISO8601() before?: string;
+  @IsOptional() @IsInt() @Min(1) @Max(100) limit?: number;
+}
+
+/** Asks for one transaction. */
+export class GetTransactionRequest {
+  @Matches(Ids.transaction) transactionId!: string;
+}
+
+/** One metadata entry; an empty value deletes the key. */
+export class MetadataEntry {
+  @IsString() @Length(1, 100) key!: string;
+  @IsString() @MaxLength(500) value!: string;
+}
+
+/** Annotates a transaction with metadata and notes. */
+export class AnnotateTransactionRequest {
+  @Matches(Ids.transaction) transactionId!: string;
+  @IsOptional() @IsArray() @ArrayMaxSize(50) @ValidateNested({ each: true }) @Type(() => MetadataEntry) metadata?: MetadataEntry[];
+  @IsOptional() @IsString() @MaxLength(1000) notes?: string;
+}
+
+/** The other side of a transfer. */
+export interface Counterparty {
+  readonly accountId: string;
+  readonly name?: string;
+}
+
+/** A movement on one book, in Monzo's transaction shape. */
+export interface TransactionView {
+  readonly id: string;
+  readonly accountId: string;
+  /** Signed minor units: negative for money out. */
+  readonly amount: number;
+  readonly currency: string;
+  /** ISO 8601. */
+  readonly created: string;
+  readonly description: string;
+  readonly category: string;
+  /** ISO 8601 once settled; empty while only authorised. */
+  readonly settled: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly notes: string;
+  /** True for top-ups. */
+  readonly isLoad: boolean;
+  readonly counterparty?: Counterparty;
+  /** `reversed`: an authorisation released without posting; `declined`: refused, no money moved. */
+  readonly status: 'pending' | 'settled' | 'reversed' | 'declined';
+  /** The hold behind a card transaction. */
+  readonly holdId?: string;
+  /** Where a card payment was made. */
+  readonly merchant?: MerchantView;
+  /** Why a card payment was declined. */
+  readonly declineReason?: string;
+}

@@ -1,0 +1,18 @@
+/** Request patterns answered by the ledger context. */
+export const LedgerPatterns = {
+  OpenBook: 'ledger.open-book',
+  GetBalance: 'ledger.get-balance',
+  GetBalances: 'ledger.get-balances',
+  TopUp: 'ledger.top-up',
+  Transfer: 'ledger.transfer',
+  PlaceHold: 'ledger.place-hold',
+  PostHold: 'ledger.post-hold',
+  VoidHold: 'ledger.void-hold',
+  ReleaseHold: 'ledger.release-hold',
+  PostCardPayment: 'ledger.post-card-payment',
+  RefundCardPayment: 'ledger.refund-card-payment',
+  RecordDecline: 'ledger.record-decline',
+  ListTransactions: 'ledger.list-transactions',
+  GetTransaction: 'ledger.get-transaction',
+  AnnotateTransaction: 'ledger.annotate-transaction',
+} as const;

@@ -1,0 +1,65 @@
+import { Body, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
+import { IdentityPatterns } from '@cleave/contracts';
+import { CleaveError, currentContext, MessageBus } from '@cleave/platform';
+import { TokenCache } from '../auth/token-cache';
+import { SignUpBody, TokenBody } from '../dto/identity.dto';
+import { GatewayController } from '../http/gateway-controller.decorator';
+import { Public } from '../http/public.decorator';
+import type { GatewayRequest } from '../http/request-context.guard';
+import { tokenJson, userJson } from '../http/views';
+
+/** Sign-up, OAuth2 tokens, whoami. */
+@GatewayController('identity')
+export class IdentityController {
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly cache: TokenCache,
+  ) {}
+
+  @Post('users')
+  @Public()
+  @ApiOperation({ summary: 'Sign a customer up' })
+  async signUp(@Body() body: SignUpBody) {
+    return userJson(await this.bus.send(IdentityPatterns.SignUp, body));
+  }
+
+  @Post('oauth2/token')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Exchange a password or a refresh token for an access token' })
+  async token(@Body() body: TokenBody, @Req() request: GatewayRequest) {
+    if (body.grant_type === 'password' && (!body.username || !body.password)) {
+      throw CleaveError.badRequest('the password grant needs username and password', 'missing_param');
+    }
+    if (body.grant_type === 'refresh_token' && !body.refresh_token) {
+      throw CleaveError.badRequest('the refresh_token grant needs refresh_token', 'missing_param');
+    }
+    const reply = await this.bus.send(IdentityPatterns.IssueToken, {
+      grantType: body.grant_type,
+      clientId: body.client_id,
+      clientSecret: body.client_secret,
+      username: body.username,
+      password: body.password,
+      refreshToken: body.refresh_token,
+      clientAddress: request.ip,
+    });
+    return tokenJson(reply);
+  }
+
+  @Post('oauth2/logout')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke the access token used (and its refresh token)' })
+  async logout(@Req() request: GatewayRequest) {
+    await this.bus.send(IdentityPatterns.RevokeToken, { accessTokenHash: request.accessTokenHash! });
+    this.cache.invalidate(request.accessTokenHash!);
+    return {};
+  }
+
+  @Get('ping/whoami')
+  @ApiOperation({ summary: 'Who the access token speaks for' })
+  whoami() {
+    const principal = currentContext()!.principal!;
+    return { authenticated: true, client_id: principal.clientId, user_id: principal.id };
+  }
+}

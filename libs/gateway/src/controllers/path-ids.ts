@@ -1,0 +1,20 @@
+import { Ids } from '@cleave/contracts';
+import { CleaveError, currentContext } from '@cleave/platform';
+
+/** An id from the path, or not_found: a malformed id names nothing, exactly like a missing one. */
+export function pathId(kind: keyof typeof Ids, value: string, what: string): string {
+  if (!Ids[kind].test(value)) throw CleaveError.notFound(`no ${what} ${value}`);
+  return value;
+}
+
+/** Money-moving routes need an Idempotency-Key header, so a retry after a timeout never moves money twice. */
+export function requireIdempotencyKey(): void {
+  if (!currentContext()?.idempotencyKey) {
+    throw CleaveError.badRequest('this request moves money: send an Idempotency-Key header, the same on every retry', 'missing_idempotency_key');
+  }
+}
+
+/** The authenticated user's id. */
+export function userId(): string {
+  return currentContext()!.principal!.id;
+}

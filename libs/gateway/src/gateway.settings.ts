@@ -1,0 +1,16 @@
+import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+
+/** The gateway's own settings, from `CLEAVE_*` variables. */
+export class GatewaySettings {
+  /** How long a resolved access token is trusted without asking identity again; revocation clears it sooner. */
+  @IsInt() @Min(0) @Max(300_000) CLEAVE_TOKEN_CACHE_MS = 30_000;
+  /** Budget of one HTTP request, unless the caller asks for less with `Request-Timeout-Ms`. */
+  @IsInt() @Min(1) @Max(600_000) CLEAVE_HTTP_TIMEOUT_MS = 5_000;
+  /** The card network's credential (`Authorization: Bearer <secret>` on /network/*). Set one of your own. */
+  @IsString() @MinLength(16) CLEAVE_NETWORK_SECRET = 'cleave-development-network-secret';
+  /** The time an authorisation must be decided in, as card processors give issuers. */
+  @IsInt() @Min(100) @Max(60_000) CLEAVE_AUTHORISATION_BUDGET_MS = 2_000;
+}
+
+/** The development defaults, which a production deployment must replace. */
+export const DEVELOPMENT_NETWORK_SECRET = 'cleave-development-network-secret';

@@ -1,0 +1,72 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { ErrorCode } from '@cleave/contracts';
+import { CleaveError, HTTP_STATUS, toCleaveError } from '@cleave/platform';
+
+// Monzo's error code prefixes, which set the status.
+const MONZO_PREFIX: Readonly<Record<ErrorCode, string>> = {
+  bad_request: 'bad_request',
+  unauthenticated: 'unauthorized',
+  forbidden: 'forbidden',
+  not_found: 'not_found',
+  conflict: 'conflict',
+  precondition_failed: 'precondition_failed',
+  rate_limited: 'too_many_requests',
+  timeout: 'gateway_timeout',
+  unavailable: 'service_unavailable',
+  internal: 'internal_service',
+};
+
+const FROM_HTTP_STATUS: Readonly<Record<number, ErrorCode>> = {
+  400: 'bad_request',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'bad_request',
+  409: 'conflict',
+  412: 'precondition_failed',
+  413: 'bad_request',
+  415: 'bad_request',
+  429: 'rate_limited',
+};
+
+/**
+ * Every error as Monzo's API has it: `{code, message}` with a dotted code (`bad_request.missing_param`)
+ * whose prefix sets the status, plus the failing fields of a validation error. Nothing internal leaks.
+ */
+@Catch()
+export class MonzoErrorFilter implements ExceptionFilter {
+  private readonly log = new Logger('Gateway');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const error = this.toCleaveError(exception);
+    if (error.code === 'internal') this.log.error(`request failed: ${(exception as Error)?.stack ?? String(exception)}`);
+    const prefix = MONZO_PREFIX[error.code];
+    const fields = error.details?.fields;
+    void reply
+      .status(HTTP_STATUS[error.code])
+      .header('content-type', 'application/json; charset=utf-8')
+      .send({
+        code: error.reason ? `${prefix}.${error.reason}` : prefix,
+        message: error.code === 'internal' ? 'An internal error occurred' : error.message,
+        ...(fields ? { params: Object.fromEntries(fields.map((f) => [f.field, f.message])) } : {}),
+        ...(error.details?.retryAfterSeconds ? { retry_after: error.details.retryAfterSeconds } : {}),
+      });
+  }
+
+  private toCleaveError(exception: unknown): CleaveError {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = FROM_HTTP_STATUS[status] ?? (status >= 500 ? 'internal' : 'bad_request');
+      const reason = status === 404 ? 'unknown_route' : status === 415 ? 'unsupported_media_type' : status === 413 ? 'body_too_large' : undefined;
+      return new CleaveError(code, exception.message, { reason });
+    }
+    // Fastify's own errors (a malformed body, say) carry a 4xx statusCode.
+    const status = (exception as { statusCode?: number })?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return new CleaveError(FROM_HTTP_STATUS[status] ?? 'bad_request', (exception as Error).message, { reason: 'bad_body' });
+    }
+    return toCleaveError(exception);
+  }
+}

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { CLEAVE_CONFIG, DatabaseModule, readSettings, type CleaveConfig } from '@cleave/platform';
+import { OAuthClient } from './clients/oauth-client.entity';
+import { IdentityHandlers } from './identity.handlers';
+import { IdentitySettings } from './identity.settings';
+import { LoginAttempt } from './login/login-attempt.entity';
+import { LoginLimiter } from './login/login-limiter';
+import { identityMigrations } from './migrations';
+import { Token } from './tokens/token.entity';
+import { TokensHandler } from './tokens/tokens.handler';
+import { SignUpHandler } from './users/sign-up.handler';
+import { User } from './users/user.entity';
+
+/** Customers, OAuth2 clients and tokens, in a database of their own. */
+@Module({
+  imports: [DatabaseModule.forContext({ context: 'identity', entities: [User, OAuthClient, Token, LoginAttempt], migrations: identityMigrations })],
+  controllers: [IdentityHandlers],
+  providers: [
+    { provide: IdentitySettings, useFactory: (config: CleaveConfig) => readSettings(IdentitySettings, config.env), inject: [CLEAVE_CONFIG] },
+    SignUpHandler,
+    LoginLimiter,
+    TokensHandler,
+  ],
+})
+export class IdentityModule {}

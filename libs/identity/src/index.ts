@@ -1,0 +1,2 @@
+/** The identity context: its module is its whole public surface. */
+export { IdentityModule } from './identity.module';

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { IsNull } from 'typeorm';
+import {
+  IdentityEventNames,
+  type AuthenticatedUser,
+  type AuthenticateRequest,
+  type IssueTokenRequest,
+  type RevokeTokenRequest,
+  type TokenReply,
+} from '@cleave/contracts';
+import { CleaveError, ContextDatabase, MessageBus, newEntityId, sha256Hex } from '@cleave/platform';
+import { OAuthClient } from '../clients/oauth-client.entity';
+import { IdentitySettings } from '../identity.settings';
+import { LoginLimiter } from '../login/login-limiter';
+import { verifyPassword } from '../users/passwords';
+import { User } from '../users/user.entity';
+import { Token } from './token.entity';
+
+/** What every customer token may do; the card network's credential is not a user token. */
+const USER_SCOPES = ['customer'];
+
+// A valid hash of a password nobody has, so an unknown email costs as much as a wrong password.
+const DECOY_HASH = 'scrypt$15$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+/**
+ * OAuth2 tokens: opaque random strings (prefixed, so secret scanners can spot them), stored only as their
+ * SHA-256; access tokens expire and can be revoked, refresh tokens are single-use.
+ */
+@Injectable()
+export class TokensHandler {
+  constructor(
+    private readonly db: ContextDatabase,
+    private readonly bus: MessageBus,
+    private readonly limiter: LoginLimiter,
+    @Inject(IdentitySettings) private readonly settings: IdentitySettings,
+  ) {}
+
+  async issue(request: IssueTokenRequest): Promise<TokenReply> {
+    await this.authenticateClient(request.clientId, request.clientSecret);
+    return request.grantType === 'password' ? this.passwordGrant(request) : this.refreshGrant(request);
+  }
+
+  async authenticate(request: AuthenticateRequest): Promise<AuthenticatedUser> {
+    const token = await this.db.read((em) => em.findOneBy(Token, { hash: request.accessTokenHash, kind: 'access' }));
+    if (!token || token.revokedAt !== null || token.expiresAt <= new Date().toISOString()) {
+      throw new CleaveError('unauthenticated', 'the access token is invalid, expired or revoked', { reason: 'bad_access_token' });
+    }
+    return { userId: token.userId, clientId: token.clientId, scopes: USER_SCOPES, expiresAt: token.expiresAt };
+  }
+
+  async revoke(request: RevokeTokenRequest): Promise<void> {
+    const revoked = await this.db.transaction(async (em) => {
+      const token = await em.findOneBy(Token, { hash: request.accessTokenHash, kind: 'access' });
+      if (!token) return false;
+      await em.update(Token, { pairId: token.pairId, revokedAt: IsNull() }, { revokedAt: new Date().toISOString() });
+      return true;
+    });
+    if (revoked) await this.bus.emit(IdentityEventNames.TokenRevoked, { accessTokenHash: request.accessTokenHash });
+  }
+
+  private async passwordGrant(request: IssueTokenRequest): Promise<TokenReply> {
+    const email = request.username!.trim().toLowerCase();
+    const address = request.clientAddress ?? 'unknown';
+    await this.limiter.check(email, address);
+    const user = await this.db.read((em) => em.findOneBy(User, { email }));
+    const ok = await verifyPassword(request.password!, user?.passwordHash ?? DECOY_HASH);
+    await this.limiter.record(email, address, ok && user !== null);
+    if (!ok || !user) throw new CleaveError('unauthenticated', 'the email or password is wrong', { reason: 'bad_credentials' });
+    return this.db.transaction((em) => this.issuePair(em, user.id, request.clientId));
+  }
+
+  private async refreshGrant(request: IssueTokenRequest): Promise<TokenReply> {
+    const hash = sha256Hex(request.refreshToken!);
+    const now = new Date().toISOString();
+    const { reply, revokedAccess } = await this.db.transaction(async (em) => {
+      const token = await em.findOneBy(Token, { hash, kind: 'refresh' });
+      if (!token || token.clientId !== request.clientId || token.revokedAt !== null || token.expiresAt <= now) {
+        throw new CleaveError('unauthenticated', 'the refresh token is invalid, expired or revoked', { reason: 'bad_refresh_token' });
+      }
+      // Single use: the conditional update lets exactly one of two concurrent exchanges through.
+      const claimed = await em.createQueryBuilder().update(Token).set({ usedAt: now }).where('hash = :hash AND used_at IS NULL', { hash }).execute();
+      if (claimed.affected !== 1) throw new CleaveError('unauthenticated', 'the refresh token was already used', { reason: 'refresh_token_used' });
+      const previousAccess = await em.findOneBy(Token, { pairId: token.pairId, kind: 'access', revokedAt: IsNull() });
+      if (previousAccess) await em.update(Token, { hash: previousAccess.hash }, { revokedAt: now });
+      return { reply: await this.issuePair(em, token.userId, token.clientId), revokedAccess: previousAccess?.hash };
+    });
+    if (revokedAccess) await this.bus.emit(IdentityEventNames.TokenRevoked, { accessTokenHash: revokedAccess });
+    return reply;
+  }
+
+  private async issuePair(em: EntityManager, userId: string, clientId: string): Promise<TokenReply> {
+    const pairId = newEntityId('pair');
+    const now = Date.now();
+    const accessToken = `cleave_at_${randomBytes(32).toString('base64url')}`;
+    const refreshToken = `cleave_rt_${randomBytes(32).toString('base64url')}`;
+    const base = { pairId, userId, clientId, revokedAt: null, usedAt: null, createdAt: new Date(now).toISOString() };
+    await em.insert(Token, [
+      { ...base, hash: sha256Hex(accessToken), kind: 'access', expiresAt: new Date(now + this.settings.CLEAVE_ACCESS_TOKEN_TTL_SECONDS * 1000).toISOString() },
+      { ...base, hash: sha256Hex(refreshToken), kind: 'refresh', expiresAt: new Date(now + this.settings.CLEAVE_REFRESH_TOKEN_TTL_SECONDS * 1000).toISOString() },
+    ]);
+    return { accessToken, refreshToken, expiresIn: this.settings.CLEAVE_ACCESS_TOKEN_TTL_SECONDS, tokenType: 'Bearer', clientId, userId };
+  }
+
+  private async authenticateClient(clientId: string, secret: string | undefined): Promise<void> {
+    const client = await this.db.read((em) => em.findOneBy(OAuthClient, { id: clientId }));
+    const secretOk = client !== null && (client.secretHash === null || (secret !== undefined && sha256Hex(secret) === client.secretHash));
+    if (!secretOk) throw new CleaveError('unauthenticated', 'unknown client, or wrong client secret', { reason: 'bad_client' });
+  }
+}

@@ -1,0 +1,156 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import {
+  LedgerPatterns,
+  type HoldStatus,
+  type HoldView,
+  type PlaceHoldRequest,
+  type PostHoldRequest,
+  type ReleaseHoldRequest,
+  type VoidHoldRequest,
+} from '@cleave/contracts';
+import { CleaveError, ContextDatabase, currentContext, newEntityId, runIdempotent } from '@cleave/platform';
+import { Books } from '../books/books';
+import { LedgerSettings } from '../ledger.settings';
+import { Transaction } from '../transactions/transaction.entity';
+import { newTransaction } from '../transactions/transaction.view';
+import { Hold } from './hold.entity';
+import { holdView } from './hold.view';
+
+/**
+ * Holds: money reserved against a customer's available balance (a card authorisation), then posted for
+ * any amount (the rest released), voided, or expired. Each change of state is a conditional update from
+ * `pending`, so a post racing a void or an expiry has exactly one winner.
+ */
+@Injectable()
+export class HoldsHandler {
+  constructor(
+    private readonly db: ContextDatabase,
+    private readonly books: Books,
+    @Inject(LedgerSettings) private readonly settings: LedgerSettings,
+  ) {}
+
+  place(request: PlaceHoldRequest): Promise<HoldView> {
+    return runIdempotent(this.db, LedgerPatterns.PlaceHold, request, async (em) => {
+      if (request.holdId && (await em.existsBy(Hold, { id: request.holdId }))) {
+        throw CleaveError.conflict(`hold ${request.holdId} was cancelled before it was placed`, 'hold_cancelled');
+      }
+      const book = await this.books.get(em, request.accountId);
+      if (book.kind !== 'customer') throw CleaveError.badRequest('holds are placed on current accounts', 'not_a_current_account');
+      await this.books.hold(em, book.id, request.amount, request.currency);
+      const now = Date.now();
+      const hold: Hold = {
+        id: request.holdId ?? newEntityId('hold'),
+        accountId: book.id,
+        amount: request.amount,
+        currency: request.currency,
+        status: 'pending',
+        postedAmount: null,
+        expiresAt: new Date(now + (request.expiresInSeconds ?? this.settings.CLEAVE_HOLD_EXPIRY_SECONDS) * 1000).toISOString(),
+        transactionId: newEntityId('tx'),
+        createdAt: new Date(now).toISOString(),
+      };
+      await em.insert(Hold, hold);
+      await em.insert(
+        Transaction,
+        newTransaction({
+          id: hold.transactionId,
+          accountId: book.id,
+          amount: -request.amount,
+          currency: request.currency,
+          description: request.description,
+          category: request.category ?? 'general',
+          status: 'pending',
+          holdId: hold.id,
+          merchant: request.merchant ? JSON.stringify(request.merchant) : null,
+          createdAt: hold.createdAt,
+        }),
+      );
+      // A hold committed after the caller's deadline would hold money for a payment it was told failed.
+      const deadline = currentContext()?.deadline;
+      if (deadline !== undefined && deadline <= Date.now()) throw CleaveError.timeout('the hold was ready only after the deadline; not placed');
+      return holdView(hold);
+    });
+  }
+
+  post(request: PostHoldRequest): Promise<HoldView> {
+    return runIdempotent(this.db, LedgerPatterns.PostHold, request, async (em) => {
+      const hold = await this.claim(em, request.holdId, 'posted', request.amount);
+      const tx = await em.findOneByOrFail(Transaction, { id: hold.transactionId });
+      const entryId = await this.books.postHold(em, { ...hold, description: tx.description }, request.amount);
+      await em.update(Transaction, { id: tx.id }, { amount: -request.amount, status: 'settled', settledAt: new Date().toISOString(), entryId });
+      return holdView({ ...hold, status: 'posted', postedAmount: request.amount });
+    });
+  }
+
+  void(request: VoidHoldRequest): Promise<HoldView> {
+    return runIdempotent(this.db, LedgerPatterns.VoidHold, request, async (em) => {
+      if (request.cancelIfAbsent && !(await em.existsBy(Hold, { id: request.holdId }))) {
+        const now = new Date().toISOString();
+        const tombstone: Hold = { id: request.holdId, accountId: '', amount: 0, currency: '', status: 'voided', postedAmount: null, expiresAt: now, transactionId: '', createdAt: now };
+        await em.insert(Hold, tombstone);
+        return holdView(tombstone);
+      }
+      return this.release(em, request.holdId, 'voided');
+    });
+  }
+
+  /** Releases part of a hold; releasing what is left voids it. */
+  releasePart(request: ReleaseHoldRequest): Promise<HoldView> {
+    return runIdempotent(this.db, LedgerPatterns.ReleaseHold, request, async (em) => {
+      const hold = await em.findOneBy(Hold, { id: request.holdId });
+      if (!hold) throw CleaveError.notFound(`no hold ${request.holdId}`);
+      if (request.amount >= hold.amount) return this.release(em, hold.id, 'voided');
+      const result = await em
+        .createQueryBuilder()
+        .update(Hold)
+        .set({ amount: () => 'amount - :release' })
+        .where("id = :id AND status = 'pending' AND amount > :release", { id: hold.id, release: request.amount })
+        .execute();
+      if (result.affected !== 1) throw CleaveError.conflict(`hold ${hold.id} is ${hold.status}, not pending`, 'hold_not_pending');
+      await this.books.release(em, hold.accountId, request.amount);
+      await em.update(Transaction, { id: hold.transactionId }, { amount: -(hold.amount - request.amount) });
+      return holdView({ ...hold, amount: hold.amount - request.amount });
+    });
+  }
+
+  /** Releases every pending hold past its expiry; safe to run from several replicas at once. */
+  async expireDue(limit = 100): Promise<number> {
+    const now = new Date().toISOString();
+    const due = await this.db.read((em) =>
+      em.createQueryBuilder(Hold, 'h').select('h.id', 'id').where("h.status = 'pending' AND h.expires_at <= :now", { now }).limit(limit).getRawMany<{ id: string }>(),
+    );
+    let expired = 0;
+    for (const { id } of due) {
+      try {
+        await this.db.transaction((em) => this.release(em, id, 'expired'));
+        expired++;
+      } catch (error) {
+        // Posted or voided since it was read: nothing to release.
+        if (!(error instanceof CleaveError && error.reason === 'hold_not_pending')) throw error;
+      }
+    }
+    return expired;
+  }
+
+  private async release(em: EntityManager, holdId: string, status: 'voided' | 'expired'): Promise<HoldView> {
+    const hold = await this.claim(em, holdId, status, null);
+    await this.books.release(em, hold.accountId, hold.amount);
+    await em.update(Transaction, { id: hold.transactionId }, { status: 'reversed' });
+    return holdView({ ...hold, status });
+  }
+
+  /** Moves a hold out of `pending`, or says why it can't. */
+  private async claim(em: EntityManager, holdId: string, status: HoldStatus, postedAmount: number | null): Promise<Hold> {
+    const result = await em
+      .createQueryBuilder()
+      .update(Hold)
+      .set({ status, postedAmount })
+      .where("id = :holdId AND status = 'pending'", { holdId })
+      .execute();
+    const hold = await em.findOneBy(Hold, { id: holdId });
+    if (!hold) throw CleaveError.notFound(`no hold ${holdId}`);
+    if (result.affected !== 1) throw CleaveError.conflict(`hold ${holdId} is ${hold.status}, not pending`, 'hold_not_pending');
+    return { ...hold, status: 'pending', postedAmount: null };
+  }
+}

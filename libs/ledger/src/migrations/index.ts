@@ -1,0 +1,6 @@
+import { CreateLedgerAccounts1763800000000 } from './1763800000000-create-ledger-accounts';
+import { DoubleEntry1763900000000 } from './1763900000000-double-entry';
+import { CardTransactions1764000000000 } from './1764000000000-card-transactions';
+
+/** The ledger's migrations, oldest first. */
+export const ledgerMigrations = [CreateLedgerAccounts1763800000000, DoubleEntry1763900000000, CardTransactions1764000000000];

@@ -1,0 +1,254 @@
+import { Logger } from '@nestjs/common';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import { isObservable, lastValueFrom } from 'rxjs';
+import { runWithContext, type CallContext } from '../context/call-context';
+import { CleaveError, isErrorEnvelope, toCleaveError } from '../errors/cleave-error';
+import type { CleaveConfig } from '../config/cleave-config';
+import type { Placement } from '../host/placement';
+import { CleaveRpcContext } from './cleave-rpc.context';
+import type { ContractRegistry } from './contract-registry';
+import type { DirectHandler, findDirectHandlers } from './handler-directory';
+
+/** The transport id of Cleave's bus, for `@MessagePattern(pattern, CLEAVE_TRANSPORT)` if ever needed. */
+export const CLEAVE_TRANSPORT = Symbol('cleave-bus');
+
+/** One context's handler of one event. */
+export interface EventSubscription {
+  readonly event: string;
+  readonly context: string;
+  /** Delivered to every replica of the context, live, rather than once to the context. */
+  readonly everyReplica: boolean;
+}
+
+/**
+ * Receives a request or event a transport delivered; the server decodes and dispatches it. A handler that
+ * answers synchronously is answered synchronously, so a transport spends no promise on it.
+ */
+export interface InboundDispatcher {
+  readonly isReady: boolean;
+  readonly ready: Promise<void>;
+  /** The contexts here that handle an event once per context. */
+  subscribersOf(event: string): readonly string[];
+  /** The reply, or a promise of it; throws or rejects with a CleaveError. */
+  /** `local`: `plain` is the caller's own object, handed over in-process, not yet in wire form. */
+  dispatchRequest(pattern: string, plain: unknown, context: CallContext, local?: boolean): unknown;
+  dispatchEvent(event: string, subscriber: string, plain: unknown, context: CallContext): Promise<void>;
+}
+
+/** A transport that serves this process's handlers to others. */
+export interface ServingTransport {
+  serve(dispatcher: InboundDispatcher, requests: readonly string[]): Promise<void>;
+  stopServing(): Promise<void>;
+}
+
+const DRAIN_LIMIT_MS = 10_000;
+const NONE: readonly string[] = Object.freeze([]);
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+
+/**
+ * The Nest custom transport strategy behind every Cleave context. Nest hands it the `@MessagePattern` and
+ * `@EventPattern` handlers of the hosted modules; it serves them in-process to the local bus, and over NATS
+ * when the placement needs it. Whatever carried a message, it is decoded and validated here, on the
+ * receiving side, and the handler runs inside the message's call context.
+ */
+export class CleaveServer extends Server implements CustomTransportStrategy, InboundDispatcher {
+  override readonly transportId = CLEAVE_TRANSPORT;
+  private readonly requestHandlers = new Map<string, MessageHandler>();
+  private readonly eventHandlers = new Map<string, Map<string, MessageHandler>>();
+  private readonly everyReplica = new Set<string>();
+  private readonly log = new Logger('CleaveServer');
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+  private readyResolve!: () => void;
+  isReady = false;
+  /** Resolves once the server listens: handlers registered and remote transports serving. */
+  readonly ready = new Promise<void>((resolve) => (this.readyResolve = resolve));
+
+  private direct: ReturnType<typeof findDirectHandlers> = { requests: new Map(), events: new Map() };
+  private faults: CleaveConfig['faults'] = {};
+
+  constructor(
+    private readonly registry: ContractRegistry,
+    private readonly placement: Placement,
+    private readonly remote: ServingTransport | undefined,
+    private readonly discoverDirectHandlers: () => ReturnType<typeof findDirectHandlers> = () => ({ requests: new Map(), events: new Map() }),
+  ) {
+    super();
+  }
+
+  override addHandler(pattern: unknown, callback: MessageHandler, isEventHandler = false, extras: Record<string, unknown> = {}): void {
+    if (typeof pattern !== 'string') throw new Error(`Cleave patterns are strings; got ${JSON.stringify(pattern)}`);
+    if (!isEventHandler) {
+      if (this.requestHandlers.has(pattern)) throw new Error(`two handlers for ${pattern}; a pattern has exactly one`);
+      this.requestHandlers.set(pattern, callback);
+      return;
+    }
+    const context = extras.context;
+    if (typeof context !== 'string') {
+      throw new Error(`the handler of event ${pattern} must name its context: @OnEvent(event, { context: '<name>' })`);
+    }
+    let byContext = this.eventHandlers.get(pattern);
+    if (!byContext) this.eventHandlers.set(pattern, (byContext = new Map()));
+    if (byContext.has(context)) throw new Error(`context ${context} has two handlers for event ${pattern}`);
+    // Nest's own addHandler would chain handlers of one event; each context's runs on its own delivery instead.
+    byContext.set(context, callback);
+    if (extras.delivery === 'every-replica') this.everyReplica.add(`${pattern}\u0000${context}`);
+  }
+
+  /** The request patterns with a handler here. */
+  requestPatterns(): string[] {
+    return [...this.requestHandlers.keys()];
+  }
+
+  subscribersOf(event: string): readonly string[] {
+    const byContext = this.eventHandlers.get(event);
+    return byContext === undefined ? NONE : [...byContext.keys()].filter((context) => !this.everyReplica.has(`${event}\u0000${context}`));
+  }
+
+  /** The contexts here whose every replica handles an event. */
+  replicaSubscribersOf(event: string): readonly string[] {
+    const byContext = this.eventHandlers.get(event);
+    return byContext === undefined ? NONE : [...byContext.keys()].filter((context) => this.everyReplica.has(`${event}\u0000${context}`));
+  }
+
+  /** The (event, context) pairs with a handler here. */
+  eventSubscriptions(): EventSubscription[] {
+    return [...this.eventHandlers].flatMap(([event, byContext]) =>
+      [...byContext.keys()].map((context) => ({ event, context, everyReplica: this.everyReplica.has(`${event}\u0000${context}`) })),
+    );
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      this.verifyHandlers();
+      this.direct = this.discoverDirectHandlers();
+      await this.remote?.serve(this, this.requestPatterns());
+      this._status$.next('connected');
+      this.isReady = true;
+      this.readyResolve();
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.remote?.stopServing();
+    if (this.inFlight > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => (this.drained = resolve)),
+        new Promise((resolve) => setTimeout(resolve, DRAIN_LIMIT_MS).unref()),
+      ]);
+    }
+    this._status$.next('disconnected');
+  }
+
+  on(): void {
+    // No transport-level events to observe: connection status is reported by the NATS transport.
+  }
+
+  unwrap<T>(): T {
+    return this as unknown as T;
+  }
+
+  dispatchRequest(pattern: string, plain: unknown, context: CallContext, local = false): unknown {
+    if (context.deadline <= Date.now()) throw CleaveError.timeout(`${pattern} arrived after its deadline`);
+    const handler = this.requestHandlers.get(pattern);
+    const route = this.registry.request(pattern);
+    if (!handler || !route) throw CleaveError.badRequest(`no handler for ${pattern} here`, 'unknown_pattern');
+    const request = local ? route.decoder.decodeLocal(plain) : route.decoder.decode(plain);
+    const fault = this.faults[pattern];
+    if (fault !== undefined) return this.runWithFault(fault, () => this.run(this.direct.requests.get(pattern), handler, request, pattern, context));
+    return this.run(this.direct.requests.get(pattern), handler, request, pattern, context);
+  }
+
+  /** Injects configured slowness (CLEAVE_FAULTS) around a handler. */
+  setFaults(faults: CleaveConfig['faults']): void {
+    this.faults = faults;
+    for (const [pattern, f] of Object.entries(faults)) this.log.warn(`fault injection: ${pattern} delay ${f.delayMs} ms, reply delay ${f.replyDelayMs} ms`);
+  }
+
+  private async runWithFault(fault: CleaveConfig['faults'][string], run: () => unknown): Promise<unknown> {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    if (fault.delayMs > 0) await sleep(fault.delayMs);
+    try {
+      return await run();
+    } finally {
+      if (fault.replyDelayMs > 0) await sleep(fault.replyDelayMs);
+    }
+  }
+
+  async dispatchEvent(event: string, subscriber: string, plain: unknown, context: CallContext): Promise<void> {
+    const handler = this.eventHandlers.get(event)?.get(subscriber);
+    const route = this.registry.event(event);
+    if (!handler || !route) throw CleaveError.badRequest(`no handler for ${event} in ${subscriber} here`, 'unknown_event');
+    const payload = route.decoder.decode(plain);
+    await this.run(this.direct.events.get(`${event}\u0000${subscriber}`), handler, payload, event, context);
+  }
+
+  /** Runs a handler in the call context: directly when Nest would add nothing, else through Nest's wrapper. */
+  private run(direct: DirectHandler | undefined, nest: MessageHandler, input: object, pattern: string, context: CallContext): unknown {
+    // Most handlers take only their request; the context object is built for those that ask for it.
+    const rpcContext = direct === undefined || direct.method.length > 1 ? new CleaveRpcContext([pattern, context]) : undefined;
+    let result: unknown;
+    this.inFlight++;
+    try {
+      result = direct ? runWithContext(context, direct.method, direct.instance, input, rpcContext) : runWithContext(context, nest, undefined, input, rpcContext);
+    } catch (error) {
+      this.settled();
+      throw this.failure(error, pattern);
+    }
+    if (!isThenable(result) && !isObservable(result)) {
+      this.settled();
+      return result;
+    }
+    return Promise.resolve(result)
+      // Nest's exception filters answer with an erroring Observable rather than a rejection.
+      .then((value) => (isObservable(value) ? lastValueFrom(value, { defaultValue: undefined }) : value))
+      .then(
+        (value) => {
+          this.settled();
+          return value;
+        },
+        (error: unknown) => {
+          this.settled();
+          throw this.failure(error, pattern);
+        },
+      );
+  }
+
+  private settled(): void {
+    if (--this.inFlight === 0) this.drained?.();
+  }
+
+  /** A handler's failure as a CleaveError; anything unexpected is logged here, as Nest's filter would. */
+  private failure(error: unknown, pattern: string): CleaveError {
+    const e = toCleaveError(error);
+    if (e.code === 'internal' && !(error instanceof CleaveError) && !isErrorEnvelope(error)) {
+      this.log.error(`${pattern} failed: ${(error as Error)?.message ?? String(error)}`, (error as Error)?.stack);
+    }
+    return e;
+  }
+
+  private verifyHandlers(): void {
+    const problems: string[] = [];
+    for (const pattern of this.requestHandlers.keys()) {
+      const route = this.registry.request(pattern);
+      if (!route) problems.push(`handler for ${pattern}, which no contract declares`);
+      else if (!this.placement.hosted.has(route.context)) problems.push(`handler for ${pattern} in a process that does not host ${route.context}`);
+    }
+    for (const context of this.placement.hosted) {
+      for (const pattern of this.registry.patternsOf(context)) {
+        if (!this.requestHandlers.has(pattern)) problems.push(`${context} is hosted here but nothing handles ${pattern}`);
+      }
+    }
+    for (const { event, context } of this.eventSubscriptions()) {
+      if (!this.registry.event(event)) problems.push(`handler for event ${event}, which no contract declares`);
+      if (!this.placement.hosted.has(context)) problems.push(`handler for event ${event} on behalf of ${context}, which is not hosted here`);
+    }
+    if (problems.length > 0) throw new Error(`the bus cannot start:\n  ${problems.join('\n  ')}`);
+    this.log.debug(`serving ${this.requestHandlers.size} patterns for ${[...this.placement.hosted].join(', ') || 'no context'}`);
+  }
+}

@@ -1,0 +1,88 @@
+import type {
+  CleaveEvents,
+  CleaveRequests,
+  EventMap,
+  PayloadOf,
+  ReplyOf,
+  RequestMap,
+  RequestOf,
+} from '@cleave/contracts';
+import type { CleaveConfig } from '../config/cleave-config';
+import { childContext, currentContext, rootContext, type CallContext } from '../context/call-context';
+import { CleaveError } from '../errors/cleave-error';
+import type { Placement } from '../host/placement';
+import type { NatsTransport } from '../nats/nats.transport';
+import type { ContractRegistry } from './contract-registry';
+import type { InProcessTransport } from './in-process.transport';
+import { toWire } from './wire';
+import { newEntityId } from '../context/ids';
+import { envelopeContext, type EventBus } from '../events/event-bus';
+
+/** Options of one call. */
+export interface SendOptions {
+  /** Caps the call's budget below what the current context has left. */
+  readonly timeoutMs?: number;
+  /** The idempotency key of a money-moving command; otherwise the current context's is inherited. */
+  readonly idempotencyKey?: string;
+}
+
+/**
+ * The only way contexts talk. `send` is request/reply and `emit` publishes an event; both are typed by the
+ * contracts, so `bus.send(LedgerPatterns.GetBalance, { accountId })` is checked by the compiler. Each call
+ * goes in-process when its context is hosted here and over NATS otherwise; the caller cannot tell which.
+ */
+export class MessageBus<R extends RequestMap = CleaveRequests, E extends EventMap = CleaveEvents> {
+  constructor(
+    private readonly registry: ContractRegistry,
+    private readonly placement: Placement,
+    private readonly local: InProcessTransport,
+    private readonly remote: NatsTransport | undefined,
+    private readonly events: EventBus,
+    private readonly config: Pick<CleaveConfig, 'defaultTimeoutMs' | 'eventTimeoutMs'>,
+  ) {}
+
+  /** Sends a request and waits for its reply, at most until the call's deadline. */
+  send<P extends keyof R & string>(pattern: P, request: RequestOf<R, P>, options?: SendOptions): Promise<ReplyOf<R, P>> {
+    const route = this.registry.request(pattern);
+    if (route === undefined) return Promise.reject(CleaveError.internal(`no contract declares the pattern ${pattern}`));
+    const context = childContext(this.parentContext(), options);
+    if (context.deadline <= Date.now()) return Promise.reject(CleaveError.timeout(`the deadline passed before ${pattern} was sent`));
+    try {
+      if (this.placement.hosted.has(route.context)) return this.local.request(pattern, request, context) as Promise<ReplyOf<R, P>>;
+      if (this.remote === undefined) throw CleaveError.unavailable(`${route.context} is not hosted here and NATS is off`);
+      return this.remote.request(pattern, request, context) as Promise<ReplyOf<R, P>>;
+    } catch (error) {
+      // What JSON.stringify refuses (bigints, cycles) is the caller's bug, the same in both transports.
+      return Promise.reject(error instanceof CleaveError ? error : CleaveError.internal(`the request to ${pattern} could not be serialised`, error));
+    }
+  }
+
+  /**
+   * Publishes an event to every subscribing context, outside any database transaction: with NATS it resolves
+   * once JetStream has stored it. A context that changes state and reports it uses its Outbox instead, so
+   * the event is written in the same transaction as the change.
+   */
+  async emit<N extends keyof E & string>(event: N, payload: PayloadOf<E, N>): Promise<void> {
+    if (this.registry.event(event) === undefined) throw CleaveError.internal(`no contract declares the event ${event}`);
+    let wire: unknown;
+    try {
+      wire = toWire(payload);
+    } catch (error) {
+      throw CleaveError.internal(`the event ${event} could not be serialised`, error);
+    }
+    const context = currentContext();
+    await this.events.publish(
+      { id: newEntityId('evt'), event, time: new Date().toISOString(), aggregateId: '', payload: wire, ...envelopeContext(context) },
+      false,
+    );
+  }
+
+  /** This bus, typed by another contract map (e.g. a test's fixture contracts). */
+  typed<R2 extends RequestMap, E2 extends EventMap = EventMap>(): MessageBus<R2, E2> {
+    return this as unknown as MessageBus<R2, E2>;
+  }
+
+  private parentContext(): CallContext {
+    return currentContext() ?? rootContext({}, this.config.defaultTimeoutMs);
+  }
+}

@@ -1,0 +1,205 @@
+import { plainToInstance } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { hostname } from 'node:os';
+
+/** How contexts not hosted here are reached. */
+export type TransportMode = 'auto' | 'nats' | 'in-process';
+
+/** The process's configuration, typed and validated once at boot. */
+export interface CleaveConfig {
+  /** `CLEAVE_SERVICES`: `all`, `none`, or a comma-separated list of contexts (and `gateway`). */
+  readonly services: string;
+  /**
+   * `CLEAVE_TRANSPORT`: `auto` connects to NATS only when some context is not hosted here; `nats` always
+   * does, and serves this process's contexts to others; `in-process` never does.
+   */
+  readonly transport: TransportMode;
+  readonly natsUrl: string;
+  readonly natsUser?: string;
+  readonly natsPassword?: string;
+  /** Prefix of every NATS subject, so deployments (and test runs) sharing a server don't collide. */
+  readonly natsPrefix: string;
+  /** Budget of a call tree that starts without a deadline. */
+  readonly defaultTimeoutMs: number;
+  /** Budget of one event handler run. */
+  readonly eventTimeoutMs: number;
+  readonly logLevel: string;
+  /** Names this process in logs and NATS connection lists. */
+  readonly instanceId: string;
+  /** Where the embedded SQLite files live (one per context) when no PostgreSQL URL applies. */
+  readonly dataDir: string;
+  /** `DATABASE_URL`: one PostgreSQL database shared by the contexts, a schema each. */
+  readonly databaseUrl?: string;
+  /** `CLEAVE_<CONTEXT>_DATABASE_URL`: a PostgreSQL database of a context's own; wins over DATABASE_URL. */
+  readonly contextDatabaseUrls: Readonly<Record<string, string>>;
+  /** `CLEAVE_MIGRATIONS`: whether each context migrates its database on start. */
+  readonly runMigrations: boolean;
+  /** `PORT`: where the HTTP API listens when this process hosts it (0: any free port). */
+  readonly httpPort: number;
+  /** `HOST`: the address it binds (0.0.0.0 in containers). */
+  readonly httpHost: string;
+  /**
+   * `CLEAVE_TRUST_PROXY`: whose `X-Forwarded-For` to believe for the client's address (login rate limits):
+   * `false` (default), `true`, or a comma-separated list of proxy addresses or CIDRs.
+   */
+  readonly trustProxy: boolean | string[];
+  /**
+   * `CLEAVE_FAULTS`: injected slowness, for fault-tolerance tests and drills, e.g.
+   * `ledger.place-hold=reply-delay:2500,ledger.get-balance=delay:300`. `delay` holds a request before its
+   * handler runs; `reply-delay` holds the reply after the handler has done its work.
+   */
+  readonly faults: Readonly<Record<string, { readonly delayMs: number; readonly replyDelayMs: number }>>;
+  /** Event handling: attempts before a dead letter, the first backoff, events a context handles at once. */
+  readonly events: { readonly maxAttempts: number; readonly backoffBaseMs: number; readonly maxInFlight: number };
+  /** Every `CLEAVE_*` variable as given, for the settings a context declares of its own (see `readSettings`). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
+const CONTEXT_DATABASE_URL = /^CLEAVE_([A-Z][A-Z0-9]*)_DATABASE_URL$/;
+
+class CleaveEnvironment {
+  @IsOptional() @IsString() CLEAVE_SERVICES?: string;
+  @IsOptional() @IsIn(['auto', 'nats', 'in-process']) CLEAVE_TRANSPORT?: string;
+  @IsOptional() @Matches(/^(nats|tls|ws|wss):\/\/[^\s,]+(,(nats|tls|ws|wss):\/\/[^\s,]+)*$/, {
+    message: 'NATS_URL must be one or more comma-separated nats:// URLs',
+  })
+  NATS_URL?: string;
+  @IsOptional() @IsString() NATS_USER?: string;
+  @IsOptional() @IsString() NATS_PASSWORD?: string;
+  @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
+    message: 'CLEAVE_NATS_PREFIX must be 1-64 letters, digits, - or _ (it becomes a NATS subject token)',
+  })
+  CLEAVE_NATS_PREFIX?: string;
+  @IsOptional() @IsInt() @Min(1) @Max(600_000) CLEAVE_DEFAULT_TIMEOUT_MS?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(3_600_000) CLEAVE_EVENT_TIMEOUT_MS?: number;
+  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL?: string;
+  @IsOptional() @Matches(/^[A-Za-z0-9_.-]{1,64}$/) CLEAVE_INSTANCE_ID?: string;
+  @IsOptional() @IsString() CLEAVE_DATA_DIR?: string;
+  @IsOptional() @Matches(POSTGRES_URL, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' }) DATABASE_URL?: string;
+  @IsOptional() @IsIn(['on', 'off']) CLEAVE_MIGRATIONS?: string;
+  @IsOptional() @IsInt() @Min(0) @Max(65_535) PORT?: number;
+  @IsOptional() @IsString() HOST?: string;
+  @IsOptional() @Matches(/^(true|false|[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*)$/, { message: 'CLEAVE_TRUST_PROXY must be true, false, or a comma-separated list of addresses or CIDRs' })
+  CLEAVE_TRUST_PROXY?: string;
+  @IsOptional() @Matches(/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*=(delay|reply-delay):\d{1,6}(,[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*=(delay|reply-delay):\d{1,6})*$/, {
+    message: 'CLEAVE_FAULTS must look like pattern=delay:ms or pattern=reply-delay:ms, comma-separated',
+  })
+  CLEAVE_FAULTS?: string;
+  @IsOptional() @IsInt() @Min(1) @Max(100) CLEAVE_EVENT_MAX_ATTEMPTS?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(60_000) CLEAVE_EVENT_BACKOFF_MS?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(10_000) CLEAVE_EVENT_MAX_IN_FLIGHT?: number;
+}
+
+
+const NUMERIC = new Set(['CLEAVE_DEFAULT_TIMEOUT_MS', 'CLEAVE_EVENT_TIMEOUT_MS', 'PORT', 'CLEAVE_EVENT_MAX_ATTEMPTS', 'CLEAVE_EVENT_BACKOFF_MS', 'CLEAVE_EVENT_MAX_IN_FLIGHT']);
+
+/** A configuration value that stops the process, naming the variable. */
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError';
+}
+
+/** Reads and validates the environment; throws a ConfigurationError naming every bad variable. */
+export function loadCleaveConfig(env: Record<string, string | undefined> = process.env): CleaveConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(new CleaveEnvironmentKeys())) {
+    const value = env[key];
+    if (value === undefined || value === '') continue;
+    raw[key] = NUMERIC.has(key) && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value.trim();
+  }
+  const parsed = plainToInstance(CleaveEnvironment, raw);
+  const errors = validateSync(parsed, { whitelist: true, forbidUnknownValues: true });
+  const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(env[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+  const contextDatabaseUrls: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    const match = CONTEXT_DATABASE_URL.exec(key);
+    if (!match || !value) continue;
+    if (!POSTGRES_URL.test(value)) lines.push(`  ${key}: must be a postgres:// or postgresql:// URL`);
+    else contextDatabaseUrls[match[1]!.toLowerCase()] = value;
+  }
+  if (lines.length > 0) throw new ConfigurationError(`invalid configuration:\n${lines.join('\n')}`);
+  return {
+    services: parsed.CLEAVE_SERVICES ?? 'all',
+    transport: (parsed.CLEAVE_TRANSPORT ?? 'auto') as TransportMode,
+    natsUrl: parsed.NATS_URL ?? 'nats://127.0.0.1:4222',
+    natsUser: parsed.NATS_USER,
+    natsPassword: parsed.NATS_PASSWORD,
+    natsPrefix: parsed.CLEAVE_NATS_PREFIX ?? 'cleave',
+    defaultTimeoutMs: parsed.CLEAVE_DEFAULT_TIMEOUT_MS ?? 5_000,
+    eventTimeoutMs: parsed.CLEAVE_EVENT_TIMEOUT_MS ?? 30_000,
+    logLevel: parsed.LOG_LEVEL ?? 'info',
+    instanceId: parsed.CLEAVE_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    dataDir: parsed.CLEAVE_DATA_DIR ?? './data',
+    databaseUrl: parsed.DATABASE_URL,
+    contextDatabaseUrls,
+    runMigrations: (parsed.CLEAVE_MIGRATIONS ?? 'on') === 'on',
+    httpPort: parsed.PORT ?? 3000,
+    httpHost: parsed.HOST ?? '127.0.0.1',
+    trustProxy: parsed.CLEAVE_TRUST_PROXY === undefined || parsed.CLEAVE_TRUST_PROXY === 'false' ? false : parsed.CLEAVE_TRUST_PROXY === 'true' ? true : parsed.CLEAVE_TRUST_PROXY.split(','),
+    faults: parseFaults(parsed.CLEAVE_FAULTS),
+    events: {
+      maxAttempts: parsed.CLEAVE_EVENT_MAX_ATTEMPTS ?? 5,
+      backoffBaseMs: parsed.CLEAVE_EVENT_BACKOFF_MS ?? 200,
+      maxInFlight: parsed.CLEAVE_EVENT_MAX_IN_FLIGHT ?? 1,
+    },
+    env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('CLEAVE_') && e[1] !== undefined)),
+  };
+}
+
+/**
+ * A context's own settings, read from the `CLEAVE_*` variables with a class-validator class whose field
+ * names are the variable names; numeric strings become numbers. Fields keep their defaults when unset;
+ * a bad value throws a ConfigurationError naming it.
+ */
+export function readSettings<T extends object>(settings: new () => T, env: Readonly<Record<string, string>>): T {
+  const defaults = new settings() as Record<string, unknown>;
+  const raw: Record<string, unknown> = { ...defaults };
+  for (const key of Object.keys(defaults)) {
+    const value = env[key]?.trim();
+    if (value === undefined || value === '') continue;
+    raw[key] = typeof defaults[key] === 'number' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+  }
+  const instance = plainToInstance(settings, raw);
+  const errors = validateSync(instance, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(env[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    throw new ConfigurationError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return instance;
+}
+
+// The variable names, listed once so loadCleaveConfig only reads what it validates.
+class CleaveEnvironmentKeys implements Required<Record<keyof CleaveEnvironment, undefined>> {
+  CLEAVE_SERVICES = undefined;
+  CLEAVE_TRANSPORT = undefined;
+  NATS_URL = undefined;
+  NATS_USER = undefined;
+  NATS_PASSWORD = undefined;
+  CLEAVE_NATS_PREFIX = undefined;
+  CLEAVE_DEFAULT_TIMEOUT_MS = undefined;
+  CLEAVE_EVENT_TIMEOUT_MS = undefined;
+  LOG_LEVEL = undefined;
+  CLEAVE_INSTANCE_ID = undefined;
+  CLEAVE_DATA_DIR = undefined;
+  DATABASE_URL = undefined;
+  CLEAVE_MIGRATIONS = undefined;
+  PORT = undefined;
+  HOST = undefined;
+  CLEAVE_TRUST_PROXY = undefined;
+  CLEAVE_FAULTS = undefined;
+  CLEAVE_EVENT_MAX_ATTEMPTS = undefined;
+  CLEAVE_EVENT_BACKOFF_MS = undefined;
+  CLEAVE_EVENT_MAX_IN_FLIGHT = undefined;
+}
+
+function parseFaults(setting: string | undefined): CleaveConfig['faults'] {
+  const faults: Record<string, { delayMs: number; replyDelayMs: number }> = {};
+  for (const item of setting?.split(',') ?? []) {
+    const [pattern, spec] = item.split('=') as [string, string];
+    const [kind, ms] = spec.split(':') as [string, string];
+    const fault = (faults[pattern] ??= { delayMs: 0, replyDelayMs: 0 });
+    if (kind === 'delay') fault.delayMs = Number(ms);
+    else fault.replyDelayMs = Number(ms);
+  }
+  return faults;
+}

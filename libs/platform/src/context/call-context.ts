@@ -1,0 +1,159 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { newSpanId, newTraceId } from './ids';
+
+/** Who a call acts for, as authenticated by the gateway. */
+export interface Principal {
+  /** `user`: a customer's token; `client`: an OAuth client acting for itself (e.g. the card network); `service`: internal work. */
+  readonly kind: 'user' | 'client' | 'service';
+  /** The user id, client id or service name. */
+  readonly id: string;
+  /** The OAuth client a user token was issued to. */
+  readonly clientId?: string;
+  readonly scopes: readonly string[];
+}
+
+/**
+ * What travels with every request and event (DESIGN §4), read inside handlers from AsyncLocalStorage.
+ * Every context has all fields (absent ones undefined) so they share one shape.
+ */
+export interface CallContext {
+  /** W3C trace id, 32 hex digits. */
+  readonly traceId: string;
+  /** W3C span id of this call, 16 hex digits. */
+  readonly spanId: string;
+  readonly sampled: boolean;
+  /** Absolute time (epoch ms) after which the work is worthless. */
+  readonly deadline: number;
+  readonly requestId: string;
+  readonly principal?: Principal;
+  /** Set where the command moves money; downstream calls inherit it. */
+  readonly idempotencyKey?: string;
+  /** Set while an event is handled: its id, for the handler's inbox. */
+  readonly eventId?: string;
+}
+
+/** What an edge (the gateway, a background job, a test) knows when it starts a call tree. */
+export interface RootContextInit {
+  /** A `traceparent` header to continue; a new trace is started when absent or malformed. */
+  readonly traceparent?: string;
+  /** Time budget from now, in ms. */
+  readonly timeoutMs?: number;
+  /** Absolute deadline (epoch ms); wins over `timeoutMs`. */
+  readonly deadline?: number;
+  readonly requestId?: string;
+  readonly principal?: Principal;
+  readonly idempotencyKey?: string;
+}
+
+const storage = new AsyncLocalStorage<CallContext>();
+
+/** The context of the call being handled, if any. */
+export function currentContext(): CallContext | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` with `context` as the current call context; async work started inside inherits it. */
+export function runWithContext<T>(context: CallContext, fn: () => T): T;
+/** Calls `fn` on `self` with `args` in the context, without a closure. */
+export function runWithContext<A extends unknown[], T>(context: CallContext, fn: (...args: A) => T, self: unknown, ...args: A): T;
+export function runWithContext(context: CallContext, fn: (...args: unknown[]) => unknown, self?: unknown, ...args: unknown[]): unknown {
+  return storage.run(context, applyTo, fn, self, args);
+}
+
+const applyTo = (fn: (...args: unknown[]) => unknown, self: unknown, args: unknown[]): unknown => fn.apply(self, args);
+
+/** Starts a call tree at an edge. */
+export function rootContext(init: RootContextInit, defaultTimeoutMs: number): CallContext {
+  const parent = init.traceparent === undefined ? undefined : parseTraceparent(init.traceparent);
+  const deadline = init.deadline ?? Date.now() + (init.timeoutMs ?? defaultTimeoutMs);
+  const traceId = parent?.traceId ?? newTraceId();
+  return {
+    traceId,
+    spanId: newSpanId(),
+    sampled: parent?.sampled ?? true,
+    deadline,
+    // Without a request id of its own, a call tree is known by its trace id.
+    requestId: init.requestId ?? `req_${traceId}`,
+    principal: init.principal,
+    idempotencyKey: init.idempotencyKey,
+    eventId: undefined,
+  };
+}
+
+/** Options of one outgoing call. */
+export interface ChildContextOptions {
+  /** Caps this call's budget below what its parent has left. */
+  readonly timeoutMs?: number;
+  /** Replaces the inherited idempotency key. */
+  readonly idempotencyKey?: string;
+}
+
+/** The context of an outgoing call: same trace, new span, a deadline no later than its parent's. */
+export function childContext(parent: CallContext, options?: ChildContextOptions): CallContext {
+  let deadline = parent.deadline;
+  if (options?.timeoutMs !== undefined) deadline = Math.min(deadline, Date.now() + options.timeoutMs);
+  return {
+    traceId: parent.traceId,
+    spanId: newSpanId(),
+    sampled: parent.sampled,
+    deadline,
+    requestId: parent.requestId,
+    principal: parent.principal,
+    idempotencyKey: options?.idempotencyKey ?? parent.idempotencyKey,
+    eventId: undefined,
+  };
+}
+
+/** Milliseconds left before the context's deadline (negative once passed). */
+export function remainingMs(context: CallContext): number {
+  return context.deadline - Date.now();
+}
+
+/** The W3C `traceparent` header value of a context. */
+export function formatTraceparent(context: Pick<CallContext, 'traceId' | 'spanId' | 'sampled'>): string {
+  return `00-${context.traceId}-${context.spanId}-${context.sampled ? '01' : '00'}`;
+}
+
+/**
+ * Parses a W3C `traceparent` (trace-context level 1): version `ff`, all-zero ids, and extra fields on
+ * version 00 are invalid; later versions may append fields. Read by position: it runs on every message.
+ */
+export function parseTraceparent(
+  header: string,
+): { traceId: string; spanId: string; sampled: boolean } | undefined {
+  const h = header.length === 55 ? header : header.trim();
+  if (h.length < 55 || h.charCodeAt(2) !== DASH || h.charCodeAt(35) !== DASH || h.charCodeAt(52) !== DASH) return undefined;
+  if (!isLowerHex(h, 0, 2) || !isLowerHex(h, 3, 35) || !isLowerHex(h, 36, 52) || !isLowerHex(h, 53, 55)) return undefined;
+  const version = h.slice(0, 2);
+  if (version === 'ff') return undefined;
+  if (h.length > 55 && (version === '00' || h.charCodeAt(55) !== DASH)) return undefined;
+  const traceId = h.slice(3, 35);
+  const spanId = h.slice(36, 52);
+  if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
+  return { traceId, spanId, sampled: (Number.parseInt(h.slice(53, 55), 16) & 1) === 1 };
+}
+
+const DASH = 45;
+const ZERO_TRACE = '0'.repeat(32);
+const ZERO_SPAN = '0'.repeat(16);
+
+function isLowerHex(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+/** True when `value` has the shape of a {@link Principal}; used on principals read off the wire. */
+export function isPrincipal(value: unknown): value is Principal {
+  if (typeof value !== 'object' || value === null) return false;
+  const p = value as Record<string, unknown>;
+  return (
+    (p.kind === 'user' || p.kind === 'client' || p.kind === 'service') &&
+    typeof p.id === 'string' &&
+    (p.clientId === undefined || typeof p.clientId === 'string') &&
+    Array.isArray(p.scopes) &&
+    p.scopes.every((s) => typeof s === 'string')
+  );
+}

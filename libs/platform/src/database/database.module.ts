@@ -1,0 +1,114 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource, type DataSourceOptions, type MixedList } from 'typeorm';
+import type { CleaveConfig } from '../config/cleave-config';
+import { CLEAVE_CONFIG } from '../host/platform.module';
+import { ContextDatabase } from './context-database';
+import { ContextDatabases } from './context-databases';
+import { EVENT_ENTITIES } from '../events/event.entities';
+import { Outbox } from '../events/outbox';
+
+/** A context's tables and how to build them. */
+export interface ContextDatabaseOptions {
+  readonly context: string;
+  /** Keeps an outbox, an inbox and dead letters (their tables come from `eventTables()` in a migration). */
+  readonly events?: boolean;
+  readonly entities: MixedList<Function>;
+  readonly migrations: MixedList<Function>;
+}
+
+/**
+ * Where a context's data lives: its own PostgreSQL database (`CLEAVE_<CONTEXT>_DATABASE_URL`), its own
+ * schema in a shared one (`DATABASE_URL`), or else an SQLite file of its own under CLEAVE_DATA_DIR.
+ */
+export function dataSourceOptions(config: CleaveConfig, options: ContextDatabaseOptions): DataSourceOptions {
+  const url = config.contextDatabaseUrls[options.context] ?? config.databaseUrl;
+  const common = {
+    name: options.context,
+    entities: options.events ? [...(options.entities as Function[]), ...EVENT_ENTITIES] : options.entities,
+    migrations: options.migrations,
+    migrationsTableName: 'migrations',
+    migrationsRun: false,
+    synchronize: false,
+    // Query errors reach the caller as exceptions; logging them here too would double every expected conflict.
+    logging: ['warn'] as Array<'warn'>,
+  };
+  if (url !== undefined) {
+    return {
+      ...common,
+      type: 'postgres',
+      url,
+      schema: options.context,
+      // search_path too, so hand-written SQL finds the context's tables as TypeORM's own queries do.
+      extra: { max: 10, application_name: `cleave-${options.context}`, options: `-c search_path=${options.context},public` },
+    };
+  }
+  const file = config.dataDir === ':memory:' ? ':memory:' : join(config.dataDir, `${options.context}.sqlite`);
+  if (file !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: file,
+    enableWAL: file !== ':memory:',
+    prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+    },
+  };
+}
+
+/** Opens a context's DataSource, creates its schema on PostgreSQL, and migrates it unless told not to. */
+export async function openContextDataSource(options: DataSourceOptions, migrate: boolean): Promise<DataSource> {
+  const dataSource = new DataSource(options);
+  await dataSource.initialize();
+  try {
+    if (options.type === 'postgres' && options.schema) {
+      await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
+    }
+    if (migrate) await dataSource.runMigrations({ transaction: 'each' });
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
+  return dataSource;
+}
+
+/** A context's own database, injected as {@link ContextDatabase}. Import it from the context's module. */
+@Module({})
+export class DatabaseModule {
+  static forContext(options: ContextDatabaseOptions): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          name: options.context,
+          inject: [CLEAVE_CONFIG],
+          useFactory: (config: CleaveConfig) => ({ ...dataSourceOptions(config, options), runMigrationsOnStart: config.runMigrations }),
+          dataSourceFactory: async (dataSourceOpts) => {
+            const { runMigrationsOnStart, ...rest } = dataSourceOpts as DataSourceOptions & { runMigrationsOnStart: boolean };
+            return openContextDataSource(rest as DataSourceOptions, runMigrationsOnStart);
+          },
+        }),
+      ],
+      providers: [
+        {
+          provide: ContextDatabase,
+          useFactory: (dataSource: DataSource, registry: ContextDatabases) => {
+            const db = new ContextDatabase(options.context, dataSource);
+            registry.register(options.context, db, options.events === true);
+            return db;
+          },
+          inject: [getDataSourceToken(options.context), ContextDatabases],
+        },
+        {
+          provide: Outbox,
+          useFactory: (db: ContextDatabase, config: CleaveConfig) => new Outbox(db, config.env.CLEAVE_CRASH_AFTER_COMMIT),
+          inject: [ContextDatabase, CLEAVE_CONFIG],
+        },
+      ],
+      exports: [ContextDatabase, Outbox],
+    };
+  }
+}

@@ -1,0 +1,87 @@
+import { Column, Entity, PrimaryColumn, Table, type EntityManager } from 'typeorm';
+import { canonicalJson, sha256Hex } from '../context/hashing';
+import { currentContext } from '../context/call-context';
+import { CleaveError } from '../errors/cleave-error';
+import type { ContextDatabase } from './context-database';
+import { isUniqueViolation } from './errors';
+
+/** The first result of an idempotent command, kept under its key. Add it to a context's entities. */
+@Entity({ name: 'idempotency_records' })
+export class IdempotencyRecord {
+  /** Who and what: the principal and the pattern, so keys of different callers never meet. */
+  @PrimaryColumn({ type: 'varchar', length: 200 })
+  scope!: string;
+
+  @PrimaryColumn({ name: 'idempotency_key', type: 'varchar', length: 255 })
+  key!: string;
+
+  @Column({ name: 'request_hash', type: 'varchar', length: 64 })
+  requestHash!: string;
+
+  @Column({ type: 'text' })
+  response!: string;
+
+  @Column({ name: 'created_at', type: 'varchar', length: 30 })
+  createdAt!: string;
+}
+
+/** The table of {@link IdempotencyRecord}, for a context's migration. */
+export function idempotencyRecordsTable(): Table {
+  return new Table({
+    name: 'idempotency_records',
+    columns: [
+      { name: 'scope', type: 'varchar', length: '200', isPrimary: true },
+      { name: 'idempotency_key', type: 'varchar', length: '255', isPrimary: true },
+      { name: 'request_hash', type: 'varchar', length: '64' },
+      { name: 'response', type: 'text' },
+      { name: 'created_at', type: 'varchar', length: '30' },
+    ],
+  });
+}
+
+/**
+ * Runs a command at most once per idempotency key, with Stripe's semantics: the same key and request
+ * return the first result; the same key with another request is a `conflict`. The key is the current call
+ * context's. The record is written in the same transaction as the command's effects, so a command either
+ * happened and is recorded, or neither; two concurrent calls with one key serialise on the record's
+ * primary key, and the loser replays the winner's result. A command that fails leaves no record, so a retry
+ * runs it again.
+ */
+export async function runIdempotent<T>(
+  db: ContextDatabase,
+  pattern: string,
+  request: unknown,
+  work: (em: EntityManager) => Promise<T>,
+  /** A key of the command's own (say, the card network's id of a message) instead of the call context's. */
+  explicitKey?: string,
+): Promise<T> {
+  const context = currentContext();
+  const key = explicitKey ?? context?.idempotencyKey;
+  if (!key) throw CleaveError.badRequest(`${pattern} moves money and needs an idempotency key`, 'missing_idempotency_key');
+  const scope = `${context?.principal?.id ?? 'internal'}:${pattern}`;
+  const requestHash = sha256Hex(canonicalJson(request));
+  const replay = (record: IdempotencyRecord): T => {
+    if (record.requestHash !== requestHash) {
+      throw CleaveError.conflict('this idempotency key was used for a different request', 'idempotency_key_reused');
+    }
+    return JSON.parse(record.response) as T;
+  };
+  const stored = await db.read((em) => em.findOneBy(IdempotencyRecord, { scope, key }));
+  if (stored) return replay(stored);
+  try {
+    return await db.transaction(async (em) => {
+      // Looked up again inside the transaction: on SQLite, where transactions take turns, this is the check.
+      const earlier = await em.findOneBy(IdempotencyRecord, { scope, key });
+      if (earlier) return replay(earlier);
+      await em.insert(IdempotencyRecord, { scope, key, requestHash, response: 'null', createdAt: new Date().toISOString() });
+      const result = await work(em);
+      await em.update(IdempotencyRecord, { scope, key }, { response: JSON.stringify(result) });
+      return result;
+    });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const winner = await db.read((em) => em.findOneBy(IdempotencyRecord, { scope, key }));
+    if (!winner) throw error;
+    return replay(winner);
+  }
+}

@@ -1,0 +1,94 @@
+import { RpcException } from '@nestjs/microservices';
+import { ErrorCodes, type ErrorCode, type ErrorDetails, type ErrorEnvelope } from '@cleave/contracts';
+
+const knownCodes: ReadonlySet<string> = new Set(ErrorCodes);
+
+/** True when `value` is one of the error codes of the contracts. */
+export const isErrorCode = (value: unknown): value is ErrorCode =>
+  typeof value === 'string' && knownCodes.has(value);
+
+/** True when `value` has the shape of an {@link ErrorEnvelope}. */
+export const isErrorEnvelope = (value: unknown): value is ErrorEnvelope =>
+  typeof value === 'object' &&
+  value !== null &&
+  isErrorCode((value as ErrorEnvelope).code) &&
+  typeof (value as ErrorEnvelope).message === 'string';
+
+export interface CleaveErrorOptions {
+  readonly reason?: string;
+  readonly details?: ErrorDetails;
+  readonly cause?: unknown;
+}
+
+/**
+ * The one error type of the bus: the same code and envelope on both sides of every transport. It extends
+ * Nest's RpcException so Nest's RPC exception filter passes its envelope through untouched.
+ */
+export class CleaveError extends RpcException {
+  readonly code: ErrorCode;
+  readonly reason?: string;
+  readonly details?: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, options: CleaveErrorOptions = {}) {
+    const envelope: ErrorEnvelope = {
+      code,
+      message,
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+      ...(options.details === undefined ? {} : { details: options.details }),
+    };
+    super(envelope);
+    this.name = 'CleaveError';
+    this.code = code;
+    this.reason = options.reason;
+    this.details = options.details;
+    if (options.cause !== undefined) this.cause = options.cause;
+  }
+
+  /** The wire form of this error. */
+  toEnvelope(): ErrorEnvelope {
+    return this.getError() as ErrorEnvelope;
+  }
+
+  /** Rebuilds an error received from a transport; anything unrecognisable becomes `internal`. */
+  static fromEnvelope(value: unknown): CleaveError {
+    if (!isErrorEnvelope(value)) return new CleaveError('internal', 'internal error');
+    return new CleaveError(value.code, value.message, { reason: value.reason, details: value.details });
+  }
+
+  static badRequest(message: string, reason?: string, details?: ErrorDetails): CleaveError {
+    return new CleaveError('bad_request', message, { reason, details });
+  }
+
+  static notFound(message: string, reason?: string): CleaveError {
+    return new CleaveError('not_found', message, { reason });
+  }
+
+  static conflict(message: string, reason?: string, details?: ErrorDetails): CleaveError {
+    return new CleaveError('conflict', message, { reason, details });
+  }
+
+  static timeout(message: string): CleaveError {
+    return new CleaveError('timeout', message);
+  }
+
+  static unavailable(message: string, reason?: string): CleaveError {
+    return new CleaveError('unavailable', message, { reason });
+  }
+
+  static internal(message = 'internal error', cause?: unknown): CleaveError {
+    return new CleaveError('internal', message, { cause });
+  }
+}
+
+/**
+ * Turns whatever a handler failed with into a CleaveError. Typed errors keep their envelope; anything else
+ * becomes `internal` with a fixed message, so an exception's text never leaks to a caller.
+ */
+export function toCleaveError(error: unknown): CleaveError {
+  if (error instanceof CleaveError) return error;
+  if (error instanceof RpcException && isErrorEnvelope(error.getError())) {
+    return CleaveError.fromEnvelope(error.getError());
+  }
+  if (isErrorEnvelope(error)) return CleaveError.fromEnvelope(error);
+  return CleaveError.internal('internal error', error);
+}

@@ -1,0 +1,70 @@
+import { CleaveError } from '../errors/cleave-error';
+import type { ContextDatabases } from '../database/context-databases';
+import type { EventBus } from './event-bus';
+import { DeadLetter } from './event.entities';
+import type { EventEnvelope } from './event-envelope';
+
+/** A parked event, as an operator sees it. */
+export interface DeadLetterView {
+  readonly id: string;
+  readonly context: string;
+  readonly eventId: string;
+  readonly event: string;
+  readonly error: string;
+  readonly attempts: number;
+  /** ISO 8601. */
+  readonly created: string;
+  readonly ageMs: number;
+  readonly replayed: string | null;
+}
+
+/** Lists and replays the events a context's handlers gave up on. */
+export class DeadLetters {
+  constructor(
+    private readonly dbs: ContextDatabases,
+    private readonly events: EventBus,
+  ) {}
+
+  async list(context: string, includeReplayed = false): Promise<DeadLetterView[]> {
+    const db = this.database(context);
+    const rows = await db.read((em) => em.find(DeadLetter, { where: { context }, order: { createdAt: 'ASC' } }));
+    return rows.filter((r) => includeReplayed || r.replayedAt === null).map(view);
+  }
+
+  /** Hands the event to its handler again; on success it is marked replayed, on failure it stays parked. */
+  async replay(context: string, id: string): Promise<DeadLetterView> {
+    const db = this.database(context);
+    const letter = await db.read((em) => em.findOneBy(DeadLetter, { id, context }));
+    if (!letter) throw CleaveError.notFound(`no dead letter ${id} in ${context}`);
+    if (letter.replayedAt !== null) return view(letter);
+    try {
+      await this.events.deliverOnce(context, JSON.parse(letter.envelope) as EventEnvelope);
+    } catch (error) {
+      await db.transaction((em) => em.update(DeadLetter, { id }, { attempts: letter.attempts + 1, error: String((error as Error)?.message ?? error).slice(0, 2_000) }));
+      throw CleaveError.conflict(`replaying ${id} failed again: ${(error as Error)?.message ?? String(error)}`, 'replay_failed');
+    }
+    const replayedAt = new Date().toISOString();
+    await db.transaction((em) => em.update(DeadLetter, { id }, { replayedAt }));
+    return view({ ...letter, replayedAt });
+  }
+
+  private database(context: string) {
+    const db = this.dbs.get(context);
+    if (!db) throw CleaveError.notFound(`${context} is not hosted here or keeps no dead letters`);
+    return db;
+  }
+}
+
+function view(letter: DeadLetter): DeadLetterView {
+  return {
+    id: letter.id,
+    context: letter.context,
+    eventId: letter.eventId,
+    event: letter.event,
+    error: letter.error,
+    attempts: letter.attempts,
+    created: letter.createdAt,
+    ageMs: Date.now() - Date.parse(letter.createdAt),
+    replayed: letter.replayedAt,
+  };
+}

@@ -1,0 +1,34 @@
+import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { ContextDatabases } from '../database/context-databases';
+import { EventBus } from './event-bus';
+import { OutboxRelay } from './outbox-relay';
+
+/**
+ * Starts this process's outbox relays and event consumers once everything is up, and stops them before the
+ * databases and NATS close (their hooks run at onApplicationShutdown), letting work in hand finish.
+ */
+@Injectable()
+export class EventsRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private relays: OutboxRelay[] = [];
+
+  constructor(
+    private readonly events: EventBus,
+    private readonly dbs: ContextDatabases,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.events.start();
+    this.relays = this.dbs.withEvents().map(([context, db]) => new OutboxRelay(context, db, this.events));
+    for (const relay of this.relays) relay.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.relays.map((r) => r.stop()));
+    await this.events.stop();
+  }
+
+  /** Each relay's lag, for health and metrics. */
+  async outboxLag(): Promise<Record<string, { pending: number; oldestAgeMs: number }>> {
+    return Object.fromEntries(await Promise.all(this.relays.map(async (r) => [r.context, await r.lag()] as const)));
+  }
+}

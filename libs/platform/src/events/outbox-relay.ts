@@ -1,0 +1,95 @@
+import { Logger } from '@nestjs/common';
+import { IsNull } from 'typeorm';
+import type { ContextDatabase } from '../database/context-database';
+import type { EventBus } from './event-bus';
+import { OutboxEvent } from './event.entities';
+import type { EventEnvelope } from './event-envelope';
+
+const BATCH = 100;
+const POLL_MS = 500;
+
+/**
+ * Publishes a context's outbox, oldest first, after each commit and on a timer. A row is marked published
+ * only once the event bus has it (JetStream stored it, or every local subscriber handled it), so a crash
+ * anywhere means a republish, never a loss; JetStream and the consumers' inboxes drop the duplicate.
+ * Replicas sharing a database may publish the same row: each publishes in order, so order holds.
+ */
+export class OutboxRelay {
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    readonly context: string,
+    private readonly db: ContextDatabase,
+    private readonly events: EventBus,
+  ) {
+    this.log = new Logger(`Outbox:${context}`);
+  }
+
+  start(): void {
+    this.db.onCommit(() => this.wake());
+    this.timer = setInterval(() => this.wake(), POLL_MS).unref();
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** How far behind the relay is: unpublished events, and the age of the oldest. */
+  async lag(): Promise<{ pending: number; oldestAgeMs: number }> {
+    return this.db.read(async (em) => {
+      const pending = await em.countBy(OutboxEvent, { publishedAt: IsNull() });
+      const oldest = pending === 0 ? null : await em.findOne(OutboxEvent, { where: { publishedAt: IsNull() }, order: { seq: 'ASC' } });
+      return { pending, oldestAgeMs: oldest ? Date.now() - Date.parse(oldest.createdAt) : 0 };
+    });
+  }
+
+  private wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        const rows = await this.db.read((em) => em.find(OutboxEvent, { where: { publishedAt: IsNull() }, order: { seq: 'ASC' }, take: BATCH }));
+        if (rows.length === 0 || this.stopped) return;
+        for (const row of rows) {
+          if (this.stopped) return;
+          await this.events.publish(toEnvelope(row), true);
+          await this.db.transaction((em) => em.update(OutboxEvent, { seq: row.seq }, { publishedAt: new Date().toISOString() }));
+        }
+      }
+    } catch (error) {
+      // Left unpublished; the next commit or tick tries again.
+      this.log.warn(`publishing failed, will retry: ${(error as Error).message}`);
+    }
+  }
+}
+
+function toEnvelope(row: OutboxEvent): EventEnvelope {
+  return {
+    id: row.eventId,
+    event: row.event,
+    time: row.createdAt,
+    aggregateId: row.aggregateId,
+    payload: JSON.parse(row.payload),
+    ...(JSON.parse(row.context) as Pick<EventEnvelope, 'traceparent' | 'requestId' | 'principal'>),
+  };
+}

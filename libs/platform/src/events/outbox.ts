@@ -1,0 +1,41 @@
+import type { EntityManager } from 'typeorm';
+import type { CleaveEvents, EventMap, PayloadOf } from '@cleave/contracts';
+import { toWire } from '../bus/wire';
+import { currentContext } from '../context/call-context';
+import { newEntityId } from '../context/ids';
+import type { ContextDatabase } from '../database/context-database';
+import { envelopeContext } from './event-bus';
+import { OutboxEvent } from './event.entities';
+
+/**
+ * A context's transactional outbox: `add` writes an event in the caller's transaction, so the event exists
+ * if and only if the change it reports was committed; the relay publishes it afterwards.
+ */
+export class Outbox {
+  constructor(
+    private readonly db: ContextDatabase,
+    /** `CLEAVE_CRASH_AFTER_COMMIT`: a test hook that kills the process right after such an event commits. */
+    private readonly crashAfterCommitOf?: string,
+  ) {}
+
+  async add<E extends EventMap = CleaveEvents, N extends keyof E & string = keyof E & string>(
+    em: EntityManager,
+    event: N,
+    payload: PayloadOf<E, N>,
+    aggregateId: string,
+  ): Promise<string> {
+    const eventId = newEntityId('evt');
+    await em.insert(OutboxEvent, {
+      eventId,
+      event,
+      aggregateId,
+      payload: JSON.stringify(toWire(payload)),
+      context: JSON.stringify(envelopeContext(currentContext())),
+      createdAt: new Date().toISOString(),
+      publishedAt: null,
+    });
+    // Dies between the commit and the publish: the crash-safety test's way of proving the relay recovers.
+    if (event === this.crashAfterCommitOf) this.db.onNextCommit(() => process.kill(process.pid, 'SIGKILL'));
+    return eventId;
+  }
+}

@@ -1,0 +1,104 @@
+import 'reflect-metadata';
+import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import qs from 'qs';
+import { Logger } from 'nestjs-pino';
+import { CleaveServer } from '../bus/cleave.server';
+import { ContractRegistry, type ContractSet } from '../bus/contract-registry';
+import { MessageBus } from '../bus/message-bus';
+import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
+import { CleaveLogger } from '../logging/cleave-logger';
+import { loggingModule } from '../logging/logging.module';
+import { NatsTransport } from '../nats/nats.transport';
+import { resolvePlacement, type Placement } from './placement';
+import { PlatformModule } from './platform.module';
+
+/** What a deployment is made of: its contracts and a Nest module per context. */
+export interface CleaveDeployment {
+  readonly contracts: ContractSet;
+  /** Context name → the module that implements it, the gateway included. */
+  readonly contexts: Readonly<Record<string, Type<unknown> | DynamicModule>>;
+  /** Reported to NATS service discovery. */
+  readonly version: string;
+  /** The context that serves HTTP, and how to set its server up; it listens wherever that context is hosted. */
+  readonly http?: {
+    readonly context: string;
+    setup(app: NestFastifyApplication): void | Promise<void>;
+  };
+}
+
+/** A started Cleave process. */
+export interface CleaveApp {
+  readonly app: INestApplication;
+  /** The HTTP address, when this process serves HTTP. */
+  readonly httpUrl?: string;
+  readonly placement: Placement;
+  readonly bus: MessageBus;
+  close(): Promise<void>;
+}
+
+@Module({})
+class CleaveAppModule {}
+
+/**
+ * Boots the contexts the configuration places in this process, serves them on the bus, and returns once
+ * they answer. The same code path runs the monolith, every split service and every hybrid.
+ */
+export async function createCleaveApp(deployment: CleaveDeployment, config: CleaveConfig): Promise<CleaveApp> {
+  const known = Object.keys(deployment.contexts);
+  const placement = resolvePlacement(config.services, known, config.transport);
+  const orphans = new ContractRegistry(deployment.contracts).contexts().filter((c) => !known.includes(c));
+  if (orphans.length > 0) throw new ConfigurationError(`contracts name contexts with no module: ${orphans.join(', ')}`);
+
+  // Connected before Nest boots, so an unreachable NATS stops start-up with one clear line.
+  const nats = placement.nats
+    ? await NatsTransport.connect({
+        url: config.natsUrl,
+        user: config.natsUser,
+        password: config.natsPassword,
+        prefix: config.natsPrefix,
+        connectionName: `cleave ${[...placement.hosted].join(',') || 'client'} ${config.instanceId}`,
+        defaultTimeoutMs: config.defaultTimeoutMs,
+        eventTimeoutMs: config.eventTimeoutMs,
+        version: deployment.version,
+      })
+    : null;
+  const root: DynamicModule = {
+    module: CleaveAppModule,
+    imports: [
+      loggingModule(config.logLevel, config.instanceId),
+      PlatformModule.forRoot({ config, placement, contracts: deployment.contracts, nats }),
+      ...known.filter((name) => placement.hosted.has(name)).map((name) => deployment.contexts[name]!),
+    ],
+  };
+  let app: NestFastifyApplication;
+  try {
+    // qs reads Monzo-style bracketed parameters (`metadata[key]=value`, `expand[]=merchant`).
+    const adapter = new FastifyAdapter({ routerOptions: { querystringParser: (query: string) => qs.parse(query) as Record<string, string> }, trustProxy: config.trustProxy });
+    app = await NestFactory.create<NestFastifyApplication>(root, adapter, { bufferLogs: true, abortOnError: false });
+  } catch (error) {
+    await nats?.close();
+    throw error;
+  }
+  let httpUrl: string | undefined;
+  try {
+    app.useLogger(new CleaveLogger(app.get(Logger)));
+    // Not inheriting the HTTP app's global pipes and filters: the bus validates and maps errors itself.
+    app.connectMicroservice({ strategy: app.get(CleaveServer) }, { inheritAppConfig: false });
+    await app.startAllMicroservices();
+    const http = deployment.http !== undefined && placement.hosted.has(deployment.http.context) ? deployment.http : undefined;
+    if (http) {
+      await http.setup(app);
+      await app.listen(config.httpPort, config.httpHost);
+      const address = app.getHttpServer().address() as { port: number };
+      httpUrl = `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${address.port}`;
+    } else {
+      await app.init();
+    }
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
+  return { app, placement, httpUrl, bus: app.get(MessageBus), close: () => app.close() };
+}

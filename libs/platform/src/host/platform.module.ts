@@ -1,0 +1,90 @@
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type { CleaveConfig } from '../config/cleave-config';
+import { DiscoveryModule, DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
+import { CleaveServer } from '../bus/cleave.server';
+import { findDirectHandlers } from '../bus/handler-directory';
+import { ContractRegistry, type ContractSet } from '../bus/contract-registry';
+import { InProcessTransport } from '../bus/in-process.transport';
+import { MessageBus } from '../bus/message-bus';
+import type { NatsTransport } from '../nats/nats.transport';
+import type { Placement } from './placement';
+import { ContextDatabases } from '../database/context-databases';
+import { DeadLetters } from '../events/dead-letters';
+import { EventBus } from '../events/event-bus';
+import { EventsRuntime } from '../events/events-runtime';
+
+/** Injection token of the process's {@link CleaveConfig}. */
+export const CLEAVE_CONFIG = Symbol('CLEAVE_CONFIG');
+/** Injection token of the process's {@link Placement}. */
+export const PLACEMENT = Symbol('PLACEMENT');
+/** Injection token of the NATS transport, `null` when this process does not use NATS. */
+export const NATS_TRANSPORT = Symbol('NATS_TRANSPORT');
+
+export interface PlatformModuleOptions {
+  readonly config: CleaveConfig;
+  readonly placement: Placement;
+  readonly contracts: ContractSet;
+  /** The connected NATS transport, when the placement needs one. */
+  readonly nats: NatsTransport | null;
+}
+
+/** Closes the NATS connection after the server has stopped serving and in-flight work is done. */
+@Injectable()
+class NatsLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(NATS_TRANSPORT) private readonly nats: NatsTransport | null) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.nats?.close();
+  }
+}
+
+/** The bus and its transports, wired for one placement. Global: every context module injects MessageBus. */
+@Module({})
+export class PlatformModule {
+  static forRoot(options: PlatformModuleOptions): DynamicModule {
+    const { config, placement } = options;
+    return {
+      module: PlatformModule,
+      global: true,
+      imports: [DiscoveryModule],
+      providers: [
+        MetadataScanner,
+        { provide: CLEAVE_CONFIG, useValue: config },
+        { provide: PLACEMENT, useValue: placement },
+        { provide: ContractRegistry, useValue: new ContractRegistry(options.contracts) },
+        { provide: NATS_TRANSPORT, useValue: options.nats },
+        {
+          provide: CleaveServer,
+          useFactory: (registry: ContractRegistry, nats: NatsTransport | null, discovery: DiscoveryService, scanner: MetadataScanner, modules: ModulesContainer) =>
+          {
+            const server = new CleaveServer(registry, placement, nats ?? undefined, () => findDirectHandlers(discovery, scanner, modules));
+            server.setFaults(config.faults);
+            return server;
+          },
+          inject: [ContractRegistry, NATS_TRANSPORT, DiscoveryService, MetadataScanner, ModulesContainer],
+        },
+        {
+          provide: InProcessTransport,
+          useFactory: (server: CleaveServer) => new InProcessTransport(server),
+          inject: [CleaveServer],
+        },
+        { provide: ContextDatabases, useValue: new ContextDatabases() },
+        {
+          provide: EventBus,
+          useFactory: (server: CleaveServer, nats: NatsTransport | null, dbs: ContextDatabases) => new EventBus(server, nats, dbs, config, config.events),
+          inject: [CleaveServer, NATS_TRANSPORT, ContextDatabases],
+        },
+        { provide: DeadLetters, useFactory: (dbs: ContextDatabases, events: EventBus) => new DeadLetters(dbs, events), inject: [ContextDatabases, EventBus] },
+        {
+          provide: MessageBus,
+          useFactory: (registry: ContractRegistry, local: InProcessTransport, nats: NatsTransport | null, events: EventBus) =>
+            new MessageBus(registry, placement, local, nats ?? undefined, events, config),
+          inject: [ContractRegistry, InProcessTransport, NATS_TRANSPORT, EventBus],
+        },
+        EventsRuntime,
+        NatsLifecycle,
+      ],
+      exports: [CLEAVE_CONFIG, PLACEMENT, ContractRegistry, NATS_TRANSPORT, CleaveServer, MessageBus, ContextDatabases, EventBus, DeadLetters, EventsRuntime],
+    };
+  }
+}

@@ -1,0 +1,45 @@
+import 'reflect-metadata';
+// Cleave's platform: the message bus and its transports, placement, call context, typed errors and the
+// boot code every process shares.
+export { MessageBus, type SendOptions } from './bus/message-bus';
+export { Handles, OnEvent, type EventHandlerExtras } from './bus/handler.decorators';
+export { CleaveRpcContext } from './bus/cleave-rpc.context';
+export { CleaveServer, CLEAVE_TRANSPORT } from './bus/cleave.server';
+export { ContractRegistry, contextOf, type ContractSet } from './bus/contract-registry';
+export { toWire } from './bus/wire';
+export {
+  currentContext,
+  runWithContext,
+  rootContext,
+  childContext,
+  remainingMs,
+  formatTraceparent,
+  parseTraceparent,
+  type CallContext,
+  type Principal,
+  type RootContextInit,
+} from './context/call-context';
+export { CleaveError, toCleaveError, isErrorEnvelope, isErrorCode } from './errors/cleave-error';
+export { HTTP_STATUS } from './errors/http-status';
+export { decoderFor, VALIDATOR_OPTIONS, type DtoDecoder } from './validation/dto-decoder';
+export { loadCleaveConfig, readSettings, ConfigurationError, type CleaveConfig, type TransportMode } from './config/cleave-config';
+export { resolvePlacement, type Placement } from './host/placement';
+export { CLEAVE_CONFIG, PLACEMENT, NATS_TRANSPORT, PlatformModule } from './host/platform.module';
+export { createCleaveApp, type CleaveApp, type CleaveDeployment } from './host/create-cleave-app';
+export { NatsTransport } from './nats/nats.transport';
+export { requestSubject, eventSubject } from './nats/subjects';
+export { ContextDatabase } from './database/context-database';
+export { DatabaseModule, dataSourceOptions, openContextDataSource, type ContextDatabaseOptions } from './database/database.module';
+export { bigintAsNumber } from './database/columns';
+export { newEntityId } from './context/ids';
+export { isUniqueViolation } from './database/errors';
+export { sha256Hex, canonicalJson } from './context/hashing';
+export { startOfDayIn } from './context/time';
+export { IdempotencyRecord, idempotencyRecordsTable, runIdempotent } from './database/idempotency';
+export { Outbox } from './events/outbox';
+export { runOnce } from './events/run-once';
+export { DeadLetters, type DeadLetterView } from './events/dead-letters';
+export { EventBus } from './events/event-bus';
+export { EventsRuntime } from './events/events-runtime';
+export { eventTables, EVENT_ENTITIES } from './events/event.entities';
+export type { EventEnvelope } from './events/event-envelope';

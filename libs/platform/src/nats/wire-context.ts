@@ -1,0 +1,140 @@
+import type { Msg, MsgHdrs } from '@nats-io/transport-node';
+import { formatTraceparent, isPrincipal, parseTraceparent, type CallContext, type Principal } from '../context/call-context';
+import { newSpanId, newTraceId } from '../context/ids';
+import { CleaveError } from '../errors/cleave-error';
+import { Headers } from './subjects';
+
+/**
+ * Headers encoded once, when built. nats.js asks outgoing headers for nothing but `encode()` (see
+ * wire-context.spec.ts, which fails if that changes); its own MsgHdrsImpl allocates a Map and validates and
+ * re-scans every key on each `set`, which cost more than the rest of a request.
+ */
+class EncodedHeaders {
+  constructor(private readonly block: Uint8Array) {}
+
+  encode(): Uint8Array {
+    return this.block;
+  }
+}
+
+const UNSAFE_VALUE = /[\r\n]/;
+
+function safe(name: string, value: string): string {
+  if (UNSAFE_VALUE.test(value)) throw CleaveError.badRequest(`the ${name} must not contain line breaks`, 'bad_header');
+  return value;
+}
+
+/**
+ * Writes a call context as NATS headers; requests carry their remaining budget, events don't. A request id
+ * that is just the trace id's default is left for the receiver to derive.
+ */
+export function contextToHeaders(context: CallContext, withBudget: boolean): MsgHdrs {
+  let block = `NATS/1.0\r\n${Headers.Traceparent}: ${formatTraceparent(context)}\r\n`;
+  if (withBudget) block += `${Headers.TimeoutMs}: ${Math.max(0, context.deadline - Date.now())}\r\n`;
+  if (context.requestId !== `req_${context.traceId}`) block += `${Headers.RequestId}: ${safe('request id', context.requestId)}\r\n`;
+  if (context.principal !== undefined) block += `${Headers.Principal}: ${JSON.stringify(context.principal)}\r\n`;
+  if (context.idempotencyKey !== undefined) block += `${Headers.IdempotencyKey}: ${safe('idempotency key', context.idempotencyKey)}\r\n`;
+  return new EncodedHeaders(Buffer.from(`${block}\r\n`)) as unknown as MsgHdrs;
+}
+
+/** The context fields a message's headers carry, by lower-cased name. */
+export interface WireContextFields {
+  traceparent?: string;
+  timeoutMs?: string;
+  requestId?: string;
+  principal?: string;
+  idempotencyKey?: string;
+}
+
+const FIELD_BY_HEADER: Record<string, keyof WireContextFields> = {
+  [Headers.Traceparent]: 'traceparent',
+  [Headers.TimeoutMs]: 'timeoutMs',
+  [Headers.RequestId]: 'requestId',
+  [Headers.Principal]: 'principal',
+  [Headers.IdempotencyKey.toLowerCase()]: 'idempotencyKey',
+};
+
+/**
+ * Parses a NATS header block (`NATS/1.0[ status]\r\nKey: Value\r\n...\r\n\r\n`) for the context fields only.
+ * Names match case-insensitively, as other clients may canonicalise them (`Traceparent`); the first
+ * value of a repeated name wins.
+ */
+export function parseContextHeaders(block: string): WireContextFields {
+  const fields: WireContextFields = {};
+  let line = block.indexOf('\r\n') + 2;
+  while (line > 1 && line < block.length) {
+    const end = block.indexOf('\r\n', line);
+    if (end === -1 || end === line) break;
+    const colon = block.indexOf(':', line);
+    if (colon !== -1 && colon < end) {
+      const field = FIELD_BY_HEADER[block.slice(line, colon).trim().toLowerCase()];
+      if (field !== undefined && fields[field] === undefined) fields[field] = block.slice(colon + 1, end).trim();
+    }
+    line = end + 2;
+  }
+  return fields;
+}
+
+interface MsgInternals {
+  _rdata?: Uint8Array;
+  _msg?: { hdr?: number };
+}
+
+/**
+ * The raw header block of a received message, read from nats.js's message internals to skip its header
+ * decoding (a Map of arrays, re-scanned on every `get`); undefined when the message has no headers, and
+ * null when those internals are not there, so the caller falls back to the public API.
+ */
+export function rawHeaderBlock(msg: Msg): string | undefined | null {
+  const internals = msg as unknown as MsgInternals;
+  const hdr = internals._msg?.hdr;
+  if (internals._rdata === undefined || typeof hdr !== 'number') return null;
+  if (hdr <= 0) return undefined;
+  const data = internals._rdata;
+  return Buffer.from(data.buffer, data.byteOffset, hdr).toString('utf8');
+}
+
+/** The context fields of a received message, by the fast path when it can. */
+export function contextFieldsOf(msg: Msg): WireContextFields {
+  const block = rawHeaderBlock(msg);
+  if (block === undefined) return {};
+  if (block !== null) return parseContextHeaders(block);
+  const fields: WireContextFields = {};
+  for (const [name, values] of msg.headers ?? []) {
+    const field = FIELD_BY_HEADER[name.toLowerCase()];
+    if (field !== undefined && fields[field] === undefined && values[0] !== undefined) fields[field] = values[0];
+  }
+  return fields;
+}
+
+/**
+ * Builds the call context of a received message. A message without Cleave headers (say, from `nats req`)
+ * starts a new trace with the default budget; a malformed principal is refused rather than ignored.
+ */
+export function contextFromFields(fields: WireContextFields, defaultTimeoutMs: number): CallContext {
+  const parent = fields.traceparent === undefined ? undefined : parseTraceparent(fields.traceparent);
+  const budget = fields.timeoutMs === undefined ? Number.NaN : Number(fields.timeoutMs);
+  const timeoutMs = Number.isInteger(budget) && budget >= 0 ? budget : defaultTimeoutMs;
+  let principal: Principal | undefined;
+  if (fields.principal) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fields.principal);
+    } catch {
+      parsed = undefined;
+    }
+    if (!isPrincipal(parsed)) throw CleaveError.badRequest(`malformed ${Headers.Principal} header`, 'bad_header');
+    principal = parsed;
+  }
+  const traceId = parent?.traceId ?? newTraceId();
+  return {
+    traceId,
+    spanId: parent?.spanId ?? newSpanId(),
+    sampled: parent?.sampled ?? true,
+    deadline: Date.now() + timeoutMs,
+    requestId: fields.requestId || `req_${traceId}`,
+    principal,
+    idempotencyKey: fields.idempotencyKey || undefined,
+    eventId: undefined,
+  };
+}

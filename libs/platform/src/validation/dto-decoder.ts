@@ -1,0 +1,293 @@
+import { plainToInstance } from 'class-transformer';
+// class-transformer keeps its @Type metadata in this module and exposes no public reader for it; @nestjs/swagger
+// and @nestjs/mapped-types read it from the same place.
+import { defaultMetadataStorage } from 'class-transformer/cjs/storage.js';
+import { getMetadataStorage, validateSync, type ValidationError, type ValidationArguments } from 'class-validator';
+import type { DtoClass, FieldViolation } from '@cleave/contracts';
+import { CleaveError } from '../errors/cleave-error';
+import { ABSENT, toWire, toWireField } from '../bus/wire';
+
+/** The options every receiving side validates with: unknown fields are an error, not silently dropped. */
+export const VALIDATOR_OPTIONS = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  forbidUnknownValues: true,
+  validationError: { target: false, value: true },
+} as const;
+
+/** Turns a received plain value into a validated DTO instance, or throws `bad_request` naming each field. */
+export interface DtoDecoder<T extends object> {
+  readonly dto: DtoClass<T>;
+  /** False when the class uses a feature the fast path does not cover; it then always uses class-validator. */
+  readonly fast: boolean;
+  decode(plain: unknown): T;
+  /**
+   * Decodes a value handed over in-process: the same result as `decode(toWire(value))`, in one pass. The
+   * instance shares nothing with `value`.
+   */
+  decodeLocal(value: unknown): T;
+}
+
+type Check = (value: unknown, args: ValidationArguments) => unknown;
+
+interface RuleCheck {
+  readonly validate: Check;
+  readonly targetName: string;
+  readonly each: boolean;
+  readonly validateIf?: (object: object, value: unknown) => boolean;
+  readonly constraints: unknown[];
+  readonly property: string;
+}
+
+interface PropertyPlan {
+  readonly name: string;
+  readonly conditions: ReadonlyArray<(object: object, value: unknown) => boolean>;
+  readonly defined: readonly RuleCheck[];
+  readonly rules: readonly RuleCheck[];
+  /** The plan of a `@ValidateNested() @Type(() => X)` property's class. */
+  readonly nested?: ClassPlan;
+  readonly validatesNested: boolean;
+  readonly toDate: boolean;
+}
+
+interface ClassPlan {
+  readonly dto: DtoClass;
+  readonly properties: readonly PropertyPlan[];
+  readonly known: ReadonlySet<string>;
+  /** An undecorated field with an initializer: class-validator's whitelist rejects every instance. */
+  readonly alwaysRejected: boolean;
+}
+
+const decoders = new WeakMap<DtoClass, DtoDecoder<object>>();
+
+/**
+ * The decoder for a DTO class, compiled once from its class-validator and class-transformer metadata.
+ *
+ * class-validator stays the single source of the rules: the fast path calls the very constraint functions
+ * the decorators registered, in the order class-validator's executor would, but skips its per-call
+ * metadata lookups, error objects and class-transformer's generic walk. On any failure the input is run
+ * through class-transformer and class-validator themselves, so error messages are theirs, word for word.
+ */
+export function decoderFor<T extends object>(dto: DtoClass<T>): DtoDecoder<T> {
+  let decoder = decoders.get(dto);
+  if (!decoder) {
+    decoder = compile(dto);
+    decoders.set(dto, decoder);
+  }
+  return decoder as DtoDecoder<T>;
+}
+
+function compile<T extends object>(dto: DtoClass<T>): DtoDecoder<T> {
+  const plan = planClass(dto, new Map());
+  if (!plan) return { dto, fast: false, decode: (plain) => slowDecode(dto, plain), decodeLocal: (value) => slowDecode(dto, toWire(value)) };
+  return {
+    dto,
+    fast: true,
+    decode(plain: unknown): T {
+      const instance = fill(plan, plain, false);
+      return (instance ?? slowDecode(dto, plain)) as T;
+    },
+    decodeLocal(value: unknown): T {
+      // A top-level toJSON replaces the whole value: only the generic copy honours that.
+      if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+        return this.decode(toWire(value));
+      }
+      const instance = fill(plan, value, true);
+      return (instance ?? slowDecode(dto, toWire(value))) as T;
+    },
+  };
+}
+
+/** Returns undefined when the class needs something only class-validator's own executor does. */
+function planClass(dto: DtoClass, seen: Map<DtoClass, ClassPlan | null>): ClassPlan | undefined {
+  if (seen.has(dto)) return seen.get(dto) ?? undefined;
+  seen.set(dto, null);
+  const storage = getMetadataStorage();
+  // A class without any rule is a message without fields (class-validator would call it an unknown value).
+  const metadatas = storage.getTargetValidationMetadatas(dto, '', false, false, undefined);
+  if (hasTransformerFeatures(dto)) return undefined;
+  const grouped = storage.groupByPropertyName(metadatas);
+  const properties: PropertyPlan[] = [];
+  for (const [name, list] of Object.entries(grouped)) {
+    const conditions: Array<(object: object, value: unknown) => boolean> = [];
+    const defined: RuleCheck[] = [];
+    const rules: RuleCheck[] = [];
+    let validatesNested = false;
+    for (const m of list) {
+      if ((m.groups && m.groups.length > 0) || m.always !== undefined) return undefined;
+      switch (m.type) {
+        case 'conditionalValidation':
+          conditions.push(m.constraints[0] as (object: object, value: unknown) => boolean);
+          break;
+        case 'whitelistValidation':
+          break;
+        case 'nestedValidation':
+          validatesNested = true;
+          break;
+        case 'isDefined':
+        case 'customValidation': {
+          const constraints = storage.getTargetValidatorConstraints(m.constraintCls);
+          if (constraints.length !== 1 || constraints[0]!.async) return undefined;
+          const instance = constraints[0]!.instance as { validate: Check };
+          const check: RuleCheck = {
+            validate: instance.validate.bind(instance),
+            targetName: dto.name,
+            each: m.each === true,
+            validateIf: m.validateIf,
+            constraints: m.constraints ?? [],
+            property: m.propertyName,
+          };
+          (m.type === 'isDefined' ? defined : rules).push(check);
+          break;
+        }
+        default:
+          return undefined;
+      }
+    }
+    const type = defaultMetadataStorage.findTypeMetadata(dto, name)?.typeFunction();
+    let nested: ClassPlan | undefined;
+    let toDate = false;
+    if (type === Date) toDate = true;
+    else if (type !== undefined) {
+      nested = validatesNested ? planClass(type as DtoClass, seen) : undefined;
+      if (!nested) return undefined;
+    }
+    properties.push({ name, conditions, defined, rules, nested, validatesNested, toDate });
+  }
+  const known = new Set(properties.map((p) => p.name));
+  const alwaysRejected = Object.keys(new dto()).some((key) => !known.has(key));
+  const plan: ClassPlan = { dto, properties, known, alwaysRejected };
+  seen.set(dto, plan);
+  return plan;
+}
+
+function hasTransformerFeatures(dto: DtoClass): boolean {
+  const s = defaultMetadataStorage as unknown as {
+    getExposedMetadatas(t: DtoClass): unknown[];
+    getExcludedMetadatas(t: DtoClass): unknown[];
+    _transformMetadatas: Map<DtoClass, unknown>;
+  };
+  if (s.getExposedMetadatas(dto).length > 0 || s.getExcludedMetadatas(dto).length > 0) return true;
+  for (let proto = dto; proto && proto !== Object; proto = Object.getPrototypeOf(proto)) {
+    if (s._transformMetadatas.has(proto)) return true;
+  }
+  return false;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** Builds and checks an instance; undefined means "invalid, ask class-validator why". */
+/**
+ * Builds and checks an instance; undefined means "invalid, ask class-validator why". With `local`, the source
+ * is the caller's own object, and each field is first taken as JSON would carry it.
+ */
+function fill(plan: ClassPlan, plain: unknown, local: boolean): object | undefined {
+  if (plan.alwaysRejected || plain === null || typeof plain !== 'object' || Array.isArray(plain)) return undefined;
+  const source = plain as Record<string, unknown>;
+  for (const key in source) {
+    if (!hasOwn.call(source, key) || plan.known.has(key)) continue;
+    if (!local || toWireField(source[key], key) !== ABSENT) return undefined;
+  }
+  const instance = new plan.dto() as Record<string, unknown>;
+  for (const property of plan.properties) {
+    if (!hasOwn.call(source, property.name)) continue;
+    let value = source[property.name];
+    if (local) {
+      value = toWireField(value, property.name);
+      if (value === ABSENT) continue;
+    }
+    if (property.toDate && value !== null && value !== undefined) value = new Date(value as string);
+    else if (property.nested && value !== null && typeof value === 'object') {
+      value = fillNested(property.nested, value);
+      if (value === undefined) return undefined;
+    }
+    instance[property.name] = value;
+  }
+  for (const property of plan.properties) {
+    if (!check(property, instance, instance[property.name])) return undefined;
+  }
+  return instance;
+}
+
+function fillNested(plan: ClassPlan, value: object): unknown {
+  if (!Array.isArray(value)) return fill(plan, value, false);
+  const out = new Array<unknown>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const item: unknown = value[i];
+    if (item === null || typeof item !== 'object') return undefined;
+    const filled = fill(plan, item, false);
+    if (filled === undefined) return undefined;
+    out[i] = filled;
+  }
+  return out;
+}
+
+function check(property: PropertyPlan, object: object, value: unknown): boolean {
+  for (const condition of property.conditions) if (!condition(object, value)) return true;
+  for (const rule of property.defined) if (!passes(rule, object, value)) return false;
+  for (const rule of property.rules) if (!passes(rule, object, value)) return false;
+  // Without @Type a nested value stays a plain object, which class-validator rejects: let it say so.
+  if (property.validatesNested && value !== undefined) {
+    if (value === null || typeof value !== 'object' || property.nested === undefined) return false;
+  }
+  return true;
+}
+
+function passes(rule: RuleCheck, object: object, value: unknown): boolean {
+  if (rule.validateIf && !rule.validateIf(object, value)) return true;
+  const args: ValidationArguments = {
+    targetName: rule.targetName,
+    property: rule.property,
+    object,
+    value,
+    constraints: rule.constraints,
+  };
+  if (rule.each && Array.isArray(value)) {
+    for (const item of value) if (!rule.validate(item, args)) return false;
+    return true;
+  }
+  return Boolean(rule.validate(value, args));
+}
+
+/** class-transformer + class-validator, for the error messages (and for classes the fast path skips). */
+function slowDecode<T extends object>(dto: DtoClass<T>, plain: unknown): T {
+  if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
+    throw CleaveError.badRequest('the message must be a JSON object', 'bad_param', {
+      fields: [{ field: '', rule: 'isObject', message: 'the message must be a JSON object' }],
+    });
+  }
+  const instance = plainToInstance(dto, plain);
+  const fields = hasRules(dto) ? flatten(validateSync(instance, VALIDATOR_OPTIONS), '') : unknownFields(plain);
+  if (fields.length === 0) return instance;
+  const missing = fields.every((f) => f.missing);
+  throw CleaveError.badRequest(
+    fields.map((f) => f.message).join('; '),
+    missing ? 'missing_param' : 'bad_param',
+    { fields: fields.map(({ field, rule, message }) => ({ field, rule, message })) },
+  );
+}
+
+function hasRules(dto: DtoClass): boolean {
+  return getMetadataStorage().getTargetValidationMetadatas(dto, '', false, false, undefined).length > 0;
+}
+
+function unknownFields(plain: object): Array<FieldViolation & { missing: boolean }> {
+  return Object.keys(plain).map((field) => ({
+    field,
+    rule: 'whitelistValidation',
+    message: `property ${field} should not exist`,
+    missing: false,
+  }));
+}
+
+function flatten(errors: ValidationError[], prefix: string): Array<FieldViolation & { missing: boolean }> {
+  const out: Array<FieldViolation & { missing: boolean }> = [];
+  for (const error of errors) {
+    const field = prefix ? `${prefix}.${error.property}` : error.property;
+    for (const [rule, message] of Object.entries(error.constraints ?? {})) {
+      out.push({ field, rule, message: prefix ? `${field}: ${message}` : message, missing: error.value === undefined });
+    }
+    if (error.children?.length) out.push(...flatten(error.children, field));
+  }
+  return out;
+}

@@ -1,0 +1,3 @@
+import { busConformanceSuite } from './bus-conformance';
+
+busConformanceSuite('split');

@@ -1,0 +1,376 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api, startBank, type Layout, type RunningBank, type Storage } from '../support/cleave-http';
+
+const CLIENT_ID = 'oauth2client_00009cleaveQuickStart0';
+
+interface Customer {
+  readonly userId: string;
+  readonly email: string;
+  readonly password: string;
+  readonly token: string;
+  readonly refreshToken: string;
+}
+
+let keys = 0;
+const key = () => `key-${process.pid}-${++keys}-${randomBytes(4).toString('hex')}`;
+
+/**
+ * Cleave's HTTP API, end to end against real processes: every route, its happy path and its errors, and
+ * that no customer reaches another's money.
+ */
+export function bankApiSuite(layout: Layout, storage: Storage): void {
+  describe(`the HTTP API, ${layout} on ${storage}`, () => {
+    let bank: RunningBank;
+    let api: Api;
+
+    async function signUp(name = 'Ada'): Promise<Customer> {
+      const email = `${name.toLowerCase()}-${randomBytes(6).toString('hex')}@example.com`;
+      const password = `pw-${randomBytes(8).toString('hex')}`;
+      const user = await api.post('/users', { name, email, password });
+      expect(user.status).toBe(201);
+      const token = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: email, password });
+      expect(token.status).toBe(200);
+      return { userId: user.body.id, email, password, token: token.body.access_token, refreshToken: token.body.refresh_token };
+    }
+
+    async function openAccount(customer: Customer, currency = 'GBP'): Promise<string> {
+      const account = await api.post('/accounts', { currency }, { token: customer.token });
+      expect(account.status).toBe(201);
+      return account.body.id;
+    }
+
+    async function topUp(customer: Customer, accountId: string, amount: number) {
+      const reply = await api.post(`/accounts/${accountId}/top-ups`, { amount }, { token: customer.token, idempotencyKey: key() });
+      expect(reply.status).toBe(201);
+      return reply.body.transaction;
+    }
+
+    const balanceOf = async (customer: Customer, accountId: string) => (await api.get(`/balance?account_id=${accountId}`, { token: customer.token })).body;
+
+    beforeAll(async () => {
+      // Debug level logs every request with its headers: the leak test below then reads real request logs.
+      bank = await startBank(layout, storage, { CLEAVE_TRUST_PROXY: 'true', LOG_LEVEL: 'debug' });
+      api = new Api(bank.url);
+    });
+    afterAll(async () => {
+      await bank?.stop();
+    });
+
+    describe('sign-up', () => {
+      it('creates a customer, without echoing the password', async () => {
+        const email = `new-${randomBytes(4).toString('hex')}@example.com`;
+        const reply = await api.post('/users', { name: 'Grace Hopper', email, password: 'a long password' });
+        expect(reply.status).toBe(201);
+        expect(reply.body).toEqual({ id: expect.stringMatching(/^user_[0-9A-Za-z]{22}$/), name: 'Grace Hopper', email, created: expect.any(String) });
+      });
+
+      it('refuses a taken email, whatever its case', async () => {
+        const email = `Taken-${randomBytes(4).toString('hex')}@Example.com`;
+        await api.post('/users', { name: 'First', email, password: 'a long password' });
+        const again = await api.post('/users', { name: 'Second', email: email.toLowerCase(), password: 'another password' }, { json: true });
+        expect(again.status).toBe(409);
+        expect(again.body.code).toBe('conflict.email_taken');
+      });
+
+      it('names each bad field, and refuses unknown ones', async () => {
+        const reply = await api.post('/users', { name: 'X', email: 'not-an-email', password: 'short', admin: 'true' });
+        expect(reply.status).toBe(400);
+        expect(reply.body.code).toBe('bad_request.bad_param');
+        expect(Object.keys(reply.body.params).sort()).toEqual(['admin', 'email', 'password']);
+      });
+
+      it('reports missing fields as missing_param', async () => {
+        const reply = await api.post('/users', { name: 'X' });
+        expect(reply.status).toBe(400);
+        expect(reply.body.code).toBe('bad_request.missing_param');
+        expect(Object.keys(reply.body.params).sort()).toEqual(['email', 'password']);
+      });
+    });
+
+    describe('tokens', () => {
+      it('issues a token pair for the password grant, form-encoded or JSON', async () => {
+        const customer = await signUp();
+        const json = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: customer.email, password: customer.password }, { json: true });
+        expect(json.status).toBe(200);
+        expect(json.body).toEqual({
+          access_token: expect.stringMatching(/^cleave_at_/),
+          refresh_token: expect.stringMatching(/^cleave_rt_/),
+          client_id: CLIENT_ID,
+          expires_in: 21_600,
+          token_type: 'Bearer',
+          user_id: customer.userId,
+        });
+      });
+
+      it('tells who a token speaks for, and refuses requests without a valid one', async () => {
+        const customer = await signUp();
+        expect((await api.get('/ping/whoami', { token: customer.token })).body).toEqual({ authenticated: true, client_id: CLIENT_ID, user_id: customer.userId });
+        const none = await api.get('/ping/whoami');
+        expect(none.status).toBe(401);
+        expect(none.body.code).toBe('unauthorized.bad_access_token');
+        expect((await api.get('/accounts', { token: 'cleave_at_not-a-real-token-at-all' })).status).toBe(401);
+      });
+
+      it('refuses a wrong password and an unknown client', async () => {
+        const customer = await signUp();
+        const wrong = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: customer.email, password: 'wrong password' });
+        expect(wrong.status).toBe(401);
+        expect(wrong.body.code).toBe('unauthorized.bad_credentials');
+        const client = await api.post('/oauth2/token', { grant_type: 'password', client_id: 'oauth2client_0000000000000000000000', username: customer.email, password: customer.password });
+        expect(client.body.code).toBe('unauthorized.bad_client');
+      });
+
+      it('exchanges a refresh token once: the new pair works, the old access token and a reuse do not', async () => {
+        const customer = await signUp();
+        const refreshed = await api.post('/oauth2/token', { grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: customer.refreshToken });
+        expect(refreshed.status).toBe(200);
+        expect((await api.get('/ping/whoami', { token: refreshed.body.access_token })).status).toBe(200);
+        expect((await api.get('/ping/whoami', { token: customer.token })).status).toBe(401);
+        const reused = await api.post('/oauth2/token', { grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: customer.refreshToken });
+        expect(reused.status).toBe(401);
+        expect(reused.body.code).toBe('unauthorized.refresh_token_used');
+      });
+
+      it('revokes a token on logout, at once', async () => {
+        const customer = await signUp();
+        expect((await api.get('/ping/whoami', { token: customer.token })).status).toBe(200);
+        expect((await api.post('/oauth2/logout', undefined, { token: customer.token })).status).toBe(200);
+        expect((await api.get('/ping/whoami', { token: customer.token })).status).toBe(401);
+        const refresh = await api.post('/oauth2/token', { grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: customer.refreshToken });
+        expect(refresh.status).toBe(401);
+      });
+
+      it('rate-limits failed logins per user, even when the password is then right', async () => {
+        const customer = await signUp();
+        const from = { 'x-forwarded-for': `198.51.100.${Math.floor(Math.random() * 200)}` };
+        for (let i = 0; i < 5; i++) {
+          const attempt = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: customer.email, password: 'nope' }, { headers: from });
+          expect(attempt.status).toBe(401);
+        }
+        const limited = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: customer.email, password: customer.password }, { headers: from });
+        expect(limited.status).toBe(429);
+        expect(limited.body.code).toBe('too_many_requests.too_many_login_attempts');
+      });
+
+      it('rate-limits logins per client address', async () => {
+        const from = { 'x-forwarded-for': `203.0.113.${Math.floor(Math.random() * 200)}` };
+        let status = 0;
+        for (let i = 0; i < 31 && status !== 429; i++) {
+          status = (await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: `nobody${i}@example.com`, password: 'x' }, { headers: from })).status;
+        }
+        expect(status).toBe(429);
+        const elsewhere = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: 'nobody@example.com', password: 'x' }, { headers: { 'x-forwarded-for': '192.0.2.77' } });
+        expect(elsewhere.status).toBe(401);
+      });
+    });
+
+    describe('accounts and balances', () => {
+      it('opens accounts and lists only the customer’s own', async () => {
+        const [ada, bob] = [await signUp('Ada'), await signUp('Bob')];
+        const adaAccount = await openAccount(ada);
+        await openAccount(bob);
+        const list = await api.get('/accounts', { token: ada.token });
+        expect(list.body.accounts).toEqual([
+          { id: adaAccount, description: 'Current account', created: expect.any(String), currency: 'GBP', type: 'uk_retail', closed: false, owners: [{ user_id: ada.userId }] },
+        ]);
+      });
+
+      it('tops up, with an Idempotency-Key: replays give the first result, a reused key for another amount is a conflict', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        const missing = await api.post(`/accounts/${account}/top-ups`, { amount: 1000 }, { token: ada.token });
+        expect(missing.status).toBe(400);
+        expect(missing.body.code).toBe('bad_request.missing_idempotency_key');
+        const k = key();
+        const first = await api.post(`/accounts/${account}/top-ups`, { amount: 10_000 }, { token: ada.token, idempotencyKey: k });
+        expect(first.status).toBe(201);
+        expect(first.body.transaction).toMatchObject({ account_id: account, amount: 10_000, is_load: true, currency: 'GBP' });
+        const replay = await api.post(`/accounts/${account}/top-ups`, { amount: 10_000 }, { token: ada.token, idempotencyKey: k });
+        expect(replay.body.transaction.id).toBe(first.body.transaction.id);
+        const conflict = await api.post(`/accounts/${account}/top-ups`, { amount: 20_000 }, { token: ada.token, idempotencyKey: k });
+        expect(conflict.status).toBe(409);
+        expect(conflict.body.code).toBe('conflict.idempotency_key_reused');
+        expect(await balanceOf(ada, account)).toEqual({ balance: 10_000, total_balance: 10_000, currency: 'GBP', spend_today: 0 });
+      });
+
+      it('refuses bad amounts as parameters', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        for (const amount of ['0', '-5', '12.5', 'ten', String(2 ** 40)]) {
+          const reply = await api.post(`/accounts/${account}/top-ups`, { amount }, { token: ada.token, idempotencyKey: key() });
+          expect(reply.status).toBe(400);
+          expect(reply.body.params).toHaveProperty('amount');
+        }
+      });
+
+      it('rejects a malformed account id, and answers 404 for one that does not exist', async () => {
+        const ada = await signUp();
+        expect((await api.get('/balance?account_id=bogus', { token: ada.token })).status).toBe(400);
+        const missing = await api.get('/balance?account_id=acc_0000000000000000000000', { token: ada.token });
+        expect(missing.status).toBe(404);
+        expect(missing.body.code).toBe('not_found');
+      });
+    });
+
+    describe('transfers', () => {
+      it('pays another customer: both balances move, each side sees the other as counterparty', async () => {
+        const [ada, bob] = [await signUp('Ada'), await signUp('Bob')];
+        const [a, b] = [await openAccount(ada), await openAccount(bob)];
+        await topUp(ada, a, 5_000);
+        const paid = await api.post('/transfers', { source_account_id: a, destination_account_id: b, amount: 1_250, description: 'Dinner' }, { token: ada.token, idempotencyKey: key() });
+        expect(paid.status).toBe(201);
+        expect(paid.body.transaction).toMatchObject({ account_id: a, amount: -1_250, description: 'Dinner', category: 'transfers', counterparty: { account_id: b } });
+        expect(await balanceOf(ada, a)).toMatchObject({ balance: 3_750, spend_today: -1_250 });
+        expect((await balanceOf(bob, b)).balance).toBe(1_250);
+        const bobs = await api.get(`/transactions?account_id=${b}`, { token: bob.token });
+        expect(bobs.body.transactions).toEqual([expect.objectContaining({ amount: 1_250, counterparty: { account_id: a } })]);
+      });
+
+      it('refuses what it must: too little money, no such account, itself, another currency, no key', async () => {
+        const [ada, bob] = [await signUp('Ada'), await signUp('Bob')];
+        const [a, b, euro] = [await openAccount(ada), await openAccount(bob), await openAccount(bob, 'EUR')];
+        await topUp(ada, a, 1_000);
+        const send = (destination: string, amount: number, withKey = true) =>
+          api.post('/transfers', { source_account_id: a, destination_account_id: destination, amount }, { token: ada.token, idempotencyKey: withKey ? key() : undefined });
+        const poor = await send(b, 1_001);
+        expect([poor.status, poor.body.code]).toEqual([412, 'precondition_failed.insufficient_funds']);
+        expect((await send('acc_0000000000000000000000', 1)).status).toBe(404);
+        expect((await send(a, 1)).body.code).toBe('bad_request.same_account');
+        expect((await send(euro, 1)).body.code).toBe('bad_request.currency_mismatch');
+        expect((await send(b, 1, false)).body.code).toBe('bad_request.missing_idempotency_key');
+        expect((await balanceOf(ada, a)).balance).toBe(1_000);
+      });
+
+      it('moves money once when the same request is retried with its key', async () => {
+        const [ada, bob] = [await signUp('Ada'), await signUp('Bob')];
+        const [a, b] = [await openAccount(ada), await openAccount(bob)];
+        await topUp(ada, a, 1_000);
+        const k = key();
+        const replies = await Promise.all(Array.from({ length: 5 }, () => api.post('/transfers', { source_account_id: a, destination_account_id: b, amount: 300 }, { token: ada.token, idempotencyKey: k })));
+        expect(new Set(replies.map((r) => r.body.transaction.id)).size).toBe(1);
+        expect((await balanceOf(ada, a)).balance).toBe(700);
+      });
+    });
+
+    describe('pots', () => {
+      it('creates pots, moves money in and out with dedupe_id, and counts them in total_balance', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        await topUp(ada, account, 10_000);
+        const pot = await api.post('/pots', { current_account_id: account, name: 'Holiday' }, { token: ada.token });
+        expect(pot.status).toBe(201);
+        expect(pot.body).toMatchObject({ name: 'Holiday', balance: 0, currency: 'GBP', deleted: false, current_account_id: account });
+        const dedupe = `d-${randomBytes(4).toString('hex')}`;
+        const deposit = () => api.put(`/pots/${pot.body.id}/deposit`, { source_account_id: account, amount: 4_000, dedupe_id: dedupe }, { token: ada.token });
+        expect((await deposit()).body.balance).toBe(4_000);
+        expect((await deposit()).body.balance).toBe(4_000);
+        expect(await balanceOf(ada, account)).toEqual({ balance: 6_000, total_balance: 10_000, currency: 'GBP', spend_today: 0 });
+        const withdraw = await api.put(`/pots/${pot.body.id}/withdraw`, { destination_account_id: account, amount: 1_500, dedupe_id: `w-${dedupe}` }, { token: ada.token });
+        expect(withdraw.body.balance).toBe(2_500);
+        const tooMuch = await api.put(`/pots/${pot.body.id}/withdraw`, { destination_account_id: account, amount: 2_501, dedupe_id: `x-${dedupe}` }, { token: ada.token });
+        expect([tooMuch.status, tooMuch.body.code]).toEqual([412, 'precondition_failed.insufficient_funds']);
+        const list = await api.get(`/pots?current_account_id=${account}`, { token: ada.token });
+        expect(list.body.pots).toEqual([expect.objectContaining({ id: pot.body.id, balance: 2_500 })]);
+      });
+
+      it('refuses a pot move from an account the pot does not belong to', async () => {
+        const ada = await signUp();
+        const [one, two] = [await openAccount(ada), await openAccount(ada)];
+        await topUp(ada, two, 1_000);
+        const pot = await api.post('/pots', { current_account_id: one, name: 'Rainy day' }, { token: ada.token });
+        const reply = await api.put(`/pots/${pot.body.id}/deposit`, { source_account_id: two, amount: 100, dedupe_id: 'x' }, { token: ada.token });
+        expect(reply.body.code).toBe('bad_request.wrong_account');
+      });
+    });
+
+    describe('transactions', () => {
+      it('lists oldest first and pages with since (time or id), before and limit', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        const made = [];
+        for (const amount of [100, 200, 300, 400]) {
+          made.push(await topUp(ada, account, amount));
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        const list = async (query: string) => (await api.get(`/transactions?account_id=${account}${query}`, { token: ada.token })).body.transactions.map((t: { amount: number }) => t.amount);
+        expect(await list('')).toEqual([100, 200, 300, 400]);
+        expect(await list('&limit=2')).toEqual([100, 200]);
+        expect(await list(`&since=${made[1].id}`)).toEqual([300, 400]);
+        expect(await list(`&since=${encodeURIComponent(made[0].created)}`)).toEqual([200, 300, 400]);
+        expect(await list(`&before=${encodeURIComponent(made[2].created)}`)).toEqual([100, 200]);
+        for (const bad of ['&limit=0', '&limit=101', '&before=yesterday']) {
+          expect((await api.get(`/transactions?account_id=${account}${bad}`, { token: ada.token })).status).toBe(400);
+        }
+      });
+
+      it('reads one transaction, and annotates it with form-encoded metadata and notes', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        const tx = await topUp(ada, account, 500);
+        expect((await api.get(`/transactions/${tx.id}`, { token: ada.token })).body.transaction).toEqual(tx);
+        const patched = await api.patch(`/transactions/${tx.id}`, { metadata: { trip: 'Lisbon', tag: 'x' }, notes: 'birthday' }, { token: ada.token });
+        expect(patched.status).toBe(200);
+        expect(patched.body.transaction).toMatchObject({ metadata: { trip: 'Lisbon', tag: 'x' }, notes: 'birthday' });
+        const cleared = await api.patch(`/transactions/${tx.id}`, { metadata: { tag: '' } }, { token: ada.token });
+        expect(cleared.body.transaction.metadata).toEqual({ trip: 'Lisbon' });
+        expect((await api.get('/transactions/tx_0000000000000000000000', { token: ada.token })).status).toBe(404);
+      });
+    });
+
+    it('leaks nothing of one customer to another: every account-scoped route answers 404', async () => {
+      const [ada, bob] = [await signUp('Ada'), await signUp('Bob')];
+      const [a, b] = [await openAccount(ada), await openAccount(bob)];
+      const tx = await topUp(ada, a, 5_000);
+      const pot = (await api.post('/pots', { current_account_id: a, name: 'Mine' }, { token: ada.token })).body.id;
+      await api.put(`/pots/${pot}/deposit`, { source_account_id: a, amount: 1_000, dedupe_id: 'ada-1' }, { token: ada.token });
+      const as = { token: bob.token };
+      const attempts = [
+        api.get(`/balance?account_id=${a}`, as),
+        api.get(`/transactions?account_id=${a}`, as),
+        api.get(`/transactions/${tx.id}`, as),
+        api.patch(`/transactions/${tx.id}`, { notes: 'mine now' }, as),
+        api.post(`/accounts/${a}/top-ups`, { amount: 1 }, { ...as, idempotencyKey: key() }),
+        api.post('/transfers', { source_account_id: a, destination_account_id: b, amount: 100 }, { ...as, idempotencyKey: key() }),
+        api.get(`/pots?current_account_id=${a}`, as),
+        api.post('/pots', { current_account_id: a, name: 'Theirs' }, as),
+        api.put(`/pots/${pot}/deposit`, { source_account_id: a, amount: 1, dedupe_id: 'bob-1' }, as),
+        api.put(`/pots/${pot}/withdraw`, { destination_account_id: a, amount: 1, dedupe_id: 'bob-2' }, as),
+        api.put(`/pots/${pot}/withdraw`, { destination_account_id: b, amount: 1, dedupe_id: 'bob-3' }, as),
+      ];
+      for (const reply of await Promise.all(attempts)) {
+        expect(reply.status).toBe(404);
+        expect(reply.body.code).toMatch(/^not_found/);
+      }
+      expect(await balanceOf(ada, a)).toEqual({ balance: 4_000, total_balance: 5_000, currency: 'GBP', spend_today: 0 });
+      expect((await api.get(`/transactions/${tx.id}`, { token: ada.token })).body.transaction.notes).toBe('');
+      expect((await api.get('/accounts', as)).body.accounts.map((x: { id: string }) => x.id)).toEqual([b]);
+    });
+
+    it('answers unknown routes and malformed bodies in the same error shape', async () => {
+      const ada = await signUp();
+      const route = await api.get('/nowhere', { token: ada.token });
+      expect([route.status, route.body.code]).toEqual([404, 'not_found.unknown_route']);
+      const broken = await fetch(`${bank.url}/accounts`, { method: 'POST', headers: { authorization: `Bearer ${ada.token}`, 'content-type': 'application/json' }, body: '{"currency":' });
+      expect(broken.status).toBe(400);
+      expect(((await broken.json()) as { code: string }).code).toMatch(/^bad_request/);
+    });
+
+    it('publishes its OpenAPI document at /docs, from the DTOs that validate requests', async () => {
+      expect((await fetch(`${bank.url}/docs`)).status).toBe(200);
+      const doc = (await (await fetch(`${bank.url}/docs/openapi.json`)).json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, { properties: Record<string, unknown> }> } };
+      for (const path of ['/users', '/oauth2/token', '/accounts', '/balance', '/transfers', '/pots', '/pots/{id}/deposit', '/transactions/{id}']) expect(doc.paths).toHaveProperty([path]);
+      expect(Object.keys(doc.components.schemas.TransferBody!.properties).sort()).toEqual(['amount', 'currency', 'description', 'destination_account_id', 'source_account_id']);
+    });
+
+    it('never writes tokens or passwords to its logs', async () => {
+      const ada = await signUp();
+      await api.get('/accounts', { token: ada.token });
+      const logs = bank.output();
+      expect(logs).toContain('"authorization":"[redacted]"');
+      expect(logs).not.toContain(ada.password);
+      expect(logs).not.toContain(ada.token);
+      expect(logs).not.toContain(ada.refreshToken);
+    });
+  });
+}

@@ -1,0 +1,3 @@
+import { cardDeadlineSuite } from './card-deadlines';
+
+cardDeadlineSuite('split');

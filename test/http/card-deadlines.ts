@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api, startBank, type Layout, type RunningBank } from '../support/cleave-http';
+import { balanceOf, eventually, NETWORK_SECRET, openAccount, signUp, topUp } from './customers';
+
+const BRIGHTBIRD = { name: 'Brightbird Espresso', mcc: '5814', city: 'London', country: 'GB' };
+const network = { token: NETWORK_SECRET, json: true };
+
+async function fundedCard(api: Api, amount: number) {
+  const customer = await signUp(api);
+  const account = await openAccount(api, customer);
+  await topUp(api, customer, account, amount);
+  const card = (await api.post('/cards', { account_id: account }, { token: customer.token })).body;
+  return { customer, account, card };
+}
+
+/** Authorisations against time: a ledger too slow for the decision budget, and holds nobody presents. */
+export function cardDeadlineSuite(layout: Layout): void {
+  describe(`authorisations against the clock, ${layout}`, () => {
+    describe('a ledger slower than the decision budget', () => {
+      let bank: RunningBank;
+      let api: Api;
+      beforeAll(async () => {
+        // The ledger places the hold in time but its answer comes back 1.5 s late: the worst case, a hold
+        // that exists for a payment the network will be told was declined.
+        bank = await startBank(layout, 'sqlite', {
+          CLEAVE_FAULTS: 'ledger.place-hold=reply-delay:1500',
+          CLEAVE_AUTHORISATION_BUDGET_MS: '800',
+          CLEAVE_CARD_FOLLOWUP_MS: '300',
+        });
+        api = new Api(bank.url);
+      });
+      afterAll(async () => {
+        await bank?.stop();
+      });
+
+      it('declines as issuer_unavailable within the budget, and leaves no money held', async () => {
+        const f = await fundedCard(api, 10_000);
+        const started = Date.now();
+        const decision = await api.post(
+          '/network/authorisations',
+          { card_token: f.card.token, amount: 1_915, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `slow-${randomBytes(4).toString('hex')}` },
+          network,
+        );
+        const took = Date.now() - started;
+        expect(decision.body).toMatchObject({ approved: false, decline_reason: 'issuer_unavailable' });
+        // 800 ms budget; the rest is slack for a loaded machine, not a measurement.
+        expect(took).toBeLessThan(1_400);
+        const after = await eventually(
+          () => balanceOf(api, f.customer, f.account),
+          (b) => b.balance === 10_000,
+        );
+        expect(after).toMatchObject({ balance: 10_000, total_balance: 10_000, spend_today: 0 });
+        const list = (await api.get(`/transactions?account_id=${f.account}`, { token: f.customer.token })).body.transactions as Array<{ status: string; amount: number }>;
+        expect(list.filter((t) => t.amount < 0 && t.status === 'pending')).toEqual([]);
+      });
+    });
+
+    describe('an authorisation never presented', () => {
+      let bank: RunningBank;
+      let api: Api;
+      beforeAll(async () => {
+        bank = await startBank(layout, 'sqlite', { CLEAVE_AUTHORISATION_EXPIRY_SECONDS: '1', CLEAVE_HOLD_SWEEP_MS: '200' });
+        api = new Api(bank.url);
+      });
+      afterAll(async () => {
+        await bank?.stop();
+      });
+
+      it('expires and releases its hold; a late presentment is still cleared, as a force post', async () => {
+        const f = await fundedCard(api, 10_000);
+        const id = `expiring-${randomBytes(4).toString('hex')}`;
+        expect((await api.post('/network/authorisations', { card_token: f.card.token, amount: 2_000, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: id }, network)).body.approved).toBe(true);
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(8_000);
+        await eventually(
+          () => balanceOf(api, f.customer, f.account),
+          (b) => b.balance === 10_000,
+        );
+        const held = (await api.get(`/transactions?account_id=${f.account}`, { token: f.customer.token })).body.transactions[1];
+        expect(held).toMatchObject({ amount: -2_000, status: 'reversed', settled: '' });
+        const late = await api.post('/network/presentments', { presentment_id: `p-${id}`, network_transaction_id: id, amount: 2_000, currency: 'GBP' }, network);
+        expect(late.body).toMatchObject({ status: 'force_posted', amount: 2_000 });
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(8_000);
+      });
+    });
+  });
+}

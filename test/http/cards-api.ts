@@ -1,0 +1,255 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api, startBank, type Layout, type RunningBank, type Storage } from '../support/cleave-http';
+import { balanceOf, eventually, NETWORK_SECRET, openAccount, signUp, topUp, type Customer } from './customers';
+
+const BRIGHTBIRD = { name: 'Brightbird Espresso', mcc: '5814', city: 'London', country: 'GB' };
+
+/** A card with money behind it, and the network's view of it. */
+interface Funded {
+  readonly customer: Customer;
+  readonly account: string;
+  readonly card: { id: string; token: string };
+}
+
+/**
+ * Cards and the card network, end to end over HTTP: issuing and controls, every authorisation outcome,
+ * clearing, reversals, refunds, duplicates, and who may call what.
+ */
+export function cardsApiSuite(layout: Layout, storage: Storage): void {
+  describe(`cards and the card network, ${layout} on ${storage}`, () => {
+    let bank: RunningBank;
+    let api: Api;
+    const network = { token: NETWORK_SECRET, json: true };
+    let networkIds = 0;
+    const nid = () => `ntx-${process.pid}-${++networkIds}-${randomBytes(3).toString('hex')}`;
+
+    async function funded(amount = 10_000): Promise<Funded> {
+      const customer = await signUp(api);
+      const account = await openAccount(api, customer);
+      if (amount > 0) await topUp(api, customer, account, amount);
+      const card = await api.post('/cards', { account_id: account }, { token: customer.token });
+      expect(card.status).toBe(201);
+      return { customer, account, card: card.body };
+    }
+
+    const authorise = (cardToken: string, amount: number, networkTransactionId = nid(), merchant: object = BRIGHTBIRD) =>
+      api.post('/network/authorisations', { card_token: cardToken, amount, currency: 'GBP', merchant, network_transaction_id: networkTransactionId }, network);
+
+    const transactions = async (f: Funded, expand = false) =>
+      (await api.get(`/transactions?account_id=${f.account}${expand ? '&expand[]=merchant' : ''}`, { token: f.customer.token })).body.transactions as Array<Record<string, any>>;
+
+    beforeAll(async () => {
+      // A generous decision budget: these cases are about outcomes, and 200 simultaneous authorisations on a
+      // loaded 2-core machine can take longer than 2 s (the deadline suites test the budget itself).
+      bank = await startBank(layout, storage, { CLEAVE_AUTHORISATION_BUDGET_MS: '20000' });
+      api = new Api(bank.url);
+    });
+    afterAll(async () => {
+      await bank?.stop();
+    });
+
+    describe('cards', () => {
+      it('issues a card showing only its last four digits, expiry and network token', async () => {
+        const f = await funded(0);
+        expect(f.card).toMatchObject({
+          id: expect.stringMatching(/^card_/),
+          account_id: f.account,
+          last_digits: expect.stringMatching(/^\d{4}$/),
+          expires: expect.stringMatching(/^\d{2}\/\d{4}$/),
+          status: 'ACTIVE',
+          token: expect.stringMatching(/^cardtok_/),
+          limits: { per_transaction: null, per_day: null },
+        });
+        expect(JSON.stringify(f.card)).not.toMatch(/\d{12,19}/);
+        const list = await api.get(`/cards?account_id=${f.account}`, { token: f.customer.token });
+        expect(list.body.cards).toEqual([f.card]);
+      });
+
+      it('declines a frozen card as card_inactive, approves it again once unfrozen, and blocks a cancelled one for good', async () => {
+        const f = await funded();
+        const set = (status: string) => api.put(`/cards/${f.card.id}/status`, { status }, { token: f.customer.token });
+        expect((await set('FROZEN')).body.status).toBe('FROZEN');
+        expect((await authorise(f.card.token, 100)).body).toMatchObject({ approved: false, decline_reason: 'card_inactive' });
+        expect((await set('ACTIVE')).body.status).toBe('ACTIVE');
+        expect((await authorise(f.card.token, 100)).body.approved).toBe(true);
+        expect((await set('CANCELLED')).body.status).toBe('CANCELLED');
+        expect((await authorise(f.card.token, 100)).body).toMatchObject({ approved: false, decline_reason: 'card_blocked' });
+        const revive = await set('ACTIVE');
+        expect([revive.status, revive.body.code]).toEqual([409, 'conflict.card_cancelled']);
+      });
+
+      it('enforces per-transaction and per-day limits, and 0 removes one', async () => {
+        const f = await funded(100_000);
+        const limits = await api.put(`/cards/${f.card.id}/limits`, { per_transaction: 5_000, per_day: 8_000 }, { token: f.customer.token });
+        expect(limits.body.limits).toEqual({ per_transaction: 5_000, per_day: 8_000 });
+        expect((await authorise(f.card.token, 5_001)).body).toMatchObject({ approved: false, decline_reason: 'spending_limit' });
+        expect((await authorise(f.card.token, 5_000)).body.approved).toBe(true);
+        expect((await authorise(f.card.token, 3_001)).body).toMatchObject({ approved: false, decline_reason: 'spending_limit' });
+        expect((await authorise(f.card.token, 3_000)).body.approved).toBe(true);
+        await api.put(`/cards/${f.card.id}/limits`, { per_day: 0 }, { token: f.customer.token });
+        expect((await authorise(f.card.token, 4_000)).body.approved).toBe(true);
+      });
+    });
+
+    describe('authorisations', () => {
+      it('approves a payment: the money is held, and a pending transaction shows the merchant', async () => {
+        const f = await funded(10_000);
+        const decision = await authorise(f.card.token, 1_915);
+        expect(decision.status).toBe(200);
+        expect(decision.body).toMatchObject({ approved: true, authorisation_id: expect.stringMatching(/^auth_/) });
+        expect(await balanceOf(api, f.customer, f.account)).toMatchObject({ balance: 8_085, spend_today: -1_915 });
+        const [, payment] = await transactions(f, true);
+        expect(payment).toMatchObject({
+          amount: -1_915,
+          description: 'Brightbird Espresso',
+          category: 'eating_out',
+          settled: '',
+          amount_is_pending: true,
+          merchant: { name: 'Brightbird Espresso', category: 'eating_out', emoji: '☕', address: { city: 'London', country: 'GB' } },
+        });
+        expect((await transactions(f))[1]!.merchant).toMatch(/^merch_/);
+      });
+
+      it('declines for insufficient funds, and the decline appears in the transactions', async () => {
+        const f = await funded(1_000);
+        expect((await authorise(f.card.token, 1_001)).body).toMatchObject({ approved: false, decline_reason: 'insufficient_funds' });
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(1_000);
+        const declined = await eventually(
+          () => transactions(f),
+          (list) => list.some((t) => t.decline_reason === 'INSUFFICIENT_FUNDS'),
+        );
+        expect(declined.find((t) => t.decline_reason)).toMatchObject({ amount: -1_001, amount_is_pending: false, merchant: expect.stringMatching(/^merch_/) });
+      });
+
+      it('declines an unknown card as invalid_card, and another currency too', async () => {
+        expect((await authorise('cardtok_0000000000000000000000', 100)).body).toMatchObject({ approved: false, decline_reason: 'invalid_card' });
+        const f = await funded();
+        const euros = await api.post('/network/authorisations', { card_token: f.card.token, amount: 100, currency: 'EUR', merchant: BRIGHTBIRD, network_transaction_id: nid() }, network);
+        expect(euros.body).toMatchObject({ approved: false, decline_reason: 'invalid_card' });
+      });
+
+      it('gives the network’s retries the first decision, and holds the money once', async () => {
+        const f = await funded(10_000);
+        const id = nid();
+        const decisions = await Promise.all(Array.from({ length: 5 }, () => authorise(f.card.token, 2_000, id)));
+        expect(new Set(decisions.map((d) => d.body.authorisation_id)).size).toBe(1);
+        expect(decisions.every((d) => d.body.approved)).toBe(true);
+        expect((await authorise(f.card.token, 2_000, id)).body.authorisation_id).toBe(decisions[0]!.body.authorisation_id);
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(8_000);
+      });
+
+      it('rejects a malformed authorisation with the field named', async () => {
+        const reply = await api.post('/network/authorisations', { card_token: 'nope', amount: -1, currency: 'GBP', merchant: { name: 'X' }, network_transaction_id: nid() }, network);
+        expect(reply.status).toBe(400);
+        expect(Object.keys(reply.body.params).sort()).toEqual(['amount', 'card_token', 'merchant[mcc]']);
+      });
+    });
+
+    describe('clearing', () => {
+      it.each([
+        ['equal to', 1_915, 1_915, 8_085],
+        ['less than', 1_915, 1_500, 8_500],
+        ['more than', 1_915, 2_300, 7_700],
+      ])('posts a presentment %s the hold and settles the transaction', async (_label, held, presented, after) => {
+        const f = await funded(10_000);
+        const id = nid();
+        expect((await authorise(f.card.token, held, id)).body.approved).toBe(true);
+        const present = await api.post('/network/presentments', { presentment_id: `p-${id}`, network_transaction_id: id, amount: presented, currency: 'GBP' }, network);
+        expect(present.body).toMatchObject({ status: 'posted', amount: presented });
+        expect(await balanceOf(api, f.customer, f.account)).toMatchObject({ balance: after });
+        const payment = (await transactions(f))[1]!;
+        expect(payment).toMatchObject({ amount: -presented, amount_is_pending: false });
+        expect(payment.settled).not.toBe('');
+        const replay = await api.post('/network/presentments', { presentment_id: `p-${id}`, network_transaction_id: id, amount: presented, currency: 'GBP' }, network);
+        expect(replay.body.status).toBe('posted');
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(after);
+      });
+
+      it('posts only what was held when more is presented than the account can cover', async () => {
+        const f = await funded(1_000);
+        const id = nid();
+        await authorise(f.card.token, 900, id);
+        const present = await api.post('/network/presentments', { presentment_id: `p-${id}`, network_transaction_id: id, amount: 1_200, currency: 'GBP' }, network);
+        expect(present.body).toMatchObject({ status: 'posted', amount: 900, reason: 'insufficient_funds_for_extra' });
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(100);
+      });
+
+      it('force-posts without an authorisation, and refuses one the account cannot cover', async () => {
+        const f = await funded(1_000);
+        const forced = await api.post('/network/presentments', { presentment_id: nid(), card_token: f.card.token, merchant: BRIGHTBIRD, amount: 400, currency: 'GBP' }, network);
+        expect(forced.body).toMatchObject({ status: 'force_posted', amount: 400 });
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(600);
+        expect((await transactions(f))[1]).toMatchObject({ amount: -400, amount_is_pending: false, description: 'Brightbird Espresso' });
+        const refused = await api.post('/network/presentments', { presentment_id: nid(), card_token: f.card.token, merchant: BRIGHTBIRD, amount: 601, currency: 'GBP' }, network);
+        expect(refused.body).toMatchObject({ status: 'rejected', reason: 'insufficient_funds' });
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(600);
+      });
+
+      it('reverses part of a hold, then the rest; a repeated reversal changes nothing', async () => {
+        const f = await funded(10_000);
+        const id = nid();
+        await authorise(f.card.token, 3_000, id);
+        const partial = await api.post('/network/reversals', { reversal_id: `r1-${id}`, network_transaction_id: id, amount: 1_000 }, network);
+        expect(partial.body).toMatchObject({ status: 'partially_reversed', remaining: 2_000 });
+        expect(await balanceOf(api, f.customer, f.account)).toMatchObject({ balance: 8_000 });
+        const again = await api.post('/network/reversals', { reversal_id: `r1-${id}`, network_transaction_id: id, amount: 1_000 }, network);
+        expect(again.body).toEqual(partial.body);
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(8_000);
+        const full = await api.post('/network/reversals', { reversal_id: `r2-${id}`, network_transaction_id: id }, network);
+        expect(full.body).toMatchObject({ status: 'reversed', remaining: 0 });
+        expect(await balanceOf(api, f.customer, f.account)).toMatchObject({ balance: 10_000, spend_today: 0 });
+        expect((await transactions(f))[1]).toMatchObject({ status: 'reversed' });
+      });
+
+      it('credits a refund with its merchant', async () => {
+        const f = await funded(1_000);
+        const refund = await api.post('/network/refunds', { network_transaction_id: nid(), card_token: f.card.token, amount: 350, currency: 'GBP', merchant: BRIGHTBIRD }, network);
+        expect(refund.status).toBe(200);
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(1_350);
+        expect((await transactions(f, true))[1]).toMatchObject({ amount: 350, merchant: { name: 'Brightbird Espresso' } });
+      });
+    });
+
+    describe('concurrency', () => {
+      it('200 simultaneous authorisations never overdraw the balance', async () => {
+        const f = await funded(10_000);
+        const decisions = await Promise.all(Array.from({ length: 200 }, () => authorise(f.card.token, 100)));
+        expect(decisions.filter((d) => d.body.approved)).toHaveLength(100);
+        expect(decisions.filter((d) => !d.body.approved).every((d) => d.body.decline_reason === 'insufficient_funds')).toBe(true);
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(0);
+      });
+
+      it('200 simultaneous authorisations never pass the daily limit', async () => {
+        const f = await funded(100_000);
+        await api.put(`/cards/${f.card.id}/limits`, { per_day: 5_000 }, { token: f.customer.token });
+        const decisions = await Promise.all(Array.from({ length: 200 }, () => authorise(f.card.token, 100)));
+        expect(decisions.filter((d) => d.body.approved)).toHaveLength(50);
+        expect(decisions.filter((d) => !d.body.approved).every((d) => d.body.decline_reason === 'spending_limit')).toBe(true);
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(95_000);
+      });
+    });
+
+    describe('who may call what', () => {
+      it('a customer cannot see or change another customer’s cards', async () => {
+        const [ada, bob] = [await funded(), await funded()];
+        const as = { token: bob.customer.token };
+        expect((await api.get(`/cards?account_id=${ada.account}`, as)).status).toBe(404);
+        expect((await api.post('/cards', { account_id: ada.account }, as)).status).toBe(404);
+        expect((await api.put(`/cards/${ada.card.id}/status`, { status: 'FROZEN' }, as)).status).toBe(404);
+        expect((await api.put(`/cards/${ada.card.id}/limits`, { per_transaction: 1 }, as)).status).toBe(404);
+        expect((await api.get(`/cards?account_id=${ada.account}`, { token: ada.customer.token })).body.cards[0]).toMatchObject({ status: 'ACTIVE', limits: { per_transaction: null } });
+      });
+
+      it('a customer token cannot call the network, and the network credential cannot call customer routes', async () => {
+        const f = await funded();
+        const asCustomer = await api.post('/network/authorisations', { card_token: f.card.token, amount: 1, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: nid() }, { token: f.customer.token, json: true });
+        expect([asCustomer.status, asCustomer.body.code]).toEqual([401, 'unauthorized.bad_network_credential']);
+        for (const path of ['/accounts', `/balance?account_id=${f.account}`, `/cards?account_id=${f.account}`]) {
+          expect((await api.get(path, { token: NETWORK_SECRET })).status).toBe(401);
+        }
+        expect((await api.post('/network/authorisations', {}, { json: true })).status).toBe(401);
+      });
+    });
+  });
+}

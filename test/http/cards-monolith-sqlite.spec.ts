@@ -1,0 +1,3 @@
+import { cardsApiSuite } from './cards-api';
+
+cardsApiSuite('monolith', 'sqlite');

@@ -1,0 +1,3 @@
+import { bankApiSuite } from './bank-api';
+
+bankApiSuite('split', 'sqlite');

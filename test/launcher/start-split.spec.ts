@@ -1,0 +1,108 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import { Svcm } from '@nats-io/services';
+import { AccountsPatterns, LedgerPatterns } from '@cleave/contracts';
+import { createCleaveApp, loadCleaveConfig } from '@cleave/platform';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleaveDeployment } from '../../apps/cleave/src/deployment';
+import { NatsServerProcess } from '../support/nats-server';
+
+const LAUNCHER = fileURLToPath(new URL('../../dist/apps/cleave/src/launcher/start-split.js', import.meta.url));
+
+async function servicesAnswering(natsUrl: string, name: string, prefix: string): Promise<string[]> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const found: string[] = [];
+    // @nats-io/services bundles its own copy of nats-core; the connection is the same at run time.
+    try {
+      for await (const ping of await new Svcm(nc as never).client({ strategy: 'timer', maxWait: 500 } as never).ping(name)) {
+        if (ping.metadata?.prefix === prefix) found.push(ping.id);
+      }
+    } catch (error) {
+      // Nothing at all answering $SRV is reported as "no responders".
+      if (!/no responders/i.test((error as Error).message)) throw error;
+    }
+    return found;
+  } finally {
+    await nc.close();
+  }
+}
+
+describe('npm run start:split', () => {
+  let nats: NatsServerProcess;
+  let launcher: ChildProcess;
+  let output = '';
+  let exited: Promise<number | null>;
+  const prefix = `t${randomBytes(6).toString('hex')}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'cleave-split-'));
+
+  beforeAll(async () => {
+    nats = await NatsServerProcess.start();
+    launcher = spawn(process.execPath, [LAUNCHER, '--replicas', 'ledger=2'], {
+      env: { ...process.env, NATS_URL: nats.url, CLEAVE_NATS_PREFIX: prefix, CLEAVE_DATA_DIR: dataDir, LOG_LEVEL: 'info', PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    exited = new Promise((resolve) => launcher.once('exit', (code) => resolve(code)));
+    launcher.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    launcher.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 60_000;
+    while (!output.includes('processes ready')) {
+      if (launcher.exitCode !== null || Date.now() > deadline) throw new Error(`launcher did not get ready:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
+  afterAll(async () => {
+    // SIGTERM, not SIGKILL: the launcher then stops its children rather than orphaning them.
+    if (launcher?.exitCode === null) {
+      launcher.kill('SIGTERM');
+      await exited;
+    }
+    await nats?.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts one process per context, with the replicas asked for, each log line prefixed', async () => {
+    expect(output).toMatch(/6 processes ready over nats:\/\/127\.0\.0\.1:\d+ \(gateway, identity, accounts, ledger-1, ledger-2, cards\)/);
+    for (const label of ['gateway', 'identity', 'accounts', 'ledger-1', 'ledger-2', 'cards']) expect(output).toMatch(new RegExp(`^${label}\\s+│ INFO  Cleave: ready`, 'm'));
+    expect(output).toMatch(/^gateway\s+│ INFO  Cleave: ready: hosting gateway, NATS for the rest; HTTP on http:\/\/127\.0\.0\.1:\d+/m);
+    expect(await servicesAnswering(nats.url, 'ledger', prefix)).toHaveLength(2);
+    expect(await servicesAnswering(nats.url, 'accounts', prefix)).toHaveLength(1);
+  });
+
+  it('serves the bank to a process that hosts nothing', async () => {
+    const client = await createCleaveApp(
+      cleaveDeployment,
+      loadCleaveConfig({ CLEAVE_SERVICES: 'none', NATS_URL: nats.url, CLEAVE_NATS_PREFIX: prefix, LOG_LEVEL: 'silent' }),
+    );
+    try {
+      const opened = await client.bus.send(AccountsPatterns.OpenAccount, { ownerId: 'user_0000000000000000000009', currency: 'EUR' });
+      expect(await client.bus.send(AccountsPatterns.GetAccount, { accountId: opened.id })).toMatchObject({ currency: 'EUR' });
+      expect(await client.bus.send(LedgerPatterns.GetBalance, { accountId: opened.id })).toMatchObject({ currency: 'EUR', balance: 0 });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('stops every process on Ctrl-C', async () => {
+    launcher.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toContain('stopping 6 processes');
+    expect(await servicesAnswering(nats.url, 'ledger', prefix)).toHaveLength(0);
+    expect(await servicesAnswering(nats.url, 'accounts', prefix)).toHaveLength(0);
+  });
+
+  it('refuses bad options and an unreachable NATS with a message', () => {
+    const bad = spawnSync(process.execPath, [LAUNCHER, '--services', 'ledger', '--replicas', 'cards=2'], { encoding: 'utf8', timeout: 20_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--replicas names 'cards', which is not started/);
+    const noNats = spawnSync(process.execPath, [LAUNCHER], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, NATS_URL: 'nats://127.0.0.1:1' } });
+    expect(noNats.status).toBe(2);
+    expect(noNats.stderr).toMatch(/cannot reach NATS at nats:\/\/127\.0\.0\.1:1 \(NATS_URL\)/);
+  });
+});

@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ServiceProcess } from '../../apps/cleave/src/launcher/service-process';
+import { NatsServerProcess } from './nats-server';
+import { TestDatabase } from './postgres';
+
+/** How Cleave's processes are laid out: one; one per context; or a mix. */
+export type Layout = 'monolith' | 'split' | 'hybrid';
+export type Storage = 'sqlite' | 'postgres';
+
+const LAYOUTS: Record<Layout, string[][]> = {
+  monolith: [['all']],
+  split: [['gateway'], ['identity'], ['accounts'], ['ledger'], ['cards']],
+  hybrid: [['gateway', 'identity', 'accounts', 'cards'], ['ledger']],
+};
+
+const MAIN = fileURLToPath(new URL('../../dist/apps/cleave/src/main.js', import.meta.url));
+
+/** Cleave running as real processes (the same `main` as `npm start`), reached over HTTP. */
+export interface RunningBank {
+  readonly url: string;
+  readonly layout: Layout;
+  readonly storage: Storage;
+  readonly processes: readonly ServiceProcess[];
+  /** Everything the processes wrote. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function startBank(layout: Layout, storage: Storage, env: Record<string, string> = {}, replicas: Record<string, number> = {}): Promise<RunningBank> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cleave-bank-'));
+  const database = storage === 'postgres' ? await TestDatabase.create() : undefined;
+  const nats = layout === 'monolith' ? undefined : await NatsServerProcess.start();
+  const prefix = `t${randomBytes(6).toString('hex')}`;
+  const groups = LAYOUTS[layout].flatMap((services) => {
+    const count = services.length === 1 ? (replicas[services[0]!] ?? 1) : 1;
+    return Array.from({ length: count }, (_, i) => ({ services: services.join(','), instance: `${services.join('_')}-${i + 1}` }));
+  });
+  const processes = groups.map(
+    ({ services, instance }) =>
+      new ServiceProcess({
+        label: instance,
+        entry: MAIN,
+        keepLines: 100_000,
+        env: {
+          CLEAVE_SERVICES: services,
+          CLEAVE_INSTANCE_ID: instance,
+          CLEAVE_NATS_PREFIX: prefix,
+          NATS_URL: nats?.url,
+          PORT: '0',
+          LOG_LEVEL: process.env.CLEAVE_TEST_LOG_LEVEL ?? 'warn',
+          CLEAVE_PASSWORD_HASH_COST: '10',
+          CLEAVE_DATA_DIR: dataDir,
+          ...(database ? { DATABASE_URL: database.url } : {}),
+          ...env,
+        },
+      }),
+  );
+  const cleanup = async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await nats?.dispose();
+    await database?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    // Each process migrates its own database; starting them one after another keeps start-up logs readable.
+    for (const p of processes) await p.start(60_000);
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  const url = processes.map((p) => p.readyMessage?.httpUrl).find((u) => u !== undefined);
+  if (!url) {
+    await cleanup();
+    throw new Error('no process serves HTTP');
+  }
+  return { url, layout, storage, processes, output: () => processes.map((p) => p.recentOutput()).join('\n'), stop: cleanup };
+}
+
+/** One HTTP exchange's outcome. */
+export interface Reply<T = any> {
+  readonly status: number;
+  readonly body: T;
+  readonly headers: Headers;
+}
+
+export interface CallOptions {
+  readonly token?: string;
+  readonly idempotencyKey?: string;
+  /** Send the body as JSON instead of form-encoded. */
+  readonly json?: boolean;
+  readonly headers?: Record<string, string>;
+}
+
+/** A small client for Cleave's HTTP API: form-encoded bodies by default, as Monzo's API takes them. */
+export class Api {
+  constructor(readonly base: string) {}
+
+  get<T = any>(path: string, options: CallOptions = {}): Promise<Reply<T>> {
+    return this.call('GET', path, undefined, options);
+  }
+
+  post<T = any>(path: string, body?: Record<string, unknown>, options: CallOptions = {}): Promise<Reply<T>> {
+    return this.call('POST', path, body, options);
+  }
+
+  put<T = any>(path: string, body?: Record<string, unknown>, options: CallOptions = {}): Promise<Reply<T>> {
+    return this.call('PUT', path, body, options);
+  }
+
+  patch<T = any>(path: string, body?: Record<string, unknown>, options: CallOptions = {}): Promise<Reply<T>> {
+    return this.call('PATCH', path, body, options);
+  }
+
+  async call<T>(method: string, path: string, body: Record<string, unknown> | undefined, options: CallOptions): Promise<Reply<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      if (options.json) {
+        headers['content-type'] = 'application/json';
+        payload = JSON.stringify(body);
+      } else {
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+        payload = formEncode(body);
+      }
+    }
+    const response = await fetch(`${this.base}${path}`, { method, headers, body: payload });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T, headers: response.headers };
+  }
+}
+
+/** Form-encodes a body, nested objects as Monzo's bracketed keys (`metadata[trip]=Lisbon`). */
+export function formEncode(body: Record<string, unknown>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(body)) {
+    if (value === undefined) continue;
+    if (value !== null && typeof value === 'object') {
+      for (const [inner, v] of Object.entries(value as Record<string, unknown>)) params.append(`${key}[${inner}]`, String(v));
+    } else {
+      params.append(key, String(value));
+    }
+  }
+  return params.toString();
+}
