@@ -13,8 +13,8 @@ export type Storage = 'sqlite' | 'postgres';
 
 const LAYOUTS: Record<Layout, string[][]> = {
   monolith: [['all']],
-  split: [['gateway'], ['identity'], ['accounts'], ['ledger'], ['cards']],
-  hybrid: [['gateway', 'identity', 'accounts', 'cards'], ['ledger']],
+  split: [['gateway'], ['identity'], ['accounts'], ['ledger'], ['cards'], ['feed'], ['webhooks']],
+  hybrid: [['gateway', 'identity', 'accounts', 'cards', 'feed'], ['ledger', 'webhooks']],
 };
 
 const MAIN = fileURLToPath(new URL('../../dist/apps/cleave/src/main.js', import.meta.url));

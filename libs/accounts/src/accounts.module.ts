@@ -12,7 +12,7 @@ import { PotsHandler } from './pots/pots.handler';
 
 /** Customers' current accounts and pots, in a database of their own; their money is in the ledger. */
 @Module({
-  imports: [DatabaseModule.forContext({ context: 'accounts', entities: [Account, Pot], migrations: accountsMigrations })],
+  imports: [DatabaseModule.forContext({ context: 'accounts', events: true, entities: [Account, Pot], migrations: accountsMigrations })],
   controllers: [AccountsHandlers],
   providers: [OwnedAccounts, OpenAccountHandler, GetAccountHandler, MoneyHandler, PotsHandler],
 })

@@ -13,6 +13,10 @@ export const Ids = {
   cardToken: /^cardtok_[0-9A-Za-z]{22}$/,
   merchant: /^merch_[0-9A-Za-z]{22}$/,
   authorisation: /^auth_[0-9A-Za-z]{22}$/,
+  feedItem: /^feeditem_[0-9A-Za-z]{22}$/,
+  webhook: /^webhook_[0-9A-Za-z]{22}$/,
+  /** A dead letter: an event a context's handler gave up on. */
+  deadLetter: /^dlq_[0-9A-Za-z]{22}$/,
 } as const;
 
 /** Largest amount one movement may carry, in minor units (£10m): far below 2^53, so sums stay exact. */

@@ -4,6 +4,8 @@ import { AccountsEvents, AccountsRequests } from './accounts/accounts.contract';
 import { CardsEvents, CardsRequests } from './cards/cards.contract';
 import { IdentityEvents, IdentityRequests } from './identity/identity.contract';
 import { LedgerEvents, LedgerRequests } from './ledger/ledger.contract';
+import { FeedEvents, FeedRequests } from './feed/feed.contract';
+import { WebhooksEvents, WebhooksRequests } from './webhooks/webhooks.contract';
 
 export * from './contract';
 export * from './contexts';
@@ -18,17 +20,25 @@ export * from './accounts/accounts.contract';
 export * from './ledger/ledger.patterns';
 export * from './ledger/ledger.messages';
 export * from './ledger/ledger.contract';
+export * from './ledger/transaction.json';
 export * from './cards/merchant';
 export * from './cards/cards.patterns';
 export * from './cards/cards.messages';
 export * from './cards/cards.contract';
+export * from './dead-letters';
+export * from './feed/feed.patterns';
+export * from './feed/feed.messages';
+export * from './feed/feed.contract';
+export * from './webhooks/webhooks.patterns';
+export * from './webhooks/webhooks.messages';
+export * from './webhooks/webhooks.contract';
 
 /** Every request pattern of every context → its request class and reply type. */
-export const CleaveRequests = { ...IdentityRequests, ...AccountsRequests, ...LedgerRequests, ...CardsRequests } as const;
+export const CleaveRequests = { ...IdentityRequests, ...AccountsRequests, ...LedgerRequests, ...CardsRequests, ...FeedRequests, ...WebhooksRequests } as const;
 /** The type of {@link CleaveRequests}: what `bus.send` is checked against. */
 export type CleaveRequests = typeof CleaveRequests;
 
 /** Every event of every context → its payload class. */
-export const CleaveEvents = { ...IdentityEvents, ...AccountsEvents, ...LedgerEvents, ...CardsEvents } as const;
+export const CleaveEvents = { ...IdentityEvents, ...AccountsEvents, ...LedgerEvents, ...CardsEvents, ...FeedEvents, ...WebhooksEvents } as const;
 /** The type of {@link CleaveEvents}: what `bus.emit` is checked against. */
 export type CleaveEvents = typeof CleaveEvents;

@@ -2,26 +2,33 @@ import { Module } from '@nestjs/common';
 import { CLEAVE_CONFIG, readSettings, type CleaveConfig } from '@cleave/platform';
 import { TokenCache } from './auth/token-cache';
 import { AccountsController } from './controllers/accounts.controller';
+import { AdminController } from './controllers/admin.controller';
 import { CardsController } from './controllers/cards.controller';
+import { FeedController } from './controllers/feed.controller';
 import { HealthController } from './controllers/health.controller';
 import { IdentityController } from './controllers/identity.controller';
 import { NetworkController } from './controllers/network.controller';
 import { PotsController } from './controllers/pots.controller';
 import { TransactionsController } from './controllers/transactions.controller';
+import { WebhooksController } from './controllers/webhooks.controller';
 import { GatewayHandlers } from './gateway.handlers';
 import { GatewaySettings } from './gateway.settings';
 import { CallContextInterceptor } from './http/call-context.interceptor';
+import { AdminGuard } from './http/admin.guard';
 import { NetworkGuard } from './http/network.guard';
 import { RequestContextGuard } from './http/request-context.guard';
+import { NotificationHub } from './live/notification-hub';
 
 /** The HTTP API: authenticates, validates, and turns each request into calls on the bus. */
 @Module({
-  controllers: [IdentityController, AccountsController, PotsController, TransactionsController, CardsController, NetworkController, HealthController, GatewayHandlers],
+  controllers: [IdentityController, AccountsController, PotsController, TransactionsController, CardsController, FeedController, WebhooksController, NetworkController, AdminController, HealthController, GatewayHandlers],
   providers: [
     { provide: GatewaySettings, useFactory: (config: CleaveConfig) => readSettings(GatewaySettings, config.env), inject: [CLEAVE_CONFIG] },
     TokenCache,
     RequestContextGuard,
     NetworkGuard,
+    AdminGuard,
+    NotificationHub,
     CallContextInterceptor,
   ],
 })

@@ -10,7 +10,12 @@ export class GatewaySettings {
   @IsString() @MinLength(16) CLEAVE_NETWORK_SECRET = 'cleave-development-network-secret';
   /** The time an authorisation must be decided in, as card processors give issuers. */
   @IsInt() @Min(100) @Max(60_000) CLEAVE_AUTHORISATION_BUDGET_MS = 2_000;
+  /** The operators' credential (`Authorization: Bearer <secret>` on /admin/*). Set one of your own. */
+  @IsString() @MinLength(16) CLEAVE_ADMIN_SECRET = 'cleave-development-admin-secret';
+  /** How often an open notification stream gets a keep-alive comment, so proxies don't close it. */
+  @IsInt() @Min(1_000) @Max(300_000) CLEAVE_STREAM_KEEPALIVE_MS = 15_000;
 }
 
 /** The development defaults, which a production deployment must replace. */
 export const DEVELOPMENT_NETWORK_SECRET = 'cleave-development-network-secret';
+export const DEVELOPMENT_ADMIN_SECRET = 'cleave-development-admin-secret';

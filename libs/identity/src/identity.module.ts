@@ -13,7 +13,7 @@ import { User } from './users/user.entity';
 
 /** Customers, OAuth2 clients and tokens, in a database of their own. */
 @Module({
-  imports: [DatabaseModule.forContext({ context: 'identity', entities: [User, OAuthClient, Token, LoginAttempt], migrations: identityMigrations })],
+  imports: [DatabaseModule.forContext({ context: 'identity', events: true, entities: [User, OAuthClient, Token, LoginAttempt], migrations: identityMigrations })],
   controllers: [IdentityHandlers],
   providers: [
     { provide: IdentitySettings, useFactory: (config: CleaveConfig) => readSettings(IdentitySettings, config.env), inject: [CLEAVE_CONFIG] },

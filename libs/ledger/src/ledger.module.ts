@@ -15,6 +15,7 @@ import { ledgerMigrations } from './migrations';
 import { OpenBookHandler } from './open-book/open-book.handler';
 import { TopUpHandler } from './top-up/top-up.handler';
 import { Transaction } from './transactions/transaction.entity';
+import { TransactionJournal } from './transactions/transaction-journal';
 import { TransactionsHandler } from './transactions/transactions.handler';
 import { TransferHandler } from './transfer/transfer.handler';
 
@@ -23,6 +24,7 @@ import { TransferHandler } from './transfer/transfer.handler';
   imports: [
     DatabaseModule.forContext({
       context: 'ledger',
+      events: true,
       entities: [LedgerAccount, Entry, Posting, Hold, Transaction, IdempotencyRecord],
       migrations: ledgerMigrations,
     }),
@@ -39,6 +41,7 @@ import { TransferHandler } from './transfer/transfer.handler';
     CardPaymentsHandler,
     HoldExpiry,
     TransactionsHandler,
+    TransactionJournal,
   ],
 })
 export class LedgerModule {}

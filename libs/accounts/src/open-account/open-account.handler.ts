@@ -1,17 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { AccountsEventNames, LedgerPatterns, type AccountView, type OpenAccountRequest } from '@cleave/contracts';
-import { ContextDatabase, MessageBus, newEntityId } from '@cleave/platform';
+import { ContextDatabase, MessageBus, newEntityId, Outbox } from '@cleave/platform';
 import { Account } from '../accounts/account.entity';
 import { accountView } from '../accounts/account.view';
 import { OwnedAccounts } from '../ownership/owned-accounts';
 
-/** Opens a current account: its ledger book first (idempotent), then the account, then the event. */
+/** Opens a current account: its ledger book first (idempotent), then the account and its event together. */
 @Injectable()
 export class OpenAccountHandler {
   constructor(
     private readonly db: ContextDatabase,
     private readonly bus: MessageBus,
     private readonly owned: OwnedAccounts,
+    private readonly outbox: Outbox,
   ) {}
 
   async execute(request: OpenAccountRequest): Promise<AccountView> {
@@ -28,13 +29,8 @@ export class OpenAccountHandler {
         createdAt: new Date().toISOString(),
       });
       await em.insert(Account, created);
+      await this.outbox.add(em, AccountsEventNames.AccountOpened, { accountId: id, ownerId: created.ownerId, currency: created.currency, opened: created.createdAt }, id);
       return created;
-    });
-    await this.bus.emit(AccountsEventNames.AccountOpened, {
-      accountId: account.id,
-      ownerId: account.ownerId,
-      currency: account.currency,
-      opened: account.createdAt,
     });
     return accountView(account);
   }

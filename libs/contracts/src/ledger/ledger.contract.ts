@@ -1,5 +1,5 @@
-import { command, query } from '../contract';
-import { LedgerPatterns } from './ledger.patterns';
+import { command, event, query } from '../contract';
+import { LedgerEventNames, LedgerPatterns } from './ledger.patterns';
 import {
   AnnotateTransactionRequest,
   CardPaymentRequest,
@@ -15,6 +15,7 @@ import {
   PlaceHoldRequest,
   PostHoldRequest,
   TopUpRequest,
+  TransactionEventV1,
   TransactionView,
   TransferReply,
   TransferRequest,
@@ -40,5 +41,8 @@ export const LedgerRequests = {
   [LedgerPatterns.AnnotateTransaction]: command(AnnotateTransactionRequest).returns<TransactionView>(),
 } as const;
 
-/** The ledger's events: none yet (the events issue adds them). */
-export const LedgerEvents = {} as const;
+/** The ledger's events. */
+export const LedgerEvents = {
+  [LedgerEventNames.TransactionCreated]: event(TransactionEventV1),
+  [LedgerEventNames.TransactionUpdated]: event(TransactionEventV1),
+} as const;

@@ -9,6 +9,7 @@ import {
   IsInt,
   IsISO4217CurrencyCode,
   IsISO8601,
+  IsObject,
   IsOptional,
   IsString,
   Length,
@@ -217,4 +218,38 @@ export interface TransactionView {
   readonly merchant?: MerchantView;
   /** Why a card payment was declined. */
   readonly declineReason?: string;
+}
+
+/** The other side of a transfer, as an event carries it. */
+export class CounterpartyV1 implements Counterparty {
+  @Matches(Ids.book) accountId!: string;
+  @IsOptional() @IsString() @MaxLength(140) name?: string;
+}
+
+/** A transaction as the ledger's events carry it: {@link TransactionView}, validated on arrival. */
+export class TransactionV1 implements TransactionView {
+  @Matches(Ids.transaction) id!: string;
+  @Matches(Ids.book) accountId!: string;
+  @IsInt() @Min(-MAX_AMOUNT) @Max(MAX_AMOUNT) amount!: number;
+  @IsISO4217CurrencyCode() currency!: string;
+  @IsISO8601() created!: string;
+  @IsString() @MaxLength(140) description!: string;
+  @IsString() @MaxLength(40) category!: string;
+  @IsString() settled!: string;
+  @IsObject() metadata!: Record<string, string>;
+  @IsString() notes!: string;
+  @IsBoolean() isLoad!: boolean;
+  @IsOptional() @ValidateNested() @Type(() => CounterpartyV1) counterparty?: CounterpartyV1;
+  @IsIn(['pending', 'settled', 'reversed', 'declined']) status!: TransactionView['status'];
+  @IsOptional() @Matches(Ids.hold) holdId?: string;
+  @IsOptional() @ValidateNested() @Type(() => MerchantView) merchant?: MerchantView;
+  @IsOptional() @IsString() @MaxLength(40) declineReason?: string;
+}
+
+/**
+ * `ledger.transaction-created.v1` and `ledger.transaction-updated.v1`: the transaction as it stands after
+ * the change (settled, annotated, reversed, resized).
+ */
+export class TransactionEventV1 {
+  @IsDefined() @ValidateNested() @Type(() => TransactionV1) transaction!: TransactionV1;
 }

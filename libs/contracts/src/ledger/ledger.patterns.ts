@@ -16,3 +16,9 @@ export const LedgerPatterns = {
   GetTransaction: 'ledger.get-transaction',
   AnnotateTransaction: 'ledger.annotate-transaction',
 } as const;
+
+/** Events published by the ledger. */
+export const LedgerEventNames = {
+  TransactionCreated: 'ledger.transaction-created.v1',
+  TransactionUpdated: 'ledger.transaction-updated.v1',
+} as const;

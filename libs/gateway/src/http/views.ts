@@ -1,4 +1,4 @@
-import type { AccountBalanceView, AccountView, AuthorisationDecision, CardView, PotView, TokenReply, TransactionView, UserView } from '@cleave/contracts';
+import type { DeadLetterView, DeliveryView, FeedItemView, NotificationV1, WebhookView, AccountBalanceView, AccountView, AuthorisationDecision, CardView, PotView, TokenReply, UserView } from '@cleave/contracts';
 
 // Monzo's JSON shapes, snake_case, from the contracts' camelCase.
 
@@ -62,30 +62,58 @@ export const decisionJson = (d: AuthorisationDecision) => ({
 });
 
 /** A merchant as Monzo shows it when expanded (`expand[]=merchant`); otherwise just its id. */
-const merchantJson = (t: TransactionView, expand: boolean) => {
-  if (!t.merchant) return null;
-  if (!expand) return t.merchant.id;
-  const m = t.merchant;
-  return { id: m.id, name: m.name, category: m.category, emoji: m.emoji, logo: '', address: { city: m.city ?? '', country: m.country ?? '' }, metadata: { mcc: m.mcc } };
-};
+export { transactionJson } from '@cleave/contracts';
 
-export const transactionJson = (t: TransactionView, expandMerchant = false) => ({
-  id: t.id,
-  account_id: t.accountId,
-  amount: t.amount,
-  currency: t.currency,
-  local_amount: t.amount,
-  local_currency: t.currency,
-  created: t.created,
-  description: t.description,
-  category: t.category,
-  settled: t.settled,
-  amount_is_pending: t.status === 'pending',
-  status: t.status,
-  metadata: t.metadata,
-  notes: t.notes,
-  is_load: t.isLoad,
-  counterparty: t.counterparty ? { account_id: t.counterparty.accountId, ...(t.counterparty.name ? { name: t.counterparty.name } : {}) } : {},
-  merchant: merchantJson(t, expandMerchant),
-  ...(t.declineReason ? { decline_reason: t.declineReason.toUpperCase() } : {}),
+export const feedItemJson = (f: FeedItemView) => ({
+  id: f.id,
+  account_id: f.accountId,
+  type: f.type,
+  title: f.title,
+  body: f.body,
+  image_url: f.imageUrl ?? '',
+  url: f.url ?? '',
+  ...(f.transactionId ? { transaction_id: f.transactionId } : {}),
+  created: f.created,
+});
+
+export const notificationJson = (n: NotificationV1) => ({
+  id: n.id,
+  account_id: n.accountId,
+  kind: n.kind,
+  text: n.text,
+  transaction_id: n.transactionId,
+  created: n.created,
+});
+
+export const webhookJson = (w: WebhookView) => ({
+  id: w.id,
+  account_id: w.accountId,
+  url: w.url,
+  status: w.status,
+  created: w.created,
+  ...(w.disabledReason ? { disabled_reason: w.disabledReason } : {}),
+  ...(w.secret ? { secret: w.secret } : {}),
+});
+
+export const deliveryJson = (d: DeliveryView) => ({
+  id: d.id,
+  webhook_id: d.webhookId,
+  event_id: d.eventId,
+  type: d.type,
+  status: d.status,
+  attempts: d.attempts.map((a) => ({ at: a.at, status_code: a.statusCode ?? null, error: a.error ?? null, duration_ms: a.durationMs })),
+  ...(d.nextAttempt ? { next_attempt: d.nextAttempt } : {}),
+  created: d.created,
+});
+
+export const deadLetterJson = (l: DeadLetterView) => ({
+  id: l.id,
+  context: l.context,
+  event_id: l.eventId,
+  event: l.event,
+  error: l.error,
+  attempts: l.attempts,
+  created: l.created,
+  age_ms: l.ageMs,
+  replayed: l.replayed,
 });

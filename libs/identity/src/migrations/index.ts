@@ -1,4 +1,5 @@
+import { eventsMigration } from '@cleave/platform';
 import { CreateIdentity1763900000000 } from './1763900000000-create-identity';
 
 /** The identity context's migrations, oldest first. */
-export const identityMigrations = [CreateIdentity1763900000000];
+export const identityMigrations = [CreateIdentity1763900000000, eventsMigration(1764100000000)];

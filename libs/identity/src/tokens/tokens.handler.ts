@@ -10,7 +10,7 @@ import {
   type RevokeTokenRequest,
   type TokenReply,
 } from '@cleave/contracts';
-import { CleaveError, ContextDatabase, MessageBus, newEntityId, sha256Hex } from '@cleave/platform';
+import { CleaveError, ContextDatabase, newEntityId, Outbox, sha256Hex } from '@cleave/platform';
 import { OAuthClient } from '../clients/oauth-client.entity';
 import { IdentitySettings } from '../identity.settings';
 import { LoginLimiter } from '../login/login-limiter';
@@ -32,7 +32,7 @@ const DECOY_HASH = 'scrypt$15$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAA
 export class TokensHandler {
   constructor(
     private readonly db: ContextDatabase,
-    private readonly bus: MessageBus,
+    private readonly outbox: Outbox,
     private readonly limiter: LoginLimiter,
     @Inject(IdentitySettings) private readonly settings: IdentitySettings,
   ) {}
@@ -51,13 +51,12 @@ export class TokensHandler {
   }
 
   async revoke(request: RevokeTokenRequest): Promise<void> {
-    const revoked = await this.db.transaction(async (em) => {
+    await this.db.transaction(async (em) => {
       const token = await em.findOneBy(Token, { hash: request.accessTokenHash, kind: 'access' });
-      if (!token) return false;
+      if (!token) return;
       await em.update(Token, { pairId: token.pairId, revokedAt: IsNull() }, { revokedAt: new Date().toISOString() });
-      return true;
+      await this.outbox.add(em, IdentityEventNames.TokenRevoked, { accessTokenHash: request.accessTokenHash }, token.userId);
     });
-    if (revoked) await this.bus.emit(IdentityEventNames.TokenRevoked, { accessTokenHash: request.accessTokenHash });
   }
 
   private async passwordGrant(request: IssueTokenRequest): Promise<TokenReply> {
@@ -74,7 +73,7 @@ export class TokensHandler {
   private async refreshGrant(request: IssueTokenRequest): Promise<TokenReply> {
     const hash = sha256Hex(request.refreshToken!);
     const now = new Date().toISOString();
-    const { reply, revokedAccess } = await this.db.transaction(async (em) => {
+    return this.db.transaction(async (em) => {
       const token = await em.findOneBy(Token, { hash, kind: 'refresh' });
       if (!token || token.clientId !== request.clientId || token.revokedAt !== null || token.expiresAt <= now) {
         throw new CleaveError('unauthenticated', 'the refresh token is invalid, expired or revoked', { reason: 'bad_refresh_token' });
@@ -83,11 +82,12 @@ export class TokensHandler {
       const claimed = await em.createQueryBuilder().update(Token).set({ usedAt: now }).where('hash = :hash AND used_at IS NULL', { hash }).execute();
       if (claimed.affected !== 1) throw new CleaveError('unauthenticated', 'the refresh token was already used', { reason: 'refresh_token_used' });
       const previousAccess = await em.findOneBy(Token, { pairId: token.pairId, kind: 'access', revokedAt: IsNull() });
-      if (previousAccess) await em.update(Token, { hash: previousAccess.hash }, { revokedAt: now });
-      return { reply: await this.issuePair(em, token.userId, token.clientId), revokedAccess: previousAccess?.hash };
+      if (previousAccess) {
+        await em.update(Token, { hash: previousAccess.hash }, { revokedAt: now });
+        await this.outbox.add(em, IdentityEventNames.TokenRevoked, { accessTokenHash: previousAccess.hash }, token.userId);
+      }
+      return this.issuePair(em, token.userId, token.clientId);
     });
-    if (revokedAccess) await this.bus.emit(IdentityEventNames.TokenRevoked, { accessTokenHash: revokedAccess });
-    return reply;
   }
 
   private async issuePair(em: EntityManager, userId: string, clientId: string): Promise<TokenReply> {

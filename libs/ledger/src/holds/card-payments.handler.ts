@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { LedgerPatterns, type CardPaymentRequest, type RecordDeclineRequest, type TransactionView } from '@cleave/contracts';
 import { CleaveError, ContextDatabase, newEntityId, runIdempotent } from '@cleave/platform';
 import { bankBookId, Books } from '../books/books';
-import { Transaction } from '../transactions/transaction.entity';
+import { TransactionJournal } from '../transactions/transaction-journal';
 import { newTransaction, transactionView } from '../transactions/transaction.view';
 
 /** Card payments that don't go through a hold: force posts, refunds, and declines kept for the record. */
@@ -12,6 +12,7 @@ export class CardPaymentsHandler {
   constructor(
     private readonly db: ContextDatabase,
     private readonly books: Books,
+    private readonly journal: TransactionJournal,
   ) {}
 
   /** A presentment with no authorisation: taken at once, if the customer can afford it. */
@@ -70,7 +71,7 @@ export class CardPaymentsHandler {
       declineReason: extra.declineReason ?? null,
       createdAt: now,
     });
-    await em.insert(Transaction, tx);
+    await this.journal.create(em, tx);
     return transactionView(tx);
   }
 }

@@ -13,6 +13,7 @@ import { CleaveError, ContextDatabase, currentContext, newEntityId, runIdempoten
 import { Books } from '../books/books';
 import { LedgerSettings } from '../ledger.settings';
 import { Transaction } from '../transactions/transaction.entity';
+import { TransactionJournal } from '../transactions/transaction-journal';
 import { newTransaction } from '../transactions/transaction.view';
 import { Hold } from './hold.entity';
 import { holdView } from './hold.view';
@@ -27,6 +28,7 @@ export class HoldsHandler {
   constructor(
     private readonly db: ContextDatabase,
     private readonly books: Books,
+    private readonly journal: TransactionJournal,
     @Inject(LedgerSettings) private readonly settings: LedgerSettings,
   ) {}
 
@@ -51,8 +53,8 @@ export class HoldsHandler {
         createdAt: new Date(now).toISOString(),
       };
       await em.insert(Hold, hold);
-      await em.insert(
-        Transaction,
+      await this.journal.create(
+        em,
         newTransaction({
           id: hold.transactionId,
           accountId: book.id,
@@ -78,7 +80,7 @@ export class HoldsHandler {
       const hold = await this.claim(em, request.holdId, 'posted', request.amount);
       const tx = await em.findOneByOrFail(Transaction, { id: hold.transactionId });
       const entryId = await this.books.postHold(em, { ...hold, description: tx.description }, request.amount);
-      await em.update(Transaction, { id: tx.id }, { amount: -request.amount, status: 'settled', settledAt: new Date().toISOString(), entryId });
+      await this.journal.update(em, tx.id, { amount: -request.amount, status: 'settled', settledAt: new Date().toISOString(), entryId });
       return holdView({ ...hold, status: 'posted', postedAmount: request.amount });
     });
   }
@@ -109,7 +111,7 @@ export class HoldsHandler {
         .execute();
       if (result.affected !== 1) throw CleaveError.conflict(`hold ${hold.id} is ${hold.status}, not pending`, 'hold_not_pending');
       await this.books.release(em, hold.accountId, request.amount);
-      await em.update(Transaction, { id: hold.transactionId }, { amount: -(hold.amount - request.amount) });
+      await this.journal.update(em, hold.transactionId, { amount: -(hold.amount - request.amount) });
       return holdView({ ...hold, amount: hold.amount - request.amount });
     });
   }
@@ -136,7 +138,7 @@ export class HoldsHandler {
   private async release(em: EntityManager, holdId: string, status: 'voided' | 'expired'): Promise<HoldView> {
     const hold = await this.claim(em, holdId, status, null);
     await this.books.release(em, hold.accountId, hold.amount);
-    await em.update(Transaction, { id: hold.transactionId }, { status: 'reversed' });
+    await this.journal.update(em, hold.transactionId, { status: 'reversed' });
     return holdView({ ...hold, status });
   }
 

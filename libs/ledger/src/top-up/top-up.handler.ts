@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LedgerPatterns, type TopUpRequest, type TransactionView } from '@cleave/contracts';
 import { CleaveError, ContextDatabase, newEntityId, runIdempotent } from '@cleave/platform';
 import { bankBookId, Books } from '../books/books';
-import { Transaction } from '../transactions/transaction.entity';
+import { TransactionJournal } from '../transactions/transaction-journal';
 import { newTransaction, transactionView } from '../transactions/transaction.view';
 
 /** Credits a customer's account from the bank's funding book. */
@@ -11,6 +11,7 @@ export class TopUpHandler {
   constructor(
     private readonly db: ContextDatabase,
     private readonly books: Books,
+    private readonly journal: TransactionJournal,
   ) {}
 
   execute(request: TopUpRequest): Promise<TransactionView> {
@@ -35,7 +36,7 @@ export class TopUpHandler {
         entryId,
         createdAt: now,
       });
-      await em.insert(Transaction, tx);
+      await this.journal.create(em, tx);
       return transactionView(tx);
     });
   }

@@ -5,12 +5,16 @@ import { CleaveError, ContextDatabase } from '@cleave/platform';
 import { Brackets } from 'typeorm';
 import { LedgerAccount } from '../books/ledger-account.entity';
 import { Transaction } from './transaction.entity';
+import { TransactionJournal } from './transaction-journal';
 import { transactionView } from './transaction.view';
 
 /** The customer-facing transaction list of a book, oldest first, and annotations on it. */
 @Injectable()
 export class TransactionsHandler {
-  constructor(private readonly db: ContextDatabase) {}
+  constructor(
+    private readonly db: ContextDatabase,
+    private readonly journal: TransactionJournal,
+  ) {}
 
   list(request: ListTransactionsRequest): Promise<TransactionView[]> {
     return this.db.read(async (em) => {
@@ -50,8 +54,7 @@ export class TransactionsHandler {
       }
       if (Object.keys(metadata).length > 50) throw CleaveError.badRequest('a transaction keeps at most 50 metadata keys', 'too_much_metadata');
       const changes = { metadata: JSON.stringify(metadata), ...(request.notes === undefined ? {} : { notes: request.notes }) };
-      await em.update(Transaction, { id: row.id }, changes);
-      return transactionView({ ...row, ...changes });
+      return transactionView(await this.journal.update(em, row.id, changes));
     });
   }
 }

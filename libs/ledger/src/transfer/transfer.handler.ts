@@ -3,7 +3,7 @@ import { LedgerPatterns, type TransferReply, type TransferRequest } from '@cleav
 import { CleaveError, ContextDatabase, newEntityId, runIdempotent } from '@cleave/platform';
 import { Books } from '../books/books';
 import type { LedgerAccountKind } from '../books/ledger-account.entity';
-import { Transaction } from '../transactions/transaction.entity';
+import { TransactionJournal } from '../transactions/transaction-journal';
 import { newTransaction, transactionView } from '../transactions/transaction.view';
 
 // Which books each kind of transfer moves money between.
@@ -19,6 +19,7 @@ export class TransferHandler {
   constructor(
     private readonly db: ContextDatabase,
     private readonly books: Books,
+    private readonly journal: TransactionJournal,
   ) {}
 
   execute(request: TransferRequest): Promise<TransferReply> {
@@ -56,7 +57,7 @@ export class TransferHandler {
         });
       const debit = side(source.id, -request.amount, destination.id, request.destinationName);
       const credit = side(destination.id, request.amount, source.id, request.sourceName);
-      await em.insert(Transaction, [debit, credit]);
+      await this.journal.create(em, debit, credit);
       return { debit: transactionView(debit), credit: transactionView(credit) };
     });
   }

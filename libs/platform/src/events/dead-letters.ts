@@ -1,22 +1,9 @@
+import type { DeadLetterView } from '@cleave/contracts';
 import { CleaveError } from '../errors/cleave-error';
 import type { ContextDatabases } from '../database/context-databases';
 import type { EventBus } from './event-bus';
 import { DeadLetter } from './event.entities';
 import type { EventEnvelope } from './event-envelope';
-
-/** A parked event, as an operator sees it. */
-export interface DeadLetterView {
-  readonly id: string;
-  readonly context: string;
-  readonly eventId: string;
-  readonly event: string;
-  readonly error: string;
-  readonly attempts: number;
-  /** ISO 8601. */
-  readonly created: string;
-  readonly ageMs: number;
-  readonly replayed: string | null;
-}
 
 /** Lists and replays the events a context's handlers gave up on. */
 export class DeadLetters {

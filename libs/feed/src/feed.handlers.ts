@@ -1,0 +1,63 @@
+import { Controller } from '@nestjs/common';
+import {
+  FeedPatterns,
+  LedgerEventNames,
+  type CreateFeedItemRequest,
+  type ListDeadLettersRequest,
+  type ListFeedItemsRequest,
+  type ListNotificationsRequest,
+  type ReplayDeadLetterRequest,
+  type TransactionEventV1,
+} from '@cleave/contracts';
+import { ContextDatabase, DeadLetters, Handles, OnEvent, runOnce } from '@cleave/platform';
+import { FeedItems } from './items/feed-items';
+import { SpendingNotifications } from './spending/spending-notifications';
+
+/** The feed context's bus adapter. */
+@Controller()
+export class FeedHandlers {
+  constructor(
+    private readonly db: ContextDatabase,
+    private readonly items: FeedItems,
+    private readonly notifications: SpendingNotifications,
+    private readonly deadLetters: DeadLetters,
+  ) {}
+
+  @OnEvent(LedgerEventNames.TransactionCreated, { context: 'feed' })
+  async onTransactionCreated(event: TransactionEventV1) {
+    await runOnce(this.db, 'feed', async (em) => {
+      await this.items.addTransaction(em, event.transaction);
+      await this.notifications.onCreated(em, event.transaction);
+    });
+  }
+
+  @OnEvent(LedgerEventNames.TransactionUpdated, { context: 'feed' })
+  async onTransactionUpdated(event: TransactionEventV1) {
+    await runOnce(this.db, 'feed', (em) => this.notifications.onUpdated(em, event.transaction));
+  }
+
+  @Handles(FeedPatterns.ListItems)
+  onListItems(request: ListFeedItemsRequest) {
+    return this.items.list(request);
+  }
+
+  @Handles(FeedPatterns.CreateItem)
+  onCreateItem(request: CreateFeedItemRequest) {
+    return this.items.create(request);
+  }
+
+  @Handles(FeedPatterns.ListNotifications)
+  onListNotifications(request: ListNotificationsRequest) {
+    return this.notifications.list(request);
+  }
+
+  @Handles(FeedPatterns.ListDeadLetters)
+  onListDeadLetters(request: ListDeadLettersRequest) {
+    return this.deadLetters.list('feed', request.includeReplayed);
+  }
+
+  @Handles(FeedPatterns.ReplayDeadLetter)
+  onReplayDeadLetter(request: ReplayDeadLetterRequest) {
+    return this.deadLetters.replay('feed', request.id);
+  }
+}

@@ -1,0 +1,52 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { Ids } from '@cleave/contracts';
+
+const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+
+export class FeedQuery {
+  @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) limit?: number;
+  @ApiPropertyOptional({ description: 'Only items older than this feed item id' }) @IsOptional() @Matches(Ids.feedItem, { message: 'before must be a feed item id (feeditem_…)' }) before?: string;
+}
+
+export class FeedItemParams {
+  @ApiProperty({ example: 'Your trip to Lisbon' }) @IsString() @Length(1, 140) title!: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1_000) body?: string;
+  @ApiPropertyOptional({ example: 'https://example.com/lisbon.png' }) @IsOptional() @IsUrl(HTTP_URL, { message: 'params[image_url] must be an http(s) URL' }) @MaxLength(2_048) image_url?: string;
+}
+
+export class CreateFeedItemBody {
+  @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
+  @ApiProperty({ enum: ['basic'] }) @IsIn(['basic'], { message: 'type must be basic' }) type!: 'basic';
+  @ApiProperty({ type: FeedItemParams }) @IsDefined({ message: 'params[title] is required' }) @ValidateNested() @Type(() => FeedItemParams) params!: FeedItemParams;
+  @ApiPropertyOptional({ description: 'Opened when the item is tapped' }) @IsOptional() @IsUrl(HTTP_URL, { message: 'url must be an http(s) URL' }) @MaxLength(2_048) url?: string;
+}
+
+export class NotificationsQuery {
+  @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) limit?: number;
+}
+
+export class RegisterWebhookBody {
+  @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
+  @ApiProperty({ example: 'https://example.com/cleave-webhook' }) @IsString() @MaxLength(2_048) @IsUrl(HTTP_URL, { message: 'url must be an http(s) URL' }) url!: string;
+}
+
+export class WebhooksQuery {
+  @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
+}
+
+export class DeliveriesQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) limit?: number;
+}
+
+export class DeadLettersQuery {
+  @ApiProperty({ enum: ['feed', 'webhooks'] }) @IsIn(['feed', 'webhooks'], { message: 'context must be feed or webhooks' }) context!: 'feed' | 'webhooks';
+  @ApiPropertyOptional({ description: 'Also those already replayed' })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'include_replayed must be true or false' })
+  include_replayed?: boolean;
+}

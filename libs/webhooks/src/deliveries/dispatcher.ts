@@ -1,0 +1,188 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { isIP } from 'node:net';
+import { ContextDatabase } from '@cleave/platform';
+import type { DeliveryAttemptView } from '@cleave/contracts';
+import { Webhook } from '../registrations/webhook.entity';
+import { WebhooksSettings } from '../webhooks.settings';
+import { blockedRange, guardedLookup, hostOf } from './address-guard';
+import { Delivery } from './delivery.entity';
+import { postJson } from './http-post';
+import { SIGNATURE_HEADER, sign } from './signature';
+
+const LEASE_MARGIN_MS = 5_000;
+const MAX_BACKOFF_MS = 3_600_000;
+
+/**
+ * Sends due deliveries from the database, in every replica: each takes a delivery by a conditional update
+ * (a lease), so two replicas never send one try, and a replica that dies mid-try loses its lease to another.
+ * It runs apart from everything that moves money: a slow or dead receiver only ever delays its own deliveries.
+ */
+@Injectable()
+export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('Webhooks');
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private scanning: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly lookup;
+
+  constructor(
+    private readonly db: ContextDatabase,
+    @Inject(WebhooksSettings) private readonly settings: WebhooksSettings,
+  ) {
+    this.lookup = guardedLookup(settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE);
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE) this.log.warn('CLEAVE_WEBHOOKS_ALLOW_PRIVATE is on: webhooks may reach loopback and private addresses (development only; link-local and metadata addresses stay blocked)');
+    this.db.onCommit(() => this.wake());
+    this.timer = setInterval(() => this.wake(), this.settings.CLEAVE_WEBHOOK_POLL_MS).unref();
+  }
+
+  /** Stops taking deliveries and waits for the tries in hand (each bounded by its timeout). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.scanning;
+    await Promise.all(this.inFlight);
+  }
+
+  private wake(): void {
+    if (this.stopped) return;
+    if (this.scanning) {
+      this.again = true;
+      return;
+    }
+    this.scanning = this.scan()
+      .catch((error: unknown) => this.log.error(`looking for due deliveries failed: ${(error as Error).message}`))
+      .finally(() => {
+        this.scanning = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async scan(): Promise<void> {
+    while (!this.stopped) {
+      const room = this.settings.CLEAVE_WEBHOOK_CONCURRENCY - this.inFlight.size;
+      if (room <= 0) return;
+      const taken = await this.take(room);
+      if (taken.length === 0) return;
+      for (const delivery of taken) {
+        const attempt = this.attempt(delivery).catch((error: unknown) => this.log.error(`delivery ${delivery.id} failed unexpectedly: ${(error as Error).message}`));
+        this.inFlight.add(attempt);
+        void attempt.finally(() => {
+          this.inFlight.delete(attempt);
+          this.wake();
+        });
+      }
+    }
+  }
+
+  /** Leases up to `limit` due deliveries to this replica. */
+  private async take(limit: number): Promise<Delivery[]> {
+    const now = new Date();
+    const nowIso = now.toISOString();
+    const due = await this.db.read((em) =>
+      em
+        .createQueryBuilder(Delivery, 'd')
+        .where("d.status = 'pending' AND d.next_attempt_at <= :now AND (d.leased_until IS NULL OR d.leased_until < :now)", { now: nowIso })
+        .orderBy('d.next_attempt_at', 'ASC')
+        .limit(limit)
+        .getMany(),
+    );
+    const leasedUntil = new Date(now.getTime() + this.settings.CLEAVE_WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS).toISOString();
+    const taken: Delivery[] = [];
+    for (const d of due) {
+      const result = await this.db.transaction((em) =>
+        em
+          .createQueryBuilder()
+          .update(Delivery)
+          .set({ leasedUntil })
+          .where("id = :id AND status = 'pending' AND (leased_until IS NULL OR leased_until < :now)", { id: d.id, now: nowIso })
+          .execute(),
+      );
+      if (result.affected === 1) taken.push(d);
+    }
+    return taken;
+  }
+
+  private async attempt(delivery: Delivery): Promise<void> {
+    const hook = await this.db.read((em) => em.findOneBy(Webhook, { id: delivery.webhookId }));
+    if (!hook || hook.status !== 'active') {
+      await this.finish(delivery, 'failed', { at: new Date().toISOString(), durationMs: 0, error: `the webhook is ${hook?.status ?? 'gone'}` });
+      return;
+    }
+    const started = Date.now();
+    const timestamp = Math.floor(started / 1000);
+    let outcome: DeliveryAttemptView;
+    try {
+      const url = new URL(hook.url);
+      const host = hostOf(url);
+      // A literal address skips DNS, so the lookup hook never sees it: check it here.
+      const range = isIP(host) ? blockedRange(host, this.settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE) : undefined;
+      if (range) throw new Error(`${host} is a ${range} address`);
+      const { statusCode } = await postJson(
+        url,
+        delivery.body,
+        {
+          'user-agent': 'Cleave-Webhooks/1',
+          [SIGNATURE_HEADER]: sign(hook.secret, timestamp, delivery.body),
+          'Cleave-Webhook-Id': hook.id,
+          'Cleave-Delivery-Id': delivery.id,
+          'Cleave-Event-Id': delivery.eventId,
+        },
+        this.settings.CLEAVE_WEBHOOK_TIMEOUT_MS,
+        this.lookup,
+      );
+      outcome = { at: new Date(started).toISOString(), statusCode, durationMs: Date.now() - started };
+    } catch (error) {
+      outcome = { at: new Date(started).toISOString(), error: String((error as Error)?.message ?? error).slice(0, 300), durationMs: Date.now() - started };
+    }
+    const ok = outcome.statusCode !== undefined && outcome.statusCode >= 200 && outcome.statusCode < 300;
+    await this.finish(delivery, ok ? 'delivered' : 'pending', outcome);
+    await this.recordOnWebhook(hook, ok, outcome);
+  }
+
+  /** Records a try; a failed one is retried later, until the last allowed. */
+  private async finish(delivery: Delivery, status: 'delivered' | 'pending' | 'failed', outcome: DeliveryAttemptView): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const row = await em.findOneByOrFail(Delivery, { id: delivery.id });
+      const attempts = [...(JSON.parse(row.attempts) as DeliveryAttemptView[]), outcome];
+      const exhausted = status === 'pending' && attempts.length >= this.settings.CLEAVE_WEBHOOK_MAX_ATTEMPTS;
+      const final = exhausted ? 'failed' : status;
+      const nextAttemptAt = final === 'pending' ? new Date(Date.now() + this.backoff(attempts.length)).toISOString() : null;
+      await em.update(Delivery, { id: row.id }, { status: final, attempts: JSON.stringify(attempts), nextAttemptAt, leasedUntil: null });
+      if (exhausted) this.log.warn(`delivery ${row.id} to webhook ${row.webhookId} failed after ${attempts.length} tries`);
+    });
+  }
+
+  /** A success resets the webhook's run of failures; a long run disables it. */
+  private async recordOnWebhook(hook: Webhook, ok: boolean, outcome: DeliveryAttemptView): Promise<void> {
+    await this.db.transaction(async (em) => {
+      if (ok) {
+        if (hook.consecutiveFailures !== 0) await em.update(Webhook, { id: hook.id }, { consecutiveFailures: 0 });
+        return;
+      }
+      await em.createQueryBuilder().update(Webhook).set({ consecutiveFailures: () => 'consecutive_failures + 1' }).where('id = :id', { id: hook.id }).execute();
+      const limit = this.settings.CLEAVE_WEBHOOK_DISABLE_AFTER;
+      const reason = `disabled after ${limit} failed deliveries in a row; last: ${outcome.statusCode !== undefined ? `HTTP ${outcome.statusCode}` : outcome.error}`;
+      const disabled = await em
+        .createQueryBuilder()
+        .update(Webhook)
+        .set({ status: 'disabled', disabledReason: reason.slice(0, 300) })
+        .where("id = :id AND status = 'active' AND consecutive_failures >= :limit", { id: hook.id, limit })
+        .execute();
+      if (disabled.affected === 1) this.log.warn(`webhook ${hook.id} ${reason}`);
+    });
+  }
+
+  /** Exponential, ×4 a try, with ±50% jitter so retries from many deliveries spread out. */
+  private backoff(attempts: number): number {
+    const base = Math.min(MAX_BACKOFF_MS, this.settings.CLEAVE_WEBHOOK_BACKOFF_MS * 4 ** (attempts - 1));
+    return Math.round(base * (0.5 + Math.random()));
+  }
+}

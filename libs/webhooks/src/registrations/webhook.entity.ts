@@ -1,0 +1,32 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** A URL that receives one account's transaction events. */
+@Entity({ name: 'webhooks' })
+@Index(['accountId'])
+export class Webhook {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id!: string;
+
+  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  accountId!: string;
+
+  @Column({ type: 'varchar', length: 2048 })
+  url!: string;
+
+  /** Signs each delivery; shown to the customer once, at registration. */
+  @Column({ type: 'varchar', length: 80 })
+  secret!: string;
+
+  @Column({ type: 'varchar', length: 10 })
+  status!: 'active' | 'disabled' | 'deleted';
+
+  /** Failed tries in a row; a success resets it. */
+  @Column({ name: 'consecutive_failures', type: 'int' })
+  consecutiveFailures!: number;
+
+  @Column({ name: 'disabled_reason', type: 'varchar', length: 300, nullable: true })
+  disabledReason!: string | null;
+
+  @Column({ name: 'created_at', type: 'varchar', length: 30 })
+  createdAt!: string;
+}

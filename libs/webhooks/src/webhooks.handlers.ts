@@ -1,0 +1,71 @@
+import { Controller } from '@nestjs/common';
+import {
+  LedgerEventNames,
+  WebhooksPatterns,
+  type ListDeadLettersRequest,
+  type ListDeliveriesRequest,
+  type ListWebhooksRequest,
+  type RegisterWebhookRequest,
+  type ReplayDeadLetterRequest,
+  type TransactionEventV1,
+  type WebhookIdRequest,
+} from '@cleave/contracts';
+import { ContextDatabase, DeadLetters, Handles, OnEvent, runOnce } from '@cleave/platform';
+import { Deliveries } from './deliveries/deliveries';
+import { Registrations } from './registrations/registrations';
+
+/** The webhooks context's bus adapter. */
+@Controller()
+export class WebhooksHandlers {
+  constructor(
+    private readonly db: ContextDatabase,
+    private readonly registrations: Registrations,
+    private readonly deliveries: Deliveries,
+    private readonly deadLetters: DeadLetters,
+  ) {}
+
+  @OnEvent(LedgerEventNames.TransactionCreated, { context: 'webhooks' })
+  async onTransactionCreated(event: TransactionEventV1) {
+    await runOnce(this.db, 'webhooks', (em) => this.deliveries.enqueue(em, 'transaction.created', event.transaction));
+  }
+
+  @OnEvent(LedgerEventNames.TransactionUpdated, { context: 'webhooks' })
+  async onTransactionUpdated(event: TransactionEventV1) {
+    await runOnce(this.db, 'webhooks', (em) => this.deliveries.enqueue(em, 'transaction.updated', event.transaction));
+  }
+
+  @Handles(WebhooksPatterns.Register)
+  onRegister(request: RegisterWebhookRequest) {
+    return this.registrations.register(request);
+  }
+
+  @Handles(WebhooksPatterns.List)
+  onList(request: ListWebhooksRequest) {
+    return this.registrations.list(request);
+  }
+
+  @Handles(WebhooksPatterns.Get)
+  onGet(request: WebhookIdRequest) {
+    return this.registrations.get(request);
+  }
+
+  @Handles(WebhooksPatterns.Delete)
+  onDelete(request: WebhookIdRequest) {
+    return this.registrations.delete(request);
+  }
+
+  @Handles(WebhooksPatterns.ListDeliveries)
+  onListDeliveries(request: ListDeliveriesRequest) {
+    return this.deliveries.list(request);
+  }
+
+  @Handles(WebhooksPatterns.ListDeadLetters)
+  onListDeadLetters(request: ListDeadLettersRequest) {
+    return this.deadLetters.list('webhooks', request.includeReplayed);
+  }
+
+  @Handles(WebhooksPatterns.ReplayDeadLetter)
+  onReplayDeadLetter(request: ReplayDeadLetterRequest) {
+    return this.deadLetters.replay('webhooks', request.id);
+  }
+}
