@@ -68,7 +68,7 @@ describe('npm run start:split', () => {
   });
 
   it('starts one process per context, with the replicas asked for, each log line prefixed', async () => {
-    expect(output).toMatch(/6 processes ready over nats:\/\/127\.0\.0\.1:\d+ \(gateway, identity, accounts, ledger-1, ledger-2, cards\)/);
+    expect(output).toMatch(/8 processes ready over nats:\/\/127\.0\.0\.1:\d+ \(gateway, identity, accounts, ledger-1, ledger-2, cards, feed, webhooks\)/);
     for (const label of ['gateway', 'identity', 'accounts', 'ledger-1', 'ledger-2', 'cards']) expect(output).toMatch(new RegExp(`^${label}\\s+│ INFO  Cleave: ready`, 'm'));
     expect(output).toMatch(/^gateway\s+│ INFO  Cleave: ready: hosting gateway, NATS for the rest; HTTP on http:\/\/127\.0\.0\.1:\d+/m);
     expect(await servicesAnswering(nats.url, 'ledger', prefix)).toHaveLength(2);
@@ -92,7 +92,7 @@ describe('npm run start:split', () => {
   it('stops every process on Ctrl-C', async () => {
     launcher.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(output).toContain('stopping 6 processes');
+    expect(output).toContain('stopping 8 processes');
     expect(await servicesAnswering(nats.url, 'ledger', prefix)).toHaveLength(0);
     expect(await servicesAnswering(nats.url, 'accounts', prefix)).toHaveLength(0);
   });

@@ -27,6 +27,13 @@ export interface RunningBank {
   readonly processes: readonly ServiceProcess[];
   /** Everything the processes wrote. */
   output(): string;
+  /** The running process(es) hosting exactly these contexts (`'ledger'`, `'gateway,identity'`). */
+  hosting(services: string): ServiceProcess[];
+  /**
+   * Stops a process (SIGTERM, or already dead) and starts a new one in its place: the same contexts and
+   * databases, with `env` changed (a value of undefined removes a variable).
+   */
+  restart(process: ServiceProcess, env?: Record<string, string | undefined>): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -77,7 +84,15 @@ export async function startBank(layout: Layout, storage: Storage, env: Record<st
     await cleanup();
     throw new Error('no process serves HTTP');
   }
-  return { url, layout, storage, processes, output: () => processes.map((p) => p.recentOutput()).join('\n'), stop: cleanup };
+  const restart = async (old: ServiceProcess, env: Record<string, string | undefined> = {}) => {
+    await old.stop();
+    const fresh = new ServiceProcess({ ...old.spec, env: { ...old.spec.env, ...env } });
+    processes[processes.indexOf(old)] = fresh;
+    await fresh.start(60_000);
+    return fresh;
+  };
+  const hosting = (services: string) => processes.filter((p) => p.spec.env.CLEAVE_SERVICES === services);
+  return { url, layout, storage, processes, output: () => processes.map((p) => p.recentOutput()).join('\n'), hosting, restart, stop: cleanup };
 }
 
 /** One HTTP exchange's outcome. */

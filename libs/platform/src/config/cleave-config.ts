@@ -49,8 +49,17 @@ export interface CleaveConfig {
    * handler runs; `reply-delay` holds the reply after the handler has done its work.
    */
   readonly faults: Readonly<Record<string, { readonly delayMs: number; readonly replyDelayMs: number }>>;
-  /** Event handling: attempts before a dead letter, the first backoff, events a context handles at once. */
-  readonly events: { readonly maxAttempts: number; readonly backoffBaseMs: number; readonly maxInFlight: number };
+  /**
+   * Event handling: attempts before a dead letter, the first backoff, events a context handles at once, and
+   * `CLEAVE_EVENT_FAULTS` (`feed:ledger.transaction-created.v1=fail:3`): a context's handler of an event fails
+   * its first n runs in this process, for dead-letter tests and drills.
+   */
+  readonly events: {
+    readonly maxAttempts: number;
+    readonly backoffBaseMs: number;
+    readonly maxInFlight: number;
+    readonly failures: Readonly<Record<string, number>>;
+  };
   /** Every `CLEAVE_*` variable as given, for the settings a context declares of its own (see `readSettings`). */
   readonly env: Readonly<Record<string, string>>;
 }
@@ -86,6 +95,10 @@ class CleaveEnvironment {
     message: 'CLEAVE_FAULTS must look like pattern=delay:ms or pattern=reply-delay:ms, comma-separated',
   })
   CLEAVE_FAULTS?: string;
+  @IsOptional() @Matches(/^[a-z]+:[a-z][a-z0-9.-]*=fail:\d{1,6}(,[a-z]+:[a-z][a-z0-9.-]*=fail:\d{1,6})*$/, {
+    message: 'CLEAVE_EVENT_FAULTS must look like context:event=fail:count, comma-separated',
+  })
+  CLEAVE_EVENT_FAULTS?: string;
   @IsOptional() @IsInt() @Min(1) @Max(100) CLEAVE_EVENT_MAX_ATTEMPTS?: number;
   @IsOptional() @IsInt() @Min(1) @Max(60_000) CLEAVE_EVENT_BACKOFF_MS?: number;
   @IsOptional() @IsInt() @Min(1) @Max(10_000) CLEAVE_EVENT_MAX_IN_FLIGHT?: number;
@@ -141,6 +154,7 @@ export function loadCleaveConfig(env: Record<string, string | undefined> = proce
       maxAttempts: parsed.CLEAVE_EVENT_MAX_ATTEMPTS ?? 5,
       backoffBaseMs: parsed.CLEAVE_EVENT_BACKOFF_MS ?? 200,
       maxInFlight: parsed.CLEAVE_EVENT_MAX_IN_FLIGHT ?? 1,
+      failures: Object.fromEntries((parsed.CLEAVE_EVENT_FAULTS?.split(',') ?? []).map((item) => [item.split('=')[0]!, Number(item.split(':').at(-1))])),
     },
     env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('CLEAVE_') && e[1] !== undefined)),
   };
@@ -187,6 +201,7 @@ class CleaveEnvironmentKeys implements Required<Record<keyof CleaveEnvironment, 
   HOST = undefined;
   CLEAVE_TRUST_PROXY = undefined;
   CLEAVE_FAULTS = undefined;
+  CLEAVE_EVENT_FAULTS = undefined;
   CLEAVE_EVENT_MAX_ATTEMPTS = undefined;
   CLEAVE_EVENT_BACKOFF_MS = undefined;
   CLEAVE_EVENT_MAX_IN_FLIGHT = undefined;

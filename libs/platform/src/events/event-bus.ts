@@ -29,6 +29,8 @@ export interface EventRetryPolicy {
   readonly backoffBaseMs: number;
   /** Events a context's consumer handles at once; 1 keeps them in publication order. */
   readonly maxInFlight: number;
+  /** Injected failures: `<context>:<event>` → runs left to fail. */
+  readonly failures?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -45,6 +47,7 @@ export class EventBus {
   private consuming: Array<{ stop(): void; done: Promise<void> }> = [];
   private stopped = false;
   private localQueues = new Map<string, Promise<unknown>>();
+  private readonly failuresLeft: Map<string, number>;
 
   constructor(
     private readonly server: CleaveServer,
@@ -54,6 +57,8 @@ export class EventBus {
     private readonly retry: EventRetryPolicy,
   ) {
     this.streamName = `${config.natsPrefix.replace(/[^A-Za-z0-9_-]/g, '_')}_EVENTS`;
+    this.failuresLeft = new Map(Object.entries(retry.failures ?? {}));
+    for (const [key, n] of this.failuresLeft) this.log.warn(`fault injection: ${key} fails its first ${n} runs`);
   }
 
   /** Creates the stream (idempotent) and starts this process's consumers. */
@@ -138,6 +143,12 @@ export class EventBus {
 
   /** Runs a context's handler for one event, once, in a call context of its own continuing the event's trace. */
   deliverOnce(context: string, envelope: EventEnvelope): Promise<void> {
+    const key = `${context}:${envelope.event}`;
+    const failures = this.failuresLeft.get(key) ?? 0;
+    if (failures > 0) {
+      this.failuresLeft.set(key, failures - 1);
+      return Promise.reject(new Error('injected failure (CLEAVE_EVENT_FAULTS)'));
+    }
     const parent = envelope.traceparent ? parseTraceparent(envelope.traceparent) : undefined;
     const traceId = parent?.traceId ?? newTraceId();
     const call: CallContext = {

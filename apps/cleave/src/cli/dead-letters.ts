@@ -1,0 +1,79 @@
+/**
+ * Operators' tool for events a context gave up on, over the gateway's admin routes:
+ *
+ *   npm run dead-letters -- list <feed|webhooks> [--all]
+ *   npm run dead-letters -- replay <feed|webhooks> <dlq_id>
+ *   npm run dead-letters -- replay-all <feed|webhooks>
+ *
+ * CLEAVE_URL (default http://127.0.0.1:3000) and CLEAVE_ADMIN_SECRET say where and as whom.
+ */
+const USAGE = 'usage: dead-letters list <feed|webhooks> [--all] | replay <feed|webhooks> <dlq_id> | replay-all <feed|webhooks>';
+const CONTEXTS = ['feed', 'webhooks'];
+
+interface DeadLetterJson {
+  id: string;
+  event: string;
+  error: string;
+  attempts: number;
+  created: string;
+  age_ms: number;
+  replayed: string | null;
+}
+
+async function call(method: string, path: string): Promise<Record<string, unknown>> {
+  const base = (process.env.CLEAVE_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
+  const secret = process.env.CLEAVE_ADMIN_SECRET ?? 'cleave-development-admin-secret';
+  const response = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${secret}` } });
+  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${String(body.message ?? '')}`);
+  return body;
+}
+
+function line(l: DeadLetterJson): string {
+  const age = l.age_ms < 3_600_000 ? `${Math.round(l.age_ms / 60_000)}m` : `${Math.round(l.age_ms / 3_600_000)}h`;
+  return `${l.id}  ${l.event}  attempts=${l.attempts}  age=${age}${l.replayed ? `  replayed=${l.replayed}` : ''}\n    ${l.error}`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, context, id] = argv;
+  if (!command || !context || !CONTEXTS.includes(context)) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (command === 'list') {
+    const body = await call('GET', `/admin/dead-letters?context=${context}${argv.includes('--all') ? '&include_replayed=true' : ''}`);
+    const letters = body.dead_letters as DeadLetterJson[];
+    console.log(letters.length === 0 ? `no dead letters in ${context}` : letters.map(line).join('\n'));
+    return 0;
+  }
+  if (command === 'replay' && id) {
+    const body = await call('POST', `/admin/dead-letters/${context}/${encodeURIComponent(id)}/replay`);
+    console.log(`replayed ${(body.dead_letter as DeadLetterJson).id}`);
+    return 0;
+  }
+  if (command === 'replay-all') {
+    const letters = (await call('GET', `/admin/dead-letters?context=${context}`)).dead_letters as DeadLetterJson[];
+    let failed = 0;
+    for (const letter of letters) {
+      try {
+        await call('POST', `/admin/dead-letters/${context}/${letter.id}/replay`);
+        console.log(`replayed ${letter.id}`);
+      } catch (error) {
+        failed++;
+        console.error((error as Error).message);
+      }
+    }
+    console.log(`${letters.length - failed} of ${letters.length} replayed`);
+    return failed === 0 ? 0 : 1;
+  }
+  console.error(USAGE);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    console.error((error as Error).message);
+    process.exitCode = 1;
+  },
+);

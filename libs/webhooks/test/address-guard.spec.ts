@@ -1,0 +1,86 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertPublicUrl, blockedRange, guardedLookup } from '../src/deliveries/address-guard';
+import { postJson } from '../src/deliveries/http-post';
+import { sign, verify } from '../src/deliveries/signature';
+
+describe('the SSRF guard', () => {
+  const blocked: Array<[string, string]> = [
+    ['127.0.0.1', 'loopback'],
+    ['127.8.9.10', 'loopback'],
+    ['::1', 'loopback'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['10.0.0.1', 'private'],
+    ['172.16.5.4', 'private'],
+    ['192.168.1.1', 'private'],
+    ['fd12:3456::1', 'uniqueLocal'],
+    ['169.254.169.254', 'cloud metadata'],
+    ['fd00:ec2::254', 'cloud metadata'],
+    ['169.254.10.10', 'linkLocal'],
+    ['fe80::1', 'linkLocal'],
+    ['100.64.0.1', 'carrierGradeNat'],
+    ['0.0.0.0', 'unspecified'],
+    ['::', 'unspecified'],
+    ['224.0.0.1', 'multicast'],
+    ['255.255.255.255', 'broadcast'],
+    ['240.0.0.1', 'reserved'],
+  ];
+
+  it.each(blocked)('refuses %s (%s)', (address, range) => {
+    expect(blockedRange(address)).toBe(range);
+  });
+
+  it('allows public unicast addresses', () => {
+    for (const address of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8']) expect(blockedRange(address)).toBeUndefined();
+  });
+
+  it('lets the development setting reach loopback and private networks, never link-local or metadata', () => {
+    for (const address of ['127.0.0.1', '::1', '10.0.0.1', '192.168.1.1', 'fd12:3456::1']) expect(blockedRange(address, true)).toBeUndefined();
+    for (const address of ['169.254.169.254', 'fd00:ec2::254', 'fe80::1', '0.0.0.0']) expect(blockedRange(address, true)).toBeDefined();
+  });
+
+  it('checks what a name resolves to at registration, and names the field', async () => {
+    const refused = await assertPublicUrl(new URL('http://localhost:8080/hook'), false).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'bad_request', reason: 'url_not_allowed' });
+    expect(JSON.stringify(refused)).toContain('url');
+    await expect(assertPublicUrl(new URL('http://[::1]/hook'), false)).rejects.toMatchObject({ reason: 'url_not_allowed' });
+    await expect(assertPublicUrl(new URL('http://name-that-does-not-exist.invalid/hook'), false)).rejects.toMatchObject({ reason: 'url_unresolvable' });
+  });
+
+  describe('at delivery', () => {
+    let server: Server;
+    let port: number;
+    let hits = 0;
+    beforeAll(async () => {
+      server = createServer((_req, res) => {
+        hits++;
+        res.end('ok');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as AddressInfo).port;
+    });
+    afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+    it('connects only to the addresses it checked: a name that now resolves to loopback never gets a request', async () => {
+      await expect(postJson(new URL(`http://localhost:${port}/`), '{}', {}, 2_000, guardedLookup(false))).rejects.toThrow(/loopback/);
+      expect(hits).toBe(0);
+      // The same request with the development setting goes through: the guard, not the network, refused it.
+      expect((await postJson(new URL(`http://localhost:${port}/`), '{}', {}, 2_000, guardedLookup(true))).statusCode).toBe(200);
+      expect(hits).toBe(1);
+    });
+  });
+});
+
+describe('webhook signatures', () => {
+  it('verify with the right secret and body only, within the tolerance', () => {
+    const body = '{"type":"transaction.created"}';
+    const now = Date.now();
+    const header = sign('whsec_a', Math.floor(now / 1000), body);
+    expect(verify('whsec_a', header, body, 300, now)).toBe(true);
+    expect(verify('whsec_b', header, body, 300, now)).toBe(false);
+    expect(verify('whsec_a', header, `${body} `, 300, now)).toBe(false);
+    expect(verify('whsec_a', header, body, 300, now + 301_000)).toBe(false);
+    expect(verify('whsec_a', 'garbage', body, 300, now)).toBe(false);
+  });
+});

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api, startBank, type Layout, type RunningBank, type Storage } from '../support/cleave-http';
+import { EventStream } from '../support/event-stream';
+import { signatureIsValid, WebhookReceiver } from '../support/webhook-receiver';
+import { eventually, NETWORK_SECRET, openAccount, signUp, topUp, type Customer } from '../http/customers';
+
+const BRIGHTBIRD = { name: 'Brightbird Espresso', mcc: '5814', city: 'London', country: 'GB' };
+
+/**
+ * The event-driven half of the bank, end to end over HTTP with real processes: a card authorisation becomes a
+ * transaction, a feed item, a notification with the day's running total (listed and streamed live), and a
+ * signed webhook delivered to a real HTTP receiver that first answers 500.
+ */
+export function eventFlowSuite(layout: Layout, storage: Storage): void {
+  describe(`events end to end, ${layout} on ${storage}`, () => {
+    let bank: RunningBank;
+    let api: Api;
+    let receiver: WebhookReceiver;
+    const network = { token: NETWORK_SECRET, json: true };
+    const nid = () => `ntx-${randomBytes(6).toString('hex')}`;
+    const authorise = (cardToken: string, amount: number, networkTransactionId = nid()) =>
+      api.post('/network/authorisations', { card_token: cardToken, amount, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: networkTransactionId }, network);
+
+    async function funded(amount: number): Promise<{ customer: Customer; account: string; cardToken: string }> {
+      const customer = await signUp(api);
+      const account = await openAccount(api, customer);
+      await topUp(api, customer, account, amount);
+      const card = await api.post('/cards', { account_id: account }, { token: customer.token });
+      expect(card.status).toBe(201);
+      return { customer, account, cardToken: card.body.token };
+    }
+
+    beforeAll(async () => {
+      // The receiver fails the first two tries: the first delivery must be retried to get through.
+      receiver = await WebhookReceiver.start([500, 500]);
+      bank = await startBank(layout, storage, { CLEAVE_WEBHOOKS_ALLOW_PRIVATE: 'true', CLEAVE_WEBHOOK_BACKOFF_MS: '50', CLEAVE_AUTHORISATION_BUDGET_MS: '20000' });
+      api = new Api(bank.url);
+    });
+    afterAll(async () => {
+      await bank?.stop();
+      await receiver?.close();
+    });
+
+    it('turns card payments into transactions, feed items, notifications with the running total, and signed webhooks', async () => {
+      const { customer, account, cardToken } = await funded(10_000);
+      const token = customer.token;
+      const hook = await api.post('/webhooks', { account_id: account, url: receiver.url }, { token });
+      expect(hook.status).toBe(201);
+      const secret: string = hook.body.webhook.secret;
+      expect(secret).toMatch(/^whsec_/);
+      const stream = await EventStream.open(`${bank.url}/notifications/stream?account_id=${account}`, token);
+      try {
+        const coffee = nid();
+        expect((await authorise(cardToken, 1915, coffee)).body.approved).toBe(true);
+        expect((await authorise(cardToken, 2440)).body.approved).toBe(true);
+        const refused = await authorise(cardToken, 6000);
+        expect(refused.body).toMatchObject({ approved: false, decline_reason: 'insufficient_funds' });
+
+        // The statement has them at once: the ledger owns it.
+        const listed = (await api.get(`/transactions?account_id=${account}`, { token })).body.transactions as Array<Record<string, any>>;
+        expect(listed.filter((t) => t.merchant && !t.decline_reason).map((t) => t.amount)).toEqual([-1915, -2440]);
+
+        const expected = [
+          "☕ £19.15 at Brightbird Espresso. You've spent £19.15 today.",
+          "☕ £24.40 at Brightbird Espresso. You've spent £43.55 today.",
+          'Your card was declined at Brightbird Espresso: insufficient funds',
+        ];
+        const notifications = await eventually(
+          async () => (await api.get(`/notifications?account_id=${account}`, { token })).body.notifications as Array<Record<string, any>>,
+          (list) => list.length === 3,
+        );
+        expect(notifications.map((n) => n.text).reverse()).toEqual(expected);
+        await eventually(async () => stream.events.length, (n) => n >= 3);
+        expect(stream.events.map((e) => JSON.parse(e.data).text)).toEqual(expected);
+        expect(stream.events.every((e) => e.event === 'notification')).toBe(true);
+
+        const feed = (await api.get(`/feed?account_id=${account}`, { token })).body.items as Array<Record<string, any>>;
+        expect(feed.map((i) => [i.title, i.body])).toEqual([
+          ['☕ Brightbird Espresso', '£60.00 declined'],
+          ['☕ Brightbird Espresso', '-£24.40'],
+          ['☕ Brightbird Espresso', '-£19.15'],
+          ['Top up', '+£100.00'],
+        ]);
+
+        // Every card transaction reaches the receiver once, signed; the first only after two 500s.
+        const cardIds = await eventually(
+          async () => (await api.get(`/transactions?account_id=${account}`, { token })).body.transactions.filter((t: Record<string, any>) => t.merchant).map((t: Record<string, any>) => t.id) as string[],
+          (ids) => ids.length === 3,
+        );
+        await eventually(async () => receiver.accepted().filter((d) => d.type === 'transaction.created' && cardIds.includes(d.data.id)).length, (n) => n === 3);
+        const created = receiver.accepted().filter((d) => d.type === 'transaction.created' && cardIds.includes(d.data.id));
+        expect(new Set(created.map((d) => d.data.id)).size).toBe(3);
+        expect(created.find((d) => d.data.id === cardIds[0])!.data).toMatchObject({ amount: -1915, currency: 'GBP', account_id: account, merchant: { name: 'Brightbird Espresso', emoji: '☕' } });
+        for (const r of receiver.received) expect(signatureIsValid(secret, r.headers['cleave-signature'] as string, r.body)).toBe(true);
+        // The two 500s were retried, under the same delivery id, until accepted.
+        const refusedIds = receiver.received.filter((r) => r.status === 500).map((r) => r.headers['cleave-delivery-id']);
+        expect(refusedIds).toHaveLength(2);
+        for (const id of refusedIds) expect(receiver.received.some((r) => r.status === 200 && r.headers['cleave-delivery-id'] === id)).toBe(true);
+
+        const deliveries = (await api.get(`/webhooks/${hook.body.webhook.id}/deliveries`, { token })).body.deliveries as Array<Record<string, any>>;
+        const codes = deliveries.map((d) => d.attempts.map((a: Record<string, any>) => a.status_code));
+        expect(codes.flat().filter((c: number) => c === 500)).toHaveLength(2);
+        expect(codes.every((c: number[]) => c.at(-1) === 200)).toBe(true);
+        expect(deliveries.every((d) => d.status === 'delivered')).toBe(true);
+
+        // Clearing settles the payment: transaction.updated follows.
+        expect((await api.post('/network/presentments', { presentment_id: nid(), network_transaction_id: coffee, amount: 1915, currency: 'GBP' }, network)).status).toBe(200);
+        const updated = await eventually(
+          async () => receiver.accepted().find((d) => d.type === 'transaction.updated' && d.data.id === cardIds[0]),
+          (d) => d !== undefined,
+        );
+        expect(updated!.data.settled).not.toBe('');
+      } finally {
+        stream.close();
+      }
+    });
+
+    it('posts custom feed items, and refuses bad ones naming the field', async () => {
+      const { customer, account } = await funded(100);
+      const token = customer.token;
+      const posted = await api.post('/feed', { account_id: account, type: 'basic', params: { title: 'Trip to Lisbon', body: 'Have fun', image_url: 'https://example.com/lisbon.png' }, url: 'https://example.com/trip' }, { token });
+      expect(posted.status).toBe(201);
+      const feed = (await api.get(`/feed?account_id=${account}&limit=1`, { token })).body.items;
+      expect(feed[0]).toMatchObject({ type: 'basic', title: 'Trip to Lisbon', body: 'Have fun', image_url: 'https://example.com/lisbon.png', url: 'https://example.com/trip' });
+      const bad = await api.post('/feed', { account_id: account, type: 'basic', params: { title: '', image_url: 'javascript:alert(1)' } }, { token });
+      expect(bad.status).toBe(400);
+      expect(Object.keys(bad.body.params).sort()).toEqual(['params[image_url]', 'params[title]']);
+      expect((await api.post('/feed', { account_id: account, type: 'fancy', params: { title: 'x' } }, { token })).body.params).toHaveProperty('type');
+    });
+
+    it("manages webhooks as Monzo's API does, and keeps one customer's from another", async () => {
+      const ada = await funded(100);
+      const bob = await funded(100);
+      const made = (await api.post('/webhooks', { account_id: ada.account, url: receiver.url }, { token: ada.customer.token })).body.webhook;
+      const listed = (await api.get(`/webhooks?account_id=${ada.account}`, { token: ada.customer.token })).body.webhooks;
+      expect(listed).toEqual([expect.objectContaining({ id: made.id, url: receiver.url, status: 'active' })]);
+      expect(listed[0]).not.toHaveProperty('secret');
+      expect((await api.get(`/webhooks?account_id=${ada.account}`, { token: bob.customer.token })).status).toBe(404);
+      expect((await api.call('DELETE', `/webhooks/${made.id}`, undefined, { token: bob.customer.token })).status).toBe(404);
+      expect((await api.get(`/webhooks/${made.id}/deliveries`, { token: bob.customer.token })).status).toBe(404);
+      expect((await api.post('/webhooks', { account_id: bob.account, url: receiver.url }, { token: ada.customer.token })).status).toBe(404);
+      expect((await api.call('DELETE', `/webhooks/${made.id}`, undefined, { token: ada.customer.token })).status).toBe(200);
+      expect((await api.get(`/webhooks?account_id=${ada.account}`, { token: ada.customer.token })).body.webhooks).toEqual([]);
+      expect((await api.post('/webhooks', { account_id: ada.account, url: 'ftp://example.com/x' }, { token: ada.customer.token })).body.params).toHaveProperty('url');
+    });
+  });
+}

@@ -1,0 +1,144 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api, startBank, type RunningBank } from '../support/cleave-http';
+import { WebhookReceiver } from '../support/webhook-receiver';
+import { eventually, key, NETWORK_SECRET, openAccount, signUp, topUp, type Customer } from '../http/customers';
+
+const BRIGHTBIRD = { name: 'Brightbird Espresso', mcc: '5814', city: 'London', country: 'GB' };
+const network = { token: NETWORK_SECRET, json: true };
+const DEAD_LETTERS_CLI = fileURLToPath(new URL('../../dist/apps/cleave/src/cli/dead-letters.js', import.meta.url));
+
+async function funded(api: Api, amount: number): Promise<{ customer: Customer; account: string; cardToken: string }> {
+  const customer = await signUp(api);
+  const account = await openAccount(api, customer);
+  if (amount > 0) await topUp(api, customer, account, amount);
+  const card = await api.post('/cards', { account_id: account }, { token: customer.token });
+  return { customer, account, cardToken: card.body.token };
+}
+
+const pay = (api: Api, cardToken: string, amount: number) =>
+  api.post('/network/authorisations', { card_token: cardToken, amount, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `ntx-${randomBytes(6).toString('hex')}` }, network);
+
+const notificationTexts = async (api: Api, customer: Customer, account: string): Promise<string[]> =>
+  ((await api.get(`/notifications?account_id=${account}&limit=100`, { token: customer.token })).body.notifications ?? []).map((n: { text: string }) => n.text).reverse();
+
+describe('events survive crashes, outages and replicas (split over NATS)', () => {
+  let bank: RunningBank;
+  let api: Api;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    receiver = await WebhookReceiver.start();
+    bank = await startBank('split', 'sqlite', { CLEAVE_WEBHOOKS_ALLOW_PRIVATE: 'true', CLEAVE_WEBHOOK_BACKOFF_MS: '50', CLEAVE_AUTHORISATION_BUDGET_MS: '20000' }, { feed: 2 });
+    api = new Api(bank.url);
+  });
+  afterAll(async () => {
+    await bank?.stop();
+    await receiver?.close();
+  });
+
+  it('delivers an event once when the ledger dies between committing it and publishing it', async () => {
+    const customer = await signUp(api);
+    const account = await openAccount(api, customer);
+    const hook = (await api.post('/webhooks', { account_id: account, url: receiver.url }, { token: customer.token })).body.webhook;
+    const crashing = await bank.restart(bank.hosting('ledger')[0]!, { CLEAVE_CRASH_AFTER_COMMIT: 'ledger.transaction-created.v1' });
+    const idempotencyKey = key();
+    const lost = await api.post(`/accounts/${account}/top-ups`, { amount: 4_200 }, { token: customer.token, idempotencyKey });
+    expect(lost.status).toBeGreaterThanOrEqual(500);
+    expect(await crashing.waitForExit()).toBe(-1);
+
+    await bank.restart(crashing, { CLEAVE_CRASH_AFTER_COMMIT: undefined });
+    // The customer's retry finds the top-up that committed before the crash: the money moved once.
+    const retried = await api.post(`/accounts/${account}/top-ups`, { amount: 4_200 }, { token: customer.token, idempotencyKey });
+    expect(retried.status).toBe(201);
+    const txId = retried.body.transaction.id;
+    expect((await api.get(`/balance?account_id=${account}`, { token: customer.token })).body.balance).toBe(4_200);
+
+    const items = await eventually(
+      async () => (await api.get(`/feed?account_id=${account}`, { token: customer.token })).body.items as Array<{ transaction_id?: string }>,
+      (list) => list.some((i) => i.transaction_id === txId),
+    );
+    await eventually(async () => receiver.accepted().filter((d) => d.data.id === txId).length, (n) => n >= 1);
+    // Give a duplicate every chance to show up before counting.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(items.filter((i) => i.transaction_id === txId)).toHaveLength(1);
+    expect((await api.get(`/feed?account_id=${account}`, { token: customer.token })).body.items.filter((i: { transaction_id?: string }) => i.transaction_id === txId)).toHaveLength(1);
+    expect(receiver.accepted().filter((d) => d.data.id === txId)).toHaveLength(1);
+    const deliveries = (await api.get(`/webhooks/${hook.id}/deliveries`, { token: customer.token })).body.deliveries;
+    expect(deliveries.filter((d: { status: string }) => d.status === 'delivered')).toHaveLength(1);
+  });
+
+  it('lets the feed catch up in order after being down, with two replicas never both applying an event', async () => {
+    const { customer, account, cardToken } = await funded(api, 100_000);
+    await eventually(() => notificationTexts(api, customer, account), (t) => t.length === 0);
+    const feeds = bank.hosting('feed');
+    expect(feeds).toHaveLength(2);
+    await Promise.all(feeds.map((f) => f.stop()));
+    expect((await api.get(`/notifications?account_id=${account}`, { token: customer.token })).status).toBe(503);
+
+    const amounts = [500, 700, 300, 1_250, 45];
+    for (const amount of amounts) expect((await pay(api, cardToken, amount)).body.approved).toBe(true);
+    await Promise.all(feeds.map((f) => bank.restart(f)));
+
+    // Each running total depends on every payment before it having been applied, once, in order.
+    const expected = ['£5.00', '£12.00', '£15.00', '£27.50', '£27.95'].map((total, i) => `☕ £${(amounts[i]! / 100).toFixed(2)} at Brightbird Espresso. You've spent ${total} today.`);
+    const texts = await eventually(() => notificationTexts(api, customer, account), (t) => t.length >= amounts.length, 20_000);
+    expect(texts).toEqual(expected);
+
+    // Both replicas now share the consumer: a burst of payments is applied once each.
+    for (let i = 0; i < 20; i++) expect((await pay(api, cardToken, 10)).body.approved).toBe(true);
+    const all = await eventually(() => notificationTexts(api, customer, account), (t) => t.length >= 25, 20_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await notificationTexts(api, customer, account)).toHaveLength(25);
+    expect(all.at(-1)).toBe("☕ £0.10 at Brightbird Espresso. You've spent £29.95 today.");
+    const dead = await api.get('/admin/dead-letters?context=feed', { token: 'cleave-development-admin-secret' });
+    expect(dead.body.dead_letters).toEqual([]);
+  });
+});
+
+describe('dead letters', () => {
+  let bank: RunningBank;
+  let api: Api;
+
+  beforeAll(async () => {
+    // The feed's handler of transaction-created fails its first three runs; three attempts are allowed.
+    bank = await startBank('monolith', 'sqlite', {
+      CLEAVE_EVENT_FAULTS: 'feed:ledger.transaction-created.v1=fail:3',
+      CLEAVE_EVENT_MAX_ATTEMPTS: '3',
+      CLEAVE_EVENT_BACKOFF_MS: '10',
+      CLEAVE_ADMIN_SECRET: 'an-operator-secret-for-tests',
+    });
+    api = new Api(bank.url);
+  });
+  afterAll(async () => {
+    await bank?.stop();
+  });
+
+  it('parks an event after its last attempt, lists it, and replays it through the CLI', async () => {
+    const admin = { token: 'an-operator-secret-for-tests' };
+    const customer = await signUp(api);
+    const account = await openAccount(api, customer);
+    const tx = await topUp(api, customer, account, 1_000);
+    const parked = await eventually(async () => (await api.get('/admin/dead-letters?context=feed', admin)).body.dead_letters as Array<Record<string, any>>, (l) => l.length === 1);
+    expect(parked[0]).toMatchObject({ context: 'feed', event: 'ledger.transaction-created.v1', attempts: 3, error: 'injected failure (CLEAVE_EVENT_FAULTS)', replayed: null });
+    expect((await api.get(`/feed?account_id=${account}`, { token: customer.token })).body.items).toEqual([]);
+    // Later events are not held up behind it.
+    const second = await topUp(api, customer, account, 500);
+    await eventually(async () => (await api.get(`/feed?account_id=${account}`, { token: customer.token })).body.items.map((i: { transaction_id: string }) => i.transaction_id), (ids) => ids.includes(second.id));
+
+    expect((await api.get('/admin/dead-letters?context=feed', { token: customer.token })).status).toBe(401);
+    expect((await api.get('/admin/dead-letters?context=ledger', admin)).status).toBe(400);
+
+    const run = (...args: string[]) => promisify(execFile)(process.execPath, [DEAD_LETTERS_CLI, ...args], { env: { ...process.env, CLEAVE_URL: bank.url, CLEAVE_ADMIN_SECRET: admin.token } });
+    expect((await run('list', 'feed')).stdout).toContain(parked[0]!.id);
+    expect((await run('replay', 'feed', parked[0]!.id)).stdout).toContain(`replayed ${parked[0]!.id}`);
+    const ids = (await api.get(`/feed?account_id=${account}`, { token: customer.token })).body.items.map((i: { transaction_id: string }) => i.transaction_id);
+    expect(ids.sort()).toEqual([tx.id, second.id].sort());
+    expect((await run('list', 'feed')).stdout).toContain('no dead letters in feed');
+    const all = (await api.get('/admin/dead-letters?context=feed&include_replayed=true', admin)).body.dead_letters;
+    expect(all).toEqual([expect.objectContaining({ id: parked[0]!.id, replayed: expect.any(String) })]);
+  });
+});

@@ -1,0 +1,3 @@
+import { eventFlowSuite } from './event-flow';
+
+eventFlowSuite('hybrid', 'sqlite');
