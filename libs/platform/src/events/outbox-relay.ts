@@ -1,12 +1,18 @@
 import { Logger } from '@nestjs/common';
-import { IsNull } from 'typeorm';
+import { IsNull, LessThan } from 'typeorm';
 import type { ContextDatabase } from '../database/context-database';
 import type { EventBus } from './event-bus';
-import { OutboxEvent } from './event.entities';
+import { InboxRecord, OutboxEvent } from './event.entities';
 import type { EventEnvelope } from './event-envelope';
 
 const BATCH = 100;
 const POLL_MS = 500;
+const PRUNE_MS = 60_000;
+const DAY_MS = 24 * 3600 * 1000;
+/** Published rows are kept as long as the stream keeps events, then pruned. */
+const KEEP_PUBLISHED_MS = 7 * DAY_MS;
+/** Seen event ids are kept well past anything that could still redeliver them (the stream keeps 7 days). */
+const KEEP_INBOX_MS = 14 * DAY_MS;
 
 /**
  * Publishes a context's outbox, oldest first, after each commit and on a timer. A row is marked published
@@ -17,6 +23,7 @@ const POLL_MS = 500;
 export class OutboxRelay {
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
+  private pruner: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -32,12 +39,26 @@ export class OutboxRelay {
   start(): void {
     this.db.onCommit(() => this.wake());
     this.timer = setInterval(() => this.wake(), POLL_MS).unref();
+    this.pruner = setInterval(() => void this.prune(), PRUNE_MS).unref();
     this.wake();
+  }
+
+  /** Drops what no longer serves: published outbox rows and inbox records past their keeping time. */
+  async prune(now = Date.now()): Promise<void> {
+    try {
+      await this.db.transaction(async (em) => {
+        await em.delete(OutboxEvent, { publishedAt: LessThan(new Date(now - KEEP_PUBLISHED_MS).toISOString()) });
+        await em.delete(InboxRecord, { processedAt: LessThan(new Date(now - KEEP_INBOX_MS).toISOString()) });
+      });
+    } catch (error) {
+      this.log.warn(`pruning failed: ${(error as Error).message}`);
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearInterval(this.pruner);
     await this.running;
   }
 
