@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, startBank, type Layout, type RunningBank, type Storage } from '../support/cleave-http';
 import { EventStream } from '../support/event-stream';
 import { signatureIsValid, WebhookReceiver } from '../support/webhook-receiver';
-import { eventually, NETWORK_SECRET, openAccount, signUp, topUp, type Customer } from '../http/customers';
+import { eventually, fundedCard, NETWORK_SECRET } from '../http/customers';
 
 const BRIGHTBIRD = { name: 'Brightbird Espresso', mcc: '5814', city: 'London', country: 'GB' };
 
@@ -22,15 +22,6 @@ export function eventFlowSuite(layout: Layout, storage: Storage): void {
     const authorise = (cardToken: string, amount: number, networkTransactionId = nid()) =>
       api.post('/network/authorisations', { card_token: cardToken, amount, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: networkTransactionId }, network);
 
-    async function funded(amount: number): Promise<{ customer: Customer; account: string; cardToken: string }> {
-      const customer = await signUp(api);
-      const account = await openAccount(api, customer);
-      await topUp(api, customer, account, amount);
-      const card = await api.post('/cards', { account_id: account }, { token: customer.token });
-      expect(card.status).toBe(201);
-      return { customer, account, cardToken: card.body.token };
-    }
-
     beforeAll(async () => {
       // The receiver fails the first two tries: the first delivery must be retried to get through.
       receiver = await WebhookReceiver.start([500, 500]);
@@ -43,7 +34,7 @@ export function eventFlowSuite(layout: Layout, storage: Storage): void {
     });
 
     it('turns card payments into transactions, feed items, notifications with the running total, and signed webhooks', async () => {
-      const { customer, account, cardToken } = await funded(10_000);
+      const { customer, account, cardToken } = await fundedCard(api, 10_000);
       const token = customer.token;
       const hook = await api.post('/webhooks', { account_id: account, url: receiver.url }, { token });
       expect(hook.status).toBe(201);
@@ -117,7 +108,7 @@ export function eventFlowSuite(layout: Layout, storage: Storage): void {
     });
 
     it('posts custom feed items, and refuses bad ones naming the field', async () => {
-      const { customer, account } = await funded(100);
+      const { customer, account } = await fundedCard(api, 100);
       const token = customer.token;
       const posted = await api.post('/feed', { account_id: account, type: 'basic', params: { title: 'Trip to Lisbon', body: 'Have fun', image_url: 'https://example.com/lisbon.png' }, url: 'https://example.com/trip' }, { token });
       expect(posted.status).toBe(201);
@@ -130,8 +121,8 @@ export function eventFlowSuite(layout: Layout, storage: Storage): void {
     });
 
     it("manages webhooks as Monzo's API does, and keeps one customer's from another", async () => {
-      const ada = await funded(100);
-      const bob = await funded(100);
+      const ada = await fundedCard(api, 100);
+      const bob = await fundedCard(api, 100);
       const made = (await api.post('/webhooks', { account_id: ada.account, url: receiver.url }, { token: ada.customer.token })).body.webhook;
       const listed = (await api.get(`/webhooks?account_id=${ada.account}`, { token: ada.customer.token })).body.webhooks;
       expect(listed).toEqual([expect.objectContaining({ id: made.id, url: receiver.url, status: 'active' })]);

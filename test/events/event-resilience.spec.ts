@@ -5,19 +5,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, startBank, type RunningBank } from '../support/cleave-http';
 import { WebhookReceiver } from '../support/webhook-receiver';
-import { eventually, key, NETWORK_SECRET, openAccount, signUp, topUp, type Customer } from '../http/customers';
+import { eventually, fundedCard, key, NETWORK_SECRET, openAccount, signUp, topUp, type Customer } from '../http/customers';
 
 const BRIGHTBIRD = { name: 'Brightbird Espresso', mcc: '5814', city: 'London', country: 'GB' };
 const network = { token: NETWORK_SECRET, json: true };
 const DEAD_LETTERS_CLI = fileURLToPath(new URL('../../dist/apps/cleave/src/cli/dead-letters.js', import.meta.url));
-
-async function funded(api: Api, amount: number): Promise<{ customer: Customer; account: string; cardToken: string }> {
-  const customer = await signUp(api);
-  const account = await openAccount(api, customer);
-  if (amount > 0) await topUp(api, customer, account, amount);
-  const card = await api.post('/cards', { account_id: account }, { token: customer.token });
-  return { customer, account, cardToken: card.body.token };
-}
 
 const pay = (api: Api, cardToken: string, amount: number) =>
   api.post('/network/authorisations', { card_token: cardToken, amount, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `ntx-${randomBytes(6).toString('hex')}` }, network);
@@ -72,7 +64,7 @@ describe('events survive crashes, outages and replicas (split over NATS)', () =>
   });
 
   it('lets the feed catch up in order after being down, with two replicas never both applying an event', async () => {
-    const { customer, account, cardToken } = await funded(api, 100_000);
+    const { customer, account, cardToken } = await fundedCard(api, 100_000);
     await eventually(() => notificationTexts(api, customer, account), (t) => t.length === 0);
     const feeds = bank.hosting('feed');
     expect(feeds).toHaveLength(2);

@@ -55,3 +55,13 @@ export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) 
   expect(accept(last), `condition not met within ${timeoutMs} ms; last value ${JSON.stringify(last)}`).toBe(true);
   return last;
 }
+
+/** A customer with an account holding `amount` (none for 0) and a card on it. */
+export async function fundedCard(api: Api, amount: number): Promise<{ customer: Customer; account: string; cardToken: string }> {
+  const customer = await signUp(api);
+  const account = await openAccount(api, customer);
+  if (amount > 0) await topUp(api, customer, account, amount);
+  const card = await api.post('/cards', { account_id: account }, { token: customer.token });
+  expect(card.status).toBe(201);
+  return { customer, account, cardToken: card.body.token };
+}

@@ -1,0 +1,71 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api, startBank, type RunningBank } from '../support/cleave-http';
+import { eventually, NETWORK_SECRET, openAccount, signUp, topUp } from '../http/customers';
+
+const BRIGHTBIRD = { name: 'Brightbird Espresso', mcc: '5814' };
+
+describe('a webhook receiver that never answers', () => {
+  let bank: RunningBank;
+  let api: Api;
+  let receiver: Server;
+  let hits = 0;
+
+  beforeAll(async () => {
+    // Takes each request and never answers it.
+    receiver = createServer(() => void hits++);
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    bank = await startBank('monolith', 'sqlite', {
+      CLEAVE_WEBHOOKS_ALLOW_PRIVATE: 'true',
+      CLEAVE_WEBHOOK_TIMEOUT_MS: '1000',
+      CLEAVE_WEBHOOK_MAX_ATTEMPTS: '2',
+      CLEAVE_WEBHOOK_BACKOFF_MS: '50',
+      CLEAVE_WEBHOOK_DISABLE_AFTER: '4',
+    });
+    api = new Api(bank.url);
+  });
+  afterAll(async () => {
+    await bank?.stop();
+    receiver.closeAllConnections();
+    await new Promise((resolve) => receiver.close(resolve));
+  });
+
+  it('never holds up an authorisation, times each try out, gives up, and disables the webhook after a run of failures', async () => {
+    const customer = await signUp(api);
+    const token = customer.token;
+    const account = await openAccount(api, customer);
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const hook = (await api.post('/webhooks', { account_id: account, url }, { token })).body.webhook;
+    await topUp(api, customer, account, 10_000);
+    const card = (await api.post('/cards', { account_id: account }, { token })).body;
+
+    // Decided within the normal 2 s budget while every delivery hangs for its full timeout.
+    for (let i = 1; i <= 2; i++) {
+      const decision = await api.post('/network/authorisations', { card_token: card.token, amount: 100, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `hang-${Date.now()}-${i}` }, { token: NETWORK_SECRET, json: true });
+      expect(decision.body).toMatchObject({ approved: true });
+    }
+
+    const disabled = await eventually(
+      async () => (await api.get(`/webhooks?account_id=${account}`, { token })).body.webhooks[0],
+      (w) => w.status === 'disabled',
+      20_000,
+    );
+    expect(disabled.disabled_reason).toMatch(/^disabled after 4 failed deliveries in a row; last: no answer within 1000 ms/);
+    // The top-up and both payments: each failed, by timeouts, or cut short once the webhook was disabled.
+    const deliveries = await eventually(
+      async () => (await api.get(`/webhooks/${hook.id}/deliveries`, { token })).body.deliveries as Array<Record<string, any>>,
+      (list) => list.length === 3 && list.every((d) => d.status === 'failed'),
+      20_000,
+    );
+    const tries = deliveries.flatMap((d) => d.attempts as Array<Record<string, any>>);
+    expect(tries.every((a) => a.status_code === null && ['no answer within 1000 ms', 'the webhook is disabled'].includes(a.error))).toBe(true);
+    expect(tries.filter((a) => a.error === 'no answer within 1000 ms').length).toBeGreaterThanOrEqual(4);
+    expect(hits).toBe(tries.filter((a) => a.error === 'no answer within 1000 ms').length);
+
+    // A disabled webhook gets nothing more.
+    await api.post('/network/authorisations', { card_token: card.token, amount: 100, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `hang-${Date.now()}-3` }, { token: NETWORK_SECRET, json: true });
+    await eventually(async () => (await api.get(`/notifications?account_id=${account}`, { token })).body.notifications.length, (n) => n === 3);
+    expect((await api.get(`/webhooks/${hook.id}/deliveries`, { token })).body.deliveries).toHaveLength(3);
+  });
+});
