@@ -23,12 +23,26 @@ export class NatsServerProcess {
   private child: ChildProcess | undefined;
   private readonly storeDir = mkdtempSync(join(tmpdir(), 'cleave-nats-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    /** The HTTP monitoring port (`/varz`), when asked for. */
+    readonly monitorPort?: number,
+  ) {}
 
-  static async start(): Promise<NatsServerProcess> {
-    const server = new NatsServerProcess(await freePort());
+  static async start(options: { monitoring?: boolean } = {}): Promise<NatsServerProcess> {
+    const server = new NatsServerProcess(await freePort(), options.monitoring ? await freePort() : undefined);
     await server.start();
     return server;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Messages in and out so far, from the monitoring endpoint. */
+  async messageCounts(): Promise<{ in: number; out: number }> {
+    const varz = (await (await fetch(`http://127.0.0.1:${this.monitorPort}/varz`)).json()) as { in_msgs: number; out_msgs: number };
+    return { in: varz.in_msgs, out: varz.out_msgs };
   }
 
   get url(): string {
@@ -36,7 +50,8 @@ export class NatsServerProcess {
   }
 
   async start(): Promise<void> {
-    const child = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], {
+    const monitoring = this.monitorPort === undefined ? [] : ['-m', String(this.monitorPort)];
+    const child = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, ...monitoring], {
       stdio: 'ignore',
     });
     this.child = child;

@@ -1,14 +1,27 @@
+// Intl formatters are costly to build and cheap to use: one per currency and per zone, kept.
+const moneyFormats = new Map<string, { format: Intl.NumberFormat; digits: number }>();
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** Money as the app shows it: `£19.15`, `€4.00`, `¥500`, from minor units. */
-export function formatMoney(minorUnits: number, currency: string, locale = 'en-GB'): string {
-  const format = new Intl.NumberFormat(locale, { style: 'currency', currency });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(minorUnits / 10 ** digits);
+export function formatMoney(minorUnits: number, currency: string): string {
+  let money = moneyFormats.get(currency);
+  if (!money) {
+    const format = new Intl.NumberFormat('en-GB', { style: 'currency', currency });
+    money = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 };
+    moneyFormats.set(currency, money);
+  }
+  return money.format.format(minorUnits / 10 ** money.digits);
 }
 
 /** The calendar day (YYYY-MM-DD) an instant falls on in a time zone. */
 export function localDay(isoTime: string, timeZone: string): string {
-  // en-CA formats dates as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(isoTime));
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    // en-CA formats dates as YYYY-MM-DD.
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, format);
+  }
+  return format.format(new Date(isoTime));
 }
 
 /** `☕ £19.15 at Brightbird Espresso. You've spent £43.55 today.` */

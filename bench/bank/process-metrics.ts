@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100;
+const PAGE_BYTES = 4_096;
+
+/** CPU seconds a process has used so far (user + system), from /proc; undefined once it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces) start at the state; utime and stime are 14 and 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident memory in MiB, from /proc. */
+export function rssMiB(pid: number): number | undefined {
+  try {
+    const statm = readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ');
+    return (Number(statm[1]) * PAGE_BYTES) / 2 ** 20;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One process's use during a phase. */
+export interface ProcessUse {
+  readonly name: string;
+  readonly cpuSeconds: number;
+  readonly peakRssMiB: number;
+}
+
+/** Watches named processes through a phase: CPU used between start and stop, RSS peak sampled every 200 ms. */
+export class ProcessWatch {
+  private readonly startCpu = new Map<string, number>();
+  private readonly peak = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly processes: ReadonlyArray<{ name: string; pid: number }>) {
+    for (const p of processes) this.startCpu.set(p.name, cpuSeconds(p.pid) ?? 0);
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 200);
+  }
+
+  stop(): ProcessUse[] {
+    clearInterval(this.timer);
+    this.sample();
+    return this.processes.map((p) => ({
+      name: p.name,
+      cpuSeconds: Math.max(0, (cpuSeconds(p.pid) ?? 0) - (this.startCpu.get(p.name) ?? 0)),
+      peakRssMiB: this.peak.get(p.name) ?? 0,
+    }));
+  }
+
+  private sample(): void {
+    for (const p of this.processes) {
+      const rss = rssMiB(p.pid);
+      if (rss !== undefined) this.peak.set(p.name, Math.max(this.peak.get(p.name) ?? 0, rss));
+    }
+  }
+}
+
+/**
+ * Waits until a placement's processes are quiet (together under a tenth of a core for a second): the work a
+ * phase left behind (events, follow-ups, a backlog after overload) must not be billed to the next phase.
+ * Resolves with how long it waited.
+ */
+export async function waitUntilQuiet(pids: readonly number[], limitMs: number): Promise<number> {
+  const started = Date.now();
+  const used = () => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+  let last = used();
+  while (Date.now() - started < limitMs) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const now = used();
+    if (now - last < 0.1) break;
+    last = now;
+  }
+  return Date.now() - started;
+}
