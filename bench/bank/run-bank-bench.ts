@@ -26,10 +26,10 @@ const { values } = parseArgs({
 });
 const quick = values.quick;
 const repetitions = Number(values.repetitions ?? (quick ? 1 : 3));
-const durationMs = Number(values.duration ?? (quick ? 2 : 8)) * 1_000;
-const warmupMs = Number(values.warmup ?? (quick ? 1 : 2)) * 1_000;
+const durationMs = Number(values.duration ?? (quick ? 2 : 5)) * 1_000;
+const warmupMs = Number(values.warmup ?? 1) * 1_000;
 const connections = Number(values.connections);
-const customers = Number(values.customers ?? (quick ? 30 : 150));
+const customers = Number(values.customers ?? (quick ? 30 : 100));
 const authRates = (values['auth-rates'] ?? (quick ? '100,500' : '100,250,500')).split(',').map(Number);
 const mixRates = (values['mix-rates'] ?? (quick ? '200' : '250')).split(',').map(Number);
 const wanted = (values.placements ?? DEFAULT_PLACEMENTS.join(',')).split(',');
