@@ -8,8 +8,8 @@ import type { DataSource, EntityManager } from 'typeorm';
  */
 export class ContextDatabase {
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly commitListeners: Array<() => void> = [];
-  private readonly nextCommit: Array<() => void> = [];
+  private readonly afterCommitOf = new WeakMap<EntityManager, Array<() => void>>();
+  private readonly signalListeners = new Map<string, Array<() => void>>();
 
   constructor(
     readonly context: string,
@@ -22,24 +22,36 @@ export class ContextDatabase {
 
   /** Runs `work` in one transaction; it commits when `work` resolves and rolls back when it throws. */
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const result = this.engine === 'postgres' ? await this.dataSource.transaction(work) : await this.serialised(() => this.dataSource.transaction(work));
-    this.committed();
+    let manager: EntityManager | undefined;
+    const run = (em: EntityManager) => {
+      manager = em;
+      return work(em);
+    };
+    const result = this.engine === 'postgres' ? await this.dataSource.transaction(run) : await this.serialised(() => this.dataSource.transaction(run));
+    const listeners = manager && this.afterCommitOf.get(manager);
+    if (listeners) {
+      this.afterCommitOf.delete(manager!);
+      for (const listener of listeners) listener();
+    }
     return result;
   }
 
-  /** Calls `listener` after every commit (the outbox relay wakes up on it). */
-  onCommit(listener: () => void): void {
-    this.commitListeners.push(listener);
+  /** Calls `listener` once the transaction `em` belongs to has committed; never if it rolls back. */
+  afterCommit(em: EntityManager, listener: () => void): void {
+    const listeners = this.afterCommitOf.get(em);
+    if (listeners) listeners.push(listener);
+    else this.afterCommitOf.set(em, [listener]);
   }
 
-  /** Calls `listener` once, after the next commit. */
-  onNextCommit(listener: () => void): void {
-    this.nextCommit.push(listener);
+  /** Tells whoever listens for `topic` that there is work (e.g. the outbox relay: new events committed). */
+  signal(topic: string): void {
+    for (const listener of this.signalListeners.get(topic) ?? []) listener();
   }
 
-  private committed(): void {
-    for (const listener of this.nextCommit.splice(0)) listener();
-    for (const listener of this.commitListeners) listener();
+  onSignal(topic: string, listener: () => void): void {
+    const listeners = this.signalListeners.get(topic);
+    if (listeners) listeners.push(listener);
+    else this.signalListeners.set(topic, [listener]);
   }
 
   /** Runs read-only `work` outside a transaction. */

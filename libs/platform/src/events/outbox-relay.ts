@@ -1,9 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { IsNull, LessThan } from 'typeorm';
+import { In, IsNull, LessThan } from 'typeorm';
 import type { ContextDatabase } from '../database/context-database';
 import type { EventBus } from './event-bus';
 import { InboxRecord, OutboxEvent } from './event.entities';
 import type { EventEnvelope } from './event-envelope';
+import { OUTBOX_SIGNAL } from './outbox';
 
 const BATCH = 100;
 const POLL_MS = 500;
@@ -37,7 +38,8 @@ export class OutboxRelay {
   }
 
   start(): void {
-    this.db.onCommit(() => this.wake());
+    // Woken by commits that wrote events, not by every commit (its own marking included).
+    this.db.onSignal(OUTBOX_SIGNAL, () => this.wake());
     this.timer = setInterval(() => this.wake(), POLL_MS).unref();
     this.pruner = setInterval(() => void this.prune(), PRUNE_MS).unref();
     this.wake();
@@ -87,19 +89,28 @@ export class OutboxRelay {
   }
 
   private async drain(): Promise<void> {
-    try {
-      for (;;) {
-        const rows = await this.db.read((em) => em.find(OutboxEvent, { where: { publishedAt: IsNull() }, order: { seq: 'ASC' }, take: BATCH }));
-        if (rows.length === 0 || this.stopped) return;
+    for (;;) {
+      const rows = await this.db.read((em) => em.find(OutboxEvent, { where: { publishedAt: IsNull() }, order: { seq: 'ASC' }, take: BATCH })).catch(() => []);
+      if (rows.length === 0 || this.stopped) return;
+      // Marked together once the batch is out (or as far as it got): a crash republishes at most one
+      // batch, which the stream and the inboxes drop as duplicates.
+      const published: number[] = [];
+      try {
         for (const row of rows) {
-          if (this.stopped) return;
+          if (this.stopped) break;
           await this.events.publish(toEnvelope(row), true);
-          await this.db.transaction((em) => em.update(OutboxEvent, { seq: row.seq }, { publishedAt: new Date().toISOString() }));
+          published.push(row.seq);
         }
+      } catch (error) {
+        // Left unpublished; the next commit or tick tries again.
+        this.log.warn(`publishing failed, will retry: ${(error as Error).message}`);
       }
-    } catch (error) {
-      // Left unpublished; the next commit or tick tries again.
-      this.log.warn(`publishing failed, will retry: ${(error as Error).message}`);
+      if (published.length > 0) {
+        await this.db.transaction((em) => em.update(OutboxEvent, { seq: In(published) }, { publishedAt: new Date().toISOString() })).catch((error: unknown) => {
+          this.log.warn(`marking published failed (they will be republished): ${(error as Error).message}`);
+        });
+      }
+      if (published.length < rows.length) return;
     }
   }
 }

@@ -7,6 +7,9 @@ import type { ContextDatabase } from '../database/context-database';
 import { envelopeContext } from './event-bus';
 import { OutboxEvent } from './event.entities';
 
+/** Signalled on a context's database when a transaction that wrote events has committed. */
+export const OUTBOX_SIGNAL = 'outbox';
+
 /**
  * A context's transactional outbox: `add` writes an event in the caller's transaction, so the event exists
  * if and only if the change it reports was committed; the relay publishes it afterwards.
@@ -35,7 +38,8 @@ export class Outbox {
       publishedAt: null,
     });
     // Dies between the commit and the publish: the crash-safety test's way of proving the relay recovers.
-    if (event === this.crashAfterCommitOf) this.db.onNextCommit(() => process.kill(process.pid, 'SIGKILL'));
+    if (event === this.crashAfterCommitOf) this.db.afterCommit(em, () => process.kill(process.pid, 'SIGKILL'));
+    else this.db.afterCommit(em, () => this.db.signal(OUTBOX_SIGNAL));
     return eventId;
   }
 }

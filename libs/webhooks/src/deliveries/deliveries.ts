@@ -5,6 +5,9 @@ import { ContextDatabase, currentContext, newEntityId } from '@cleave/platform';
 import { Webhook } from '../registrations/webhook.entity';
 import { Delivery } from './delivery.entity';
 
+/** Signalled on the webhooks database once new deliveries have committed: the dispatcher wakes. */
+export const DELIVERIES_QUEUED = 'webhook-deliveries-queued';
+
 /** The delivery log: one row per event per webhook, written when the event is taken in. */
 @Injectable()
 export class Deliveries {
@@ -20,6 +23,7 @@ export class Deliveries {
       if (await em.existsBy(Delivery, { webhookId: hook.id, eventId })) continue;
       await em.insert(Delivery, { id: newEntityId('whdel'), webhookId: hook.id, eventId, type, body, status: 'pending', attempts: '[]', nextAttemptAt: now, leasedUntil: null, createdAt: now });
     }
+    if (hooks.length > 0) this.db.afterCommit(em, () => this.db.signal(DELIVERIES_QUEUED));
     return hooks.length;
   }
 

@@ -5,6 +5,7 @@ import type { DeliveryAttemptView } from '@cleave/contracts';
 import { Webhook } from '../registrations/webhook.entity';
 import { WebhooksSettings } from '../webhooks.settings';
 import { blockedRange, guardedLookup, hostOf } from './address-guard';
+import { DELIVERIES_QUEUED } from './deliveries';
 import { Delivery } from './delivery.entity';
 import { postJson } from './http-post';
 import { SIGNATURE_HEADER, sign } from './signature';
@@ -36,7 +37,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
 
   onApplicationBootstrap(): void {
     if (this.settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE) this.log.warn('CLEAVE_WEBHOOKS_ALLOW_PRIVATE is on: webhooks may reach loopback and private addresses (development only; link-local and metadata addresses stay blocked)');
-    this.db.onCommit(() => this.wake());
+    this.db.onSignal(DELIVERIES_QUEUED, () => this.wake());
     this.timer = setInterval(() => this.wake(), this.settings.CLEAVE_WEBHOOK_POLL_MS).unref();
   }
 
