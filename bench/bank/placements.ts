@@ -25,11 +25,12 @@ export const PLACEMENTS: readonly PlacementSpec[] = [
   { id: 'floor', description: 'hand-written Fastify + better-sqlite3: the authorisation in one function', groups: [], storage: 'sqlite', floor: true },
   { id: 'monolith-sqlite', description: 'one process, in-process bus, SQLite file per context', groups: [['all']], storage: 'sqlite' },
   { id: 'monolith-postgres', description: 'one process, in-process bus, PostgreSQL schema per context', groups: [['all']], storage: 'postgres' },
-  { id: 'hybrid-postgres', description: 'gateway, identity, accounts, cards, feed, webhooks together; ledger alone; NATS between', groups: [EVERY_CONTEXT.filter((c) => c !== 'ledger'), ['ledger']], storage: 'postgres' },
+  { id: 'hybrid-events-postgres', description: 'the money path (gateway, identity, accounts, ledger, cards) in one process; feed and webhooks in another, fed through JetStream', groups: [['gateway', 'identity', 'accounts', 'ledger', 'cards'], ['feed', 'webhooks']], storage: 'postgres' },
+  { id: 'hybrid-ledger-postgres', description: 'everything but the ledger in one process; the ledger alone; NATS between', groups: [EVERY_CONTEXT.filter((c) => c !== 'ledger'), ['ledger']], storage: 'postgres' },
   { id: 'split-postgres', description: 'one process per context over NATS, PostgreSQL', groups: EVERY_CONTEXT.map((c) => [c]), storage: 'postgres' },
   { id: 'split-postgres-ledger2', description: 'split, with two ledger replicas', groups: EVERY_CONTEXT.map((c) => [c]), storage: 'postgres', replicas: { ledger: 2 } },
 ];
-export const DEFAULT_PLACEMENTS = ['floor', 'monolith-sqlite', 'monolith-postgres', 'hybrid-postgres', 'split-postgres'];
+export const DEFAULT_PLACEMENTS = ['floor', 'monolith-sqlite', 'monolith-postgres', 'hybrid-events-postgres', 'split-postgres'];
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const MAIN = here('../../apps/cleave/src/main.js');
@@ -61,7 +62,7 @@ export async function startPlacement(spec: PlacementSpec, natsUrl: string): Prom
   const prefix = `bench${randomBytes(4).toString('hex')}`;
   const processes = spec.groups.flatMap((group) => {
     const count = group.length === 1 ? (spec.replicas?.[group[0]!] ?? 1) : 1;
-    const name = group.length === 1 ? group[0]! : group.length === EVERY_CONTEXT.length - 1 ? 'all-but-ledger' : group.join('+');
+    const name = group.length === 1 ? group[0]! : group.length === EVERY_CONTEXT.length - 1 ? 'all-but-ledger' : group.length === 5 ? 'money-path' : group.join('+');
     return Array.from({ length: count }, (_, i) =>
       new ServiceProcess({
         label: count > 1 ? `${name}-${i + 1}` : name,

@@ -31,7 +31,7 @@ const warmupMs = Number(values.warmup ?? 1) * 1_000;
 const connections = Number(values.connections);
 const customers = Number(values.customers ?? (quick ? 30 : 100));
 const authRates = (values['auth-rates'] ?? (quick ? '100,500' : '100,250,500')).split(',').map(Number);
-const mixRates = (values['mix-rates'] ?? (quick ? '200' : '250')).split(',').map(Number);
+const mixRates = (values['mix-rates'] ?? '100').split(',').map(Number);
 const wanted = (values.placements ?? DEFAULT_PLACEMENTS.join(',')).split(',');
 const unknown = wanted.filter((id) => !PLACEMENTS.some((p) => p.id === id));
 if (unknown.length) {
