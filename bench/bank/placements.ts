@@ -62,7 +62,7 @@ export async function startPlacement(spec: PlacementSpec, natsUrl: string): Prom
   const prefix = `bench${randomBytes(4).toString('hex')}`;
   const processes = spec.groups.flatMap((group) => {
     const count = group.length === 1 ? (spec.replicas?.[group[0]!] ?? 1) : 1;
-    const name = group.length === 1 ? group[0]! : group.length === EVERY_CONTEXT.length - 1 ? 'all-but-ledger' : group.length === 5 ? 'money-path' : group.join('+');
+    const name = group.length === 1 ? group[0]! : group.length === EVERY_CONTEXT.length - 1 ? 'all-but-ledger' : group.includes('ledger') ? 'money-path' : group.join('-');
     return Array.from({ length: count }, (_, i) =>
       new ServiceProcess({
         label: count > 1 ? `${name}-${i + 1}` : name,

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { latencyChart, renderReport, summarise, targets, throughputChart, type BankBenchResults, type Sample } from '../../bench/bank/report';
+import { RequestPlanner, type Seed } from '../../bench/bank/workload';
+
+const result = (throughput: number, p99: number, requests = 1_000, declined = 100, errors = 0) => ({
+  throughput,
+  requests,
+  declined,
+  errors,
+  latency: { p50: p99 / 4, p90: p99 / 2, p99, max: p99 * 2 },
+  durationMs: 5_000,
+});
+
+const sample = (placement: string, mode: 'closed' | 'open', load: number, repetition: number, throughput: number, p99: number): Sample => ({
+  placement,
+  workload: 'auth',
+  mode,
+  load,
+  repetition,
+  result: result(throughput, p99),
+  processes: [{ name: 'p', cpuSeconds: throughput / 1_000, peakRssMiB: 100 + repetition }],
+  natsMessagesPerRequest: placement === 'split-postgres' ? 18 : null,
+});
+
+describe('the bank benchmark report', () => {
+  const samples: Sample[] = [0, 1, 2].flatMap((rep) => [
+    sample('floor', 'closed', 32, rep, [5_000, 5_200, 4_000][rep]!, 20),
+    sample('monolith-sqlite', 'closed', 32, rep, [3_000, 2_400, 2_600][rep]!, 30),
+    sample('monolith-sqlite', 'open', 500, rep, 500, [8, 12, 9][rep]!),
+    sample('split-postgres', 'open', 500, rep, 500, [25, 40, 35][rep]!),
+  ]);
+  const rows = summarise(samples);
+
+  it('reports medians over the repetitions, not means or the last run', () => {
+    const mono = rows.find((r) => r.placement === 'monolith-sqlite' && r.mode === 'closed')!;
+    expect(mono.throughput).toBe(2_600);
+    expect(rows.find((r) => r.placement === 'monolith-sqlite' && r.mode === 'open')!.p99).toBe(9);
+    expect(mono.processes[0]!.peakRssMiB).toBe(101);
+    expect(mono.declineRate).toBeCloseTo(0.1);
+  });
+
+  it('checks the targets against this run, ratios included', () => {
+    const checked = targets(rows, 500);
+    expect(checked.map((t) => t.met)).toEqual([true, true, false]);
+    expect(checked[0]!.measured).toContain('52.0%');
+  });
+
+  it('renders a report and charts naming every placement', () => {
+    const report: BankBenchResults = {
+      kind: 'bank',
+      startedAt: '2026-11-22T00:00:00.000Z',
+      finishedAt: '2026-11-22T00:20:00.000Z',
+      machine: { cpus: 2, cpuModel: 'test', memoryGiB: 4, os: 'linux', node: 'v20', natsServer: 'v2.9' },
+      settings: { repetitions: 3, durationMs: 5_000, warmupMs: 1_000, connections: 32, customers: 100, authRates: [500], mixRates: [100] },
+      placements: [{ id: 'floor', description: 'floor' }],
+      samples,
+      rows,
+    };
+    const markdown = renderReport(report);
+    expect(markdown).toContain('| monolith-sqlite | 2,600 | 1.00 | 0.52 |');
+    expect(markdown).toContain('**missed**');
+    const svg = latencyChart(rows);
+    expect(svg.match(/<polyline/g)).toHaveLength(2);
+    expect(throughputChart(rows)).toContain('monolith-sqlite');
+  });
+});
+
+describe('the workload', () => {
+  const seed: Seed = {
+    customers: Array.from({ length: 5 }, (_, i) => ({ token: `t${i}`, account: `acc_${i}`, cardToken: `card_${i}` })),
+    emptyCards: ['empty_0'],
+  };
+
+  it('keeps to the mix, and only clears or reverses authorisations that were approved', () => {
+    const planner = new RequestPlanner(seed, 'mix');
+    const kinds = new Map<string, number>();
+    const cleared = new Set<string>();
+    const approved = new Set<string>();
+    for (let i = 0; i < 20_000; i++) {
+      const request = planner.next();
+      kinds.set(request.kind, (kinds.get(request.kind) ?? 0) + 1);
+      if (request.kind === 'presentment' || request.kind === 'reversal') {
+        const ntx = JSON.parse(request.body!).network_transaction_id as string;
+        expect(approved.has(ntx)).toBe(true);
+        expect(cleared.has(ntx)).toBe(false);
+        cleared.add(ntx);
+      }
+      if (request.kind === 'transfer') expect(JSON.parse(request.body!).source_account_id).not.toBe(JSON.parse(request.body!).destination_account_id);
+      const body = request.kind === 'authorisation' ? '{"approved":true}' : '{"approved":false}';
+      if (planner.answered(request, 200, body) === 'ok' && request.kind === 'authorisation') approved.add(request.networkTransactionId!);
+    }
+    const share = (kind: string) => (kinds.get(kind) ?? 0) / 20_000;
+    expect(share('authorisation')).toBeGreaterThan(0.5);
+    expect(share('balance')).toBeCloseTo(0.12, 1);
+    expect(share('decline')).toBeCloseTo(0.08, 1);
+  });
+});
