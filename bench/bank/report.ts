@@ -155,14 +155,15 @@ export function latencyChart(rows: Row[]): string {
   const placements = [...new Set(open.map((r) => r.placement))];
   const rates = [...new Set(open.map((r) => r.load))].sort((a, b) => a - b);
   const W = 720, H = 400, L = 70, R = 200, T = 40, B = 50;
-  const maxY = Math.max(1, ...open.map((r) => r.p99)) * 1.1;
+  // Log scale: the floor's milliseconds and a saturated placement's seconds on one chart.
+  const decades = Math.max(1, Math.ceil(Math.log10(Math.max(10, ...open.map((r) => r.p99)))));
   const x = (rate: number) => L + ((rates.indexOf(rate) + 0.5) / rates.length) * (W - L - R);
-  const y = (ms: number) => H - B - (ms / maxY) * (H - T - B);
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, `<text x="${L}" y="22" font-size="14">p99 latency (ms) against offered authorisations/s, open loop</text>`];
+  const y = (ms: number) => H - B - (Math.log10(Math.max(1, ms)) / decades) * (H - T - B);
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, `<text x="${L}" y="22" font-size="14">p99 latency (ms, log scale) against offered authorisations/s, open loop</text>`];
   parts.push(`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#999"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#999"/>`);
-  for (let i = 0; i <= 4; i++) {
-    const v = (maxY * i) / 4;
-    parts.push(`<text x="${L - 8}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(v < 10 ? 1 : 0)}</text><line x1="${L}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#eee"/>`);
+  for (let d = 0; d <= decades; d++) {
+    const v = 10 ** d;
+    parts.push(`<text x="${L - 8}" y="${y(v) + 4}" text-anchor="end">${v.toLocaleString('en-GB')}</text><line x1="${L}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#eee"/>`);
   }
   for (const rate of rates) parts.push(`<text x="${x(rate)}" y="${H - B + 18}" text-anchor="middle">${rate}/s</text>`);
   placements.forEach((p, i) => {
