@@ -9,6 +9,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 export class ContextDatabase {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly afterCommitOf = new WeakMap<EntityManager, Array<() => void>>();
+  private readonly signalsOf = new WeakMap<EntityManager, Set<string>>();
   private readonly signalListeners = new Map<string, Array<() => void>>();
 
   constructor(
@@ -28,10 +29,13 @@ export class ContextDatabase {
       return work(em);
     };
     const result = this.engine === 'postgres' ? await this.dataSource.transaction(run) : await this.serialised(() => this.dataSource.transaction(run));
-    const listeners = manager && this.afterCommitOf.get(manager);
-    if (listeners) {
-      this.afterCommitOf.delete(manager!);
+    if (manager) {
+      const listeners = this.afterCommitOf.get(manager) ?? [];
+      const signals = this.signalsOf.get(manager) ?? [];
+      this.afterCommitOf.delete(manager);
+      this.signalsOf.delete(manager);
       for (const listener of listeners) listener();
+      for (const topic of signals) this.signal(topic);
     }
     return result;
   }
@@ -41,6 +45,13 @@ export class ContextDatabase {
     const listeners = this.afterCommitOf.get(em);
     if (listeners) listeners.push(listener);
     else this.afterCommitOf.set(em, [listener]);
+  }
+
+  /** Signals `topic` once the transaction `em` belongs to has committed: once, however often it is asked. */
+  signalAfterCommit(em: EntityManager, topic: string): void {
+    const signals = this.signalsOf.get(em);
+    if (signals) signals.add(topic);
+    else this.signalsOf.set(em, new Set([topic]));
   }
 
   /** Tells whoever listens for `topic` that there is work (e.g. the outbox relay: new events committed). */

@@ -39,7 +39,7 @@ export class Outbox {
     });
     // Dies between the commit and the publish: the crash-safety test's way of proving the relay recovers.
     if (event === this.crashAfterCommitOf) this.db.afterCommit(em, () => process.kill(process.pid, 'SIGKILL'));
-    else this.db.afterCommit(em, () => this.db.signal(OUTBOX_SIGNAL));
+    else this.db.signalAfterCommit(em, OUTBOX_SIGNAL);
     return eventId;
   }
 }

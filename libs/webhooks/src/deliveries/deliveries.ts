@@ -23,7 +23,7 @@ export class Deliveries {
       if (await em.existsBy(Delivery, { webhookId: hook.id, eventId })) continue;
       await em.insert(Delivery, { id: newEntityId('whdel'), webhookId: hook.id, eventId, type, body, status: 'pending', attempts: '[]', nextAttemptAt: now, leasedUntil: null, createdAt: now });
     }
-    if (hooks.length > 0) this.db.afterCommit(em, () => this.db.signal(DELIVERIES_QUEUED));
+    if (hooks.length > 0) this.db.signalAfterCommit(em, DELIVERIES_QUEUED);
     return hooks.length;
   }
 
