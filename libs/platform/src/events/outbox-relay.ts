@@ -90,7 +90,10 @@ export class OutboxRelay {
 
   private async drain(): Promise<void> {
     for (;;) {
-      const rows = await this.db.read((em) => em.find(OutboxEvent, { where: { publishedAt: IsNull() }, order: { seq: 'ASC' }, take: BATCH })).catch(() => []);
+      const rows = await this.db.read((em) => em.find(OutboxEvent, { where: { publishedAt: IsNull() }, order: { seq: 'ASC' }, take: BATCH })).catch((error: unknown) => {
+        this.log.warn(`reading the outbox failed, will retry: ${(error as Error).message}`);
+        return [];
+      });
       if (rows.length === 0 || this.stopped) return;
       // Marked together once the batch is out (or as far as it got): a crash republishes at most one
       // batch, which the stream and the inboxes drop as duplicates.
