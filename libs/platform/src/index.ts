@@ -34,7 +34,7 @@ export { bigintAsNumber } from './database/columns';
 export { newEntityId } from './context/ids';
 export { isUniqueViolation } from './database/errors';
 export { sha256Hex, canonicalJson } from './context/hashing';
-export { startOfDayIn } from './context/time';
+export { localDateIn, startOfDayIn } from './context/time';
 export { IdempotencyRecord, idempotencyRecordsTable, runIdempotent } from './database/idempotency';
 export { Outbox } from './events/outbox';
 export { runOnce } from './events/run-once';

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
 import { FeedEventNames, type ListNotificationsRequest, type NotificationV1, type TransactionV1 } from '@cleave/contracts';
-import { ContextDatabase, newEntityId, Outbox } from '@cleave/platform';
+import { ContextDatabase, localDateIn, newEntityId, Outbox } from '@cleave/platform';
 import { FeedSettings } from '../feed.settings';
 import { CardSpend } from './card-spend.entity';
 import { Notification } from './notification.entity';
-import { declineText, localDay, spendText } from './wording';
+import { declineText, spendText } from './wording';
 
 const COUNTED = ['pending', 'settled'];
 
@@ -34,7 +34,7 @@ export class SpendingNotifications {
       await this.notify(em, tx, 'decline', declineText(tx.merchant.name, tx.declineReason ?? 'declined'));
       return;
     }
-    const day = localDay(tx.created, this.settings.CLEAVE_TIMEZONE);
+    const day = localDateIn(this.settings.CLEAVE_TIMEZONE, Date.parse(tx.created));
     if (!(await em.existsBy(CardSpend, { transactionId: tx.id }))) {
       await em.insert(CardSpend, { transactionId: tx.id, accountId: tx.accountId, amount: -tx.amount, currency: tx.currency, status: tx.status, localDay: day });
     }

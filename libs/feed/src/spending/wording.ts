@@ -1,6 +1,5 @@
-// Intl formatters are costly to build and cheap to use: one per currency and per zone, kept.
+// Intl formatters are costly to build and cheap to use: one per currency, kept.
 const moneyFormats = new Map<string, { format: Intl.NumberFormat; digits: number }>();
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** Money as the app shows it: `£19.15`, `€4.00`, `¥500`, from minor units. */
 export function formatMoney(minorUnits: number, currency: string): string {
@@ -11,17 +10,6 @@ export function formatMoney(minorUnits: number, currency: string): string {
     moneyFormats.set(currency, money);
   }
   return money.format.format(minorUnits / 10 ** money.digits);
-}
-
-/** The calendar day (YYYY-MM-DD) an instant falls on in a time zone. */
-export function localDay(isoTime: string, timeZone: string): string {
-  let format = dayFormats.get(timeZone);
-  if (!format) {
-    // en-CA formats dates as YYYY-MM-DD.
-    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    dayFormats.set(timeZone, format);
-  }
-  return format.format(new Date(isoTime));
 }
 
 /** `☕ £19.15 at Brightbird Espresso. You've spent £43.55 today.` */

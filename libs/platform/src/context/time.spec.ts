@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startOfDayIn } from './time';
+import { localDateIn, startOfDayIn } from './time';
 
 describe('startOfDayIn', () => {
   it('finds local midnight in winter (GMT) and summer (BST)', () => {
@@ -19,5 +19,14 @@ describe('startOfDayIn', () => {
 
   it('works east of UTC', () => {
     expect(new Date(startOfDayIn('Asia/Tokyo', Date.parse('2026-07-15T16:00:00Z'))).toISOString()).toBe('2026-07-15T15:00:00.000Z');
+  });
+});
+
+describe('localDateIn', () => {
+  it('names the local calendar date, not the UTC one', () => {
+    // 23:30 UTC on 30 June is already 1 July in London (BST) and still 30 June in New York.
+    expect(localDateIn('Europe/London', Date.parse('2026-06-30T23:30:00Z'))).toBe('2026-07-01');
+    expect(localDateIn('America/New_York', Date.parse('2026-06-30T23:30:00Z'))).toBe('2026-06-30');
+    expect(localDateIn('Europe/London', Date.parse('2026-01-05T23:30:00Z'))).toBe('2026-01-05');
   });
 });

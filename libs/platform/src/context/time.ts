@@ -25,3 +25,9 @@ export function startOfDayIn(timeZone: string, now: number = Date.now()): number
   const guess = midnight - offsetAt(timeZone, now);
   return midnight - offsetAt(timeZone, guess);
 }
+
+/** The calendar date (YYYY-MM-DD) an instant falls on in an IANA time zone. */
+export function localDateIn(timeZone: string, instant: number): string {
+  const p = localParts(timeZone, instant);
+  return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+}
