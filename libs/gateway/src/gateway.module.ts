@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CLEAVE_CONFIG, readSettings, type CleaveConfig } from '@cleave/platform';
+import { CLEAVE_CONFIG, type CleaveConfig } from '@cleave/platform';
 import { TokenCache } from './auth/token-cache';
 import { AccountsController } from './controllers/accounts.controller';
 import { AdminController } from './controllers/admin.controller';
@@ -12,7 +12,7 @@ import { PotsController } from './controllers/pots.controller';
 import { TransactionsController } from './controllers/transactions.controller';
 import { WebhooksController } from './controllers/webhooks.controller';
 import { GatewayHandlers } from './gateway.handlers';
-import { GatewaySettings } from './gateway.settings';
+import { GatewaySettings, readGatewaySettings } from './gateway.settings';
 import { CallContextInterceptor } from './http/call-context.interceptor';
 import { AdminGuard } from './http/admin.guard';
 import { NetworkGuard } from './http/network.guard';
@@ -23,7 +23,7 @@ import { NotificationHub } from './live/notification-hub';
 @Module({
   controllers: [IdentityController, AccountsController, PotsController, TransactionsController, CardsController, FeedController, WebhooksController, NetworkController, AdminController, HealthController, GatewayHandlers],
   providers: [
-    { provide: GatewaySettings, useFactory: (config: CleaveConfig) => readSettings(GatewaySettings, config.env), inject: [CLEAVE_CONFIG] },
+    { provide: GatewaySettings, useFactory: (config: CleaveConfig) => readGatewaySettings(config.env), inject: [CLEAVE_CONFIG] },
     TokenCache,
     RequestContextGuard,
     NetworkGuard,

@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+import { readSettings } from '@cleave/platform';
 
 /** The gateway's own settings, from `CLEAVE_*` variables. */
 export class GatewaySettings {
@@ -19,3 +21,12 @@ export class GatewaySettings {
 /** The development defaults, which a production deployment must replace. */
 export const DEVELOPMENT_NETWORK_SECRET = 'cleave-development-network-secret';
 export const DEVELOPMENT_ADMIN_SECRET = 'cleave-development-admin-secret';
+
+/** Reads the gateway's settings, warning once for each development credential still in use. */
+export function readGatewaySettings(env: Readonly<Record<string, string>>): GatewaySettings {
+  const settings = readSettings(GatewaySettings, env);
+  const log = new Logger('Gateway');
+  if (settings.CLEAVE_NETWORK_SECRET === DEVELOPMENT_NETWORK_SECRET) log.warn('the card network authenticates with the development secret: set CLEAVE_NETWORK_SECRET');
+  if (settings.CLEAVE_ADMIN_SECRET === DEVELOPMENT_ADMIN_SECRET) log.warn('operators authenticate with the development secret: set CLEAVE_ADMIN_SECRET');
+  return settings;
+}

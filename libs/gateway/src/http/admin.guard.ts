@@ -1,26 +1,16 @@
-import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { CleaveError, rootContext } from '@cleave/platform';
-import { DEVELOPMENT_ADMIN_SECRET, GatewaySettings } from '../gateway.settings';
+import { GatewaySettings } from '../gateway.settings';
 import type { GatewayRequest } from './request-context.guard';
 import { SharedSecret } from './shared-secret';
 
 /** The operators' routes (/admin/*): authenticated by the admin credential, never a customer's token. */
-const warned = new Set<unknown>();
-
 @Injectable()
-export class AdminGuard implements CanActivate, OnModuleInit {
+export class AdminGuard implements CanActivate {
   private readonly secret: SharedSecret;
 
   constructor(@Inject(GatewaySettings) private readonly settings: GatewaySettings) {
     this.secret = new SharedSecret(settings.CLEAVE_ADMIN_SECRET);
-  }
-
-  onModuleInit(): void {
-    // Nest may build a guard more than once (provider and @UseGuards); one warning is enough.
-    if (!warned.has(this.constructor) && this.settings.CLEAVE_ADMIN_SECRET === DEVELOPMENT_ADMIN_SECRET) {
-      warned.add(this.constructor);
-      new Logger('Gateway').warn('operators authenticate with the development secret: set CLEAVE_ADMIN_SECRET');
-    }
   }
 
   canActivate(execution: ExecutionContext): boolean {

@@ -1,6 +1,6 @@
-import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { CleaveError, rootContext } from '@cleave/platform';
-import { DEVELOPMENT_NETWORK_SECRET, GatewaySettings } from '../gateway.settings';
+import { GatewaySettings } from '../gateway.settings';
 import type { GatewayRequest } from './request-context.guard';
 import { SharedSecret } from './shared-secret';
 
@@ -8,22 +8,12 @@ import { SharedSecret } from './shared-secret';
  * The card network's routes: authenticated by its own credential, never a customer's token. Authorisations
  * get the decision budget card processors give issuers (2 s by default) as their deadline.
  */
-const warned = new Set<unknown>();
-
 @Injectable()
-export class NetworkGuard implements CanActivate, OnModuleInit {
+export class NetworkGuard implements CanActivate {
   private readonly secret: SharedSecret;
 
   constructor(@Inject(GatewaySettings) private readonly settings: GatewaySettings) {
     this.secret = new SharedSecret(settings.CLEAVE_NETWORK_SECRET);
-  }
-
-  onModuleInit(): void {
-    // Nest may build a guard more than once (provider and @UseGuards); one warning is enough.
-    if (!warned.has(this.constructor) && this.settings.CLEAVE_NETWORK_SECRET === DEVELOPMENT_NETWORK_SECRET) {
-      warned.add(this.constructor);
-      new Logger('Gateway').warn('the card network authenticates with the development secret: set CLEAVE_NETWORK_SECRET');
-    }
   }
 
   canActivate(execution: ExecutionContext): boolean {
