@@ -1,5 +1,5 @@
-import { Ids } from '@cleave/contracts';
-import { CleaveError, currentContext } from '@cleave/platform';
+import { AccountsPatterns, Ids } from '@cleave/contracts';
+import { CleaveError, currentContext, type MessageBus } from '@cleave/platform';
 
 /** An id from the path, or not_found: a malformed id names nothing, exactly like a missing one. */
 export function pathId(kind: keyof typeof Ids, value: string, what: string): string {
@@ -17,4 +17,17 @@ export function requireIdempotencyKey(): void {
 /** The authenticated user's id. */
 export function userId(): string {
   return currentContext()!.principal!.id;
+}
+
+/**
+ * Checks the caller owns the account something (a transaction, a webhook) belongs to; if not, that thing is
+ * not_found, exactly as a missing one, so its id leaks nothing.
+ */
+export async function assertOwnsAccountOf(bus: MessageBus, accountId: string, notFound: string): Promise<void> {
+  try {
+    await bus.send(AccountsPatterns.GetAccount, { accountId });
+  } catch (error) {
+    if (error instanceof CleaveError && error.code === 'not_found') throw CleaveError.notFound(notFound);
+    throw error;
+  }
 }

@@ -5,7 +5,7 @@ import { CleaveError, MessageBus } from '@cleave/platform';
 import { AnnotateBody, ExpandQuery, TransactionsQuery } from '../dto/accounts.dto';
 import { GatewayController } from '../http/gateway-controller.decorator';
 import { transactionJson } from '../http/views';
-import { pathId } from './path-ids';
+import { assertOwnsAccountOf, pathId } from './path-ids';
 
 /** An account's transactions, and annotations on them. Only the account's owner reaches them. */
 @GatewayController('transactions')
@@ -48,12 +48,7 @@ export class TransactionsController {
   private async owned(id: string): Promise<TransactionView> {
     const tx = await this.bus.send(LedgerPatterns.GetTransaction, { transactionId: pathId('transaction', id, 'transaction') });
     if (!Ids.account.test(tx.accountId)) throw CleaveError.notFound(`no transaction ${id}`);
-    try {
-      await this.bus.send(AccountsPatterns.GetAccount, { accountId: tx.accountId });
-    } catch (error) {
-      if (error instanceof CleaveError && error.code === 'not_found') throw CleaveError.notFound(`no transaction ${id}`);
-      throw error;
-    }
+    await assertOwnsAccountOf(this.bus, tx.accountId, `no transaction ${id}`);
     return tx;
   }
 }

@@ -1,11 +1,11 @@
 import { Body, Delete, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { AccountsPatterns, WebhooksPatterns, type WebhookView } from '@cleave/contracts';
-import { CleaveError, MessageBus } from '@cleave/platform';
+import { MessageBus } from '@cleave/platform';
 import { DeliveriesQuery, RegisterWebhookBody, WebhooksQuery } from '../dto/events.dto';
 import { GatewayController } from '../http/gateway-controller.decorator';
 import { deliveryJson, webhookJson } from '../http/views';
-import { pathId } from './path-ids';
+import { assertOwnsAccountOf, pathId } from './path-ids';
 
 /** Webhooks, as Monzo's API has them, with their delivery log. Only the account's owner reaches them. */
 @GatewayController('webhooks')
@@ -44,12 +44,7 @@ export class WebhooksController {
   /** The webhook, if it is on one of the caller's accounts; anyone else's is not_found. */
   private async owned(id: string): Promise<WebhookView> {
     const hook = await this.bus.send(WebhooksPatterns.Get, { webhookId: pathId('webhook', id, 'webhook') });
-    try {
-      await this.bus.send(AccountsPatterns.GetAccount, { accountId: hook.accountId });
-    } catch (error) {
-      if (error instanceof CleaveError && error.code === 'not_found') throw CleaveError.notFound(`no webhook ${id}`);
-      throw error;
-    }
+    await assertOwnsAccountOf(this.bus, hook.accountId, `no webhook ${id}`);
     return hook;
   }
 }
