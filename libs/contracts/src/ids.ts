@@ -21,3 +21,6 @@ export const Ids = {
 
 /** Largest amount one movement may carry, in minor units (£10m): far below 2^53, so sums stay exact. */
 export const MAX_AMOUNT = 1_000_000_000;
+
+/** class-validator's IsUrl options for a URL Cleave will show or call: http or https, scheme required. */
+export const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };

@@ -1,8 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { Ids } from '../ids';
-
-const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+import { HTTP_URL, Ids } from '../ids';
 
 /** An account's feed, newest first. */
 export class ListFeedItemsRequest {

@@ -1,10 +1,10 @@
 import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
-import { Ids } from '../ids';
+import { HTTP_URL, Ids } from '../ids';
 
 /** Registers a URL to receive an account's transaction events. */
 export class RegisterWebhookRequest {
   @Matches(Ids.account) accountId!: string;
-  @IsString() @MaxLength(2_048) @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }) url!: string;
+  @IsString() @MaxLength(2_048) @IsUrl(HTTP_URL) url!: string;
 }
 
 export class ListWebhooksRequest {

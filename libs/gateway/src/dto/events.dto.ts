@@ -1,9 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { Ids } from '@cleave/contracts';
-
-const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+import { HTTP_URL, Ids } from '@cleave/contracts';
 
 export class FeedQuery {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
