@@ -15,7 +15,7 @@ class BenchModule {}
 
 /** A one-context Cleave deployment whose handler does what every benchmark responder does. */
 export const benchDeployment: CleaveDeployment = {
-  contracts: { requests: BenchRequests, events: {} },
+  contracts: { requests: BenchRequests, events: {}, dependencies: {} },
   contexts: { bench: BenchModule },
   version: '0.0.0',
 };

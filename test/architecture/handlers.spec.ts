@@ -41,7 +41,7 @@ describe('handlers and contracts', () => {
       'lonely.first': query(EmptyRequest).returns<number>(),
       'lonely.second': command(EmptyRequest).returns<number>(),
     };
-    const attempt = createCleaveApp({ contracts: { requests, events: {} }, contexts: { lonely: LonelyModule }, version: '0.0.0' }, config());
+    const attempt = createCleaveApp({ contracts: { requests, events: {}, dependencies: {} }, contexts: { lonely: LonelyModule }, version: '0.0.0' }, config());
     await expect(attempt).rejects.toThrow(/lonely is hosted here but nothing handles lonely.second/);
   });
 
@@ -63,7 +63,7 @@ describe('handlers and contracts', () => {
     @Module({ controllers: [One, Two] })
     class TwiceModule {}
     const requests = { 'twice.call': query(EmptyRequest).returns<number>() };
-    const attempt = createCleaveApp({ contracts: { requests, events: {} }, contexts: { twice: TwiceModule }, version: '0.0.0' }, config());
+    const attempt = createCleaveApp({ contracts: { requests, events: {}, dependencies: {} }, contexts: { twice: TwiceModule }, version: '0.0.0' }, config());
     await expect(attempt).rejects.toThrow(/two handlers for twice.call/);
   });
 

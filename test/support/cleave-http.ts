@@ -1,9 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ServiceProcess } from '../../apps/cleave/src/launcher/service-process';
+import { cleaveNatsAuthorization, roleFor } from '../../apps/cleave/src/nats-authorization';
+import { passwordVariable } from '@cleave/platform';
 import { NatsServerProcess } from './nats-server';
 import { TestDatabase } from './postgres';
 
@@ -22,6 +24,9 @@ const MAIN = fileURLToPath(new URL('../../dist/apps/cleave/src/main.js', import.
 /** Cleave running as real processes (the same `main` as `npm start`), reached over HTTP. */
 export interface RunningBank {
   readonly url: string;
+  /** The NATS server of a split or hybrid bank, and the credentials and keys its processes use. */
+  readonly nats?: NatsServerProcess;
+  readonly security?: BankSecurity;
   readonly layout: Layout;
   readonly storage: Storage;
   readonly processes: readonly ServiceProcess[];
@@ -37,11 +42,61 @@ export interface RunningBank {
   stop(): Promise<void>;
 }
 
+/**
+ * How a split bank's processes prove who they are, as production would have it: a NATS user per process
+ * role with the generated permissions, and a fresh principal key pair whose private half only the
+ * gateway's process holds.
+ */
+export interface BankSecurity {
+  readonly prefix: string;
+  readonly authorization: string;
+  /** Role → its NATS password. */
+  readonly passwords: Readonly<Record<string, string>>;
+  readonly privateKey: string;
+  readonly publicKey: string;
+  /** The environment a process hosting `services` (comma-separated) runs with. */
+  envFor(services: string): Record<string, string>;
+}
+
+export function bankSecurity(prefix: string, processGroups: readonly string[][]): BankSecurity {
+  const roles = processGroups.map((services) => roleFor(services));
+  // nats-server reads each password as a config value: a letter first keeps it a plain string.
+  const passwords = Object.fromEntries([...roles.map((r) => r.name), 'observer'].map((name) => [name, `p${randomBytes(12).toString('hex')}`]));
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+  return {
+    prefix,
+    authorization: cleaveNatsAuthorization(prefix, roles),
+    passwords,
+    privateKey: privatePem,
+    publicKey: publicPem,
+    envFor(services) {
+      const role = roleFor(services.split(','));
+      return {
+        NATS_USER: role.name,
+        NATS_PASSWORD: passwords[role.name]!,
+        CLEAVE_PRINCIPAL_PUBLIC_KEY: publicPem,
+        ...(role.contexts.includes('gateway') ? { CLEAVE_PRINCIPAL_PRIVATE_KEY: privatePem } : {}),
+      };
+    },
+  };
+}
+
 export async function startBank(layout: Layout, storage: Storage, env: Record<string, string> = {}, replicas: Record<string, number> = {}): Promise<RunningBank> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cleave-bank-'));
   const database = storage === 'postgres' ? await TestDatabase.create() : undefined;
-  const nats = layout === 'monolith' ? undefined : await NatsServerProcess.start();
   const prefix = `t${randomBytes(6).toString('hex')}`;
+  const security = layout === 'monolith' ? undefined : bankSecurity(prefix, LAYOUTS[layout]);
+  const nats =
+    security === undefined
+      ? undefined
+      : await NatsServerProcess.start({
+          authorization: {
+            block: security.authorization,
+            env: Object.fromEntries(Object.entries(security.passwords).map(([role, password]) => [passwordVariable(role), password])),
+          },
+        });
   const groups = LAYOUTS[layout].flatMap((services) => {
     const count = services.length === 1 ? (replicas[services[0]!] ?? 1) : 1;
     return Array.from({ length: count }, (_, i) => ({ services: services.join(','), instance: `${services.join('_')}-${i + 1}` }));
@@ -62,6 +117,7 @@ export async function startBank(layout: Layout, storage: Storage, env: Record<st
           CLEAVE_PASSWORD_HASH_COST: '10',
           CLEAVE_DATA_DIR: dataDir,
           ...(database ? { DATABASE_URL: database.url } : {}),
+          ...security?.envFor(services),
           ...env,
         },
       }),
@@ -92,7 +148,7 @@ export async function startBank(layout: Layout, storage: Storage, env: Record<st
     return fresh;
   };
   const hosting = (services: string) => processes.filter((p) => p.spec.env.CLEAVE_SERVICES === services);
-  return { url, layout, storage, processes, output: () => processes.map((p) => p.recentOutput()).join('\n'), hosting, restart, stop: cleanup };
+  return { url, nats, security, layout, storage, processes, output: () => processes.map((p) => p.recentOutput()).join('\n'), hosting, restart, stop: cleanup };
 }
 
 /** One HTTP exchange's outcome. */

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,18 +19,28 @@ export function natsServerBinary(): string {
  * A nats-server (with JetStream) of a test's own, on a free port, so the test can stop and restart it
  * without touching anyone else's.
  */
+export interface NatsServerOptions {
+  /** Serve HTTP monitoring (`/varz`) on a free port. */
+  readonly monitoring?: boolean;
+  /** An `authorization { … }` block (e.g. from `cleaveNatsAuthorization`) and the environment it reads passwords from. */
+  readonly authorization?: { readonly block: string; readonly env: Readonly<Record<string, string>> };
+  /** Start without JetStream. */
+  readonly noJetStream?: boolean;
+}
+
 export class NatsServerProcess {
   private child: ChildProcess | undefined;
   private readonly storeDir = mkdtempSync(join(tmpdir(), 'cleave-nats-'));
 
   private constructor(
     readonly port: number,
+    private readonly options: NatsServerOptions,
     /** The HTTP monitoring port (`/varz`), when asked for. */
     readonly monitorPort?: number,
   ) {}
 
-  static async start(options: { monitoring?: boolean } = {}): Promise<NatsServerProcess> {
-    const server = new NatsServerProcess(await freePort(), options.monitoring ? await freePort() : undefined);
+  static async start(options: NatsServerOptions = {}): Promise<NatsServerProcess> {
+    const server = new NatsServerProcess(await freePort(), options, options.monitoring ? await freePort() : undefined);
     await server.start();
     return server;
   }
@@ -51,13 +61,19 @@ export class NatsServerProcess {
 
   async start(): Promise<void> {
     const monitoring = this.monitorPort === undefined ? [] : ['-m', String(this.monitorPort)];
-    const child = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, ...monitoring], {
-      stdio: 'ignore',
+    const config = join(this.storeDir, 'nats-server.conf');
+    writeFileSync(config, this.options.authorization?.block ?? '');
+    const jetstream = this.options.noJetStream ? [] : ['-js', '-sd', join(this.storeDir, 'js')];
+    const child = spawn(natsServerBinary(), ['-c', config, '-a', '127.0.0.1', '-p', String(this.port), ...jetstream, ...monitoring], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...this.options.authorization?.env },
     });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
     this.child = child;
     const deadline = Date.now() + 10_000;
     while (!(await accepts(this.port))) {
-      if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode} on port ${this.port}`);
+      if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode} on port ${this.port}: ${stderr}`);
       if (Date.now() > deadline) throw new Error(`nats-server did not listen on ${this.port}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -74,6 +90,13 @@ export class NatsServerProcess {
 
   async restart(): Promise<void> {
     await this.stop();
+    await this.start();
+  }
+
+  /** Restarts it with its JetStream store gone, as a broker that lost its disk would come back. */
+  async restartEmpty(): Promise<void> {
+    await this.stop();
+    rmSync(join(this.storeDir, 'js'), { recursive: true, force: true });
     await this.start();
   }
 

@@ -1,6 +1,8 @@
 import { Controller } from '@nestjs/common';
 import {
   CardsPatterns,
+  GatewayEventNames,
+  type AuthorisationAbandonedV1,
   type AbandonAuthorisationRequest,
   type AuthoriseRequest,
   type IssueCardRequest,
@@ -11,7 +13,7 @@ import {
   type SetCardLimitsRequest,
   type SetCardStatusRequest,
 } from '@cleave/contracts';
-import { Handles } from '@cleave/platform';
+import { Handles, OnEvent } from '@cleave/platform';
 import { NetworkHandler } from './authorisations/network.handler';
 import { CardsHandler } from './cards/cards.handler';
 
@@ -51,6 +53,12 @@ export class CardsHandlers {
   @Handles(CardsPatterns.AbandonAuthorisation)
   onAbandonAuthorisation(request: AbandonAuthorisationRequest) {
     return this.network.abandon(request);
+  }
+
+  /** The gateway's durable record of an answer it gave without cards (cards was down or too slow). */
+  @OnEvent(GatewayEventNames.AuthorisationAbandoned, { context: 'cards' })
+  onAuthorisationAbandoned(event: AuthorisationAbandonedV1) {
+    return this.network.abandon(event);
   }
 
   @Handles(CardsPatterns.Present)

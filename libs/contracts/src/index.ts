@@ -1,14 +1,14 @@
 // The shared language of Cleave's contexts: patterns, DTOs, events and error codes. A leaf: it imports
 // nothing from the workspace.
-import { AccountsEvents, AccountsRequests } from './accounts/accounts.contract';
-import { CardsEvents, CardsRequests } from './cards/cards.contract';
-import { IdentityEvents, IdentityRequests } from './identity/identity.contract';
-import { LedgerEvents, LedgerRequests } from './ledger/ledger.contract';
-import { FeedEvents, FeedRequests } from './feed/feed.contract';
-import { WebhooksEvents, WebhooksRequests } from './webhooks/webhooks.contract';
+import { AccountsDependencies, AccountsEvents, AccountsRequests } from './accounts/accounts.contract';
+import { CardsDependencies, CardsEvents, CardsRequests } from './cards/cards.contract';
+import { GatewayDependencies, GatewayEvents, GatewayRequests } from './gateway/gateway.contract';
+import { IdentityDependencies, IdentityEvents, IdentityRequests } from './identity/identity.contract';
+import { LedgerDependencies, LedgerEvents, LedgerRequests } from './ledger/ledger.contract';
+import { FeedDependencies, FeedEvents, FeedRequests } from './feed/feed.contract';
+import { WebhooksDependencies, WebhooksEvents, WebhooksRequests } from './webhooks/webhooks.contract';
 
 export * from './contract';
-export * from './contexts';
 export * from './errors';
 export * from './ids';
 export * from './identity/identity.patterns';
@@ -32,13 +32,27 @@ export * from './feed/feed.contract';
 export * from './webhooks/webhooks.patterns';
 export * from './webhooks/webhooks.messages';
 export * from './webhooks/webhooks.contract';
+export * from './gateway/gateway.patterns';
+export * from './gateway/gateway.messages';
+export * from './gateway/gateway.contract';
 
 /** Every request pattern of every context → its request class and reply type. */
-export const CleaveRequests = { ...IdentityRequests, ...AccountsRequests, ...LedgerRequests, ...CardsRequests, ...FeedRequests, ...WebhooksRequests } as const;
+export const CleaveRequests = { ...GatewayRequests, ...IdentityRequests, ...AccountsRequests, ...LedgerRequests, ...CardsRequests, ...FeedRequests, ...WebhooksRequests } as const;
 /** The type of {@link CleaveRequests}: what `bus.send` is checked against. */
 export type CleaveRequests = typeof CleaveRequests;
 
 /** Every event of every context → its payload class. */
-export const CleaveEvents = { ...IdentityEvents, ...AccountsEvents, ...LedgerEvents, ...CardsEvents, ...FeedEvents, ...WebhooksEvents } as const;
+export const CleaveEvents = { ...GatewayEvents, ...IdentityEvents, ...AccountsEvents, ...LedgerEvents, ...CardsEvents, ...FeedEvents, ...WebhooksEvents } as const;
 /** The type of {@link CleaveEvents}: what `bus.emit` is checked against. */
 export type CleaveEvents = typeof CleaveEvents;
+
+/** What each context calls and which events it handles: its licence on the bus, and its NATS permissions. */
+export const CleaveDependencies = {
+  gateway: GatewayDependencies,
+  identity: IdentityDependencies,
+  accounts: AccountsDependencies,
+  ledger: LedgerDependencies,
+  cards: CardsDependencies,
+  feed: FeedDependencies,
+  webhooks: WebhooksDependencies,
+} as const;

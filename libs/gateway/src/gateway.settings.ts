@@ -12,6 +12,11 @@ export class GatewaySettings {
   @IsString() @MinLength(16) CLEAVE_NETWORK_SECRET = 'cleave-development-network-secret';
   /** The time an authorisation must be decided in, as card processors give issuers. */
   @IsInt() @Min(100) @Max(60_000) CLEAVE_AUTHORISATION_BUDGET_MS = 2_000;
+  /**
+   * Kept back from the budget for the gateway's own last step: when cards can't answer in time, recording
+   * that the network was told "declined" before telling it.
+   */
+  @IsInt() @Min(50) @Max(5_000) CLEAVE_AUTHORISATION_RESERVE_MS = 250;
   /** The operators' credential (`Authorization: Bearer <secret>` on /admin/*). Set one of your own. */
   @IsString() @MinLength(16) CLEAVE_ADMIN_SECRET = 'cleave-development-admin-secret';
   /** How often an open notification stream gets a keep-alive comment, so proxies don't close it. */

@@ -32,7 +32,7 @@ async function raceDebits(bus: MessageBus, kind: 'transfer' | 'hold'): Promise<v
 describe.each<Storage>(['sqlite', 'postgres'])('concurrent debits on %s, one ledger', (storage) => {
   let ledger: Awaited<ReturnType<typeof startContexts>>;
   beforeAll(async () => {
-    ledger = await startContexts(storage, { requests: LedgerRequests, events: LedgerEvents }, { ledger: LedgerModule });
+    ledger = await startContexts(storage, { requests: LedgerRequests, events: LedgerEvents, dependencies: {} }, { ledger: LedgerModule });
   });
   afterAll(async () => {
     await ledger?.stop();

@@ -29,7 +29,7 @@ describe.each<Storage>(['sqlite', 'postgres'])('ledger properties on %s (seed %i
   let keys = 0;
   beforeAll(async () => {
     // Expiry is driven by the test, not the timer, so every run is the same.
-    ledger = await startContexts(storage, { requests: LedgerRequests, events: LedgerEvents }, { ledger: LedgerModule }, { CLEAVE_HOLD_SWEEP_MS: '3600000' });
+    ledger = await startContexts(storage, { requests: LedgerRequests, events: LedgerEvents, dependencies: {} }, { ledger: LedgerModule }, { CLEAVE_HOLD_SWEEP_MS: '3600000' });
   });
   afterAll(async () => {
     await ledger?.stop();

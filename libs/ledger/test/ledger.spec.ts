@@ -27,7 +27,7 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
   const topUp = (accountId: string, amount: number) => ledger.bus.send(LedgerPatterns.TopUp, { accountId, amount, currency: 'GBP' }, key());
 
   beforeAll(async () => {
-    ledger = await startContexts(storage, { requests: LedgerRequests, events: LedgerEvents }, { ledger: LedgerModule }, { CLEAVE_HOLD_SWEEP_MS: '100' });
+    ledger = await startContexts(storage, { requests: LedgerRequests, events: LedgerEvents, dependencies: {} }, { ledger: LedgerModule }, { CLEAVE_HOLD_SWEEP_MS: '100' });
   });
   afterAll(async () => {
     await ledger?.stop();

@@ -4,30 +4,30 @@ import { Account } from '../accounts/account.entity';
 import { Pot } from '../pots/pot.entity';
 
 /**
- * Loads accounts and pots for the caller. A user principal sees only their own: anyone else's is
- * `not_found`, exactly like a missing one, so ids don't leak. Calls without a user principal (the bank's
- * own work) see everything.
+ * Loads accounts and pots for the customer a call acts for: they see only their own, and anyone else's is
+ * `not_found`, exactly like a missing one, so ids don't leak. A call that acts for no customer sees none:
+ * accounts' patterns require the customer scope, and this is where that rule meets the data.
  */
 @Injectable()
 export class OwnedAccounts {
   constructor(private readonly db: ContextDatabase) {}
 
-  /** The user the call acts for, if it acts for one. */
-  callerUserId(): string | undefined {
+  /** The customer the call acts for. */
+  callerUserId(): string {
     const principal = currentContext()?.principal;
-    return principal?.kind === 'user' ? principal.id : undefined;
+    if (principal?.kind !== 'user') throw CleaveError.forbidden('accounts act only for a customer', 'not_a_customer');
+    return principal.id;
   }
 
-  /** Refuses a user acting on another user's behalf. */
+  /** Refuses a customer acting on another's behalf. */
   assertActingFor(ownerId: string): void {
-    const caller = this.callerUserId();
-    if (caller !== undefined && caller !== ownerId) throw CleaveError.badRequest('owner_id must be the authenticated user', 'wrong_owner');
+    if (this.callerUserId() !== ownerId) throw CleaveError.badRequest('owner_id must be the authenticated user', 'wrong_owner');
   }
 
   async account(accountId: string): Promise<Account> {
-    const account = await this.db.read((em) => em.findOneBy(Account, { id: accountId }));
     const caller = this.callerUserId();
-    if (!account || (caller !== undefined && account.ownerId !== caller)) throw CleaveError.notFound(`no account ${accountId}`);
+    const account = await this.db.read((em) => em.findOneBy(Account, { id: accountId }));
+    if (!account || account.ownerId !== caller) throw CleaveError.notFound(`no account ${accountId}`);
     return account;
   }
 

@@ -60,4 +60,8 @@ export class Authorisation {
 
   @Column({ name: 'created_at', type: 'varchar', length: 30 })
   createdAt!: string;
+
+  /** When the network stops waiting for the decision; one still pending after it is declined by the sweep. */
+  @Column({ name: 'decide_by', type: 'varchar', length: 30, nullable: true })
+  decideBy!: string | null;
 }

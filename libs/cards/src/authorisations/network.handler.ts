@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { In, IsNull, Not } from 'typeorm';
+import { In, IsNull, LessThan, Not } from 'typeorm';
 import {
   LedgerPatterns,
   type AbandonAuthorisationRequest,
@@ -18,6 +18,7 @@ import {
 import {
   CleaveError,
   ContextDatabase,
+  crashPoint,
   currentContext,
   isUniqueViolation,
   MessageBus,
@@ -37,6 +38,10 @@ import { CardSpend } from './card-spend.entity';
 const LIVE: AuthorisationStatus[] = ['approved', 'presented', 'partially_reversed'];
 const POLL_MS = 20;
 const FOLLOWUP_TIMEOUT_MS = 10_000;
+/** An authorisation asked for without a deadline gets the network's usual two seconds. */
+const DEFAULT_BUDGET_MS = 2_000;
+/** How long past its decision time a pending authorisation is left before the sweep declines it. */
+const STALE_GRACE_MS = 1_000;
 
 /**
  * The card network's side of the bank: authorisations decided within the call's deadline, presentments,
@@ -78,6 +83,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
       spendDay: null,
       followup: null,
       createdAt: new Date().toISOString(),
+      decideBy: new Date(currentContext()?.deadline ?? Date.now() + DEFAULT_BUDGET_MS).toISOString(),
     };
     try {
       await this.db.transaction((em) => em.insert(Authorisation, auth));
@@ -86,6 +92,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
       if (isUniqueViolation(error)) return this.awaitDecision((await this.byNetworkId(request.networkTransactionId))!);
       throw error;
     }
+    crashPoint('cards.authorise:after-record');
 
     const refusal = this.refusal(card, request);
     if (refusal) return this.decline(auth, refusal);
@@ -108,6 +115,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
         { idempotencyKey: `auth:${auth.id}` },
       );
       transactionId = hold.transactionId;
+      crashPoint('cards.authorise:after-hold');
     } catch (error) {
       const e = toCleaveError(error);
       if (e.reason === 'insufficient_funds') return this.decline(auth, 'insufficient_funds');
@@ -125,6 +133,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
         .where("id = :id AND status = 'pending'", { id: auth.id })
         .execute(),
     );
+    crashPoint('cards.authorise:after-approve');
     // Abandoned while the hold was being placed: the abandonment has already scheduled its void.
     if (approved.affected !== 1) return { approved: false, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, declineReason: 'issuer_unavailable' };
     return { approved: true, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, transactionId };
@@ -151,6 +160,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
         spendDay: null,
         followup: null,
         createdAt: new Date().toISOString(),
+        decideBy: null,
       };
       try {
         await this.db.transaction((em) => em.insert(Authorisation, tombstone));
@@ -279,10 +289,29 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
 
   sweep(): Promise<unknown> {
     this.sweeping = this.sweeping.then(async () => {
-      const due = await this.db.read((em) => em.find(Authorisation, { where: { followup: Not(IsNull()) }, select: { id: true }, take: 50 }));
-      for (const { id } of due) await this.followUp(id);
+      try {
+        await this.declineStale();
+        const due = await this.db.read((em) => em.find(Authorisation, { where: { followup: Not(IsNull()) }, select: { id: true }, take: 50 }));
+        for (const { id } of due) await this.followUp(id);
+      } catch (error) {
+        this.log.warn(`sweep failed, will retry: ${(error as Error).message}`);
+      }
     });
     return this.sweeping;
+  }
+
+  /**
+   * Declines authorisations still pending past their decision time: the process deciding them died, or
+   * lost its way, and the network has been told "declined" or nothing at all. Whatever hold they placed is
+   * voided by the follow-up the decline records.
+   */
+  private async declineStale(): Promise<void> {
+    const cutoff = new Date(Date.now() - STALE_GRACE_MS).toISOString();
+    const stale = await this.db.read((em) => em.find(Authorisation, { where: { status: 'pending', decideBy: LessThan(cutoff) }, take: 50 }));
+    for (const auth of stale) {
+      this.log.warn(`authorisation ${auth.id} was left pending past its decision time; declining it and voiding its hold`);
+      await this.decline(auth, 'issuer_unavailable', true);
+    }
   }
 
   /** Why a card can't pay at all, before any money is looked at. */

@@ -72,10 +72,11 @@ export class CardsHandler {
     });
   }
 
-  /** A user reaches only their own cards; anyone else's is not_found, as a missing one is. */
+  /** A customer reaches only their own cards; anyone else's is not_found, as a missing one is. */
   private owned(card: Card | null, cardId: string): Card {
     const principal = currentContext()?.principal;
-    if (!card || (principal?.kind === 'user' && principal.id !== card.ownerId)) throw CleaveError.notFound(`no card ${cardId}`);
+    if (principal?.kind !== 'user') throw CleaveError.forbidden('card changes act only for a customer', 'not_a_customer');
+    if (!card || principal.id !== card.ownerId) throw CleaveError.notFound(`no card ${cardId}`);
     return card;
   }
 }

@@ -1,4 +1,5 @@
-import { command, event, query } from '../contract';
+import { command, dependencies, event, query } from '../contract';
+import { LedgerPatterns } from '../ledger/ledger.patterns';
 import type { TransactionView, TransferReply } from '../ledger/ledger.messages';
 import { AccountsEventNames, AccountsPatterns } from './accounts.patterns';
 import {
@@ -17,19 +18,24 @@ import {
   TransferMoneyRequest,
 } from './accounts.messages';
 
-/** The accounts context's operations. */
+/** The accounts context's operations: all on behalf of a customer, who reaches only their own accounts. */
 export const AccountsRequests = {
-  [AccountsPatterns.OpenAccount]: command(OpenAccountRequest).returns<AccountView>(),
-  [AccountsPatterns.GetAccount]: query(GetAccountRequest).returns<AccountView>(),
-  [AccountsPatterns.ListAccounts]: query(ListAccountsRequest).returns<AccountView[]>(),
-  [AccountsPatterns.GetBalance]: query(GetAccountBalanceRequest).returns<AccountBalanceView>(),
-  [AccountsPatterns.TopUp]: command(TopUpAccountRequest).returns<TransactionView>(),
-  [AccountsPatterns.Transfer]: command(TransferMoneyRequest).returns<TransferReply>(),
-  [AccountsPatterns.CreatePot]: command(CreatePotRequest).returns<PotView>(),
-  [AccountsPatterns.ListPots]: query(ListPotsRequest).returns<PotView[]>(),
-  [AccountsPatterns.DepositToPot]: command(MovePotMoneyRequest).returns<PotView>(),
-  [AccountsPatterns.WithdrawFromPot]: command(MovePotMoneyRequest).returns<PotView>(),
+  [AccountsPatterns.OpenAccount]: command(OpenAccountRequest).returns<AccountView>({ requires: 'customer' }),
+  [AccountsPatterns.GetAccount]: query(GetAccountRequest).returns<AccountView>({ requires: 'customer' }),
+  [AccountsPatterns.ListAccounts]: query(ListAccountsRequest).returns<AccountView[]>({ requires: 'customer' }),
+  [AccountsPatterns.GetBalance]: query(GetAccountBalanceRequest).returns<AccountBalanceView>({ requires: 'customer' }),
+  [AccountsPatterns.TopUp]: command(TopUpAccountRequest).returns<TransactionView>({ requires: 'customer' }),
+  [AccountsPatterns.Transfer]: command(TransferMoneyRequest).returns<TransferReply>({ requires: 'customer' }),
+  [AccountsPatterns.CreatePot]: command(CreatePotRequest).returns<PotView>({ requires: 'customer' }),
+  [AccountsPatterns.ListPots]: query(ListPotsRequest).returns<PotView[]>({ requires: 'customer' }),
+  [AccountsPatterns.DepositToPot]: command(MovePotMoneyRequest).returns<PotView>({ requires: 'customer' }),
+  [AccountsPatterns.WithdrawFromPot]: command(MovePotMoneyRequest).returns<PotView>({ requires: 'customer' }),
 } as const;
+
+/** Accounts keeps its balances in the ledger. */
+export const AccountsDependencies = dependencies({
+  calls: [LedgerPatterns.OpenBook, LedgerPatterns.GetBalance, LedgerPatterns.GetBalances, LedgerPatterns.TopUp, LedgerPatterns.Transfer],
+});
 
 /** The accounts context's events. */
 export const AccountsEvents = {

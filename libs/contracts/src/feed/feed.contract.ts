@@ -1,4 +1,5 @@
-import { command, event, query } from '../contract';
+import { command, dependencies, event, query } from '../contract';
+import { LedgerEventNames } from '../ledger/ledger.patterns';
 import { ListDeadLettersRequest, ReplayDeadLetterRequest, type DeadLetterView } from '../dead-letters';
 import { FeedEventNames, FeedPatterns } from './feed.patterns';
 import {
@@ -12,12 +13,17 @@ import {
 
 /** The feed context's operations. */
 export const FeedRequests = {
-  [FeedPatterns.ListItems]: query(ListFeedItemsRequest).returns<FeedItemView[]>(),
-  [FeedPatterns.CreateItem]: command(CreateFeedItemRequest).returns<FeedItemView>(),
-  [FeedPatterns.ListNotifications]: query(ListNotificationsRequest).returns<NotificationV1[]>(),
-  [FeedPatterns.ListDeadLetters]: query(ListDeadLettersRequest).returns<DeadLetterView[]>(),
-  [FeedPatterns.ReplayDeadLetter]: command(ReplayDeadLetterRequest).returns<DeadLetterView>(),
+  [FeedPatterns.ListItems]: query(ListFeedItemsRequest).returns<FeedItemView[]>({ requires: 'customer' }),
+  [FeedPatterns.CreateItem]: command(CreateFeedItemRequest).returns<FeedItemView>({ requires: 'customer' }),
+  [FeedPatterns.ListNotifications]: query(ListNotificationsRequest).returns<NotificationV1[]>({ requires: 'customer' }),
+  [FeedPatterns.ListDeadLetters]: query(ListDeadLettersRequest).returns<DeadLetterView[]>({ requires: 'admin' }),
+  [FeedPatterns.ReplayDeadLetter]: command(ReplayDeadLetterRequest).returns<DeadLetterView>({ requires: 'admin' }),
 } as const;
+
+/** The feed keeps its own copy of the ledger's transactions. */
+export const FeedDependencies = dependencies({
+  consumes: [LedgerEventNames.TransactionCreated, LedgerEventNames.TransactionUpdated],
+});
 
 /** The feed context's events. */
 export const FeedEvents = {

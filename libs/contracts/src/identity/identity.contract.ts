@@ -1,4 +1,4 @@
-import { command, event, query } from '../contract';
+import { command, dependencies, event, query } from '../contract';
 import { IdentityEventNames, IdentityPatterns } from './identity.patterns';
 import {
   AuthenticateRequest,
@@ -18,6 +18,9 @@ export const IdentityRequests = {
   [IdentityPatterns.Authenticate]: query(AuthenticateRequest).returns<AuthenticatedUser>(),
   [IdentityPatterns.RevokeToken]: command(RevokeTokenRequest).returns<void>(),
 } as const;
+
+/** Identity calls no one and handles no events. */
+export const IdentityDependencies = dependencies({});
 
 /** The identity context's events. */
 export const IdentityEvents = {

@@ -17,32 +17,42 @@ export interface UserView {
   readonly created: string;
 }
 
-/** OAuth2 token request: the password grant, or a refresh token (single use). */
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * OAuth2 token request: the password grant, or a refresh token (single use). No token or client secret
+ * crosses the bus: the gateway makes the new pair's secrets itself and sends their SHA-256, which is all
+ * identity ever stores, and sends the refresh token and client secret it was given as SHA-256 too.
+ */
 export class IssueTokenRequest {
   @IsIn(['password', 'refresh_token']) grantType!: 'password' | 'refresh_token';
   @Matches(Ids.client) clientId!: string;
-  @IsOptional() @IsString() @MaxLength(200) clientSecret?: string;
+  @IsOptional() @Matches(SHA256_HEX) clientSecretHash?: string;
   @ValidateIf((r: IssueTokenRequest) => r.grantType === 'password') @IsEmail() @MaxLength(254) username?: string;
   @ValidateIf((r: IssueTokenRequest) => r.grantType === 'password') @IsString() @MaxLength(200) password?: string;
-  @ValidateIf((r: IssueTokenRequest) => r.grantType === 'refresh_token') @IsString() @Length(20, 200) refreshToken?: string;
+  @ValidateIf((r: IssueTokenRequest) => r.grantType === 'refresh_token') @Matches(SHA256_HEX) refreshTokenHash?: string;
+  /** SHA-256 of the access token the gateway made for this grant. */
+  @Matches(SHA256_HEX) newAccessTokenHash!: string;
+  /** SHA-256 of the refresh token the gateway made for this grant. */
+  @Matches(SHA256_HEX) newRefreshTokenHash!: string;
   /** The caller's network address, for login rate limits. */
   @IsOptional() @IsString() @MaxLength(64) clientAddress?: string;
 }
 
-/** A new token pair. */
+/** The grant went through: the pair whose digests were sent is now live. */
 export interface TokenReply {
-  readonly accessToken: string;
-  readonly refreshToken: string;
   /** Seconds until the access token expires. */
   readonly expiresIn: number;
   readonly tokenType: 'Bearer';
   readonly clientId: string;
   readonly userId: string;
+  /** A refresh ends the access token issued with the refresh token used: its digest, for caches to drop. */
+  readonly revokedAccessTokenHash?: string;
 }
 
 /** Resolves an access token, given as the hex SHA-256 of the token so raw tokens never cross the bus. */
 export class AuthenticateRequest {
-  @Matches(/^[0-9a-f]{64}$/) accessTokenHash!: string;
+  @Matches(SHA256_HEX) accessTokenHash!: string;
 }
 
 /** Who an access token speaks for. */
@@ -56,10 +66,10 @@ export interface AuthenticatedUser {
 
 /** Revokes an access token and the refresh token issued with it. */
 export class RevokeTokenRequest {
-  @Matches(/^[0-9a-f]{64}$/) accessTokenHash!: string;
+  @Matches(SHA256_HEX) accessTokenHash!: string;
 }
 
 /** An access token was revoked: caches holding it must drop it. */
 export class TokenRevokedV1 {
-  @Matches(/^[0-9a-f]{64}$/) accessTokenHash!: string;
+  @Matches(SHA256_HEX) accessTokenHash!: string;
 }

@@ -1,4 +1,4 @@
-import { command, event, query } from '../contract';
+import { command, dependencies, event, query } from '../contract';
 import { LedgerEventNames, LedgerPatterns } from './ledger.patterns';
 import {
   AnnotateTransactionRequest,
@@ -40,6 +40,9 @@ export const LedgerRequests = {
   [LedgerPatterns.GetTransaction]: query(GetTransactionRequest).returns<TransactionView>(),
   [LedgerPatterns.AnnotateTransaction]: command(AnnotateTransactionRequest).returns<TransactionView>(),
 } as const;
+
+/** The ledger calls no one: it is where the money is. */
+export const LedgerDependencies = dependencies({});
 
 /** The ledger's events. */
 export const LedgerEvents = {

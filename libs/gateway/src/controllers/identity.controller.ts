@@ -1,7 +1,8 @@
 import { Body, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { IdentityPatterns } from '@cleave/contracts';
-import { CleaveError, currentContext, MessageBus } from '@cleave/platform';
+import { randomBytes } from 'node:crypto';
+import { CleaveError, currentContext, MessageBus, sha256Hex } from '@cleave/platform';
 import { TokenCache } from '../auth/token-cache';
 import { SignUpBody, TokenBody } from '../dto/identity.dto';
 import { GatewayController } from '../http/gateway-controller.decorator';
@@ -35,16 +36,23 @@ export class IdentityController {
     if (body.grant_type === 'refresh_token' && !body.refresh_token) {
       throw CleaveError.badRequest('the refresh_token grant needs refresh_token', 'missing_param');
     }
+    // The new pair's secrets are made here and only their digests cross the bus.
+    const accessToken = `cleave_at_${randomBytes(32).toString('base64url')}`;
+    const refreshToken = `cleave_rt_${randomBytes(32).toString('base64url')}`;
     const reply = await this.bus.send(IdentityPatterns.IssueToken, {
       grantType: body.grant_type,
       clientId: body.client_id,
-      clientSecret: body.client_secret,
+      clientSecretHash: body.client_secret === undefined ? undefined : sha256Hex(body.client_secret),
       username: body.username,
       password: body.password,
-      refreshToken: body.refresh_token,
+      refreshTokenHash: body.refresh_token === undefined ? undefined : sha256Hex(body.refresh_token),
+      newAccessTokenHash: sha256Hex(accessToken),
+      newRefreshTokenHash: sha256Hex(refreshToken),
       clientAddress: request.ip,
     });
-    return tokenJson(reply);
+    // A refresh ends the old access token: forgotten here at once, and by the other replicas through identity's event.
+    if (reply.revokedAccessTokenHash) this.cache.invalidate(reply.revokedAccessTokenHash);
+    return tokenJson({ accessToken, refreshToken, ...reply });
   }
 
   @Post('oauth2/logout')

@@ -1,38 +1,42 @@
-import { Body, HttpCode, Logger, Post } from '@nestjs/common';
+import { Body, HttpCode, Inject, Logger, Post } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { CardsPatterns } from '@cleave/contracts';
-import { CleaveError, MessageBus, rootContext, runWithContext } from '@cleave/platform';
+import { CardsPatterns, GatewayEventNames } from '@cleave/contracts';
+import { CleaveError, crashPoint, currentContext, MessageBus, remainingMs, rootContext, runWithContext } from '@cleave/platform';
+import { GatewaySettings } from '../gateway.settings';
 import { AuthorisationBody, PresentmentBody, RefundBody, ReversalBody } from '../dto/cards.dto';
 import { GatewayController } from '../http/gateway-controller.decorator';
 import { NetworkGuard } from '../http/network.guard';
 import { decisionJson } from '../http/views';
-
-const ABANDON_ATTEMPTS = 5;
 
 /** The card network's endpoints: authorisations, clearing, reversals, refunds. */
 @GatewayController('network', NetworkGuard)
 export class NetworkController {
   private readonly log = new Logger('CardNetwork');
 
-  constructor(private readonly bus: MessageBus) {}
+  constructor(
+    private readonly bus: MessageBus,
+    @Inject(GatewaySettings) private readonly settings: GatewaySettings,
+  ) {}
 
   @Post('network/authorisations')
   @HttpCode(200)
   @ApiOperation({ summary: 'Authorise a card payment within the decision budget; retries with the same network_transaction_id get the same answer' })
   async authorise(@Body() body: AuthorisationBody) {
+    const reserve = this.settings.CLEAVE_AUTHORISATION_RESERVE_MS;
     try {
-      const decision = await this.bus.send(CardsPatterns.Authorise, {
-        cardToken: body.card_token,
-        amount: body.amount,
-        currency: body.currency,
-        merchant: body.merchant,
-        networkTransactionId: body.network_transaction_id,
-      });
+      const decision = await this.bus.send(
+        CardsPatterns.Authorise,
+        { cardToken: body.card_token, amount: body.amount, currency: body.currency, merchant: body.merchant, networkTransactionId: body.network_transaction_id },
+        { timeoutMs: Math.max(0, remainingMs(currentContext()!) - reserve) },
+      );
+      crashPoint('gateway.authorise:before-answer');
       return decisionJson(decision);
     } catch (error) {
       if (!(error instanceof CleaveError) || (error.code !== 'timeout' && error.code !== 'unavailable')) throw error;
-      // Out of time or no issuer to ask: the network hears "declined", so whatever was decided must come to nothing.
-      void this.abandon(body.network_transaction_id);
+      // Out of time or no issuer to ask: the network hears "declined", so whatever was decided must come
+      // to nothing, and that is made durable before the network hears it.
+      await this.recordAbandonment(body.network_transaction_id);
+      crashPoint('gateway.authorise:after-abandon');
       return decisionJson({ approved: false, networkTransactionId: body.network_transaction_id, declineReason: 'issuer_unavailable' });
     }
   }
@@ -74,17 +78,23 @@ export class NetworkController {
     return { network_transaction_id: result.networkTransactionId, transaction_id: result.transactionId };
   }
 
-  /** Tells cards the network gave up, in a call of its own (the request's deadline is spent), with retries. */
-  private async abandon(networkTransactionId: string): Promise<void> {
-    for (let attempt = 1; attempt <= ABANDON_ATTEMPTS; attempt++) {
-      try {
-        await runWithContext(rootContext({ timeoutMs: 5_000 }, 5_000), () => this.bus.send(CardsPatterns.AbandonAuthorisation, { networkTransactionId }));
-        return;
-      } catch (error) {
-        this.log.warn(`abandoning ${networkTransactionId} failed (attempt ${attempt}): ${(error as Error).message}`);
-        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
-      }
+  /**
+   * Records that the network was told "declined" without cards' say: straight to cards when it answers
+   * within half the reserve (so a retry of the same payment can't find it approved), else as an event that
+   * JetStream stores before this returns and cards applies once it is back (in one process, handled here).
+   */
+  private async recordAbandonment(networkTransactionId: string): Promise<void> {
+    try {
+      await this.bus.send(CardsPatterns.AbandonAuthorisation, { networkTransactionId }, { timeoutMs: this.settings.CLEAVE_AUTHORISATION_RESERVE_MS / 2 });
+      return;
+    } catch (error) {
+      this.log.warn(`cards could not take the abandonment of ${networkTransactionId} now (${(error as Error).message}); recording it as an event`);
     }
-    this.log.error(`could not abandon ${networkTransactionId}; its hold, if any, is released when it expires`);
+    try {
+      await runWithContext(rootContext({ timeoutMs: 5_000 }, 5_000), () => this.bus.emit(GatewayEventNames.AuthorisationAbandoned, { networkTransactionId }));
+    } catch (error) {
+      // Neither reached: cards' sweep still declines an authorisation left pending, but one it approved late stays held.
+      this.log.error(`could not record the abandonment of ${networkTransactionId}: ${(error as Error).message}`);
+    }
   }
 }

@@ -4,7 +4,7 @@ import type { DeadLetterView, DeliveryView, FeedItemView, NotificationV1, Webhoo
 
 export const userJson = (u: UserView) => ({ id: u.id, name: u.name, email: u.email, created: u.created });
 
-export const tokenJson = (t: TokenReply) => ({
+export const tokenJson = (t: TokenReply & { accessToken: string; refreshToken: string }) => ({
   access_token: t.accessToken,
   client_id: t.clientId,
   expires_in: t.expiresIn,

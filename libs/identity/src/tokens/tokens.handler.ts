@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { IsNull } from 'typeorm';
@@ -10,7 +9,8 @@ import {
   type RevokeTokenRequest,
   type TokenReply,
 } from '@cleave/contracts';
-import { CleaveError, ContextDatabase, newEntityId, Outbox, sha256Hex } from '@cleave/platform';
+import { timingSafeEqual } from 'node:crypto';
+import { CleaveError, ContextDatabase, newEntityId, Outbox } from '@cleave/platform';
 import { OAuthClient } from '../clients/oauth-client.entity';
 import { IdentitySettings } from '../identity.settings';
 import { LoginLimiter } from '../login/login-limiter';
@@ -25,8 +25,8 @@ const USER_SCOPES = ['customer'];
 const DECOY_HASH = 'scrypt$15$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
 /**
- * OAuth2 tokens: opaque random strings (prefixed, so secret scanners can spot them), stored only as their
- * SHA-256; access tokens expire and can be revoked, refresh tokens are single-use.
+ * OAuth2 tokens: opaque random strings the gateway makes (prefixed, so secret scanners can spot them),
+ * known here only by their SHA-256; access tokens expire and can be revoked, refresh tokens are single-use.
  */
 @Injectable()
 export class TokensHandler {
@@ -38,7 +38,7 @@ export class TokensHandler {
   ) {}
 
   async issue(request: IssueTokenRequest): Promise<TokenReply> {
-    await this.authenticateClient(request.clientId, request.clientSecret);
+    await this.authenticateClient(request.clientId, request.clientSecretHash);
     return request.grantType === 'password' ? this.passwordGrant(request) : this.refreshGrant(request);
   }
 
@@ -67,11 +67,11 @@ export class TokensHandler {
     const ok = await verifyPassword(request.password!, user?.passwordHash ?? DECOY_HASH);
     await this.limiter.record(email, address, ok && user !== null);
     if (!ok || !user) throw new CleaveError('unauthenticated', 'the email or password is wrong', { reason: 'bad_credentials' });
-    return this.db.transaction((em) => this.issuePair(em, user.id, request.clientId));
+    return this.db.transaction((em) => this.issuePair(em, user.id, request));
   }
 
   private async refreshGrant(request: IssueTokenRequest): Promise<TokenReply> {
-    const hash = sha256Hex(request.refreshToken!);
+    const hash = request.refreshTokenHash!;
     const now = new Date().toISOString();
     return this.db.transaction(async (em) => {
       const token = await em.findOneBy(Token, { hash, kind: 'refresh' });
@@ -86,26 +86,28 @@ export class TokensHandler {
         await em.update(Token, { hash: previousAccess.hash }, { revokedAt: now });
         await this.outbox.add(em, IdentityEventNames.TokenRevoked, { accessTokenHash: previousAccess.hash }, token.userId);
       }
-      return this.issuePair(em, token.userId, token.clientId);
+      return { ...(await this.issuePair(em, token.userId, request)), revokedAccessTokenHash: previousAccess?.hash };
     });
   }
 
-  private async issuePair(em: EntityManager, userId: string, clientId: string): Promise<TokenReply> {
+  private async issuePair(em: EntityManager, userId: string, request: IssueTokenRequest): Promise<TokenReply> {
     const pairId = newEntityId('pair');
     const now = Date.now();
-    const accessToken = `cleave_at_${randomBytes(32).toString('base64url')}`;
-    const refreshToken = `cleave_rt_${randomBytes(32).toString('base64url')}`;
-    const base = { pairId, userId, clientId, revokedAt: null, usedAt: null, createdAt: new Date(now).toISOString() };
+    const base = { pairId, userId, clientId: request.clientId, revokedAt: null, usedAt: null, createdAt: new Date(now).toISOString() };
     await em.insert(Token, [
-      { ...base, hash: sha256Hex(accessToken), kind: 'access', expiresAt: new Date(now + this.settings.CLEAVE_ACCESS_TOKEN_TTL_SECONDS * 1000).toISOString() },
-      { ...base, hash: sha256Hex(refreshToken), kind: 'refresh', expiresAt: new Date(now + this.settings.CLEAVE_REFRESH_TOKEN_TTL_SECONDS * 1000).toISOString() },
+      { ...base, hash: request.newAccessTokenHash, kind: 'access', expiresAt: new Date(now + this.settings.CLEAVE_ACCESS_TOKEN_TTL_SECONDS * 1000).toISOString() },
+      { ...base, hash: request.newRefreshTokenHash, kind: 'refresh', expiresAt: new Date(now + this.settings.CLEAVE_REFRESH_TOKEN_TTL_SECONDS * 1000).toISOString() },
     ]);
-    return { accessToken, refreshToken, expiresIn: this.settings.CLEAVE_ACCESS_TOKEN_TTL_SECONDS, tokenType: 'Bearer', clientId, userId };
+    return { expiresIn: this.settings.CLEAVE_ACCESS_TOKEN_TTL_SECONDS, tokenType: 'Bearer', clientId: request.clientId, userId };
   }
 
-  private async authenticateClient(clientId: string, secret: string | undefined): Promise<void> {
+  private async authenticateClient(clientId: string, secretHash: string | undefined): Promise<void> {
     const client = await this.db.read((em) => em.findOneBy(OAuthClient, { id: clientId }));
-    const secretOk = client !== null && (client.secretHash === null || (secret !== undefined && sha256Hex(secret) === client.secretHash));
+    const secretOk = client !== null && (client.secretHash === null || (secretHash !== undefined && secureEqual(secretHash, client.secretHash)));
     if (!secretOk) throw new CleaveError('unauthenticated', 'unknown client, or wrong client secret', { reason: 'bad_client' });
   }
+}
+
+function secureEqual(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }

@@ -158,6 +158,9 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     const handler = this.requestHandlers.get(pattern);
     const route = this.registry.request(pattern);
     if (!handler || !route) throw CleaveError.badRequest(`no handler for ${pattern} here`, 'unknown_pattern');
+    if (route.spec.requires !== undefined && context.principal?.scopes.includes(route.spec.requires) !== true) {
+      throw CleaveError.forbidden(`${pattern} acts only for a principal with the ${route.spec.requires} scope`, 'missing_scope');
+    }
     const request = local ? route.decoder.decodeLocal(plain) : route.decoder.decode(plain);
     const fault = this.faults[pattern];
     if (fault !== undefined) return this.runWithFault(fault, () => this.run(this.direct.requests.get(pattern), handler, request, pattern, context));
@@ -244,9 +247,23 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
         if (!this.requestHandlers.has(pattern)) problems.push(`${context} is hosted here but nothing handles ${pattern}`);
       }
     }
-    for (const { event, context } of this.eventSubscriptions()) {
+    for (const { event, context, everyReplica } of this.eventSubscriptions()) {
       if (!this.registry.event(event)) problems.push(`handler for event ${event}, which no contract declares`);
       if (!this.placement.hosted.has(context)) problems.push(`handler for event ${event} on behalf of ${context}, which is not hosted here`);
+      const declared = this.registry.dependenciesOf(context);
+      if (!(everyReplica ? declared.observes : declared.consumes).includes(event)) {
+        problems.push(`${context} handles ${event} ${everyReplica ? 'in every replica' : 'once per context'}, which its dependencies do not list under ${everyReplica ? 'observes' : 'consumes'}`);
+      }
+    }
+    for (const context of this.placement.hosted) {
+      const declared = this.registry.dependenciesOf(context);
+      for (const [events, everyReplica] of [[declared.consumes, false], [declared.observes, true]] as const) {
+        for (const event of events) {
+          if (!this.eventSubscriptions().some((s) => s.event === event && s.context === context && s.everyReplica === everyReplica)) {
+            problems.push(`${context} lists ${event} in its dependencies, but nothing here handles it`);
+          }
+        }
+      }
     }
     if (problems.length > 0) throw new Error(`the bus cannot start:\n  ${problems.join('\n  ')}`);
     this.log.debug(`serving ${this.requestHandlers.size} patterns for ${[...this.placement.hosted].join(', ') || 'no context'}`);

@@ -1,11 +1,15 @@
-import type { EventMap, EventSpec, RequestMap, RequestSpec } from '@cleave/contracts';
+import type { ContextDependencies, DependencyMap, EventMap, EventSpec, RequestMap, RequestSpec } from '@cleave/contracts';
 import { decoderFor, type DtoDecoder } from '../validation/dto-decoder';
 
-/** The patterns and events a deployment knows, usually `CleaveRequests` and `CleaveEvents`. */
+/** The patterns and events a deployment knows, and what each context depends on (`CleaveRequests`, …). */
 export interface ContractSet {
   readonly requests: RequestMap;
   readonly events: EventMap;
+  /** Context → the patterns it calls and the events it handles; a context left out does neither. */
+  readonly dependencies: DependencyMap;
 }
+
+const NO_DEPENDENCIES: ContextDependencies = Object.freeze({ calls: [], consumes: [], observes: [] });
 
 /** A request pattern with what the bus needs to route and decode it. */
 export interface RequestRoute {
@@ -33,6 +37,7 @@ const EVENT_NAME = /^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*\.v[1-9][0-9]*$/;
 export class ContractRegistry {
   private readonly requests = new Map<string, RequestRoute>();
   private readonly events = new Map<string, EventRoute>();
+  private readonly dependencies: DependencyMap;
 
   constructor(contracts: ContractSet) {
     for (const [pattern, spec] of Object.entries(contracts.requests)) {
@@ -47,6 +52,23 @@ export class ContractRegistry {
       }
       this.events.set(event, { event, context: contextOf(event), spec, decoder: decoderFor(spec.payload) });
     }
+    this.dependencies = contracts.dependencies;
+    const problems: string[] = [];
+    for (const [context, d] of Object.entries(this.dependencies)) {
+      for (const pattern of d.calls) {
+        if (!this.requests.has(pattern)) problems.push(`${context} calls ${pattern}, which no contract declares`);
+        else if (contextOf(pattern) === context) problems.push(`${context} lists its own pattern ${pattern} as a call`);
+      }
+      for (const event of [...d.consumes, ...d.observes]) {
+        if (!this.events.has(event)) problems.push(`${context} handles ${event}, which no contract declares`);
+      }
+    }
+    if (problems.length > 0) throw new Error(`the contracts' dependencies are wrong:\n  ${problems.join('\n  ')}`);
+  }
+
+  /** What a context calls and handles. */
+  dependenciesOf(context: string): ContextDependencies {
+    return this.dependencies[context] ?? NO_DEPENDENCIES;
   }
 
   request(pattern: string): RequestRoute | undefined {
@@ -62,9 +84,14 @@ export class ContractRegistry {
     return [...this.requests.values()].filter((r) => r.context === context).map((r) => r.pattern);
   }
 
-  /** Every context that answers at least one pattern or publishes an event. */
+  /** The events a context publishes. */
+  eventsOf(context: string): string[] {
+    return [...this.events.values()].filter((e) => e.context === context).map((e) => e.event);
+  }
+
+  /** Every context that answers at least one pattern, publishes an event or declares dependencies. */
   contexts(): string[] {
-    return [...new Set([...this.requests.values(), ...this.events.values()].map((r) => r.context))];
+    return [...new Set([...[...this.requests.values(), ...this.events.values()].map((r) => r.context), ...Object.keys(this.dependencies)])];
   }
 }
 

@@ -39,7 +39,14 @@ export class MessageBus<R extends RequestMap = CleaveRequests, E extends EventMa
     private readonly remote: NatsTransport | undefined,
     private readonly events: EventBus,
     private readonly config: Pick<CleaveConfig, 'defaultTimeoutMs' | 'eventTimeoutMs'>,
-  ) {}
+  ) {
+    // A process that hosts contexts calls out only as their contracts allow; one that hosts none is a tool.
+    const hosted = [...placement.hosted];
+    this.licensed = hosted.length === 0 ? undefined : new Set(hosted.flatMap((c) => registry.dependenciesOf(c).calls));
+  }
+
+  /** The patterns the hosted contexts may call over NATS; undefined when this process hosts none. */
+  private readonly licensed: ReadonlySet<string> | undefined;
 
   /** Sends a request and waits for its reply, at most until the call's deadline. */
   send<P extends keyof R & string>(pattern: P, request: RequestOf<R, P>, options?: SendOptions): Promise<ReplyOf<R, P>> {
@@ -50,6 +57,9 @@ export class MessageBus<R extends RequestMap = CleaveRequests, E extends EventMa
     try {
       if (this.placement.hosted.has(route.context)) return this.local.request(pattern, request, context) as Promise<ReplyOf<R, P>>;
       if (this.remote === undefined) throw CleaveError.unavailable(`${route.context} is not hosted here and NATS is off`);
+      if (this.licensed !== undefined && !this.licensed.has(pattern)) {
+        throw CleaveError.forbidden(`no context hosted here lists ${pattern} among the calls it makes (its contract's dependencies)`, 'not_permitted');
+      }
       return this.remote.request(pattern, request, context) as Promise<ReplyOf<R, P>>;
     } catch (error) {
       // What JSON.stringify refuses (bigints, cycles) is the caller's bug, the same in both transports.

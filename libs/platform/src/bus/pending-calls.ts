@@ -50,6 +50,15 @@ export class PendingCalls {
     return true;
   }
 
+  /** Fails the waiting calls that `match`. */
+  rejectWhere(match: (call: PendingCall) => boolean, error: (call: PendingCall) => CleaveError): void {
+    for (const [id, call] of [...this.calls]) {
+      if (!match(call)) continue;
+      this.take(id);
+      call.reject(error(call));
+    }
+  }
+
   /** Fails every waiting call, e.g. when the transport closes. */
   rejectAll(error: (call: PendingCall) => CleaveError): void {
     for (const id of [...this.calls.keys()]) {

@@ -1,9 +1,24 @@
 import { plainToInstance } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { developmentPrincipalKeys, principalKeysFrom, type PrincipalKeys } from '../security/principal-seal';
 
 /** How contexts not hosted here are reached. */
 export type TransportMode = 'auto' | 'nats' | 'in-process';
+
+/** Who a process is to the NATS server, and how it checks the server is who it claims. */
+export interface NatsCredentials {
+  readonly user?: string;
+  readonly password?: string;
+  readonly token?: string;
+  /** An NKey seed (`SU…`). */
+  readonly nkeySeed?: string;
+  /** The contents of a `.creds` file (operator/JWT mode). */
+  readonly creds?: string;
+  /** TLS: the CA that signed the server's certificate, and this client's certificate and key (PEM contents). */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+}
 
 /** The process's configuration, typed and validated once at boot. */
 export interface CleaveConfig {
@@ -15,8 +30,13 @@ export interface CleaveConfig {
    */
   readonly transport: TransportMode;
   readonly natsUrl: string;
-  readonly natsUser?: string;
-  readonly natsPassword?: string;
+  readonly natsCredentials: NatsCredentials;
+  /** Replicas of the events stream (JetStream clustering), set when it is created. */
+  readonly eventStreamReplicas: number;
+  /** The key pair principals are sealed with when they cross NATS (development keys unless configured). */
+  readonly principalKeys: PrincipalKeys;
+  /** `NODE_ENV=production`: development credentials are refused. */
+  readonly production: boolean;
   /** Prefix of every NATS subject, so deployments (and test runs) sharing a server don't collide. */
   readonly natsPrefix: string;
   /** Budget of a call tree that starts without a deadline. */
@@ -76,6 +96,19 @@ class CleaveEnvironment {
   NATS_URL?: string;
   @IsOptional() @IsString() NATS_USER?: string;
   @IsOptional() @IsString() NATS_PASSWORD?: string;
+  @IsOptional() @IsString() NATS_TOKEN?: string;
+  @IsOptional() @Matches(/^SU[A-Z2-7]{56}$/, { message: 'NATS_NKEY_SEED must be a user NKey seed (SU…)' }) NATS_NKEY_SEED?: string;
+  @IsOptional() @Matches(/-----BEGIN NATS USER JWT-----/, { message: 'NATS_CREDS must be the contents of a .creds file (set NATS_CREDS_FILE to its path)' })
+  NATS_CREDS?: string;
+  @IsOptional() @Matches(/-----BEGIN CERTIFICATE-----/, { message: 'NATS_TLS_CA must be PEM certificates (set NATS_TLS_CA_FILE to a path)' }) NATS_TLS_CA?: string;
+  @IsOptional() @Matches(/-----BEGIN CERTIFICATE-----/, { message: 'NATS_TLS_CERT must be a PEM certificate (set NATS_TLS_CERT_FILE to a path)' }) NATS_TLS_CERT?: string;
+  @IsOptional() @Matches(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, { message: 'NATS_TLS_KEY must be a PEM private key (set NATS_TLS_KEY_FILE to a path)' }) NATS_TLS_KEY?: string;
+  @IsOptional() @IsInt() @Min(1) @Max(5) CLEAVE_EVENT_STREAM_REPLICAS?: number;
+  @IsOptional() @Matches(/-----BEGIN PRIVATE KEY-----/, { message: 'CLEAVE_PRINCIPAL_PRIVATE_KEY must be a PEM (PKCS#8) Ed25519 private key' })
+  CLEAVE_PRINCIPAL_PRIVATE_KEY?: string;
+  @IsOptional() @Matches(/-----BEGIN PUBLIC KEY-----/, { message: 'CLEAVE_PRINCIPAL_PUBLIC_KEY must be a PEM (SPKI) Ed25519 public key' })
+  CLEAVE_PRINCIPAL_PUBLIC_KEY?: string;
+  @IsOptional() @IsString() NODE_ENV?: string;
   @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
     message: 'CLEAVE_NATS_PREFIX must be 1-64 letters, digits, - or _ (it becomes a NATS subject token)',
   })
@@ -105,7 +138,46 @@ class CleaveEnvironment {
 }
 
 
-const NUMERIC = new Set(['CLEAVE_DEFAULT_TIMEOUT_MS', 'CLEAVE_EVENT_TIMEOUT_MS', 'PORT', 'CLEAVE_EVENT_MAX_ATTEMPTS', 'CLEAVE_EVENT_BACKOFF_MS', 'CLEAVE_EVENT_MAX_IN_FLIGHT']);
+const NUMERIC = new Set([
+  'CLEAVE_DEFAULT_TIMEOUT_MS',
+  'CLEAVE_EVENT_TIMEOUT_MS',
+  'PORT',
+  'CLEAVE_EVENT_MAX_ATTEMPTS',
+  'CLEAVE_EVENT_BACKOFF_MS',
+  'CLEAVE_EVENT_MAX_IN_FLIGHT',
+  'CLEAVE_EVENT_STREAM_REPLICAS',
+]);
+// Secrets and PEM blocks keep their inner whitespace; only a file's trailing newline goes.
+const VERBATIM = new Set(['NATS_PASSWORD', 'NATS_CREDS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY', 'CLEAVE_PRINCIPAL_PRIVATE_KEY', 'CLEAVE_PRINCIPAL_PUBLIC_KEY']);
+const SECRET = /PASSWORD|TOKEN|SEED|CREDS|KEY|SECRET/;
+const FILE_VARIABLE = /^((?:CLEAVE|NATS)_[A-Z0-9_]+|DATABASE_URL)_FILE$/;
+
+/**
+ * The environment with every `<NAME>_FILE` read into `<NAME>` (Docker and Kubernetes secrets are files),
+ * for `CLEAVE_*`, `NATS_*` and `DATABASE_URL`. Setting both forms, or naming a file that can't be read, is
+ * a configuration error.
+ */
+export function resolveFileVariables(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const resolved = { ...env };
+  const problems: string[] = [];
+  for (const [key, path] of Object.entries(env)) {
+    const match = FILE_VARIABLE.exec(key);
+    if (!match || !path) continue;
+    const name = match[1]!;
+    if (env[name] !== undefined && env[name] !== '') {
+      problems.push(`  ${key}: ${name} is set too; set one of them`);
+      continue;
+    }
+    try {
+      resolved[name] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      problems.push(`  ${key}=${JSON.stringify(path)}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    delete resolved[key];
+  }
+  if (problems.length > 0) throw new ConfigurationError(`invalid configuration:\n${problems.join('\n')}`);
+  return resolved;
+}
 
 /** A configuration value that stops the process, naming the variable. */
 export class ConfigurationError extends Error {
@@ -113,16 +185,18 @@ export class ConfigurationError extends Error {
 }
 
 /** Reads and validates the environment; throws a ConfigurationError naming every bad variable. */
-export function loadCleaveConfig(env: Record<string, string | undefined> = process.env): CleaveConfig {
+export function loadCleaveConfig(given: Record<string, string | undefined> = process.env): CleaveConfig {
+  const env = resolveFileVariables(given);
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(new CleaveEnvironmentKeys())) {
     const value = env[key];
     if (value === undefined || value === '') continue;
-    raw[key] = NUMERIC.has(key) && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value.trim();
+    raw[key] = NUMERIC.has(key) && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : VERBATIM.has(key) ? value : value.trim();
   }
   const parsed = plainToInstance(CleaveEnvironment, raw);
   const errors = validateSync(parsed, { whitelist: true, forbidUnknownValues: true });
-  const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(env[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+  const shown = (key: string) => (SECRET.test(key) ? '(a secret, not shown)' : JSON.stringify(env[key]));
+  const lines = errors.map((e) => `  ${e.property}=${shown(e.property)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
   const contextDatabaseUrls: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     const match = CONTEXT_DATABASE_URL.exec(key);
@@ -130,13 +204,33 @@ export function loadCleaveConfig(env: Record<string, string | undefined> = proce
     if (!POSTGRES_URL.test(value)) lines.push(`  ${key}: must be a postgres:// or postgresql:// URL`);
     else contextDatabaseUrls[match[1]!.toLowerCase()] = value;
   }
+  let principalKeys: PrincipalKeys | undefined;
+  try {
+    principalKeys =
+      parsed.CLEAVE_PRINCIPAL_PRIVATE_KEY === undefined && parsed.CLEAVE_PRINCIPAL_PUBLIC_KEY === undefined
+        ? developmentPrincipalKeys()
+        : principalKeysFrom(parsed.CLEAVE_PRINCIPAL_PRIVATE_KEY, parsed.CLEAVE_PRINCIPAL_PUBLIC_KEY);
+  } catch (error) {
+    lines.push(`  CLEAVE_PRINCIPAL_PRIVATE_KEY/CLEAVE_PRINCIPAL_PUBLIC_KEY: ${(error as Error).message}`);
+  }
+  if ((parsed.NATS_USER === undefined) !== (parsed.NATS_PASSWORD === undefined)) lines.push('  NATS_USER/NATS_PASSWORD: set both or neither');
   if (lines.length > 0) throw new ConfigurationError(`invalid configuration:\n${lines.join('\n')}`);
+  const tls = parsed.NATS_TLS_CA ?? parsed.NATS_TLS_CERT ?? parsed.NATS_TLS_KEY;
   return {
     services: parsed.CLEAVE_SERVICES ?? 'all',
     transport: (parsed.CLEAVE_TRANSPORT ?? 'auto') as TransportMode,
     natsUrl: parsed.NATS_URL ?? 'nats://127.0.0.1:4222',
-    natsUser: parsed.NATS_USER,
-    natsPassword: parsed.NATS_PASSWORD,
+    natsCredentials: {
+      user: parsed.NATS_USER,
+      password: parsed.NATS_PASSWORD,
+      token: parsed.NATS_TOKEN,
+      nkeySeed: parsed.NATS_NKEY_SEED,
+      creds: parsed.NATS_CREDS,
+      tls: tls === undefined ? undefined : { ca: parsed.NATS_TLS_CA, cert: parsed.NATS_TLS_CERT, key: parsed.NATS_TLS_KEY },
+    },
+    eventStreamReplicas: parsed.CLEAVE_EVENT_STREAM_REPLICAS ?? 1,
+    principalKeys: principalKeys!,
+    production: parsed.NODE_ENV === 'production',
     natsPrefix: parsed.CLEAVE_NATS_PREFIX ?? 'cleave',
     defaultTimeoutMs: parsed.CLEAVE_DEFAULT_TIMEOUT_MS ?? 5_000,
     eventTimeoutMs: parsed.CLEAVE_EVENT_TIMEOUT_MS ?? 30_000,
@@ -176,7 +270,8 @@ export function readSettings<T extends object>(settings: new () => T, env: Reado
   const instance = plainToInstance(settings, raw);
   const errors = validateSync(instance, { forbidUnknownValues: true });
   if (errors.length > 0) {
-    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(env[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    const shown = (key: string) => (SECRET.test(key) ? '(a secret, not shown)' : JSON.stringify(env[key]));
+  const lines = errors.map((e) => `  ${e.property}=${shown(e.property)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
     throw new ConfigurationError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return instance;
@@ -189,6 +284,16 @@ class CleaveEnvironmentKeys implements Required<Record<keyof CleaveEnvironment, 
   NATS_URL = undefined;
   NATS_USER = undefined;
   NATS_PASSWORD = undefined;
+  NATS_TOKEN = undefined;
+  NATS_NKEY_SEED = undefined;
+  NATS_CREDS = undefined;
+  NATS_TLS_CA = undefined;
+  NATS_TLS_CERT = undefined;
+  NATS_TLS_KEY = undefined;
+  CLEAVE_EVENT_STREAM_REPLICAS = undefined;
+  CLEAVE_PRINCIPAL_PRIVATE_KEY = undefined;
+  CLEAVE_PRINCIPAL_PUBLIC_KEY = undefined;
+  NODE_ENV = undefined;
   CLEAVE_NATS_PREFIX = undefined;
   CLEAVE_DEFAULT_TIMEOUT_MS = undefined;
   CLEAVE_EVENT_TIMEOUT_MS = undefined;

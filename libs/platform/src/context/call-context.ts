@@ -145,15 +145,18 @@ function isLowerHex(s: string, from: number, to: number): boolean {
   return true;
 }
 
-/** True when `value` has the shape of a {@link Principal}; used on principals read off the wire. */
+const boundedString = (value: unknown, max: number): value is string => typeof value === 'string' && value.length > 0 && value.length <= max;
+
+/** True when `value` has the shape of a {@link Principal}, within sane bounds; used on principals read off the wire. */
 export function isPrincipal(value: unknown): value is Principal {
   if (typeof value !== 'object' || value === null) return false;
   const p = value as Record<string, unknown>;
   return (
     (p.kind === 'user' || p.kind === 'client' || p.kind === 'service') &&
-    typeof p.id === 'string' &&
-    (p.clientId === undefined || typeof p.clientId === 'string') &&
+    boundedString(p.id, 64) &&
+    (p.clientId === undefined || boundedString(p.clientId, 64)) &&
     Array.isArray(p.scopes) &&
-    p.scopes.every((s) => typeof s === 'string')
+    p.scopes.length <= 16 &&
+    p.scopes.every((s) => boundedString(s, 32))
   );
 }

@@ -2,6 +2,8 @@ import { RpcException } from '@nestjs/microservices';
 import { ErrorCodes, type ErrorCode, type ErrorDetails, type ErrorEnvelope } from '@cleave/contracts';
 
 const knownCodes: ReadonlySet<string> = new Set(ErrorCodes);
+const REASON = /^[a-z][a-z0-9_]{0,63}$/;
+const MAX_MESSAGE = 1_000;
 
 /** True when `value` is one of the error codes of the contracts. */
 export const isErrorCode = (value: unknown): value is ErrorCode =>
@@ -49,14 +51,23 @@ export class CleaveError extends RpcException {
     return this.getError() as ErrorEnvelope;
   }
 
-  /** Rebuilds an error received from a transport; anything unrecognisable becomes `internal`. */
+  /**
+   * Rebuilds an error received from a transport; anything unrecognisable becomes `internal`. What came off
+   * the wire is bounded: a long message is cut, and a reason or details of the wrong shape are dropped.
+   */
   static fromEnvelope(value: unknown): CleaveError {
     if (!isErrorEnvelope(value)) return new CleaveError('internal', 'internal error');
-    return new CleaveError(value.code, value.message, { reason: value.reason, details: value.details });
+    const reason = typeof value.reason === 'string' && REASON.test(value.reason) ? value.reason : undefined;
+    const details = typeof value.details === 'object' && value.details !== null && !Array.isArray(value.details) ? value.details : undefined;
+    return new CleaveError(value.code, value.message.slice(0, MAX_MESSAGE), { reason, details });
   }
 
   static badRequest(message: string, reason?: string, details?: ErrorDetails): CleaveError {
     return new CleaveError('bad_request', message, { reason, details });
+  }
+
+  static forbidden(message: string, reason?: string): CleaveError {
+    return new CleaveError('forbidden', message, { reason });
   }
 
   static notFound(message: string, reason?: string): CleaveError {

@@ -1,15 +1,28 @@
 import { Logger } from '@nestjs/common';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
-import { headers as natsHeaders, nanos, type MsgHdrs } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { headers as natsHeaders, nanos, type Msg, type MsgHdrs } from '@nats-io/transport-node';
 import type { CleaveServer } from '../bus/cleave.server';
+import { contextOf } from '../bus/contract-registry';
 import { decodeJson, encodeJson } from '../bus/wire';
-import type { CleaveConfig } from '../config/cleave-config';
+import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
 import { formatTraceparent, parseTraceparent, type CallContext } from '../context/call-context';
 import { newEntityId, newSpanId, newTraceId } from '../context/ids';
 import { toCleaveError } from '../errors/cleave-error';
 import type { ContextDatabases } from '../database/context-databases';
+import { GuardedSubscriptions } from '../nats/guarded-subscriptions';
 import type { NatsTransport } from '../nats/nats.transport';
-import { eventSubject } from '../nats/subjects';
+import { eventStreamName, eventSubject } from '../nats/subjects';
 import { DeadLetter } from './event.entities';
 import type { EventEnvelope } from './event-envelope';
 
@@ -19,8 +32,23 @@ const HEADER = {
   aggregate: 'cleave-aggregate-id',
   traceparent: 'traceparent',
   requestId: 'cleave-request-id',
-  principal: 'cleave-principal',
 } as const;
+
+/** What an event's header values may be; anything else makes the message poison. */
+export const EVENT_ID = /^evt_[0-9A-Za-z]{22}$/;
+const AGGREGATE_ID = /^[\x21-\x7e]{0,64}$/;
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/;
+
+/**
+ * How long JetStream waits for a consumer's acknowledgement before redelivering. Short, so a consumer whose
+ * process died resumes within seconds; a handler still working says so every third of it (`working()`).
+ */
+const ACK_WAIT_MS = 6_000;
+/** A pull waits this long: its heartbeats (half of it) notice a lost connection or a vanished consumer. */
+const PULL_EXPIRES_MS = 5_000;
+/** How often a process checks the stream is still the one it started with (a broker that lost its store). */
+const STREAM_CHECK_MS = 10_000;
 
 /** How a failing event handler is retried before its event is parked as a dead letter. */
 export interface EventRetryPolicy {
@@ -33,30 +61,42 @@ export interface EventRetryPolicy {
   readonly failures?: Readonly<Record<string, number>>;
 }
 
+/** A message that can never be handled: parked at once, never retried. */
+class PoisonEvent extends Error {}
+
 /**
- * Where events go (DESIGN §7). With NATS, into one JetStream stream per deployment, deduplicated by event id;
- * each subscribing context reads it through one durable consumer that its replicas share, so each context
- * gets each event once, in order, and catches up after being down. Without NATS, straight to the
- * subscribing contexts in this process. Either way a handler that fails is retried with backoff and, after
- * the last attempt, its event is parked as a dead letter in that context's database.
+ * Where events go. With NATS, into one JetStream stream per deployment, deduplicated by event id; each
+ * subscribing context reads it through one durable consumer that its replicas share, so each context gets
+ * each event once, in order, and catches up after being down. Without NATS, straight to the subscribing
+ * contexts in this process. Either way a handler that fails is retried with backoff and, after the last
+ * attempt, its event is parked as a dead letter in that context's database; an event that can never be
+ * handled (unreadable, or not what its contract says) is parked at once. Nothing that arrives, however
+ * malformed, stops a consumer.
  */
 export class EventBus {
   private readonly log = new Logger('EventBus');
   private readonly streamName: string;
   private js: JetStreamClient | undefined;
+  private jsm: JetStreamManager | undefined;
+  private live: GuardedSubscriptions | undefined;
   private consuming: Array<{ stop(): void; done: Promise<void> }> = [];
+  private consumerProblems = new Map<string, string>();
   private stopped = false;
   private localQueues = new Map<string, Promise<unknown>>();
   private readonly failuresLeft: Map<string, number>;
+  private streamCreated: string | undefined;
+  private streamTimer: NodeJS.Timeout | undefined;
+  private ensuring: Promise<boolean> | undefined;
+  private readonly streamResetListeners: Array<() => void> = [];
 
   constructor(
     private readonly server: CleaveServer,
     private readonly nats: NatsTransport | null,
     private readonly dbs: ContextDatabases,
-    private readonly config: Pick<CleaveConfig, 'natsPrefix' | 'eventTimeoutMs'>,
+    private readonly config: Pick<CleaveConfig, 'natsPrefix' | 'eventTimeoutMs' | 'eventStreamReplicas'>,
     private readonly retry: EventRetryPolicy,
   ) {
-    this.streamName = `${config.natsPrefix.replace(/[^A-Za-z0-9_-]/g, '_')}_EVENTS`;
+    this.streamName = eventStreamName(config.natsPrefix);
     this.failuresLeft = new Map(Object.entries(retry.failures ?? {}));
     for (const [key, n] of this.failuresLeft) this.log.warn(`fault injection: ${key} fails its first ${n} runs`);
   }
@@ -65,55 +105,48 @@ export class EventBus {
   async start(): Promise<void> {
     if (!this.nats) return;
     const nc = this.nats.connection;
-    const jsm = await jetstreamManager(nc);
-    const config = {
-      name: this.streamName,
-      subjects: [`${this.config.natsPrefix}.evt.>`],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      max_age: nanos(7 * 24 * 3600 * 1000),
-      duplicate_window: nanos(2 * 60 * 1000),
-    };
     try {
-      await jsm.streams.info(this.streamName);
-    } catch {
-      await jsm.streams.add(config).catch(async (error: unknown) => {
-        // Another process created it meanwhile.
-        if (!/already in use|exists/i.test((error as Error).message)) throw error;
-      });
+      this.jsm = await jetstreamManager(nc);
+    } catch (error) {
+      throw new ConfigurationError(
+        `NATS at ${nc.getServer()} has no JetStream, which Cleave's events need: start nats-server with -js (${(error as Error).message})`,
+      );
     }
     this.js = jetstream(nc);
+    await this.ensureStream();
+    this.streamTimer = setInterval(() => void this.ensureStream(), STREAM_CHECK_MS);
+    this.streamTimer.unref();
     // A JetStream publish is also a core NATS message: a plain subscription in each replica sees it live.
-    const live = [...new Set(this.server.eventSubscriptions().filter((s) => s.everyReplica).map((s) => s.event))];
-    for (const event of live) {
-      const sub = nc.subscribe(eventSubject(this.config.natsPrefix, event), {
-        callback: (error, m) => {
-          if (error || this.stopped) return;
-          const envelope = this.envelopeOf(event, m.headers, m.data);
-          for (const context of this.server.replicaSubscribersOf(event)) void this.deliverLive(context, envelope);
-        },
+    const live = (this.live = new GuardedSubscriptions(nc, this.log));
+    for (const event of new Set(this.server.eventSubscriptions().filter((s) => s.everyReplica).map((s) => s.event))) {
+      live.add(eventSubject(this.config.natsPrefix, event), (m: Msg) => {
+        if (this.stopped) return;
+        const envelope = this.envelopeOf(event, m.headers, m.data);
+        for (const context of this.server.replicaSubscribersOf(event)) void this.deliverLive(context, envelope);
       });
-      this.consuming.push({ stop: () => sub.unsubscribe(), done: Promise.resolve() });
     }
     const contexts = [...new Set(this.server.eventSubscriptions().filter((s) => !s.everyReplica).map((s) => s.context))];
     for (const context of contexts) {
-      await jsm.consumers.add(this.streamName, {
-        durable_name: context,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        filter_subject: `${this.config.natsPrefix}.evt.>`,
-        max_ack_pending: this.retry.maxInFlight,
-        ack_wait: nanos(Math.max(30_000, this.config.eventTimeoutMs * 2)),
-      }).catch(async (error: unknown) => {
-        if (!/already in use|exists/i.test((error as Error).message)) throw error;
-      });
+      await this.ensureConsumer(context);
       this.consuming.push(this.consume(context));
     }
+  }
+
+  /** Called when the stream had to be made again (the broker lost it): relays publish what they kept. */
+  onStreamReset(listener: () => void): void {
+    this.streamResetListeners.push(listener);
+  }
+
+  /** What keeps events from flowing: empty when every consumer and live subscription is working. */
+  problems(): string[] {
+    return [...(this.live?.problems() ?? []), ...[...this.consumerProblems].map(([context, why]) => `consumer ${context}: ${why}`)];
   }
 
   /** Stops taking events and lets those in hand finish. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.streamTimer);
+    this.live?.close();
     for (const c of this.consuming) c.stop();
     await Promise.all(this.consuming.map((c) => c.done));
     await Promise.all(this.localQueues.values());
@@ -132,8 +165,13 @@ export class EventBus {
       h.set(HEADER.aggregate, envelope.aggregateId);
       if (envelope.traceparent) h.set(HEADER.traceparent, envelope.traceparent);
       if (envelope.requestId) h.set(HEADER.requestId, envelope.requestId);
-      if (envelope.principal) h.set(HEADER.principal, JSON.stringify(envelope.principal));
-      await this.js.publish(eventSubject(this.config.natsPrefix, envelope.event), encodeJson(envelope.payload), { headers: h });
+      try {
+        await this.js.publish(eventSubject(this.config.natsPrefix, envelope.event), encodeJson(envelope.payload), { headers: h });
+      } catch (error) {
+        // No stream to take it: the broker lost its store. Make it again; the caller retries the publish.
+        if (/no responders|stream not found|503/i.test((error as Error).message)) void this.ensureStream();
+        throw error;
+      }
       return;
     }
     for (const context of this.server.replicaSubscribersOf(envelope.event)) void this.deliverLive(context, envelope);
@@ -141,7 +179,10 @@ export class EventBus {
     if (awaitDelivery) await Promise.all(deliveries);
   }
 
-  /** Runs a context's handler for one event, once, in a call context of its own continuing the event's trace. */
+  /**
+   * Runs a context's handler for one event, once, in a call context of its own continuing the event's
+   * trace. It acts for no principal: an event says what happened, and carries no one's authority.
+   */
   deliverOnce(context: string, envelope: EventEnvelope): Promise<void> {
     const key = `${context}:${envelope.event}`;
     const failures = this.failuresLeft.get(key) ?? 0;
@@ -157,7 +198,7 @@ export class EventBus {
       sampled: parent?.sampled ?? true,
       deadline: Date.now() + this.config.eventTimeoutMs,
       requestId: envelope.requestId ?? `req_${traceId}`,
-      principal: envelope.principal,
+      principal: undefined,
       idempotencyKey: undefined,
       eventId: envelope.id,
     };
@@ -187,13 +228,98 @@ export class EventBus {
         await this.deliverOnce(context, envelope);
         return;
       } catch (error) {
-        if (attempt >= this.retry.maxAttempts || this.stopped) {
+        if (attempt >= this.retry.maxAttempts || this.stopped || isFinal(error)) {
           await this.park(context, envelope, error, attempt);
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, this.backoff(attempt)));
       }
     }
+  }
+
+  /**
+   * Makes sure the stream exists, and notices when it was made anew since this process last looked (the
+   * broker lost its store): then the relays publish what their outboxes kept. Concurrent calls share one go.
+   */
+  private ensureStream(): Promise<boolean> {
+    this.ensuring ??= this.checkStream().finally(() => (this.ensuring = undefined));
+    return this.ensuring;
+  }
+
+  private async checkStream(): Promise<boolean> {
+    if (this.stopped || !this.nats?.isConnected) return false;
+    const jsm = this.jsm!;
+    let created: string;
+    try {
+      created = (await jsm.streams.info(this.streamName)).created;
+    } catch (error) {
+      if (!/stream not found/i.test((error as Error).message)) {
+        if (!this.stopped) this.log.warn(`cannot check the events stream: ${(error as Error).message}`);
+        return false;
+      }
+      try {
+        created = (
+          await jsm.streams.add({
+            name: this.streamName,
+            subjects: [`${this.config.natsPrefix}.evt.>`],
+            storage: StorageType.File,
+            retention: RetentionPolicy.Limits,
+            num_replicas: this.config.eventStreamReplicas,
+            max_age: nanos(7 * 24 * 3600 * 1000),
+            duplicate_window: nanos(2 * 60 * 1000),
+          })
+        ).created;
+      } catch (again) {
+        // Another process made it meanwhile.
+        if (!/already in use|exists/i.test((again as Error).message)) throw again;
+        created = (await jsm.streams.info(this.streamName)).created;
+      }
+    }
+    const reset = this.streamCreated !== undefined && this.streamCreated !== created;
+    this.streamCreated = created;
+    if (reset) {
+      this.log.error(`the events stream ${this.streamName} was made anew (the broker lost it): republishing what the outboxes kept`);
+      for (const listener of this.streamResetListeners) listener();
+    }
+    return true;
+  }
+
+  /** The consumer a context reads through, made if missing; it reads only the events the context handles. */
+  private async ensureConsumer(context: string): Promise<void> {
+    const jsm = this.jsm!;
+    const wanted: Partial<ConsumerConfig> = {
+      durable_name: context,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: this.filterFor(context),
+      max_ack_pending: this.retry.maxInFlight,
+      ack_wait: nanos(ACK_WAIT_MS),
+    };
+    try {
+      const info = await jsm.consumers.info(this.streamName, context);
+      const current = info.config;
+      if (current.filter_subject !== wanted.filter_subject || current.ack_wait !== wanted.ack_wait || current.max_ack_pending !== wanted.max_ack_pending) {
+        await jsm.consumers.update(this.streamName, context, {
+          filter_subject: wanted.filter_subject,
+          ack_wait: wanted.ack_wait,
+          max_ack_pending: wanted.max_ack_pending,
+        });
+      }
+    } catch (error) {
+      if (!/consumer not found/i.test((error as Error).message)) throw error;
+      await jsm.consumers.add(this.streamName, wanted).catch((again: unknown) => {
+        if (!/already in use|exists/i.test((again as Error).message)) throw again;
+      });
+    }
+  }
+
+  /** The narrowest subject covering a context's events: one event, one publisher's events, or all. */
+  private filterFor(context: string): string {
+    const events = [...new Set(this.server.eventSubscriptions().filter((s) => s.context === context && !s.everyReplica).map((s) => s.event))];
+    const prefix = `${this.config.natsPrefix}.evt`;
+    if (events.length === 1) return `${prefix}.${events[0]}`;
+    const publishers = new Set(events.map(contextOf));
+    return publishers.size === 1 ? `${prefix}.${[...publishers][0]}.>` : `${prefix}.>`;
   }
 
   private consume(context: string): { stop(): void; done: Promise<void> } {
@@ -203,16 +329,26 @@ export class EventBus {
       while (!stopping) {
         try {
           const consumer = await this.js!.consumers.get(this.streamName, context);
-          const iterator = await consumer.consume({ max_messages: this.retry.maxInFlight });
+          const iterator = await consumer.consume({ max_messages: this.retry.maxInFlight, expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
           messages = iterator;
+          this.consumerProblems.delete(context);
           for await (const m of iterator) {
             await this.handle(context, m);
             if (stopping) break;
           }
+          if (!stopping) throw new Error('the consumer ended');
         } catch (error) {
           if (stopping) break;
-          this.log.warn(`consumer ${context} stopped (${(error as Error).message}); restarting`);
+          const why = (error as Error).message;
+          this.consumerProblems.set(context, why);
+          this.log.warn(`consumer ${context} stopped (${why}); starting it again`);
           await new Promise((resolve) => setTimeout(resolve, 1_000));
+          // The broker may have lost the stream or the consumer: make them again before reading on.
+          try {
+            if (await this.ensureStream()) await this.ensureConsumer(context);
+          } catch (again) {
+            this.log.warn(`cannot make consumer ${context} again yet: ${(again as Error).message}`);
+          }
         }
       }
     })();
@@ -227,7 +363,7 @@ export class EventBus {
 
   private async handle(context: string, m: JsMsg): Promise<void> {
     const event = m.subject.slice(this.config.natsPrefix.length + '.evt.'.length);
-    // One consumer per context reads the whole stream, in order; events it doesn't handle pass by.
+    // A consumer reads the events its context handles, but a wide filter can bring others: they pass by.
     if (!this.server.subscribersOf(event).includes(context)) {
       m.ack();
       return;
@@ -236,43 +372,76 @@ export class EventBus {
     try {
       envelope = this.envelopeOf(event, m.headers, m.data);
     } catch (error) {
-      await this.park(context, { id: newEntityId('evt'), event, time: new Date().toISOString(), aggregateId: '', payload: null }, error, 1);
+      await this.park(context, this.rawEnvelope(event, m), error, m.info.deliveryCount);
       m.term();
       return;
     }
+    // Tell JetStream the handler is still at it, so a slow one isn't redelivered under its feet.
+    const working = setInterval(() => m.working(), ACK_WAIT_MS / 3);
     try {
       await this.deliverOnce(context, envelope);
       m.ack();
     } catch (error) {
       const attempts = m.info.deliveryCount;
-      if (attempts >= this.retry.maxAttempts) {
+      if (attempts >= this.retry.maxAttempts || isFinal(error)) {
         await this.park(context, envelope, error, attempts);
         m.term();
       } else {
         m.nak(this.backoff(attempts));
       }
+    } finally {
+      clearInterval(working);
     }
   }
 
+  /**
+   * An event read off the wire, checked before anything is done with it. Throws {@link PoisonEvent} for
+   * what could never be handled: an id, time or aggregate out of bounds, or a payload that is not JSON.
+   */
   private envelopeOf(event: string, headers: MsgHdrs | undefined, data: Uint8Array): EventEnvelope {
-    const principal = headers?.get(HEADER.principal);
+    const id = headers?.get(HEADER.msgId) ?? '';
+    if (!EVENT_ID.test(id)) throw new PoisonEvent(`the event id ${JSON.stringify(id.slice(0, 64))} is not one Cleave makes`);
+    const time = headers?.get(HEADER.time) ?? '';
+    if (!ISO_TIME.test(time)) throw new PoisonEvent('the event time is missing or not ISO 8601');
+    const aggregateId = headers?.get(HEADER.aggregate) ?? '';
+    if (!AGGREGATE_ID.test(aggregateId)) throw new PoisonEvent('the aggregate id is out of bounds');
+    const traceparent = headers?.get(HEADER.traceparent) || undefined;
+    const requestId = headers?.get(HEADER.requestId) || undefined;
+    let payload: unknown;
+    try {
+      payload = decodeJson(data);
+    } catch {
+      throw new PoisonEvent('the payload is not JSON');
+    }
     return {
-      id: headers?.get(HEADER.msgId) || newEntityId('evt'),
+      id,
       event,
-      time: headers?.get(HEADER.time) || new Date().toISOString(),
-      aggregateId: headers?.get(HEADER.aggregate) || '',
-      payload: decodeJson(data),
-      traceparent: headers?.get(HEADER.traceparent) || undefined,
-      requestId: headers?.get(HEADER.requestId) || undefined,
-      principal: principal ? JSON.parse(principal) : undefined,
+      time,
+      aggregateId,
+      payload,
+      traceparent: traceparent && parseTraceparent(traceparent) ? traceparent : undefined,
+      requestId: requestId && REQUEST_ID.test(requestId) ? requestId : undefined,
     };
   }
 
-  /** Parks an event its handler kept failing on, in the handling context's database. */
+  /** What can be kept of a poison message: its raw headers and payload, cut short, under an id of our own. */
+  private rawEnvelope(event: string, m: JsMsg): EventEnvelope {
+    const raw: Record<string, string> = {};
+    for (const [name, values] of m.headers ?? []) raw[name.slice(0, 64)] = (values[0] ?? '').slice(0, 256);
+    return {
+      id: newEntityId('evt'),
+      event,
+      time: new Date().toISOString(),
+      aggregateId: '',
+      payload: { poison: true, headers: raw, data: Buffer.from(m.data.subarray(0, 4_096)).toString('utf8') },
+    };
+  }
+
+  /** Parks an event its handler kept failing on, or that could never be handled, in the context's database. */
   private async park(context: string, envelope: EventEnvelope, error: unknown, attempts: number): Promise<void> {
     const e = toCleaveError(error);
-    const reason = e.code === 'internal' ? ((error as Error)?.message ?? String(error)) : `${e.code}: ${e.message}`;
-    this.log.error(`${context} gave up on ${envelope.event} ${envelope.id} after ${attempts} attempts: ${reason}`);
+    const reason = error instanceof PoisonEvent ? `poison: ${error.message}` : e.code === 'internal' ? ((error as Error)?.message ?? String(error)) : `${e.code}: ${e.message}`;
+    this.log.error(`${context} gave up on ${envelope.event.slice(0, 120)} ${envelope.id} after ${attempts} attempts: ${reason}`);
     const db = this.dbs.get(context);
     if (!db) return;
     await db.transaction((em) =>
@@ -280,7 +449,7 @@ export class EventBus {
         id: newEntityId('dlq'),
         context,
         eventId: envelope.id,
-        event: envelope.event,
+        event: envelope.event.slice(0, 120),
         envelope: JSON.stringify(envelope),
         error: reason.slice(0, 2_000),
         attempts,
@@ -296,8 +465,13 @@ export class EventBus {
   }
 }
 
-/** The call context's trace, request and principal, as an event written now should carry them. */
-export function envelopeContext(context: CallContext | undefined): Pick<EventEnvelope, 'traceparent' | 'requestId' | 'principal'> {
+/** Failures that retrying can't mend: a payload its contract refuses. */
+function isFinal(error: unknown): boolean {
+  return error instanceof PoisonEvent || toCleaveError(error).code === 'bad_request';
+}
+
+/** The call context's trace and request id, as an event written now should carry them. */
+export function envelopeContext(context: CallContext | undefined): Pick<EventEnvelope, 'traceparent' | 'requestId'> {
   if (!context) return {};
-  return { traceparent: formatTraceparent(context), requestId: context.requestId, principal: context.principal };
+  return { traceparent: formatTraceparent(context), requestId: context.requestId };
 }

@@ -1,5 +1,3 @@
-import type { Principal } from '../context/call-context';
-
 /** An event as it travels: its id, name, time and the context it was raised in, around its payload. */
 export interface EventEnvelope {
   /** Unique; a redelivery carries the same one (JetStream deduplicates publishes by it, inboxes by it). */
@@ -12,5 +10,4 @@ export interface EventEnvelope {
   readonly payload: unknown;
   readonly traceparent?: string;
   readonly requestId?: string;
-  readonly principal?: Principal;
 }

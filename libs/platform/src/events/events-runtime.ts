@@ -19,6 +19,9 @@ export class EventsRuntime implements OnApplicationBootstrap, BeforeApplicationS
   async onApplicationBootstrap(): Promise<void> {
     await this.events.start();
     this.relays = this.dbs.withEvents().map(([context, db]) => new OutboxRelay(context, db, this.events));
+    this.events.onStreamReset(() => {
+      for (const relay of this.relays) void relay.republishRetained();
+    });
     for (const relay of this.relays) relay.start();
   }
 

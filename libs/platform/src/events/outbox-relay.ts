@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { In, IsNull, LessThan } from 'typeorm';
+import { In, IsNull, LessThan, Not } from 'typeorm';
 import type { ContextDatabase } from '../database/context-database';
 import type { EventBus } from './event-bus';
 import { InboxRecord, OutboxEvent } from './event.entities';
@@ -64,6 +64,19 @@ export class OutboxRelay {
     await this.running;
   }
 
+  /**
+   * Publishes again every event the outbox still keeps (a week's worth): the broker lost its stream, and with
+   * it events no consumer had read yet. The consumers' inboxes drop those they had handled.
+   */
+  async republishRetained(): Promise<void> {
+    try {
+      await this.db.transaction((em) => em.update(OutboxEvent, { publishedAt: Not(IsNull()) }, { publishedAt: null }));
+      this.wake();
+    } catch (error) {
+      this.log.error(`could not queue the outbox for republishing: ${(error as Error).message}`);
+    }
+  }
+
   /** How far behind the relay is: unpublished events, and the age of the oldest. */
   async lag(): Promise<{ pending: number; oldestAgeMs: number }> {
     return this.db.read(async (em) => {
@@ -119,12 +132,15 @@ export class OutboxRelay {
 }
 
 function toEnvelope(row: OutboxEvent): EventEnvelope {
+  const context = JSON.parse(row.context) as Pick<EventEnvelope, 'traceparent' | 'requestId'>;
   return {
     id: row.eventId,
     event: row.event,
     time: row.createdAt,
     aggregateId: row.aggregateId,
     payload: JSON.parse(row.payload),
-    ...(JSON.parse(row.context) as Pick<EventEnvelope, 'traceparent' | 'requestId' | 'principal'>),
+    // Rows written before events stopped carrying principals may still have one: it is not passed on.
+    traceparent: context.traceparent,
+    requestId: context.requestId,
   };
 }

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import { Logger, Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import qs from 'qs';
-import { Logger } from 'nestjs-pino';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { CleaveServer } from '../bus/cleave.server';
 import { ContractRegistry, type ContractSet } from '../bus/contract-registry';
 import { MessageBus } from '../bus/message-bus';
@@ -11,7 +11,8 @@ import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
 import { CleaveLogger } from '../logging/cleave-logger';
 import { loggingModule } from '../logging/logging.module';
 import { NatsTransport } from '../nats/nats.transport';
-import { resolvePlacement, type Placement } from './placement';
+import { PrincipalSeal } from '../security/principal-seal';
+import { natsRole, resolvePlacement, type Placement } from './placement';
 import { PlatformModule } from './platform.module';
 
 /** What a deployment is made of: its contracts and a Nest module per context. */
@@ -51,12 +52,21 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
   const orphans = new ContractRegistry(deployment.contracts).contexts().filter((c) => !known.includes(c));
   if (orphans.length > 0) throw new ConfigurationError(`contracts name contexts with no module: ${orphans.join(', ')}`);
 
+  if (placement.nats && config.principalKeys.development) {
+    if (config.production) {
+      throw new ConfigurationError(
+        'NODE_ENV=production with the development principal keys: set CLEAVE_PRINCIPAL_PUBLIC_KEY (and CLEAVE_PRINCIPAL_PRIVATE_KEY where the gateway runs), or their *_FILE forms',
+      );
+    }
+    new Logger('Cleave').warn('principals crossing NATS are sealed with the development key; set CLEAVE_PRINCIPAL_PRIVATE_KEY/CLEAVE_PRINCIPAL_PUBLIC_KEY');
+  }
   // Connected before Nest boots, so an unreachable NATS stops start-up with one clear line.
   const nats = placement.nats
     ? await NatsTransport.connect({
         url: config.natsUrl,
-        user: config.natsUser,
-        password: config.natsPassword,
+        credentials: config.natsCredentials,
+        role: natsRole(placement),
+        seal: new PrincipalSeal(config.principalKeys),
         prefix: config.natsPrefix,
         connectionName: `cleave ${[...placement.hosted].join(',') || 'client'} ${config.instanceId}`,
         defaultTimeoutMs: config.defaultTimeoutMs,
@@ -83,7 +93,7 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
   }
   let httpUrl: string | undefined;
   try {
-    app.useLogger(new CleaveLogger(app.get(Logger)));
+    app.useLogger(new CleaveLogger(app.get(PinoLogger)));
     // Not inheriting the HTTP app's global pipes and filters: the bus validates and maps errors itself.
     app.connectMicroservice({ strategy: app.get(CleaveServer) }, { inheritAppConfig: false });
     await app.startAllMicroservices();

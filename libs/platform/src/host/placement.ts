@@ -41,3 +41,15 @@ export function resolvePlacement(services: string, known: readonly string[], tra
   const nats = transport === 'nats' || (transport === 'auto' && missing.length > 0);
   return { known: [...known], hosted, nats };
 }
+
+/**
+ * The name a process goes by on NATS: the context it hosts, `all`, `client` (hosting nothing), or the
+ * contexts it hosts joined by `-` in the deployment's order (`gateway-identity-accounts`). Its replies
+ * arrive under its own inbox prefix, and the generated NATS permissions have one user per role.
+ */
+export function natsRole(placement: Placement): string {
+  const hosted = placement.known.filter((c) => placement.hosted.has(c));
+  if (hosted.length === 0) return 'client';
+  if (hosted.length === placement.known.length) return 'all';
+  return hosted.join('-');
+}

@@ -1,4 +1,5 @@
-import { nuid, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { nuid } from '@nats-io/transport-node';
+import type { GuardedSubscriptions } from './guarded-subscriptions';
 
 /** Request counters of one endpoint, in the shape of the NATS micro-services protocol's STATS reply. */
 export class EndpointStats {
@@ -35,10 +36,10 @@ const API = '$SRV';
 export class MicroServiceResponder {
   readonly id = nuid.next();
   private readonly started = new Date().toISOString();
-  private subscriptions: Subscription[] = [];
 
   constructor(
-    private readonly nc: NatsConnection,
+    /** The subscriptions of the context's endpoints: these live and die with them. */
+    private readonly subscriptions: GuardedSubscriptions,
     readonly name: string,
     private readonly version: string,
     private readonly description: string,
@@ -49,20 +50,11 @@ export class MicroServiceResponder {
   start(): void {
     for (const verb of ['PING', 'INFO', 'STATS'] as const) {
       for (const subject of [`${API}.${verb}`, `${API}.${verb}.${this.name}`, `${API}.${verb}.${this.name}.${this.id}`]) {
-        this.subscriptions.push(
-          this.nc.subscribe(subject, {
-            callback: (err, msg) => {
-              if (!err && msg.reply) msg.respond(JSON.stringify(this.answer(verb)));
-            },
-          }),
-        );
+        this.subscriptions.add(subject, (msg) => {
+          if (msg.reply) msg.respond(JSON.stringify(this.answer(verb)));
+        });
       }
     }
-  }
-
-  stop(): void {
-    for (const s of this.subscriptions) s.unsubscribe();
-    this.subscriptions = [];
   }
 
   private answer(verb: 'PING' | 'INFO' | 'STATS'): Record<string, unknown> {

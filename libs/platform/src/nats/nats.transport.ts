@@ -2,10 +2,13 @@ import { Logger } from '@nestjs/common';
 import {
   connect,
   createInbox,
+  credsAuthenticator,
   headers as natsHeaders,
+  nkeyAuthenticator,
+  PermissionViolationError,
+  type ConnectionOptions,
   type Msg,
   type NatsConnection,
-  type Subscription,
 } from '@nats-io/transport-node';
 import type { CallContext } from '../context/call-context';
 import { CleaveError, toCleaveError } from '../errors/cleave-error';
@@ -14,17 +17,23 @@ import type { InboundDispatcher, ServingTransport } from '../bus/cleave.server';
 import { contextOf } from '../bus/contract-registry';
 import { PendingCalls } from '../bus/pending-calls';
 import { decodeJson, encodeJson } from '../bus/wire';
-import { ConfigurationError } from '../config/cleave-config';
+import { ConfigurationError, type NatsCredentials } from '../config/cleave-config';
+import type { PrincipalSeal } from '../security/principal-seal';
+import { GuardedSubscriptions } from './guarded-subscriptions';
 import { EndpointStats, MicroServiceResponder } from './micro-service';
-import { Headers, requestSubject } from './subjects';
+import { Headers, inboxPrefix, requestSubject } from './subjects';
 import { contextFieldsOf, contextFromFields, contextToHeaders } from './wire-context';
 
 export interface NatsTransportOptions {
   readonly url: string;
-  readonly user?: string;
-  readonly password?: string;
+  /** Who this process is to the NATS server: user and password, a token, an NKey or a creds file. */
+  readonly credentials: NatsCredentials;
   /** Subject prefix of this deployment. */
   readonly prefix: string;
+  /** This process's role (see `natsRole`): its replies arrive under `_INBOX.<prefix>.<role>`, and only there. */
+  readonly role: string;
+  /** Seals the principals of outgoing calls and opens those of incoming ones. */
+  readonly seal: PrincipalSeal;
   /** Names the connection in `nats server report connections`. */
   readonly connectionName: string;
   /** Budget of a request that arrives without one. */
@@ -46,28 +55,30 @@ export class NatsTransport implements ServingTransport {
   private readonly pending = new PendingCalls();
   private readonly inbox: string;
   private connected = true;
-  private served: Subscription[] = [];
+  /** The shared reply subscription: lives as long as the connection. */
+  private readonly replies: GuardedSubscriptions;
+  private served: GuardedSubscriptions | undefined;
   private services: MicroServiceResponder[] = [];
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly options: NatsTransportOptions,
   ) {
-    this.inbox = createInbox();
-    nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => {
-      if (!err) this.onReply(msg);
-    } });
+    this.inbox = createInbox(inboxPrefix(options.prefix, options.role));
+    this.replies = new GuardedSubscriptions(nc, this.log);
+    this.replies.add(`${this.inbox}.*`, (msg) => this.onReply(msg));
     void this.watchStatus();
   }
 
-  /** Connects, or fails start-up with a message naming NATS_URL. */
+  /** Connects, or fails start-up with a message naming what to fix. */
   static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
     try {
       const nc = await connect({
         servers: options.url.split(','),
         name: options.connectionName,
-        user: options.user,
-        pass: options.password,
+        ...connectionCredentials(options.credentials),
+        // JetStream's API answers into this process's own inbox, which no other service may read.
+        inboxPrefix: inboxPrefix(options.prefix, options.role),
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
         noAsyncTraces: true,
@@ -75,16 +86,22 @@ export class NatsTransport implements ServingTransport {
       });
       return new NatsTransport(nc, options);
     } catch (error) {
-      throw new ConfigurationError(
-        `cannot reach NATS at ${options.url} (NATS_URL): ${(error as Error).message}. ` +
-          'NATS is needed because this process does not host every context (CLEAVE_SERVICES) or CLEAVE_TRANSPORT=nats.',
-      );
+      const message = (error as Error).message;
+      const hint = /authori[sz]ation|authentication|user|password/i.test(message)
+        ? 'the server refused this process\'s credentials (NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED or NATS_CREDS, or their *_FILE forms)'
+        : 'NATS is needed because this process does not host every context (CLEAVE_SERVICES) or CLEAVE_TRANSPORT=nats';
+      throw new ConfigurationError(`cannot connect to NATS at ${options.url} (NATS_URL): ${message}; ${hint}`);
     }
   }
 
   /** True while the connection is up; calls fail fast with `unavailable` while it is not. */
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  /** What stops this transport from working fully: empty when it is connected and every subscription is up. */
+  problems(): string[] {
+    return [...(this.connected ? [] : ['NATS is unreachable']), ...this.replies.problems(), ...(this.served?.problems() ?? [])];
   }
 
   /** The underlying connection, for health checks and tests. */
@@ -99,16 +116,18 @@ export class NatsTransport implements ServingTransport {
     try {
       this.nc.publish(requestSubject(this.options.prefix, pattern), data, {
         reply: `${this.inbox}.${id}`,
-        headers: contextToHeaders(context, true),
+        headers: contextToHeaders(context, this.options.seal),
       });
     } catch (error) {
-      this.pending.reject(id, CleaveError.unavailable(`cannot publish ${pattern}: ${(error as Error).message}`));
+      this.pending.reject(id, error instanceof CleaveError ? error : CleaveError.unavailable(`cannot publish ${pattern}: ${(error as Error).message}`));
     }
     return result;
   }
 
+  // Replies are untrusted too: a malformed one fails its call, never the subscription.
   private onReply(msg: Msg): void {
     const id = Number(msg.subject.slice(this.inbox.length + 1));
+    if (!Number.isSafeInteger(id)) return;
     const h = msg.headers;
     if (h !== undefined) {
       if (h.has(Headers.ServiceErrorCode)) {
@@ -133,23 +152,17 @@ export class NatsTransport implements ServingTransport {
   }
 
   async serve(dispatcher: InboundDispatcher, requests: readonly string[]): Promise<void> {
+    const served = (this.served = new GuardedSubscriptions(this.nc, this.log));
     const byContext = new Map<string, EndpointStats[]>();
     for (const pattern of requests) {
       const context = contextOf(pattern);
       const subject = requestSubject(this.options.prefix, pattern);
       const stats = new EndpointStats(pattern.slice(context.length + 1), subject, context);
       byContext.set(context, [...(byContext.get(context) ?? []), stats]);
-      this.served.push(
-        this.nc.subscribe(subject, {
-          queue: context,
-          callback: (err, msg) => {
-            if (!err) this.onRequest(dispatcher, pattern, msg, stats);
-          },
-        }),
-      );
+      served.add(subject, (msg) => this.onRequest(dispatcher, pattern, msg, stats), context);
     }
     for (const [context, endpoints] of byContext) {
-      const service = new MicroServiceResponder(this.nc, context, this.options.version, `Cleave ${context} context`, { prefix: this.options.prefix }, endpoints);
+      const service = new MicroServiceResponder(served, context, this.options.version, `Cleave ${context} context`, { prefix: this.options.prefix }, endpoints);
       service.start();
       this.services.push(service);
     }
@@ -158,12 +171,10 @@ export class NatsTransport implements ServingTransport {
   }
 
   async stopServing(): Promise<void> {
-    for (const service of this.services) service.stop();
     this.services = [];
     const served = this.served;
-    this.served = [];
-    if (this.nc.isClosed()) return;
-    await Promise.all(served.map((s) => s.drain().catch(() => undefined)));
+    this.served = undefined;
+    await served?.drain();
   }
 
   private onRequest(dispatcher: InboundDispatcher, pattern: string, msg: Msg, stats: EndpointStats): void {
@@ -172,7 +183,7 @@ export class NatsTransport implements ServingTransport {
     let context: CallContext;
     let plain: unknown;
     try {
-      context = contextFromFields(contextFieldsOf(msg), this.options.defaultTimeoutMs);
+      context = contextFromFields(contextFieldsOf(msg), this.options.defaultTimeoutMs, this.options.seal);
       plain = decodeJson(msg.data);
     } catch (error) {
       const e = error instanceof CleaveError ? error : CleaveError.badRequest('the message is not valid JSON', 'bad_json');
@@ -211,7 +222,8 @@ export class NatsTransport implements ServingTransport {
   private respondError(msg: Msg, error: CleaveError): void {
     const h = natsHeaders();
     h.set(Headers.ServiceErrorCode, String(HTTP_STATUS[error.code]));
-    h.set(Headers.ServiceError, error.message.replace(/[\r\n]+/g, ' '));
+    // A header value is one line of printable ASCII; the envelope in the body keeps the message whole.
+    h.set(Headers.ServiceError, error.message.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 200) || error.code);
     this.safeRespond(msg, encodeJson(error.toEnvelope()), h);
   }
 
@@ -227,6 +239,10 @@ export class NatsTransport implements ServingTransport {
   private async watchStatus(): Promise<void> {
     for await (const status of this.nc.status()) {
       switch (status.type) {
+        case 'error':
+          // A call to a subject this process may not publish to: fail it now rather than at its deadline.
+          if (status.error instanceof PermissionViolationError && status.error.operation === 'publish') this.refusePublish(status.error.subject);
+          break;
         case 'disconnect':
           this.connected = false;
           this.log.warn(`disconnected from NATS (${status.server}); calls to other services fail fast until it is back`);
@@ -241,12 +257,34 @@ export class NatsTransport implements ServingTransport {
     }
   }
 
+  private refusePublish(subject: string): void {
+    const pattern = subject.startsWith(`${this.options.prefix}.req.`) ? subject.slice(this.options.prefix.length + 5) : undefined;
+    this.log.error(`NATS refused this process permission to publish to ${subject}`);
+    if (pattern === undefined) return;
+    this.pending.rejectWhere(
+      (call) => call.pattern === pattern,
+      () => CleaveError.forbidden(`this service may not call ${pattern} (the NATS server refused the publish)`, 'not_permitted'),
+    );
+  }
+
   /** Drains the connection: pending replies are delivered, then it closes. */
   async close(): Promise<void> {
     if (this.nc.isClosed()) return;
     await this.nc.drain().catch(() => undefined);
     this.pending.rejectAll((call) => CleaveError.unavailable(`the bus closed before ${call.pattern} answered`));
   }
+}
+
+/** nats.js's options for the credentials given. */
+function connectionCredentials(c: NatsCredentials): Partial<ConnectionOptions> {
+  const options: Partial<ConnectionOptions> = {};
+  if (c.user !== undefined) options.user = c.user;
+  if (c.password !== undefined) options.pass = c.password;
+  if (c.token !== undefined) options.token = c.token;
+  if (c.nkeySeed !== undefined) options.authenticator = nkeyAuthenticator(new TextEncoder().encode(c.nkeySeed));
+  if (c.creds !== undefined) options.authenticator = credsAuthenticator(new TextEncoder().encode(c.creds));
+  if (c.tls !== undefined) options.tls = { ca: c.tls.ca, cert: c.tls.cert, key: c.tls.key };
+  return options;
 }
 
 function safeDecode(data: Uint8Array): unknown {

@@ -4,6 +4,15 @@ export const requestSubject = (prefix: string, pattern: string): string => `${pr
 /** The NATS subject an event is published on. */
 export const eventSubject = (prefix: string, event: string): string => `${prefix}.evt.${event}`;
 
+/** The JetStream stream a deployment's events live in. */
+export const eventStreamName = (prefix: string): string => `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_EVENTS`;
+
+/**
+ * Where a process's replies arrive: `_INBOX.<prefix>.<role>.…`. The generated NATS permissions let a role
+ * subscribe under its own prefix only, so no other service can read the answers it gets.
+ */
+export const inboxPrefix = (prefix: string, role: string): string => `_INBOX.${prefix}.${role}`;
+
 /** Header names of the call context on the wire (DESIGN §4). */
 export const Headers = {
   Traceparent: 'traceparent',

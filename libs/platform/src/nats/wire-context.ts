@@ -1,7 +1,8 @@
 import type { Msg, MsgHdrs } from '@nats-io/transport-node';
-import { formatTraceparent, isPrincipal, parseTraceparent, type CallContext, type Principal } from '../context/call-context';
+import { formatTraceparent, parseTraceparent, type CallContext, type Principal } from '../context/call-context';
 import { newSpanId, newTraceId } from '../context/ids';
 import { CleaveError } from '../errors/cleave-error';
+import type { PrincipalSeal } from '../security/principal-seal';
 import { Headers } from './subjects';
 
 /**
@@ -25,14 +26,14 @@ function safe(name: string, value: string): string {
 }
 
 /**
- * Writes a call context as NATS headers; requests carry their remaining budget, events don't. A request id
- * that is just the trace id's default is left for the receiver to derive.
+ * Writes a request's call context as NATS headers, with its remaining budget and its principal sealed. A
+ * request id that is just the trace id's default is left for the receiver to derive.
  */
-export function contextToHeaders(context: CallContext, withBudget: boolean): MsgHdrs {
+export function contextToHeaders(context: CallContext, seal: PrincipalSeal): MsgHdrs {
   let block = `NATS/1.0\r\n${Headers.Traceparent}: ${formatTraceparent(context)}\r\n`;
-  if (withBudget) block += `${Headers.TimeoutMs}: ${Math.max(0, context.deadline - Date.now())}\r\n`;
+  block += `${Headers.TimeoutMs}: ${Math.max(0, context.deadline - Date.now())}\r\n`;
   if (context.requestId !== `req_${context.traceId}`) block += `${Headers.RequestId}: ${safe('request id', context.requestId)}\r\n`;
-  if (context.principal !== undefined) block += `${Headers.Principal}: ${JSON.stringify(context.principal)}\r\n`;
+  if (context.principal !== undefined) block += `${Headers.Principal}: ${seal.seal(context)}\r\n`;
   if (context.idempotencyKey !== undefined) block += `${Headers.IdempotencyKey}: ${safe('idempotency key', context.idempotencyKey)}\r\n`;
   return new EncodedHeaders(Buffer.from(`${block}\r\n`)) as unknown as MsgHdrs;
 }
@@ -107,34 +108,42 @@ export function contextFieldsOf(msg: Msg): WireContextFields {
   return fields;
 }
 
+/** Printable ASCII, bounded: what a request id or idempotency key may be once it has crossed the wire. */
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const BUDGET = /^\d{1,9}$/;
+
 /**
- * Builds the call context of a received message. A message without Cleave headers (say, from `nats req`)
- * starts a new trace with the default budget; a malformed principal is refused rather than ignored.
+ * Builds the call context of a received request. A message without Cleave headers (say, from `nats req`)
+ * starts a new trace with the default budget and acts for no one; a principal counts only when its seal
+ * is genuine and made for this very trace, and a malformed header is refused rather than ignored.
  */
-export function contextFromFields(fields: WireContextFields, defaultTimeoutMs: number): CallContext {
+export function contextFromFields(fields: WireContextFields, defaultTimeoutMs: number, seal: PrincipalSeal): CallContext {
   const parent = fields.traceparent === undefined ? undefined : parseTraceparent(fields.traceparent);
-  const budget = fields.timeoutMs === undefined ? Number.NaN : Number(fields.timeoutMs);
-  const timeoutMs = Number.isInteger(budget) && budget >= 0 ? budget : defaultTimeoutMs;
-  let principal: Principal | undefined;
-  if (fields.principal) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(fields.principal);
-    } catch {
-      parsed = undefined;
-    }
-    if (!isPrincipal(parsed)) throw CleaveError.badRequest(`malformed ${Headers.Principal} header`, 'bad_header');
-    principal = parsed;
+  if (fields.timeoutMs !== undefined && !BUDGET.test(fields.timeoutMs)) throw badHeader(Headers.TimeoutMs, 'must be whole milliseconds');
+  if (fields.requestId !== undefined && !REQUEST_ID.test(fields.requestId)) throw badHeader(Headers.RequestId, 'must be 1-128 printable ASCII characters');
+  if (fields.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(fields.idempotencyKey)) {
+    throw badHeader(Headers.IdempotencyKey, 'must be 1-255 printable ASCII characters');
   }
+  const timeoutMs = fields.timeoutMs === undefined ? defaultTimeoutMs : Number(fields.timeoutMs);
   const traceId = parent?.traceId ?? newTraceId();
+  let principal: Principal | undefined;
+  if (fields.principal !== undefined) {
+    if (parent === undefined) throw new CleaveError('unauthenticated', 'a principal needs the traceparent it was sealed for', { reason: 'bad_principal' });
+    principal = seal.open(fields.principal, traceId);
+  }
   return {
     traceId,
     spanId: parent?.spanId ?? newSpanId(),
     sampled: parent?.sampled ?? true,
     deadline: Date.now() + timeoutMs,
-    requestId: fields.requestId || `req_${traceId}`,
+    requestId: fields.requestId ?? `req_${traceId}`,
     principal,
-    idempotencyKey: fields.idempotencyKey || undefined,
+    idempotencyKey: fields.idempotencyKey,
     eventId: undefined,
   };
+}
+
+function badHeader(name: string, rule: string): CleaveError {
+  return CleaveError.badRequest(`the ${name} header ${rule}`, 'bad_header');
 }

@@ -1,0 +1,26 @@
+import { ContractRegistry, observerPermissions, renderAuthorization, rolePermissions, type NatsRole } from '@cleave/platform';
+import { cleaveDeployment } from './deployment';
+
+/** The roles of the split topology: a user per context, one for a whole bank serving over NATS, and an observer. */
+export function splitRoles(): NatsRole[] {
+  const contexts = Object.keys(cleaveDeployment.contexts);
+  return [...contexts.map((c) => ({ name: c, contexts: [c] })), { name: 'all', contexts }];
+}
+
+/** A role for a process hosting several contexts, named as that process names itself on NATS. */
+export function roleFor(contexts: readonly string[]): NatsRole {
+  const known = Object.keys(cleaveDeployment.contexts);
+  const ordered = known.filter((c) => contexts.includes(c));
+  return { name: ordered.length === known.length ? 'all' : ordered.join('-'), contexts: ordered };
+}
+
+/** nats-server's `authorization` block for Cleave's contracts, the given subject prefix and roles. */
+export function cleaveNatsAuthorization(prefix: string, roles: readonly NatsRole[]): string {
+  const registry = new ContractRegistry(cleaveDeployment.contracts);
+  const header = [
+    '# Cleave: one NATS user per service role, each allowed only what its contracts say it does.',
+    '# Generated from libs/contracts by `npm run nats:config`; do not edit (CI checks it matches).',
+    `# Subject prefix: ${prefix}. Passwords come from nats-server's environment, one variable per user.`,
+  ].join('\n');
+  return renderAuthorization([...roles.map((role) => rolePermissions(registry, prefix, role)), observerPermissions(prefix)], header);
+}
