@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { Svcm } from '@nats-io/services';
 import { AccountsPatterns, LedgerPatterns } from '@cleave/contracts';
-import { createCleaveApp, loadCleaveConfig } from '@cleave/platform';
+import { createCleaveApp, loadCleaveConfig, rootContext, runWithContext } from '@cleave/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleaveDeployment } from '../../apps/cleave/src/deployment';
 import { NatsServerProcess } from '../support/nats-server';
@@ -81,9 +81,13 @@ describe('npm run start:split', () => {
       loadCleaveConfig({ CLEAVE_SERVICES: 'none', NATS_URL: nats.url, CLEAVE_NATS_PREFIX: prefix, LOG_LEVEL: 'silent' }),
     );
     try {
-      const opened = await client.bus.send(AccountsPatterns.OpenAccount, { ownerId: 'user_0000000000000000000009', currency: 'EUR' });
-      expect(await client.bus.send(AccountsPatterns.GetAccount, { accountId: opened.id })).toMatchObject({ currency: 'EUR' });
+      // Accounts act only for a customer; this process holds the (development) key that vouches for one.
+      const ownerId = 'user_0000000000000000000009';
+      const customer = rootContext({ principal: { kind: 'user', id: ownerId, scopes: ['customer'] } }, 5_000);
+      const opened = await runWithContext(customer, () => client.bus.send(AccountsPatterns.OpenAccount, { ownerId, currency: 'EUR' }));
+      expect(await runWithContext(customer, () => client.bus.send(AccountsPatterns.GetAccount, { accountId: opened.id }))).toMatchObject({ currency: 'EUR' });
       expect(await client.bus.send(LedgerPatterns.GetBalance, { accountId: opened.id })).toMatchObject({ currency: 'EUR', balance: 0 });
+      await expect(client.bus.send(AccountsPatterns.GetAccount, { accountId: opened.id })).rejects.toMatchObject({ code: 'forbidden' });
     } finally {
       await client.close();
     }

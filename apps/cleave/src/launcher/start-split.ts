@@ -1,7 +1,10 @@
 // `npm run start:split`: the split topology as local processes against a local nats-server.
+import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
+import { passwordVariable } from '@cleave/platform';
 import { cleaveDeployment } from '../deployment';
 import { formatLine } from './log-format';
 import { ServiceProcess } from './service-process';
@@ -17,7 +20,9 @@ Options:
   -h, --help          this text
 
 Environment: NATS_URL (default nats://127.0.0.1:4222), and everything a Cleave process reads
-(DATABASE_URL, CLEAVE_DATA_DIR, LOG_LEVEL, ...), passed to every process.`;
+(DATABASE_URL, CLEAVE_DATA_DIR, LOG_LEVEL, ...), passed to every process. Against a nats-server
+configured from deploy/nats, set the same CLEAVE_NATS_PASSWORD_<SERVICE> variables it reads: each
+process then connects as its own user. CLEAVE_PRINCIPAL_PRIVATE_KEY goes to the gateway alone.`;
 
 function fail(message: string): never {
   process.stderr.write(`start:split: ${message}\n`);
@@ -56,13 +61,35 @@ for (const spec of values.replicas) {
 
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 try {
-  const nc = await connect({ servers: natsUrl.split(','), timeout: 3_000, user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD });
+  const gatewayPassword = process.env[passwordVariable('gateway')];
+  const nc = await connect({
+    servers: natsUrl.split(','),
+    timeout: 3_000,
+    ...(gatewayPassword === undefined ? { user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD } : { user: 'gateway', pass: gatewayPassword }),
+  });
   await nc.close();
 } catch (error) {
   fail(`cannot reach NATS at ${natsUrl} (NATS_URL): ${(error as Error).message}\n  start one with: nats-server -js   (or: docker compose up -d nats)`);
 }
 if (!process.env.DATABASE_URL && [...replicas.values()].some((n) => n > 1)) {
   process.stderr.write('start:split: warning: replicas share one SQLite file per context; use DATABASE_URL (PostgreSQL) for real concurrency.\n');
+}
+
+/**
+ * A child's environment: the launcher's, with each service's own NATS identity where the launcher has the
+ * passwords nats-server reads (`CLEAVE_NATS_PASSWORD_<ROLE>`, see deploy/nats), and the principal private
+ * key for the gateway only; the others get its public key.
+ */
+function childEnvironment(service: string): NodeJS.ProcessEnv {
+  const { CLEAVE_PRINCIPAL_PRIVATE_KEY: privateKey, CLEAVE_PRINCIPAL_PRIVATE_KEY_FILE: privateKeyFile, ...env } = process.env;
+  const password = process.env[passwordVariable(service)];
+  if (password !== undefined) Object.assign(env, { NATS_USER: service, NATS_PASSWORD: password });
+  if (privateKey !== undefined || privateKeyFile !== undefined) {
+    const pem = privateKey ?? readFileSync(privateKeyFile!, 'utf8');
+    if (service === 'gateway') env.CLEAVE_PRINCIPAL_PRIVATE_KEY = pem;
+    env.CLEAVE_PRINCIPAL_PUBLIC_KEY ??= createPublicKey(pem).export({ type: 'spki', format: 'pem' }) as string;
+  }
+  return env;
 }
 
 const entry = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -76,7 +103,7 @@ for (const [service, count] of replicas) {
     const prefix = process.stdout.isTTY ? `\x1b[${colour}m${label.padEnd(width)}\x1b[0m │` : `${label.padEnd(width)} │`;
     processes.push(
       new ServiceProcess(
-        { label, entry, env: { ...process.env, NATS_URL: natsUrl, CLEAVE_SERVICES: service, CLEAVE_INSTANCE_ID: label } },
+        { label, entry, env: { ...childEnvironment(service), NATS_URL: natsUrl, CLEAVE_SERVICES: service, CLEAVE_INSTANCE_ID: label } },
         (_label, line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`${prefix} ${values.raw ? line : formatLine(line)}\n`),
       ),
     );

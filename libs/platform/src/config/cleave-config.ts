@@ -78,7 +78,10 @@ export interface CleaveConfig {
     readonly maxAttempts: number;
     readonly backoffBaseMs: number;
     readonly maxInFlight: number;
+    /** `<context>:<event>` → runs left to fail. */
     readonly failures: Readonly<Record<string, number>>;
+    /** `<context>:<event>` → how long each run of its handler is held back first. */
+    readonly delaysMs: Readonly<Record<string, number>>;
   };
   /** Every `CLEAVE_*` variable as given, for the settings a context declares of its own (see `readSettings`). */
   readonly env: Readonly<Record<string, string>>;
@@ -128,8 +131,8 @@ class CleaveEnvironment {
     message: 'CLEAVE_FAULTS must look like pattern=delay:ms or pattern=reply-delay:ms, comma-separated',
   })
   CLEAVE_FAULTS?: string;
-  @IsOptional() @Matches(/^[a-z]+:[a-z][a-z0-9.-]*=fail:\d{1,6}(,[a-z]+:[a-z][a-z0-9.-]*=fail:\d{1,6})*$/, {
-    message: 'CLEAVE_EVENT_FAULTS must look like context:event=fail:count, comma-separated',
+  @IsOptional() @Matches(/^[a-z]+:[a-z][a-z0-9.-]*=(fail|delay):\d{1,6}(,[a-z]+:[a-z][a-z0-9.-]*=(fail|delay):\d{1,6})*$/, {
+    message: 'CLEAVE_EVENT_FAULTS must look like context:event=fail:count or context:event=delay:ms, comma-separated',
   })
   CLEAVE_EVENT_FAULTS?: string;
   @IsOptional() @IsInt() @Min(1) @Max(100) CLEAVE_EVENT_MAX_ATTEMPTS?: number;
@@ -248,7 +251,8 @@ export function loadCleaveConfig(given: Record<string, string | undefined> = pro
       maxAttempts: parsed.CLEAVE_EVENT_MAX_ATTEMPTS ?? 5,
       backoffBaseMs: parsed.CLEAVE_EVENT_BACKOFF_MS ?? 200,
       maxInFlight: parsed.CLEAVE_EVENT_MAX_IN_FLIGHT ?? 1,
-      failures: Object.fromEntries((parsed.CLEAVE_EVENT_FAULTS?.split(',') ?? []).map((item) => [item.split('=')[0]!, Number(item.split(':').at(-1))])),
+      failures: eventFaults(parsed.CLEAVE_EVENT_FAULTS, 'fail'),
+      delaysMs: eventFaults(parsed.CLEAVE_EVENT_FAULTS, 'delay'),
     },
     env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('CLEAVE_') && e[1] !== undefined)),
   };
@@ -310,6 +314,11 @@ class CleaveEnvironmentKeys implements Required<Record<keyof CleaveEnvironment, 
   CLEAVE_EVENT_MAX_ATTEMPTS = undefined;
   CLEAVE_EVENT_BACKOFF_MS = undefined;
   CLEAVE_EVENT_MAX_IN_FLIGHT = undefined;
+}
+
+function eventFaults(setting: string | undefined, kind: 'fail' | 'delay'): Record<string, number> {
+  const items = (setting?.split(',') ?? []).map((item) => /^(.+)=(fail|delay):(\d+)$/.exec(item)!);
+  return Object.fromEntries(items.filter((m) => m[2] === kind).map((m) => [m[1]!, Number(m[3])]));
 }
 
 function parseFaults(setting: string | undefined): CleaveConfig['faults'] {

@@ -59,6 +59,8 @@ export interface EventRetryPolicy {
   readonly maxInFlight: number;
   /** Injected failures: `<context>:<event>` → runs left to fail. */
   readonly failures?: Readonly<Record<string, number>>;
+  /** Injected slowness: `<context>:<event>` → ms each run waits before its handler. */
+  readonly delaysMs?: Readonly<Record<string, number>>;
 }
 
 /** A message that can never be handled: parked at once, never retried. */
@@ -99,6 +101,7 @@ export class EventBus {
     this.streamName = eventStreamName(config.natsPrefix);
     this.failuresLeft = new Map(Object.entries(retry.failures ?? {}));
     for (const [key, n] of this.failuresLeft) this.log.warn(`fault injection: ${key} fails its first ${n} runs`);
+    for (const [key, ms] of Object.entries(retry.delaysMs ?? {})) this.log.warn(`fault injection: ${key} waits ${ms} ms before each run`);
   }
 
   /** Creates the stream (idempotent) and starts this process's consumers. */
@@ -183,13 +186,15 @@ export class EventBus {
    * Runs a context's handler for one event, once, in a call context of its own continuing the event's
    * trace. It acts for no principal: an event says what happened, and carries no one's authority.
    */
-  deliverOnce(context: string, envelope: EventEnvelope): Promise<void> {
+  async deliverOnce(context: string, envelope: EventEnvelope): Promise<void> {
     const key = `${context}:${envelope.event}`;
     const failures = this.failuresLeft.get(key) ?? 0;
     if (failures > 0) {
       this.failuresLeft.set(key, failures - 1);
-      return Promise.reject(new Error('injected failure (CLEAVE_EVENT_FAULTS)'));
+      throw new Error('injected failure (CLEAVE_EVENT_FAULTS)');
     }
+    const delayMs = this.retry.delaysMs?.[key];
+    if (delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const parent = envelope.traceparent ? parseTraceparent(envelope.traceparent) : undefined;
     const traceId = parent?.traceId ?? newTraceId();
     const call: CallContext = {

@@ -58,7 +58,6 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
         'NODE_ENV=production with the development principal keys: set CLEAVE_PRINCIPAL_PUBLIC_KEY (and CLEAVE_PRINCIPAL_PRIVATE_KEY where the gateway runs), or their *_FILE forms',
       );
     }
-    new Logger('Cleave').warn('principals crossing NATS are sealed with the development key; set CLEAVE_PRINCIPAL_PRIVATE_KEY/CLEAVE_PRINCIPAL_PUBLIC_KEY');
   }
   // Connected before Nest boots, so an unreachable NATS stops start-up with one clear line.
   const nats = placement.nats
@@ -94,6 +93,9 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
   let httpUrl: string | undefined;
   try {
     app.useLogger(new CleaveLogger(app.get(PinoLogger)));
+    if (placement.nats && config.principalKeys.development) {
+      new Logger('Cleave').warn('principals crossing NATS are sealed with the development key: set CLEAVE_PRINCIPAL_PRIVATE_KEY (gateway) and CLEAVE_PRINCIPAL_PUBLIC_KEY');
+    }
     // Not inheriting the HTTP app's global pipes and filters: the bus validates and maps errors itself.
     app.connectMicroservice({ strategy: app.get(CleaveServer) }, { inheritAppConfig: false });
     await app.startAllMicroservices();

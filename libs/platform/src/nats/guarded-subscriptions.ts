@@ -90,7 +90,7 @@ export class GuardedSubscriptions {
     entry.subscription = subscription;
     entry.broken = undefined;
     void subscription.closed.then((reason) => {
-      if (this.stopped || this.nc.isClosed() || entry.subscription !== subscription) return;
+      if (this.stopped || this.nc.isClosed() || this.nc.isDraining() || entry.subscription !== subscription) return;
       this.down(entry, reason instanceof Error ? reason.message : 'closed by the server');
     });
   }

@@ -87,10 +87,16 @@ export class NatsTransport implements ServingTransport {
       return new NatsTransport(nc, options);
     } catch (error) {
       const message = (error as Error).message;
-      const hint = /authori[sz]ation|authentication|user|password/i.test(message)
-        ? 'the server refused this process\'s credentials (NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED or NATS_CREDS, or their *_FILE forms)'
-        : 'NATS is needed because this process does not host every context (CLEAVE_SERVICES) or CLEAVE_TRANSPORT=nats';
-      throw new ConfigurationError(`cannot connect to NATS at ${options.url} (NATS_URL): ${message}; ${hint}`);
+      if (/authori[sz]ation|authentication/i.test(message)) {
+        throw new ConfigurationError(
+          `NATS at ${options.url} (NATS_URL) refused this process's credentials: ${message}. ` +
+            'Set NATS_USER and NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED or NATS_CREDS (or their *_FILE forms) to the user this service runs as.',
+        );
+      }
+      throw new ConfigurationError(
+        `cannot reach NATS at ${options.url} (NATS_URL): ${message}. ` +
+          'NATS is needed because this process does not host every context (CLEAVE_SERVICES) or CLEAVE_TRANSPORT=nats.',
+      );
     }
   }
 
