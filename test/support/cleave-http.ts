@@ -23,6 +23,7 @@ const MAIN = fileURLToPath(new URL('../../dist/apps/cleave/src/main.js', import.
 
 /** Cleave running as real processes (the same `main` as `npm start`), reached over HTTP. */
 export interface RunningBank {
+  /** The HTTP API's address, as the gateway serving it now reports it. */
   readonly url: string;
   /** The NATS server of a split or hybrid bank, and the credentials and keys its processes use. */
   readonly nats?: NatsServerProcess;
@@ -148,7 +149,21 @@ export async function startBank(layout: Layout, storage: Storage, env: Record<st
     return fresh;
   };
   const hosting = (services: string) => processes.filter((p) => p.spec.env.CLEAVE_SERVICES === services);
-  return { url, nats, security, layout, storage, processes, output: () => processes.map((p) => p.recentOutput()).join('\n'), hosting, restart, stop: cleanup };
+  return {
+    // Where HTTP is served now: a restarted gateway listens on a port of its own.
+    get url() {
+      return processes.map((p) => p.readyMessage?.httpUrl).find((u) => u !== undefined) ?? url;
+    },
+    nats,
+    security,
+    layout,
+    storage,
+    processes,
+    output: () => processes.map((p) => p.recentOutput()).join('\n'),
+    hosting,
+    restart,
+    stop: cleanup,
+  };
 }
 
 /** One HTTP exchange's outcome. */

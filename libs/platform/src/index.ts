@@ -37,7 +37,7 @@ export { newEntityId } from './context/ids';
 export { isUniqueViolation } from './database/errors';
 export { sha256Hex, canonicalJson } from './context/hashing';
 export { localDateIn, startOfDayIn } from './context/time';
-export { crashPoint } from './context/crash-points';
+export { crashPoint, crashPointsArmed } from './context/crash-points';
 export { IdempotencyRecord, idempotencyRecordsTable, runIdempotent } from './database/idempotency';
 export { Outbox } from './events/outbox';
 export { runOnce } from './events/run-once';

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import qs from 'qs';
+import { crashPoint, crashPointsArmed } from '@cleave/platform';
 import { MonzoErrorFilter } from './monzo-error.filter';
 
 /**
@@ -13,6 +14,13 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
     done(null, qs.parse(body.toString('utf8'), { depth: 2, arrayLimit: 50, parameterLimit: 200 }));
   });
   app.useGlobalFilters(new MonzoErrorFilter());
+  if (crashPointsArmed()) {
+    // Drills: die once the card network has heard the answer, with whatever the gateway had in hand.
+    app.getHttpAdapter().getInstance().addHook('onResponse', (request, _reply, done) => {
+      if (request.routeOptions.url === '/network/authorisations') crashPoint('gateway.authorise:after-answer');
+      done();
+    });
+  }
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -9,3 +9,8 @@ const points: ReadonlySet<string> = new Set((process.env.CLEAVE_CRASH_AT ?? '').
 export function crashPoint(name: string): void {
   if (points.size > 0 && points.has(name)) process.kill(process.pid, 'SIGKILL');
 }
+
+/** True when any crash point is set: hooks that only serve drills are installed then, and only then. */
+export function crashPointsArmed(): boolean {
+  return points.size > 0;
+}
