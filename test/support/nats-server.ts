@@ -93,6 +93,13 @@ export class NatsServerProcess {
     await this.start();
   }
 
+  /** Replaces the authorization block and has the running server reload its configuration (SIGHUP). */
+  async reload(block: string): Promise<void> {
+    (this.options as { authorization?: NatsServerOptions['authorization'] }).authorization = { block, env: this.options.authorization?.env ?? {} };
+    writeFileSync(join(this.storeDir, 'nats-server.conf'), block);
+    this.child?.kill('SIGHUP');
+  }
+
   /** Restarts it with its JetStream store gone, as a broker that lost its disk would come back. */
   async restartEmpty(): Promise<void> {
     await this.stop();
