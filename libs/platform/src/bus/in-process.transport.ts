@@ -5,7 +5,7 @@ import { PendingCalls } from './pending-calls';
 import { toWire } from './wire';
 
 /**
- * Calls between contexts hosted in one process. It keeps the wire's observable semantics (DESIGN §3): the
+ * Calls between contexts hosted in one process. It keeps the wire's observable semantics: the
  * callee decodes its own copy of the request, the caller gets its own copy of the reply and a freshly built
  * error, values arrive as JSON would carry them, and a slow handler is cut off at the deadline.
  */

@@ -13,7 +13,7 @@ export interface Principal {
 }
 
 /**
- * What travels with every request and event (DESIGN §4), read inside handlers from AsyncLocalStorage.
+ * What travels with every request and event, read inside handlers from AsyncLocalStorage.
  * Every context has all fields (absent ones undefined) so they share one shape.
  */
 export interface CallContext {

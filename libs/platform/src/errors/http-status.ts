@@ -1,6 +1,6 @@
 import type { ErrorCode } from '@cleave/contracts';
 
-/** The HTTP status of each error code (DESIGN §5); also the `Nats-Service-Error-Code` of error replies. */
+/** The HTTP status of each error code; also the `Nats-Service-Error-Code` of error replies. */
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   bad_request: 400,
   unauthenticated: 401,

@@ -13,7 +13,7 @@ export const eventStreamName = (prefix: string): string => `${prefix.replace(/[^
  */
 export const inboxPrefix = (prefix: string, role: string): string => `_INBOX.${prefix}.${role}`;
 
-/** Header names of the call context on the wire (DESIGN §4). */
+/** Header names of the call context on the wire. */
 export const Headers = {
   Traceparent: 'traceparent',
   /** Milliseconds left when the message was sent: a budget, not a clock reading, so skew between hosts can't eat it. */
