@@ -29,7 +29,9 @@ export function bankApiSuite(layout: Layout, storage: Storage): void {
       const password = `pw-${randomBytes(8).toString('hex')}`;
       const user = await api.post('/users', { name, email, password });
       expect(user.status).toBe(201);
-      const token = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: email, password });
+      // From an address of its own: the per-address login limit is a test of its own.
+      const from = { 'x-forwarded-for': `10.${randomBytes(3).join('.')}` };
+      const token = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: email, password }, { headers: from });
       expect(token.status).toBe(200);
       return { userId: user.body.id, email, password, token: token.body.access_token, refreshToken: token.body.refresh_token };
     }
@@ -345,6 +347,135 @@ export function bankApiSuite(layout: Layout, storage: Storage): void {
       expect(await balanceOf(ada, a)).toEqual({ balance: 4_000, total_balance: 5_000, currency: 'GBP', spend_today: 0 });
       expect((await api.get(`/transactions/${tx.id}`, { token: ada.token })).body.transaction.notes).toBe('');
       expect((await api.get('/accounts', as)).body.accounts.map((x: { id: string }) => x.id)).toEqual([b]);
+    });
+
+    describe('inputs a bank must refuse, with the same answer on every engine', () => {
+      const NETWORK = { authorization: 'Bearer cleave-development-network-secret' };
+      const heart = '\u2764\uFE0F'; // ❤️: one glyph, two characters as PostgreSQL counts them
+
+      /** A card on a funded account, for the network routes. */
+      async function card(ada: Customer, account: string): Promise<string> {
+        const issued = await api.post('/cards', { account_id: account }, { token: ada.token });
+        expect(issued.status).toBe(201);
+        return issued.body.token;
+      }
+
+      it('counts the length of text as the database does: at the limit it is stored, past it refused, never a 500', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        // 20 hearts are 40 characters: a pot name's limit.
+        expect((await api.post('/pots', { current_account_id: account, name: heart.repeat(20) }, { token: ada.token })).status).toBe(201);
+        const cases: Array<[string, Promise<{ status: number; body: any }>, string]> = [
+          ['pot name', api.post('/pots', { current_account_id: account, name: heart.repeat(40) }, { token: ada.token }), 'name'],
+          ['sign-up name', api.post('/users', { name: heart.repeat(100), email: `h-${key()}@example.com`, password: 'long enough password' }), 'name'],
+          ['account description', api.post('/accounts', { currency: 'GBP', description: heart.repeat(140) }, { token: ada.token }), 'description'],
+          ['top-up description', api.post(`/accounts/${account}/top-ups`, { amount: 100, description: heart.repeat(140) }, { token: ada.token, idempotencyKey: key() }), 'description'],
+        ];
+        for (const [what, reply, field] of cases) {
+          const r = await reply;
+          expect([what, r.status, r.body.params]).toEqual([what, 400, { [field]: expect.stringMatching(/characters/) }]);
+        }
+        await topUp(ada, account, 10_000);
+        const token = await card(ada, account);
+        const pay = (name: string, ntx: string) =>
+          api.post('/network/authorisations', { card_token: token, amount: 100, currency: 'GBP', network_transaction_id: ntx, merchant: { name, mcc: '5814' } }, { headers: NETWORK });
+        expect((await pay(heart.repeat(50), `ntx-${key()}`)).body).toMatchObject({ approved: true });
+        const long = await pay(heart.repeat(100), `ntx-${key()}`);
+        expect([long.status, long.body.params]).toEqual([400, { 'merchant[name]': expect.stringMatching(/characters/) }]);
+      });
+
+      it('refuses NUL characters and unpaired surrogates, naming the field', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        await topUp(ada, account, 1_000);
+        const token = await card(ada, account);
+        const replies: Array<[string, { status: number; body: any }]> = [
+          ['pot name', await api.post('/pots', { current_account_id: account, name: 'Hol\u0000iday' }, { token: ada.token })],
+          ['sign-up name', await api.post('/users', { name: 'A\u0000da', email: `n-${key()}@example.com`, password: 'long enough password' })],
+          ['feed title', await api.post('/feed', { account_id: account, type: 'basic', params: { title: 'Hi\u0000' } }, { token: ada.token })],
+          ['email', await api.post('/users', { name: 'Ada', email: `a\uD800b-${key()}@example.com`, password: 'long enough password' }, { json: true })],
+          ['username', await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: 'x\uDFFF@example.com', password: 'whatever' }, { json: true })],
+          ['network id', await api.post('/network/authorisations', { card_token: token, amount: 100, currency: 'GBP', network_transaction_id: 'ntx\u0000', merchant: { name: 'Cafe', mcc: '5814' } }, { headers: NETWORK })],
+        ];
+        for (const [what, reply] of replies) {
+          expect([what, reply.status, reply.body.code]).toEqual([what, 400, expect.stringMatching(/^bad_request/)]);
+          expect(Object.keys(reply.body.params ?? {}), what).toHaveLength(1);
+        }
+      });
+
+      it('takes money only as plain whole numbers of minor units, form or JSON', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        for (const amount of ['1e2', '0x10', ' 7 ', '7.0', '+7']) {
+          const reply = await api.post(`/accounts/${account}/top-ups`, { amount }, { token: ada.token, idempotencyKey: key() });
+          expect([amount, reply.status, Object.keys(reply.body.params ?? {})]).toEqual([amount, 400, ['amount']]);
+        }
+        for (const body of ['{"amount": 1e2}', '{"amount": 100.0}', '{"amount": 1E2}']) {
+          const reply = await fetch(`${bank.url}/accounts/${account}/top-ups`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${ada.token}`, 'idempotency-key': key(), 'content-type': 'application/json' },
+            body,
+          });
+          expect([body, reply.status, Object.keys(((await reply.json()) as { params?: object }).params ?? {})]).toEqual([body, 400, ['amount']]);
+        }
+        expect(await balanceOf(ada, account)).toMatchObject({ balance: 0 });
+      });
+
+      it('answers null, wrong shapes and absurd nesting with 400, never 500', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        const tx = await topUp(ada, account, 1_000);
+        const token = await card(ada, account);
+        const json = { json: true };
+        // JSON nested 5,000 levels deep, sent as written (JSON.stringify itself can't write it).
+        const deep = '{"a":'.repeat(5_000) + '1' + '}'.repeat(5_000);
+        const raw = async (method: string, path: string, body: string, headers: Record<string, string>) => {
+          const reply = await fetch(`${bank.url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body });
+          return { status: reply.status, body: (await reply.json()) as any };
+        };
+        const auth = { authorization: `Bearer ${ada.token}` };
+        const replies: Array<[string, { status: number; body: any }]> = [
+          ['null notes', await api.patch(`/transactions/${tx.id}`, { notes: null }, { token: ada.token, ...json })],
+          ['merchant []', await api.post('/network/authorisations', { card_token: token, amount: 100, currency: 'GBP', network_transaction_id: `ntx-${key()}`, merchant: [] }, { headers: NETWORK, ...json })],
+          ['refund merchant []', await api.post('/network/refunds', { card_token: token, amount: 100, currency: 'GBP', network_transaction_id: `ntx-${key()}`, merchant: [] }, { headers: NETWORK, ...json })],
+          ['deep transfer', await raw('POST', '/transfers', `{"source_account_id":"${account}","destination_account_id":"${account}","amount":1,"description":${deep}}`, { ...auth, 'idempotency-key': key() })],
+          ['deep sign-up', await raw('POST', '/users', `{"name":${deep},"email":"deep@example.com","password":"long enough password"}`, {})],
+          ['deep metadata', await raw('PATCH', `/transactions/${tx.id}`, `{"metadata":{"a":${deep}}}`, auth)],
+        ];
+        for (const [what, reply] of replies) expect([what, reply.status, reply.body.code]).toEqual([what, 400, expect.stringMatching(/^bad_request/)]);
+      });
+
+      it('treats a reused network id as a conflict when the payment differs, and as a retry when it is the same', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        await topUp(ada, account, 10_000);
+        const token = await card(ada, account);
+        const ntx = `ntx-${key()}`;
+        const payment = { card_token: token, amount: 500, currency: 'GBP', network_transaction_id: ntx, merchant: { name: 'Cafe', mcc: '5814' } };
+        const first = await api.post('/network/authorisations', payment, { headers: NETWORK });
+        expect(first.body).toMatchObject({ approved: true });
+        expect((await api.post('/network/authorisations', payment, { headers: NETWORK })).body).toEqual(first.body);
+        for (const other of [{ amount: 501 }, { merchant: { name: 'Elsewhere', mcc: '5814' } }]) {
+          const reply = await api.post('/network/authorisations', { ...payment, ...other }, { headers: NETWORK });
+          expect([reply.status, reply.body.code]).toEqual([409, 'conflict.network_transaction_id_reused']);
+        }
+        // The other idempotent entry points keep the same rule.
+        const pot = (await api.post('/pots', { current_account_id: account, name: 'Keys' }, { token: ada.token })).body.id;
+        expect((await api.put(`/pots/${pot}/deposit`, { source_account_id: account, amount: 100, dedupe_id: 'same' }, { token: ada.token })).status).toBe(200);
+        const pot409 = await api.put(`/pots/${pot}/deposit`, { source_account_id: account, amount: 200, dedupe_id: 'same' }, { token: ada.token });
+        expect([pot409.status, pot409.body.code]).toEqual([409, 'conflict.idempotency_key_reused']);
+        const present = { presentment_id: `pres-${key()}`, network_transaction_id: ntx, amount: 500, currency: 'GBP' };
+        expect((await api.post('/network/presentments', present, { headers: NETWORK })).status).toBe(200);
+        const present409 = await api.post('/network/presentments', { ...present, amount: 400 }, { headers: NETWORK });
+        expect([present409.status, present409.body.code]).toEqual([409, 'conflict.idempotency_key_reused']);
+        expect(await balanceOf(ada, account)).toMatchObject({ balance: 10_000 - 100 - 500 });
+      });
+
+      it("answers what Fastify itself refuses in Monzo's shape too", async () => {
+        const ada = await signUp();
+        const text = await fetch(`${bank.url}/accounts`, { method: 'POST', headers: { authorization: `Bearer ${ada.token}`, 'content-type': 'text/plain' }, body: 'currency=GBP' });
+        expect([text.status, await text.json()]).toEqual([400, { code: 'bad_request.unsupported_media_type', message: expect.any(String) }]);
+      });
     });
 
     it('answers unknown routes and malformed bodies in the same error shape', async () => {

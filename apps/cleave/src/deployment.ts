@@ -1,7 +1,7 @@
 import { AccountsModule } from '@cleave/accounts';
 import { CardsModule } from '@cleave/cards';
 import { FeedModule } from '@cleave/feed';
-import { GatewayModule, setUpGatewayHttp } from '@cleave/gateway';
+import { GatewayModule, gatewayServerOptions, setUpGatewayHttp } from '@cleave/gateway';
 import { IdentityModule } from '@cleave/identity';
 import { CleaveDependencies, CleaveEvents, CleaveRequests } from '@cleave/contracts';
 import { LedgerModule } from '@cleave/ledger';
@@ -13,6 +13,6 @@ import { cleaveVersion } from './version';
 export const cleaveDeployment: CleaveDeployment = {
   contracts: { requests: CleaveRequests, events: CleaveEvents, dependencies: CleaveDependencies },
   contexts: { gateway: GatewayModule, identity: IdentityModule, accounts: AccountsModule, ledger: LedgerModule, cards: CardsModule, feed: FeedModule, webhooks: WebhooksModule },
-  http: { context: 'gateway', setup: setUpGatewayHttp },
+  http: { context: 'gateway', serverOptions: gatewayServerOptions, setup: setUpGatewayHttp },
   version: cleaveVersion(),
 };

@@ -11,6 +11,7 @@ import { WebhooksDependencies, WebhooksEvents, WebhooksRequests } from './webhoo
 export * from './contract';
 export * from './errors';
 export * from './ids';
+export * from './text';
 export * from './identity/identity.patterns';
 export * from './identity/identity.messages';
 export * from './identity/identity.contract';

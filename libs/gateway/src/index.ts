@@ -1,3 +1,3 @@
 /** The HTTP gateway: its module, and the setup of its HTTP server. */
 export { GatewayModule } from './gateway.module';
-export { setUpGatewayHttp } from './http/setup';
+export { setUpGatewayHttp, gatewayServerOptions } from './http/setup';

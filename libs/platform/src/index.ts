@@ -22,6 +22,7 @@ export {
 export { CleaveError, toCleaveError, isErrorEnvelope, isErrorCode } from './errors/cleave-error';
 export { HTTP_STATUS } from './errors/http-status';
 export { decoderFor, VALIDATOR_OPTIONS, type DtoDecoder } from './validation/dto-decoder';
+export { plainValueFault, assertStorable, type PlainValueFault } from './validation/plain-value';
 export { loadCleaveConfig, readSettings, ConfigurationError, type CleaveConfig, type TransportMode } from './config/cleave-config';
 export { resolvePlacement, natsRole, type Placement } from './host/placement';
 export { CLEAVE_CONFIG, PLACEMENT, NATS_TRANSPORT, PlatformModule } from './host/platform.module';

@@ -64,4 +64,8 @@ export class Authorisation {
   /** When the network stops waiting for the decision; one still pending after it is declined by the sweep. */
   @Column({ name: 'decide_by', type: 'varchar', length: 30, nullable: true })
   decideBy!: string | null;
+
+  /** SHA-256 of the request: a retry must match it (none for a decline recorded before the request arrived). */
+  @Column({ name: 'request_hash', type: 'varchar', length: 64, nullable: true })
+  requestHash!: string | null;
 }

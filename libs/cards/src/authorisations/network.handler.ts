@@ -16,6 +16,7 @@ import {
   type ReverseRequest,
 } from '@cleave/contracts';
 import {
+  canonicalJson,
   CleaveError,
   ContextDatabase,
   crashPoint,
@@ -26,6 +27,7 @@ import {
   rootContext,
   runIdempotent,
   runWithContext,
+  sha256Hex,
   startOfDayIn,
   toCleaveError,
 } from '@cleave/platform';
@@ -63,8 +65,9 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
   ) {}
 
   async authorise(request: AuthoriseRequest): Promise<AuthorisationDecision> {
+    const requestHash = sha256Hex(canonicalJson(request));
     const known = await this.byNetworkId(request.networkTransactionId);
-    if (known) return this.awaitDecision(known);
+    if (known) return this.awaitDecision(this.sameRequest(known, requestHash));
     const merchant = enrichMerchant(request.merchant);
     const card = await this.db.read((em) => em.findOneBy(Card, { token: request.cardToken }));
     const auth: Authorisation = {
@@ -84,12 +87,13 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
       followup: null,
       createdAt: new Date().toISOString(),
       decideBy: new Date(currentContext()?.deadline ?? Date.now() + DEFAULT_BUDGET_MS).toISOString(),
+      requestHash,
     };
     try {
       await this.db.transaction((em) => em.insert(Authorisation, auth));
     } catch (error) {
       // The network's retry raced its original: both get the one decision.
-      if (isUniqueViolation(error)) return this.awaitDecision((await this.byNetworkId(request.networkTransactionId))!);
+      if (isUniqueViolation(error)) return this.awaitDecision(this.sameRequest((await this.byNetworkId(request.networkTransactionId))!, requestHash));
       throw error;
     }
     crashPoint('cards.authorise:after-record');
@@ -161,6 +165,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
         followup: null,
         createdAt: new Date().toISOString(),
         decideBy: null,
+        requestHash: null,
       };
       try {
         await this.db.transaction((em) => em.insert(Authorisation, tombstone));
@@ -404,6 +409,17 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
         );
         await this.db.transaction((em) => em.update(Authorisation, { id, followup: 'record_decline' }, { followup: null }));
       } catch (error) {
+        // A decline's record refused as a bad request can never succeed: retrying it forever would only hide
+        // it. (Voiding a hold is never given up: that is money.)
+        if (toCleaveError(error).code === 'bad_request') {
+          const dropped = await this.db
+            .transaction((em) => em.update(Authorisation, { id, followup: 'record_decline' }, { followup: null }))
+            .catch(() => undefined);
+          if (dropped?.affected === 1) {
+            this.log.error(`the decline of authorisation ${id} could not be recorded and is dropped: ${(error as Error).message}`);
+            return;
+          }
+        }
         this.log.warn(`follow-up of authorisation ${id} failed, will retry: ${(error as Error).message}`);
       }
     });
@@ -415,6 +431,17 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
 
   private byNetworkId(networkTransactionId: string): Promise<Authorisation | null> {
     return this.db.read((em) => em.findOneBy(Authorisation, { networkTransactionId }));
+  }
+
+  /** A network id names one payment: a retry must be that payment, never another's (Stripe's rule for keys). */
+  private sameRequest(known: Authorisation, requestHash: string): Authorisation {
+    if (known.requestHash !== null && known.requestHash !== requestHash) {
+      throw CleaveError.conflict(
+        `network_transaction_id ${known.networkTransactionId} was used for a different authorisation (card, amount, currency or merchant)`,
+        'network_transaction_id_reused',
+      );
+    }
+    return known;
   }
 
   /** A retry of a known authorisation gets its decision, once there is one (within its own deadline). */

@@ -1,11 +1,12 @@
-import { IsISO4217CurrencyCode, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsISO4217CurrencyCode, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { Ids, MAX_AMOUNT } from '../ids';
+import { Text } from '../text';
 
 /** Opens a current account for a customer. */
 export class OpenAccountRequest {
   @Matches(Ids.user) ownerId!: string;
   @IsISO4217CurrencyCode() currency!: string;
-  @IsOptional() @IsString() @MaxLength(140) description?: string;
+  @IsOptional() @Text(0, 140) description?: string;
 }
 
 /** Asks for one account; a user may only see their own (anything else is not_found). */
@@ -50,7 +51,7 @@ export class TopUpAccountRequest {
   @Matches(Ids.account) accountId!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
   @IsOptional() @IsISO4217CurrencyCode() currency?: string;
-  @IsOptional() @IsString() @MaxLength(140) description?: string;
+  @IsOptional() @Text(0, 140) description?: string;
 }
 
 /** Pays another account, the customer's own or anyone's. Needs an idempotency key. */
@@ -59,13 +60,13 @@ export class TransferMoneyRequest {
   @Matches(Ids.account) destinationAccountId!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
   @IsOptional() @IsISO4217CurrencyCode() currency?: string;
-  @IsOptional() @IsString() @MaxLength(140) description?: string;
+  @IsOptional() @Text(0, 140) description?: string;
 }
 
 /** Creates a pot under a current account. */
 export class CreatePotRequest {
   @Matches(Ids.account) currentAccountId!: string;
-  @IsString() @Length(1, 40) name!: string;
+  @Text(1, 40) name!: string;
 }
 
 /** Lists a current account's pots. */
@@ -78,7 +79,7 @@ export class MovePotMoneyRequest {
   @Matches(Ids.pot) potId!: string;
   @Matches(Ids.account) accountId!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
-  @IsString() @Length(1, 100) dedupeId!: string;
+  @Text(1, 100) dedupeId!: string;
 }
 
 /** A pot, in Monzo's shape. */

@@ -1,7 +1,8 @@
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsISO4217CurrencyCode, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsISO4217CurrencyCode, IsObject, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { Ids, MAX_AMOUNT } from '../ids';
 import { MerchantInput } from './merchant';
+import { Text } from '../text';
 
 /** ACTIVE cards spend; FROZEN ones decline until unfrozen; CANCELLED is final. */
 export type CardStatus = 'ACTIVE' | 'FROZEN' | 'CANCELLED';
@@ -53,9 +54,9 @@ export class AuthoriseRequest {
   @Matches(Ids.cardToken) cardToken!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
   @IsISO4217CurrencyCode() currency!: string;
-  @IsDefined() @ValidateNested() @Type(() => MerchantInput) merchant!: MerchantInput;
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => MerchantInput) merchant!: MerchantInput;
   /** The network's id of this authorisation: its retries carry the same one. */
-  @IsString() @Length(1, 100) networkTransactionId!: string;
+  @Text(1, 100) networkTransactionId!: string;
 }
 
 /** The issuer's answer. */
@@ -70,7 +71,7 @@ export interface AuthorisationDecision {
 
 /** The network gave up waiting for a decision: whatever was decided, it must come to nothing. */
 export class AbandonAuthorisationRequest {
-  @IsString() @Length(1, 100) networkTransactionId!: string;
+  @Text(1, 100) networkTransactionId!: string;
 }
 
 /**
@@ -78,10 +79,10 @@ export class AbandonAuthorisationRequest {
  * `cardToken` and `merchant` instead, a force post without an authorisation.
  */
 export class PresentRequest {
-  @IsString() @Length(1, 100) presentmentId!: string;
-  @IsOptional() @IsString() @Length(1, 100) networkTransactionId?: string;
+  @Text(1, 100) presentmentId!: string;
+  @IsOptional() @Text(1, 100) networkTransactionId?: string;
   @IsOptional() @Matches(Ids.cardToken) cardToken?: string;
-  @IsOptional() @ValidateNested() @Type(() => MerchantInput) merchant?: MerchantInput;
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => MerchantInput) merchant?: MerchantInput;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
   @IsISO4217CurrencyCode() currency!: string;
 }
@@ -98,8 +99,8 @@ export interface PresentmentResult {
 
 /** Releases an authorisation's hold: all of it, or `amount` of it. */
 export class ReverseRequest {
-  @IsString() @Length(1, 100) reversalId!: string;
-  @IsString() @Length(1, 100) networkTransactionId!: string;
+  @Text(1, 100) reversalId!: string;
+  @Text(1, 100) networkTransactionId!: string;
   @IsOptional() @IsInt() @Min(1) @Max(MAX_AMOUNT) amount?: number;
 }
 
@@ -112,11 +113,11 @@ export interface ReversalResult {
 
 /** A merchant refund: money back onto the card's account. */
 export class RefundRequest {
-  @IsString() @Length(1, 100) networkTransactionId!: string;
+  @Text(1, 100) networkTransactionId!: string;
   @Matches(Ids.cardToken) cardToken!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
   @IsISO4217CurrencyCode() currency!: string;
-  @IsDefined() @ValidateNested() @Type(() => MerchantInput) merchant!: MerchantInput;
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => MerchantInput) merchant!: MerchantInput;
 }
 
 /** A refund's credit. */

@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsUrl, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { HTTP_URL, Ids } from '../ids';
+import { Text } from '../text';
 
 /** An account's feed, newest first. */
 export class ListFeedItemsRequest {
@@ -14,11 +15,11 @@ export class ListFeedItemsRequest {
 export class CreateFeedItemRequest {
   @Matches(Ids.account) accountId!: string;
   @IsIn(['basic']) type!: 'basic';
-  @IsString() @Length(1, 140) title!: string;
-  @IsOptional() @IsString() @MaxLength(1_000) body?: string;
-  @IsOptional() @IsUrl(HTTP_URL) @MaxLength(2_048) imageUrl?: string;
+  @Text(1, 140) title!: string;
+  @IsOptional() @Text(0, 1_000) body?: string;
+  @IsOptional() @IsUrl(HTTP_URL) @Text(1, 2_048) imageUrl?: string;
   /** Opened when the customer taps the item. */
-  @IsOptional() @IsUrl(HTTP_URL) @MaxLength(2_048) url?: string;
+  @IsOptional() @IsUrl(HTTP_URL) @Text(1, 2_048) url?: string;
 }
 
 /** An account's spending notifications, newest first. */
@@ -46,15 +47,15 @@ export interface FeedItemView {
 
 /** A push notification, as the app would show it. */
 export class NotificationV1 {
-  @IsString() @Length(1, 40) id!: string;
+  @Text(1, 40) id!: string;
   @Matches(Ids.account) accountId!: string;
   @IsIn(['spend', 'decline']) kind!: 'spend' | 'decline';
-  @IsString() @Length(1, 500) text!: string;
+  @Text(1, 500) text!: string;
   @Matches(Ids.transaction) transactionId!: string;
   @IsISO8601() created!: string;
 }
 
 /** `feed.notification-created.v1`: what live notification streams forward. */
 export class NotificationCreatedV1 {
-  @IsDefined() @ValidateNested() @Type(() => NotificationV1) notification!: NotificationV1;
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => NotificationV1) notification!: NotificationV1;
 }

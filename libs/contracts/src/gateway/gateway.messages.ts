@@ -1,9 +1,9 @@
-import { IsString, Length } from 'class-validator';
+import { Text } from '../text';
 
 /**
  * The card network was told "declined" because the bank did not answer in time: whatever cards decided, or
  * is still deciding, must come to nothing. Stored before the network hears the answer.
  */
 export class AuthorisationAbandonedV1 {
-  @IsString() @Length(1, 100) networkTransactionId!: string;
+  @Text(1, 100) networkTransactionId!: string;
 }

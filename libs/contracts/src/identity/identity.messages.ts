@@ -1,11 +1,12 @@
-import { IsEmail, IsIn, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsEmail, IsIn, IsOptional, Matches, ValidateIf } from 'class-validator';
 import { Ids } from '../ids';
+import { Text } from '../text';
 
 /** Signs a customer up. */
 export class SignUpRequest {
-  @IsString() @Length(1, 100) name!: string;
-  @IsEmail() @MaxLength(254) email!: string;
-  @IsString() @Length(8, 200) password!: string;
+  @Text(1, 100) name!: string;
+  @IsEmail() @Text(1, 254) email!: string;
+  @Text(8, 200) password!: string;
 }
 
 /** A customer, without secrets. */
@@ -28,15 +29,15 @@ export class IssueTokenRequest {
   @IsIn(['password', 'refresh_token']) grantType!: 'password' | 'refresh_token';
   @Matches(Ids.client) clientId!: string;
   @IsOptional() @Matches(SHA256_HEX) clientSecretHash?: string;
-  @ValidateIf((r: IssueTokenRequest) => r.grantType === 'password') @IsEmail() @MaxLength(254) username?: string;
-  @ValidateIf((r: IssueTokenRequest) => r.grantType === 'password') @IsString() @MaxLength(200) password?: string;
+  @ValidateIf((r: IssueTokenRequest) => r.grantType === 'password') @IsEmail() @Text(1, 254) username?: string;
+  @ValidateIf((r: IssueTokenRequest) => r.grantType === 'password') @Text(0, 200) password?: string;
   @ValidateIf((r: IssueTokenRequest) => r.grantType === 'refresh_token') @Matches(SHA256_HEX) refreshTokenHash?: string;
   /** SHA-256 of the access token the gateway made for this grant. */
   @Matches(SHA256_HEX) newAccessTokenHash!: string;
   /** SHA-256 of the refresh token the gateway made for this grant. */
   @Matches(SHA256_HEX) newRefreshTokenHash!: string;
   /** The caller's network address, for login rate limits. */
-  @IsOptional() @IsString() @MaxLength(64) clientAddress?: string;
+  @IsOptional() @Text(0, 64) clientAddress?: string;
 }
 
 /** The grant went through: the pair whose digests were sent is now live. */

@@ -12,15 +12,14 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  Length,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
 import { Ids, MAX_AMOUNT } from '../ids';
 import { MerchantView } from '../cards/merchant';
+import { Text } from '../text';
 
 /** What a ledger book holds: a customer's current account, or one of its pots. */
 export type BookKind = 'customer' | 'pot';
@@ -61,7 +60,7 @@ export class TopUpRequest {
   @Matches(Ids.account) accountId!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
   @IsISO4217CurrencyCode() currency!: string;
-  @IsOptional() @IsString() @MaxLength(140) description?: string;
+  @IsOptional() @Text(0, 140) description?: string;
 }
 
 /** Why money moves between two books. */
@@ -74,10 +73,10 @@ export class TransferRequest {
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
   @IsISO4217CurrencyCode() currency!: string;
   @IsOptional() @IsIn(['transfer', 'pot_deposit', 'pot_withdrawal']) kind?: TransferKind;
-  @IsOptional() @IsString() @MaxLength(140) description?: string;
+  @IsOptional() @Text(0, 140) description?: string;
   /** How the source appears on the destination's statement, and the other way round. */
-  @IsOptional() @IsString() @MaxLength(140) sourceName?: string;
-  @IsOptional() @IsString() @MaxLength(140) destinationName?: string;
+  @IsOptional() @Text(0, 140) sourceName?: string;
+  @IsOptional() @Text(0, 140) destinationName?: string;
 }
 
 /** Both sides of a transfer. */
@@ -96,11 +95,11 @@ export class PlaceHoldRequest {
   @Matches(Ids.account) accountId!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
   @IsISO4217CurrencyCode() currency!: string;
-  @IsString() @Length(1, 140) description!: string;
-  @IsOptional() @IsString() @MaxLength(40) category?: string;
+  @Text(1, 140) description!: string;
+  @IsOptional() @Text(0, 40) category?: string;
   /** Seconds until an unposted hold expires and releases its money (default: the ledger's setting). */
   @IsOptional() @IsInt() @Min(1) @Max(90 * 24 * 3600) expiresInSeconds?: number;
-  @IsOptional() @ValidateNested() @Type(() => MerchantView) merchant?: MerchantView;
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => MerchantView) merchant?: MerchantView;
 }
 
 /** Posts a hold (presentment): `amount` moves for good, the rest of the hold is released. */
@@ -130,9 +129,9 @@ export class CardPaymentRequest {
   @Matches(Ids.account) accountId!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
   @IsISO4217CurrencyCode() currency!: string;
-  @IsString() @Length(1, 140) description!: string;
-  @IsString() @MaxLength(40) category!: string;
-  @IsDefined() @ValidateNested() @Type(() => MerchantView) merchant!: MerchantView;
+  @Text(1, 140) description!: string;
+  @Text(0, 40) category!: string;
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => MerchantView) merchant!: MerchantView;
 }
 
 /** A declined card payment, recorded so the customer sees it; no money moves. Needs an idempotency key. */
@@ -162,7 +161,7 @@ export interface HoldView {
 export class ListTransactionsRequest {
   @Matches(Ids.book) accountId!: string;
   /** A time (ISO 8601) or a transaction id: only transactions after it. */
-  @IsOptional() @IsString() @MaxLength(40) since?: string;
+  @IsOptional() @Text(0, 40) since?: string;
   /** Only transactions created before this time. */
   @IsOptional() @IsISO8601() before?: string;
   @IsOptional() @IsInt() @Min(1) @Max(100) limit?: number;
@@ -175,15 +174,15 @@ export class GetTransactionRequest {
 
 /** One metadata entry; an empty value deletes the key. */
 export class MetadataEntry {
-  @IsString() @Length(1, 100) key!: string;
-  @IsString() @MaxLength(500) value!: string;
+  @Text(1, 100) key!: string;
+  @Text(0, 500) value!: string;
 }
 
 /** Annotates a transaction with metadata and notes. */
 export class AnnotateTransactionRequest {
   @Matches(Ids.transaction) transactionId!: string;
   @IsOptional() @IsArray() @ArrayMaxSize(50) @ValidateNested({ each: true }) @Type(() => MetadataEntry) metadata?: MetadataEntry[];
-  @IsOptional() @IsString() @MaxLength(1000) notes?: string;
+  @IsOptional() @Text(0, 1000) notes?: string;
 }
 
 /** The other side of a transfer. */
@@ -223,7 +222,7 @@ export interface TransactionView {
 /** The other side of a transfer, as an event carries it. */
 export class CounterpartyV1 implements Counterparty {
   @Matches(Ids.book) accountId!: string;
-  @IsOptional() @IsString() @MaxLength(140) name?: string;
+  @IsOptional() @Text(0, 140) name?: string;
 }
 
 /** A transaction as the ledger's events carry it: {@link TransactionView}, validated on arrival. */
@@ -233,17 +232,17 @@ export class TransactionV1 implements TransactionView {
   @IsInt() @Min(-MAX_AMOUNT) @Max(MAX_AMOUNT) amount!: number;
   @IsISO4217CurrencyCode() currency!: string;
   @IsISO8601() created!: string;
-  @IsString() @MaxLength(140) description!: string;
-  @IsString() @MaxLength(40) category!: string;
+  @Text(0, 140) description!: string;
+  @Text(0, 40) category!: string;
   @IsString() settled!: string;
   @IsObject() metadata!: Record<string, string>;
   @IsString() notes!: string;
   @IsBoolean() isLoad!: boolean;
-  @IsOptional() @ValidateNested() @Type(() => CounterpartyV1) counterparty?: CounterpartyV1;
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => CounterpartyV1) counterparty?: CounterpartyV1;
   @IsIn(['pending', 'settled', 'reversed', 'declined']) status!: TransactionView['status'];
   @IsOptional() @Matches(Ids.hold) holdId?: string;
-  @IsOptional() @ValidateNested() @Type(() => MerchantView) merchant?: MerchantView;
-  @IsOptional() @IsString() @MaxLength(40) declineReason?: string;
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => MerchantView) merchant?: MerchantView;
+  @IsOptional() @Text(0, 40) declineReason?: string;
 }
 
 /**
@@ -251,5 +250,5 @@ export class TransactionV1 implements TransactionView {
  * the change (settled, annotated, reversed, resized).
  */
 export class TransactionEventV1 {
-  @IsDefined() @ValidateNested() @Type(() => TransactionV1) transaction!: TransactionV1;
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => TransactionV1) transaction!: TransactionV1;
 }

@@ -1,10 +1,11 @@
-import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsUrl, Matches, Max, Min } from 'class-validator';
 import { HTTP_URL, Ids } from '../ids';
+import { Text } from '../text';
 
 /** Registers a URL to receive an account's transaction events. */
 export class RegisterWebhookRequest {
   @Matches(Ids.account) accountId!: string;
-  @IsString() @MaxLength(2_048) @IsUrl(HTTP_URL) url!: string;
+  @Text(1, 2_048) @IsUrl(HTTP_URL) url!: string;
 }
 
 export class ListWebhooksRequest {

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsISO4217CurrencyCode, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { Ids, MAX_AMOUNT } from '@cleave/contracts';
+import { IsDefined, IsIn, IsISO4217CurrencyCode, IsObject, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { Ids, MAX_AMOUNT, Text } from '@cleave/contracts';
+import { MinorUnits, WholeNumber, Optional } from './fields';
 
 export class IssueCardBody {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
@@ -16,53 +17,45 @@ export class CardStatusBody {
 }
 
 export class CardLimitsBody {
-  @ApiPropertyOptional({ description: 'Minor units; 0 removes the limit' }) @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(MAX_AMOUNT) per_transaction?: number;
-  @ApiPropertyOptional({ description: 'Minor units; 0 removes the limit' }) @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(MAX_AMOUNT) per_day?: number;
+  @ApiPropertyOptional({ description: 'Minor units; 0 removes the limit' }) @Optional() @WholeNumber() @Min(0) @Max(MAX_AMOUNT) per_transaction?: number;
+  @ApiPropertyOptional({ description: 'Minor units; 0 removes the limit' }) @Optional() @WholeNumber() @Min(0) @Max(MAX_AMOUNT) per_day?: number;
 }
 
 export class MerchantBody {
-  @ApiProperty({ example: 'Brightbird Espresso' }) @IsString() @Length(1, 100) name!: string;
+  @ApiProperty({ example: 'Brightbird Espresso' }) @Text(1, 100) name!: string;
   @ApiProperty({ example: '5814', description: 'ISO 18245 merchant category code' }) @Matches(/^\d{4}$/) mcc!: string;
-  @ApiPropertyOptional({ example: 'eating_out' }) @IsOptional() @IsString() @MaxLength(40) category?: string;
-  @ApiPropertyOptional({ example: 'London' }) @IsOptional() @IsString() @MaxLength(100) city?: string;
-  @ApiPropertyOptional({ example: 'GB' }) @IsOptional() @Matches(/^[A-Z]{2,3}$/) country?: string;
+  @ApiPropertyOptional({ example: 'eating_out' }) @Optional() @Text(0, 40) category?: string;
+  @ApiPropertyOptional({ example: 'London' }) @Optional() @Text(0, 100) city?: string;
+  @ApiPropertyOptional({ example: 'GB' }) @Optional() @Matches(/^[A-Z]{2,3}$/) country?: string;
 }
-
-const amount = () => (target: object, key: string) => {
-  ApiProperty({ description: 'Minor units', minimum: 1 })(target, key);
-  Type(() => Number)(target, key);
-  IsInt()(target, key);
-  Min(1)(target, key);
-  Max(MAX_AMOUNT)(target, key);
-};
 
 export class AuthorisationBody {
   @ApiProperty() @Matches(Ids.cardToken, { message: 'card_token must be a card token (cardtok_…)' }) card_token!: string;
-  @amount() amount!: number;
+  @MinorUnits() amount!: number;
   @ApiProperty({ example: 'GBP' }) @IsISO4217CurrencyCode() currency!: string;
-  @ApiProperty({ type: MerchantBody }) @IsDefined() @ValidateNested() @Type(() => MerchantBody) merchant!: MerchantBody;
-  @ApiProperty() @IsString() @Length(1, 100) network_transaction_id!: string;
+  @ApiProperty({ type: MerchantBody }) @IsDefined() @IsObject() @ValidateNested() @Type(() => MerchantBody) merchant!: MerchantBody;
+  @ApiProperty() @Text(1, 100) network_transaction_id!: string;
 }
 
 export class PresentmentBody {
-  @ApiProperty() @IsString() @Length(1, 100) presentment_id!: string;
-  @ApiPropertyOptional({ description: "The authorisation's network_transaction_id" }) @IsOptional() @IsString() @Length(1, 100) network_transaction_id?: string;
-  @ApiPropertyOptional({ description: 'For a force post without an authorisation' }) @IsOptional() @Matches(Ids.cardToken) card_token?: string;
-  @ApiPropertyOptional({ type: MerchantBody }) @IsOptional() @ValidateNested() @Type(() => MerchantBody) merchant?: MerchantBody;
-  @amount() amount!: number;
+  @ApiProperty() @Text(1, 100) presentment_id!: string;
+  @ApiPropertyOptional({ description: "The authorisation's network_transaction_id" }) @Optional() @Text(1, 100) network_transaction_id?: string;
+  @ApiPropertyOptional({ description: 'For a force post without an authorisation' }) @Optional() @Matches(Ids.cardToken) card_token?: string;
+  @ApiPropertyOptional({ type: MerchantBody }) @Optional() @IsObject() @ValidateNested() @Type(() => MerchantBody) merchant?: MerchantBody;
+  @MinorUnits() amount!: number;
   @ApiProperty() @IsISO4217CurrencyCode() currency!: string;
 }
 
 export class ReversalBody {
-  @ApiProperty() @IsString() @Length(1, 100) reversal_id!: string;
-  @ApiProperty() @IsString() @Length(1, 100) network_transaction_id!: string;
-  @ApiPropertyOptional({ description: 'Release only this much (a partial reversal)' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_AMOUNT) amount?: number;
+  @ApiProperty() @Text(1, 100) reversal_id!: string;
+  @ApiProperty() @Text(1, 100) network_transaction_id!: string;
+  @ApiPropertyOptional({ description: 'Release only this much (a partial reversal)' }) @Optional() @WholeNumber() @Min(1) @Max(MAX_AMOUNT) amount?: number;
 }
 
 export class RefundBody {
-  @ApiProperty() @IsString() @Length(1, 100) network_transaction_id!: string;
+  @ApiProperty() @Text(1, 100) network_transaction_id!: string;
   @ApiProperty() @Matches(Ids.cardToken) card_token!: string;
-  @amount() amount!: number;
+  @MinorUnits() amount!: number;
   @ApiProperty() @IsISO4217CurrencyCode() currency!: string;
-  @ApiProperty({ type: MerchantBody }) @IsDefined() @ValidateNested() @Type(() => MerchantBody) merchant!: MerchantBody;
+  @ApiProperty({ type: MerchantBody }) @IsDefined() @IsObject() @ValidateNested() @Type(() => MerchantBody) merchant!: MerchantBody;
 }

@@ -1,35 +1,36 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { HTTP_URL, Ids } from '@cleave/contracts';
+import { IsBoolean, IsDefined, IsIn, IsObject, IsUrl, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { HTTP_URL, Ids, Text } from '@cleave/contracts';
+import { WholeNumber, Optional } from './fields';
 
 export class FeedQuery {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) limit?: number;
-  @ApiPropertyOptional({ description: 'Only items older than this feed item id' }) @IsOptional() @Matches(Ids.feedItem, { message: 'before must be a feed item id (feeditem_…)' }) before?: string;
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @Optional() @WholeNumber() @Min(1) @Max(100) limit?: number;
+  @ApiPropertyOptional({ description: 'Only items older than this feed item id' }) @Optional() @Matches(Ids.feedItem, { message: 'before must be a feed item id (feeditem_…)' }) before?: string;
 }
 
 export class FeedItemParams {
-  @ApiProperty({ example: 'Your trip to Lisbon' }) @IsString() @Length(1, 140) title!: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1_000) body?: string;
-  @ApiPropertyOptional({ example: 'https://example.com/lisbon.png' }) @IsOptional() @IsUrl(HTTP_URL, { message: 'params[image_url] must be an http(s) URL' }) @MaxLength(2_048) image_url?: string;
+  @ApiProperty({ example: 'Your trip to Lisbon' }) @Text(1, 140) title!: string;
+  @ApiPropertyOptional() @Optional() @Text(0, 1_000) body?: string;
+  @ApiPropertyOptional({ example: 'https://example.com/lisbon.png' }) @Optional() @IsUrl(HTTP_URL, { message: 'params[image_url] must be an http(s) URL' }) @Text(1, 2_048) image_url?: string;
 }
 
 export class CreateFeedItemBody {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
   @ApiProperty({ enum: ['basic'] }) @IsIn(['basic'], { message: 'type must be basic' }) type!: 'basic';
-  @ApiProperty({ type: FeedItemParams }) @IsDefined({ message: 'params[title] is required' }) @ValidateNested() @Type(() => FeedItemParams) params!: FeedItemParams;
-  @ApiPropertyOptional({ description: 'Opened when the item is tapped' }) @IsOptional() @IsUrl(HTTP_URL, { message: 'url must be an http(s) URL' }) @MaxLength(2_048) url?: string;
+  @ApiProperty({ type: FeedItemParams }) @IsDefined({ message: 'params[title] is required' }) @IsObject() @ValidateNested() @Type(() => FeedItemParams) params!: FeedItemParams;
+  @ApiPropertyOptional({ description: 'Opened when the item is tapped' }) @Optional() @IsUrl(HTTP_URL, { message: 'url must be an http(s) URL' }) @Text(1, 2_048) url?: string;
 }
 
 export class NotificationsQuery {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) limit?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @Optional() @WholeNumber() @Min(1) @Max(100) limit?: number;
 }
 
 export class RegisterWebhookBody {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
-  @ApiProperty({ example: 'https://example.com/cleave-webhook' }) @IsString() @MaxLength(2_048) @IsUrl(HTTP_URL, { message: 'url must be an http(s) URL' }) url!: string;
+  @ApiProperty({ example: 'https://example.com/cleave-webhook' }) @Text(1, 2_048) @IsUrl(HTTP_URL, { message: 'url must be an http(s) URL' }) url!: string;
 }
 
 export class WebhooksQuery {
@@ -37,13 +38,13 @@ export class WebhooksQuery {
 }
 
 export class DeliveriesQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) limit?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @Optional() @WholeNumber() @Min(1) @Max(100) limit?: number;
 }
 
 export class DeadLettersQuery {
   @ApiProperty({ enum: ['feed', 'webhooks'] }) @IsIn(['feed', 'webhooks'], { message: 'context must be feed or webhooks' }) context!: 'feed' | 'webhooks';
   @ApiPropertyOptional({ description: 'Also those already replayed' })
-  @IsOptional()
+  @Optional()
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'include_replayed must be true or false' })
   include_replayed?: boolean;

@@ -1,18 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsIn } from 'class-validator';
+import { Text } from '@cleave/contracts';
+import { Optional } from './fields';
 
 export class SignUpBody {
-  @ApiProperty({ example: 'Ada Lovelace' }) @IsString() @Length(1, 100) name!: string;
-  @ApiProperty({ example: 'ada@example.com' }) @IsEmail() @MaxLength(254) email!: string;
-  @ApiProperty({ minLength: 8 }) @IsString() @Length(8, 200) password!: string;
+  @ApiProperty({ example: 'Ada Lovelace' }) @Text(1, 100) name!: string;
+  @ApiProperty({ example: 'ada@example.com' }) @IsEmail() @Text(1, 254) email!: string;
+  @ApiProperty({ minLength: 8 }) @Text(8, 200) password!: string;
 }
 
 /** OAuth2 token request (RFC 6749 §4.3 and §6), form-encoded or JSON. */
 export class TokenBody {
   @ApiProperty({ enum: ['password', 'refresh_token'] }) @IsIn(['password', 'refresh_token']) grant_type!: 'password' | 'refresh_token';
-  @ApiProperty({ example: 'oauth2client_00009cleaveQuickStart0' }) @IsString() @MaxLength(64) client_id!: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) client_secret?: string;
-  @ApiPropertyOptional({ description: 'The email, for the password grant' }) @IsOptional() @IsString() @MaxLength(254) username?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) password?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) refresh_token?: string;
+  @ApiProperty({ example: 'oauth2client_00009cleaveQuickStart0' }) @Text(0, 64) client_id!: string;
+  @ApiPropertyOptional() @Optional() @Text(0, 200) client_secret?: string;
+  @ApiPropertyOptional({ description: 'The email, for the password grant' }) @Optional() @Text(0, 254) username?: string;
+  @ApiPropertyOptional() @Optional() @Text(0, 200) password?: string;
+  @ApiPropertyOptional() @Optional() @Text(0, 200) refresh_token?: string;
 }

@@ -30,6 +30,53 @@ const FROM_HTTP_STATUS: Readonly<Record<number, ErrorCode>> = {
   429: 'rate_limited',
 };
 
+/** Monzo's JSON for an error: `{code, message}` with a dotted code, the failing fields and a retry hint. */
+export function monzoErrorBody(error: CleaveError): Record<string, unknown> {
+  const prefix = MONZO_PREFIX[error.code];
+  const fields = error.details?.fields;
+  return {
+    code: error.reason ? `${prefix}.${error.reason}` : prefix,
+    message: error.code === 'internal' ? 'An internal error occurred' : error.message,
+    ...(fields ? { params: Object.fromEntries(fields.map((f) => [f.field, f.message])) } : {}),
+    ...(error.details?.retryAfterSeconds ? { retry_after: error.details.retryAfterSeconds } : {}),
+  };
+}
+
+/** Whatever an HTTP request failed with, as the CleaveError it stands for; nothing internal leaks. */
+export function httpFailure(exception: unknown): CleaveError {
+  if (exception instanceof CleaveError) return exception;
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code = FROM_HTTP_STATUS[status] ?? (status >= 500 ? 'internal' : 'bad_request');
+    const reason = status === 404 ? 'unknown_route' : status === 415 ? 'unsupported_media_type' : status === 413 ? 'body_too_large' : undefined;
+    return new CleaveError(code, exception.message, { reason });
+  }
+  // Fastify's own errors (a malformed body, an unsupported content type, say) carry a 4xx statusCode and a code.
+  const status = (exception as { statusCode?: number })?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const fastifyCode = (exception as { code?: string }).code;
+    const reason =
+      fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? 'unsupported_media_type'
+        : fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? 'body_too_large'
+          : 'bad_body';
+    const message =
+      reason === 'unsupported_media_type'
+        ? 'send the body as application/x-www-form-urlencoded or application/json'
+        : reason === 'body_too_large'
+          ? 'the body is too large'
+          : `the body could not be read: ${(exception as Error).message}`;
+    return new CleaveError(FROM_HTTP_STATUS[status] ?? 'bad_request', message, { reason });
+  }
+  return toCleaveError(exception);
+}
+
+/** Replies with an error in Monzo's shape. */
+export function sendMonzoError(reply: FastifyReply, error: CleaveError): void {
+  void reply.status(HTTP_STATUS[error.code]).header('content-type', 'application/json; charset=utf-8').send(monzoErrorBody(error));
+}
+
 /**
  * Every error as Monzo's API has it: `{code, message}` with a dotted code (`bad_request.missing_param`)
  * whose prefix sets the status, plus the failing fields of a validation error. Nothing internal leaks.
@@ -39,34 +86,8 @@ export class MonzoErrorFilter implements ExceptionFilter {
   private readonly log = new Logger('Gateway');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const error = this.toCleaveError(exception);
+    const error = httpFailure(exception);
     if (error.code === 'internal') this.log.error(`request failed: ${(exception as Error)?.stack ?? String(exception)}`);
-    const prefix = MONZO_PREFIX[error.code];
-    const fields = error.details?.fields;
-    void reply
-      .status(HTTP_STATUS[error.code])
-      .header('content-type', 'application/json; charset=utf-8')
-      .send({
-        code: error.reason ? `${prefix}.${error.reason}` : prefix,
-        message: error.code === 'internal' ? 'An internal error occurred' : error.message,
-        ...(fields ? { params: Object.fromEntries(fields.map((f) => [f.field, f.message])) } : {}),
-        ...(error.details?.retryAfterSeconds ? { retry_after: error.details.retryAfterSeconds } : {}),
-      });
-  }
-
-  private toCleaveError(exception: unknown): CleaveError {
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const code = FROM_HTTP_STATUS[status] ?? (status >= 500 ? 'internal' : 'bad_request');
-      const reason = status === 404 ? 'unknown_route' : status === 415 ? 'unsupported_media_type' : status === 413 ? 'body_too_large' : undefined;
-      return new CleaveError(code, exception.message, { reason });
-    }
-    // Fastify's own errors (a malformed body, say) carry a 4xx statusCode.
-    const status = (exception as { statusCode?: number })?.statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      return new CleaveError(FROM_HTTP_STATUS[status] ?? 'bad_request', (exception as Error).message, { reason: 'bad_body' });
-    }
-    return toCleaveError(exception);
+    sendMonzoError(host.switchToHttp().getResponse<FastifyReply>(), error);
   }
 }

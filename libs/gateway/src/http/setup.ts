@@ -2,7 +2,11 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import qs from 'qs';
 import { crashPoint, crashPointsArmed } from '@cleave/platform';
-import { MonzoErrorFilter } from './monzo-error.filter';
+import type { FastifyServerOptions } from 'fastify';
+import type { Socket } from 'node:net';
+import { CleaveError } from '@cleave/platform';
+import { inexactNumberField } from './json-body';
+import { httpFailure, monzoErrorBody, MonzoErrorFilter, sendMonzoError } from './monzo-error.filter';
 
 /**
  * The gateway's HTTP server: form-encoded bodies with bracketed keys (`metadata[trip]=Lisbon`) besides
@@ -10,6 +14,33 @@ import { MonzoErrorFilter } from './monzo-error.filter';
  * generated from the same DTOs that validate requests.
  */
 export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+  // Errors Fastify raises before a route runs (an unsupported content type, an unreadable body) are Monzo's shape too.
+  fastify.setErrorHandler((error, _request, reply) => sendMonzoError(reply, httpFailure(error)));
+  // Draining: new requests are turned away at once, in Monzo's shape, and told to go elsewhere.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    void reply.header('connection', 'close').header('retry-after', '1');
+    sendMonzoError(reply, CleaveError.unavailable('this server is shutting down; retry the request', 'shutting_down'));
+  });
+  // JSON as Fastify parses it (prototype-poisoning guards included), refusing numbers that aren't whole.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  // Bodies are forms or JSON, nothing else: Fastify's plain-text parser would hand a string to a DTO.
+  fastify.removeContentTypeParser(['application/json', 'text/plain']);
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const field = inexactNumberField(body as string);
+    if (field !== undefined) {
+      const message = `${field} must be a whole number: amounts are integers in minor units`;
+      done(CleaveError.badRequest(message, 'bad_param', { fields: [{ field, rule: 'isInt', message }] }), undefined);
+      return;
+    }
+    parseJson(request, body as string, done);
+  });
   app.useBodyParser('application/x-www-form-urlencoded', {}, (_request, body, done) => {
     done(null, qs.parse(body.toString('utf8'), { depth: 2, arrayLimit: 50, parameterLimit: 200 }));
   });
@@ -32,3 +63,26 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 }
+
+/**
+ * What the gateway's HTTP server is built with: a request that Node's parser refuses before Fastify sees it
+ * (a lowercase method, a malformed request line, headers too large, a body that never finishes) still gets
+ * an answer in Monzo's shape.
+ */
+export const gatewayServerOptions: FastifyServerOptions = {
+  return503OnClosing: false,
+  clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket) {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, failure] =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, new CleaveError('bad_request', 'the request took too long to arrive', { reason: 'request_timeout' })]
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, new CleaveError('bad_request', 'the request headers are too large', { reason: 'headers_too_large' })]
+          : [400, new CleaveError('bad_request', 'the request could not be parsed as HTTP/1.1', { reason: 'bad_request_line' })];
+    const body = JSON.stringify(monzoErrorBody(failure));
+    if (socket.writable) {
+      socket.write(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy(error);
+  },
+};

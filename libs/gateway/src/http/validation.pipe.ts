@@ -1,5 +1,5 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
-import { CleaveError } from '@cleave/platform';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import { CleaveError, plainValueFault } from '@cleave/platform';
 
 function flatten(errors: ValidationError[], prefix = ''): Array<{ field: string; rule: string; message: string; missing: boolean }> {
   return errors.flatMap((e) => {
@@ -9,11 +9,30 @@ function flatten(errors: ValidationError[], prefix = ''): Array<{ field: string;
   });
 }
 
+/** `merchant.name` as a form field is named: `merchant[name]`. */
+export const formFieldName = (dotted: string): string => dotted.split('.').map((part, i) => (i === 0 ? part : `[${part}]`)).join('');
+
 /**
  * Request bodies and queries, validated against their DTOs: form strings become numbers where declared,
- * unknown fields are refused, and each failure names the field (`bad_request.missing_param`).
+ * unknown fields are refused, and each failure names the field (`bad_request.missing_param`). Before any
+ * rule runs, input nested absurdly deep or holding text no database stores alike (NUL, unpaired
+ * surrogates) is refused, naming the field, so it can't exhaust the stack or reach a column.
  */
-export const gatewayValidationPipe = new ValidationPipe({
+class GatewayValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      const fault = plainValueFault(value);
+      if (fault !== undefined) {
+        const field = formFieldName(fault.field);
+        const message = fault.message.replace(fault.field, field);
+        throw CleaveError.badRequest(message, 'bad_param', { fields: [{ field, rule: fault.rule, message }] });
+      }
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+export const gatewayValidationPipe = new GatewayValidationPipe({
   transform: true,
   whitelist: true,
   forbidNonWhitelisted: true,

@@ -6,7 +6,9 @@ import { LoginAttempt } from './login-attempt.entity';
 
 /**
  * Password-login rate limits, per user (failed attempts) and per client address (all attempts), counted in
- * identity's own database so every replica sees the same counts.
+ * identity's own database so every replica sees the same counts. An attempt takes its place in the counts
+ * before the password is checked, in one transaction with the count (locked per user and per address), so
+ * concurrent attempts can't all slip under the limit; it counts as failed until it succeeds.
  */
 @Injectable()
 export class LoginLimiter {
@@ -15,21 +17,27 @@ export class LoginLimiter {
     @Inject(IdentitySettings) private readonly settings: IdentitySettings,
   ) {}
 
-  async check(email: string, address: string): Promise<void> {
+  /** Counts an attempt, or refuses it as `rate_limited`; returns its id, for {@link succeeded}. */
+  begin(email: string, address: string): Promise<string> {
     const since = new Date(Date.now() - this.settings.CLEAVE_LOGIN_WINDOW_SECONDS * 1000).toISOString();
-    const [failures, fromAddress] = await this.db.read(async (em) => [
-      await em.countBy(LoginAttempt, { email, succeeded: false, at: MoreThan(since) }),
-      await em.countBy(LoginAttempt, { address, at: MoreThan(since) }),
-    ]);
-    if (failures >= this.settings.CLEAVE_LOGIN_MAX_FAILURES_PER_USER || fromAddress >= this.settings.CLEAVE_LOGIN_MAX_ATTEMPTS_PER_ADDRESS) {
-      throw new CleaveError('rate_limited', 'too many login attempts; try again later', {
-        reason: 'too_many_login_attempts',
-        details: { retryAfterSeconds: this.settings.CLEAVE_LOGIN_WINDOW_SECONDS },
-      });
-    }
+    return this.db.transaction(async (em) => {
+      await this.db.lockKeys(em, [`login-user:${email}`, `login-address:${address}`]);
+      const failures = await em.countBy(LoginAttempt, { email, succeeded: false, at: MoreThan(since) });
+      const fromAddress = await em.countBy(LoginAttempt, { address, at: MoreThan(since) });
+      if (failures >= this.settings.CLEAVE_LOGIN_MAX_FAILURES_PER_USER || fromAddress >= this.settings.CLEAVE_LOGIN_MAX_ATTEMPTS_PER_ADDRESS) {
+        throw new CleaveError('rate_limited', 'too many login attempts; try again later', {
+          reason: 'too_many_login_attempts',
+          details: { retryAfterSeconds: this.settings.CLEAVE_LOGIN_WINDOW_SECONDS },
+        });
+      }
+      const id = newEntityId('login');
+      await em.insert(LoginAttempt, { id, email, address, succeeded: false, at: new Date().toISOString() });
+      return id;
+    });
   }
 
-  async record(email: string, address: string, succeeded: boolean): Promise<void> {
-    await this.db.transaction((em) => em.insert(LoginAttempt, { id: newEntityId('login'), email, address, succeeded, at: new Date().toISOString() }));
+  /** The attempt's password was right: it no longer counts against the user. */
+  async succeeded(attemptId: string): Promise<void> {
+    await this.db.transaction((em) => em.update(LoginAttempt, { id: attemptId }, { succeeded: true }));
   }
 }

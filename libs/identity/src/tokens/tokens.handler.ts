@@ -62,11 +62,11 @@ export class TokensHandler {
   private async passwordGrant(request: IssueTokenRequest): Promise<TokenReply> {
     const email = request.username!.trim().toLowerCase();
     const address = request.clientAddress ?? 'unknown';
-    await this.limiter.check(email, address);
+    const attempt = await this.limiter.begin(email, address);
     const user = await this.db.read((em) => em.findOneBy(User, { email }));
     const ok = await verifyPassword(request.password!, user?.passwordHash ?? DECOY_HASH);
-    await this.limiter.record(email, address, ok && user !== null);
     if (!ok || !user) throw new CleaveError('unauthenticated', 'the email or password is wrong', { reason: 'bad_credentials' });
+    await this.limiter.succeeded(attempt);
     return this.db.transaction((em) => this.issuePair(em, user.id, request));
   }
 

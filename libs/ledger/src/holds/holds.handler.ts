@@ -9,7 +9,7 @@ import {
   type ReleaseHoldRequest,
   type VoidHoldRequest,
 } from '@cleave/contracts';
-import { CleaveError, ContextDatabase, currentContext, newEntityId, runIdempotent } from '@cleave/platform';
+import { CleaveError, ContextDatabase, currentContext, isUniqueViolation, newEntityId, runIdempotent } from '@cleave/platform';
 import { Books } from '../books/books';
 import { LedgerSettings } from '../ledger.settings';
 import { Transaction } from '../transactions/transaction.entity';
@@ -32,7 +32,17 @@ export class HoldsHandler {
     @Inject(LedgerSettings) private readonly settings: LedgerSettings,
   ) {}
 
-  place(request: PlaceHoldRequest): Promise<HoldView> {
+  async place(request: PlaceHoldRequest): Promise<HoldView> {
+    try {
+      return await this.placeOnce(request);
+    } catch (error) {
+      // Another replica voided the hold (leaving its marker) while this one placed it: the void wins.
+      if (request.holdId && isUniqueViolation(error)) throw CleaveError.conflict(`hold ${request.holdId} was cancelled before it was placed`, 'hold_cancelled');
+      throw error;
+    }
+  }
+
+  private placeOnce(request: PlaceHoldRequest): Promise<HoldView> {
     return runIdempotent(this.db, LedgerPatterns.PlaceHold, request, async (em) => {
       if (request.holdId && (await em.existsBy(Hold, { id: request.holdId }))) {
         throw CleaveError.conflict(`hold ${request.holdId} was cancelled before it was placed`, 'hold_cancelled');
@@ -85,7 +95,17 @@ export class HoldsHandler {
     });
   }
 
-  void(request: VoidHoldRequest): Promise<HoldView> {
+  async void(request: VoidHoldRequest): Promise<HoldView> {
+    try {
+      return await this.voidOnce(request);
+    } catch (error) {
+      // Its placement committed while this marked it cancelled: it exists now, so void it as placed.
+      if (request.cancelIfAbsent && isUniqueViolation(error)) return this.voidOnce(request);
+      throw error;
+    }
+  }
+
+  private voidOnce(request: VoidHoldRequest): Promise<HoldView> {
     return runIdempotent(this.db, LedgerPatterns.VoidHold, request, async (em) => {
       if (request.cancelIfAbsent && !(await em.existsBy(Hold, { id: request.holdId }))) {
         const now = new Date().toISOString();

@@ -65,6 +65,16 @@ export class ContextDatabase {
     else this.signalListeners.set(topic, [listener]);
   }
 
+  /**
+   * Serialises the transactions that lock the same keys until they end: PostgreSQL's transaction-scoped
+   * advisory locks, in a fixed order so two callers can't deadlock. SQLite's transactions already take turns.
+   * For check-then-write rules (a rate limit counted and recorded) that no single row can guard.
+   */
+  async lockKeys(em: EntityManager, keys: readonly string[]): Promise<void> {
+    if (this.engine !== 'postgres') return;
+    for (const key of [...new Set(keys)].sort()) await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${this.context}:${key}`]);
+  }
+
   /** Runs read-only `work` outside a transaction. */
   read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (this.engine === 'postgres') return work(this.dataSource.manager);

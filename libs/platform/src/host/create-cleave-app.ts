@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger, Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyServerOptions } from 'fastify';
 import qs from 'qs';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { CleaveServer } from '../bus/cleave.server';
@@ -25,6 +26,8 @@ export interface CleaveDeployment {
   /** The context that serves HTTP, and how to set its server up; it listens wherever that context is hosted. */
   readonly http?: {
     readonly context: string;
+    /** Options of the Fastify server, over the platform's (its timeouts). */
+    readonly serverOptions?: FastifyServerOptions;
     setup(app: NestFastifyApplication): void | Promise<void>;
   };
 }
@@ -41,6 +44,10 @@ export interface CleaveApp {
 
 @Module({})
 class CleaveAppModule {}
+
+/** How long a client has to send its headers, and its whole request. */
+const HTTP_HEADERS_TIMEOUT_MS = 10_000;
+const HTTP_RECEIVE_TIMEOUT_MS = 15_000;
 
 /**
  * Boots the contexts the configuration places in this process, serves them on the bus, and returns once
@@ -84,8 +91,16 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
   let app: NestFastifyApplication;
   try {
     // qs reads Monzo-style bracketed parameters (`metadata[key]=value`, `expand[]=merchant`).
-    const adapter = new FastifyAdapter({ routerOptions: { querystringParser: (query: string) => qs.parse(query) as Record<string, string> }, trustProxy: config.trustProxy });
-    app = await NestFactory.create<NestFastifyApplication>(root, adapter, { bufferLogs: true, abortOnError: false });
+    const adapter = new FastifyAdapter({
+      routerOptions: { querystringParser: (query: string) => qs.parse(query) as Record<string, string> },
+      trustProxy: config.trustProxy,
+      // A client that trickles its headers or body can't pin a connection: both must arrive in time.
+      requestTimeout: HTTP_RECEIVE_TIMEOUT_MS,
+      http: { headersTimeout: HTTP_HEADERS_TIMEOUT_MS, requestTimeout: HTTP_RECEIVE_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+      ...deployment.http?.serverOptions,
+    });
+    // The HTTP context's setup registers the body parsers it accepts (the gateway: JSON and forms).
+    app = await NestFactory.create<NestFastifyApplication>(root, adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
   } catch (error) {
     await nats?.close();
     throw error;

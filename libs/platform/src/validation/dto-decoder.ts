@@ -6,6 +6,7 @@ import { getMetadataStorage, validateSync, type ValidationError, type Validation
 import type { DtoClass, FieldViolation } from '@cleave/contracts';
 import { CleaveError } from '../errors/cleave-error';
 import { ABSENT, toWire, toWireField } from '../bus/wire';
+import { assertStorable } from './plain-value';
 
 /** The options every receiving side validates with: unknown fields are an error, not silently dropped. */
 export const VALIDATOR_OPTIONS = {
@@ -84,6 +85,7 @@ function compile<T extends object>(dto: DtoClass<T>): DtoDecoder<T> {
     dto,
     fast: true,
     decode(plain: unknown): T {
+      assertStorable(plain);
       const instance = fill(plan, plain, false);
       return (instance ?? slowDecode(dto, plain)) as T;
     },
@@ -92,6 +94,7 @@ function compile<T extends object>(dto: DtoClass<T>): DtoDecoder<T> {
       if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
         return this.decode(toWire(value));
       }
+      assertStorable(value);
       const instance = fill(plan, value, true);
       return (instance ?? slowDecode(dto, toWire(value))) as T;
     },
@@ -256,11 +259,7 @@ function slowDecode<T extends object>(dto: DtoClass<T>, plain: unknown): T {
       fields: [{ field: '', rule: 'isObject', message: 'the message must be a JSON object' }],
     });
   }
-  const deep = tooDeep(plain);
-  if (deep !== undefined) {
-    const message = `${deep || 'the message'} is nested more than ${MAX_NESTING} levels deep`;
-    throw CleaveError.badRequest(message, 'bad_param', { fields: [{ field: deep, rule: 'maxNesting', message }] });
-  }
+  assertStorable(plain);
   const instance = plainToInstance(dto, plain);
   const fields = hasRules(dto) ? flatten(validateSync(instance, VALIDATOR_OPTIONS), '') : unknownFields(plain);
   if (fields.length === 0) return instance;
@@ -270,21 +269,6 @@ function slowDecode<T extends object>(dto: DtoClass<T>, plain: unknown): T {
     missing ? 'missing_param' : 'bad_param',
     { fields: fields.map(({ field, rule, message }) => ({ field, rule, message })) },
   );
-}
-
-/** Deeper than any message of Cleave's; class-transformer walks input recursively, so depth is bounded first. */
-const MAX_NESTING = 32;
-
-/** The dotted path of the first value nested deeper than {@link MAX_NESTING}, without recursing. */
-function tooDeep(plain: object): string | undefined {
-  const stack: Array<[unknown, string, number]> = [[plain, '', 0]];
-  while (stack.length > 0) {
-    const [value, path, depth] = stack.pop()!;
-    if (value === null || typeof value !== 'object') continue;
-    if (depth >= MAX_NESTING) return path;
-    for (const [key, child] of Object.entries(value)) stack.push([child, path ? `${path}.${key}` : key, depth + 1]);
-  }
-  return undefined;
 }
 
 function hasRules(dto: DtoClass): boolean {

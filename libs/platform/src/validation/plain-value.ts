@@ -1,0 +1,44 @@
+import { textFault } from '@cleave/contracts';
+import { CleaveError } from '../errors/cleave-error';
+
+/** Deeper than any message of Cleave's; class-transformer walks input recursively, so depth is bounded first. */
+const MAX_NESTING = 32;
+
+/** What is wrong with a received value before any DTO rule looks at it, and where. */
+export interface PlainValueFault {
+  /** Dotted path of the offending field (`merchant.name`), empty for the value itself. */
+  readonly field: string;
+  readonly rule: 'maxNesting' | 'text';
+  readonly message: string;
+}
+
+/**
+ * The first thing in a received value (a request body, a query, a message) that no rule should ever see:
+ * nesting deeper than 32 levels, or a string no database stores alike (a NUL, an unpaired surrogate). Walked
+ * without recursion, so no input can exhaust the stack here either.
+ */
+export function plainValueFault(plain: unknown): PlainValueFault | undefined {
+  const stack: Array<[unknown, string, number]> = [[plain, '', 0]];
+  while (stack.length > 0) {
+    const [value, path, depth] = stack.pop()!;
+    if (typeof value === 'string') {
+      const fault = textFault(value);
+      if (fault !== undefined) return { field: path, rule: 'text', message: `${path || 'the value'} ${fault}` };
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_NESTING) return { field: path, rule: 'maxNesting', message: `${path || 'the value'} is nested more than ${MAX_NESTING} levels deep` };
+    for (const key of Object.keys(value)) {
+      const fault = textFault(key);
+      if (fault !== undefined) return { field: path, rule: 'text', message: `a field name in ${path || 'the value'} ${fault}` };
+      stack.push([(value as Record<string, unknown>)[key], path ? `${path}.${key}` : key, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+/** Throws `bad_request` naming the field when {@link plainValueFault} finds something. */
+export function assertStorable(plain: unknown): void {
+  const fault = plainValueFault(plain);
+  if (fault !== undefined) throw CleaveError.badRequest(fault.message, 'bad_param', { fields: [fault] });
+}

@@ -1,0 +1,70 @@
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api, startBank, type RunningBank } from '../support/cleave-http';
+import { signUp } from './customers';
+
+/** Writes raw bytes to the HTTP port and collects whatever comes back until the server closes. */
+function rawExchange(url: string, write: (socket: Socket) => void): Promise<{ text: string; closedAfterMs: number }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect(Number(port), hostname);
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('close', () => resolve({ text, closedAfterMs: Date.now() - started }));
+    socket.on('error', reject);
+    socket.on('connect', () => write(socket));
+  });
+}
+
+const bodyOf = (response: string) => JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as { code: string; message: string };
+
+/** What the HTTP server does with requests that go wrong below the routes: one shape, no pinned connections. */
+describe('the HTTP server at its edges', () => {
+  let bank: RunningBank;
+  beforeAll(async () => {
+    bank = await startBank('monolith', 'sqlite');
+  }, 60_000);
+  afterAll(async () => {
+    await bank?.stop();
+  });
+
+  it("answers a request Node's parser refuses (a lowercase method) in Monzo's shape", async () => {
+    const { text } = await rawExchange(bank.url, (s) => s.write('patch /transactions/tx_1 HTTP/1.1\r\nHost: x\r\n\r\n'));
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bodyOf(text)).toEqual({ code: 'bad_request.bad_request_line', message: expect.any(String) });
+  });
+
+  it('closes a connection whose body never arrives, with a 408 in the same shape', async () => {
+    const customer = await signUp(new Api(bank.url));
+    const { text, closedAfterMs } = await rawExchange(bank.url, (s) =>
+      s.write(
+        `POST /accounts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${customer.token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"curr`,
+      ),
+    );
+    expect(text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(bodyOf(text).code).toBe('bad_request.request_timeout');
+    // Bounded by the server's receive timeout (15 s), not by the client's patience.
+    expect(closedAfterMs).toBeLessThan(30_000);
+  }, 40_000);
+
+  it('finishes a request in flight when it drains, and turns the next one away in the same shape', async () => {
+    // Listing accounts takes a while here, so one is in flight when the stop comes.
+    const slow = await bank.restart(bank.hosting('all')[0]!, { CLEAVE_FAULTS: 'accounts.list-accounts=delay:1500' });
+    const customer = await signUp(new Api(bank.url));
+    const request = `GET /accounts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${customer.token}\r\n\r\n`;
+    const { text } = await rawExchange(bank.url, (s) => {
+      s.write(request);
+      setTimeout(() => {
+        void slow.stop();
+        // Pipelined behind the first: it reaches the server only once the first is answered, while it drains.
+        setTimeout(() => s.write(request), 200);
+      }, 300);
+    });
+    const responses = text.split(/(?=HTTP\/1\.1 )/);
+    expect(responses[0]).toMatch(/^HTTP\/1\.1 200 /);
+    expect(responses[1]).toMatch(/^HTTP\/1\.1 503 /);
+    expect(bodyOf(responses[1]!).code).toBe('service_unavailable.shutting_down');
+    expect(await slow.waitForExit()).toBe(0);
+  });
+});
