@@ -43,9 +43,21 @@ describe('npm run start:split', () => {
 
   beforeAll(async () => {
     nats = await NatsServerProcess.start();
+    // In a process group of its own, as a terminal runs it: Ctrl-C there signals the whole group.
     launcher = spawn(process.execPath, [LAUNCHER, '--replicas', 'ledger=2'], {
-      env: { ...process.env, NATS_URL: nats.url, CLEAVE_NATS_PREFIX: prefix, CLEAVE_DATA_DIR: dataDir, LOG_LEVEL: 'info', PORT: '0' },
+      env: {
+        ...process.env,
+        NATS_URL: nats.url,
+        CLEAVE_NATS_PREFIX: prefix,
+        CLEAVE_DATA_DIR: dataDir,
+        LOG_LEVEL: 'info',
+        PORT: '0',
+        CLEAVE_PASSWORD_HASH_COST: '10',
+        // Sign-ups take a while, so some are in flight when Ctrl-C comes.
+        CLEAVE_FAULTS: 'identity.sign-up=delay:1500',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     exited = new Promise((resolve) => launcher.once('exit', (code) => resolve(code)));
     launcher.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -93,10 +105,24 @@ describe('npm run start:split', () => {
     }
   });
 
-  it('stops every process on Ctrl-C', async () => {
-    launcher.kill('SIGINT');
+  it('stops every process on Ctrl-C, callers first, finishing the requests in flight', async () => {
+    const url = /HTTP on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
+    const signUps = Array.from({ length: 10 }, (_, i) =>
+      fetch(`${url}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Ada', email: `ctrl-c-${i}-${prefix}@example.com`, password: 'long enough password' }),
+      }).then((r) => r.status, (e: Error) => e.message),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    // What a terminal does on Ctrl-C: SIGINT to every process in the foreground group.
+    process.kill(-launcher.pid!, 'SIGINT');
+    expect(await Promise.all(signUps)).toEqual(Array(10).fill(201));
     expect(await exited).toBe(0);
-    expect(output).toContain('stopping 8 processes');
+    const order = /stopping 8 processes, callers first: (.*)/.exec(output)![1]!.split(', ');
+    expect(order[0]).toBe('gateway');
+    expect(order.indexOf('ledger')).toBeGreaterThan(Math.max(order.indexOf('cards'), order.indexOf('accounts')));
+    expect(order.indexOf('accounts')).toBeGreaterThan(order.indexOf('cards'));
     expect(await servicesAnswering(nats.url, 'ledger', prefix)).toHaveLength(0);
     expect(await servicesAnswering(nats.url, 'accounts', prefix)).toHaveLength(0);
   });

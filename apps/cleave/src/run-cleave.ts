@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { ConfigurationError, createCleaveApp, loadCleaveConfig, type CleaveApp, type CleaveDeployment } from '@cleave/platform';
+import { hostname } from 'node:os';
+import { ConfigurationError, createCleaveApp, loadCleaveConfig, processLogger, type CleaveApp, type CleaveDeployment } from '@cleave/platform';
 
 /** The message a process sends its parent (the split launcher, a test) once it serves. */
 export interface ReadyMessage {
@@ -45,13 +46,19 @@ const EXIT_CONFIG = 78;
  */
 export async function runCleave(deployment: CleaveDeployment, env: NodeJS.ProcessEnv = process.env): Promise<CleaveApp> {
   let cleave: CleaveApp;
+  let instance = env.CLEAVE_INSTANCE_ID ?? `${hostname()}-${process.pid}`;
   try {
     const config = loadCleaveConfig(env);
+    instance = config.instanceId;
     cleave = await createCleaveApp(deployment, config);
   } catch (error) {
-    const message = error instanceof ConfigurationError ? error.message : (error as Error).stack ?? String(error);
-    process.stderr.write(`cleave: cannot start: ${message}\n`);
-    process.exit(error instanceof ConfigurationError ? EXIT_CONFIG : 1);
+    // One JSON line on stderr, saying what to fix: a configuration error names its variable.
+    const configuration = error instanceof ConfigurationError;
+    processLogger('fatal', instance, 2).fatal(
+      { context: 'Cleave', ...(configuration ? {} : { err: error }) },
+      `cannot start: ${configuration ? error.message : ((error as Error).message ?? String(error))}`,
+    );
+    process.exit(configuration ? EXIT_CONFIG : 1);
   }
   stopOnSignals(cleave);
   const services = [...cleave.placement.hosted];

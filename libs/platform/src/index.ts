@@ -26,6 +26,7 @@ export { plainValueFault, assertStorable, type PlainValueFault } from './validat
 export { loadCleaveConfig, readSettings, ConfigurationError, type CleaveConfig, type TransportMode } from './config/cleave-config';
 export { resolvePlacement, natsRole, type Placement } from './host/placement';
 export { CLEAVE_CONFIG, PLACEMENT, NATS_TRANSPORT, PlatformModule } from './host/platform.module';
+export { processLogger } from './logging/process-logger';
 export { createCleaveApp, type CleaveApp, type CleaveDeployment } from './host/create-cleave-app';
 export { NatsTransport } from './nats/nats.transport';
 export { requestSubject, eventSubject, eventStreamName, inboxPrefix } from './nats/subjects';

@@ -11,6 +11,11 @@ export interface ServiceProcessSpec {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** How many of its last output lines to keep (default 200). */
   readonly keepLines?: number;
+  /**
+   * In a process group of its own, so a terminal's Ctrl-C reaches only the parent, which then stops its
+   * children one by one, each with a single signal. (A child still stops if the parent dies: it watches IPC.)
+   */
+  readonly ownProcessGroup?: boolean;
 }
 
 /** Receives each line a process writes. */
@@ -56,6 +61,7 @@ export class ServiceProcess {
     const child = fork(this.spec.entry, [], {
       env: { ...process.env, ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: this.spec.ownProcessGroup === true,
     });
     this.child = child;
     for (const stream of ['stdout', 'stderr'] as const) {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
-import { passwordVariable } from '@cleave/platform';
+import { contextOf, passwordVariable } from '@cleave/platform';
 import { cleaveDeployment } from '../deployment';
 import { formatLine } from './log-format';
 import { ServiceProcess } from './service-process';
@@ -92,6 +92,25 @@ function childEnvironment(service: string): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * The contexts in the order they stop: each after every context that calls it (the gateway first, the
+ * ledger late), from the contracts' declared dependencies.
+ */
+function stopOrder(contexts: readonly string[]): string[] {
+  const callers = new Map(contexts.map((c) => [c, new Set<string>()]));
+  for (const caller of contexts) {
+    const calls = cleaveDeployment.contracts.dependencies[caller]?.calls ?? [];
+    for (const pattern of calls) callers.get(contextOf(pattern))?.add(caller);
+  }
+  const order: string[] = [];
+  while (order.length < contexts.length) {
+    const next = contexts.filter((c) => !order.includes(c) && [...callers.get(c)!].every((caller) => order.includes(caller)));
+    // A cycle would leave some with callers still running: stop them together rather than never.
+    order.push(...(next.length > 0 ? next : contexts.filter((c) => !order.includes(c))));
+  }
+  return order;
+}
+
 const entry = fileURLToPath(new URL('../main.js', import.meta.url));
 const colours = [36, 35, 33, 32, 34, 31, 96, 95, 93, 92];
 const width = Math.max(...[...replicas].map(([s, n]) => `${s}-${n}`.length));
@@ -103,7 +122,7 @@ for (const [service, count] of replicas) {
     const prefix = process.stdout.isTTY ? `\x1b[${colour}m${label.padEnd(width)}\x1b[0m │` : `${label.padEnd(width)} │`;
     processes.push(
       new ServiceProcess(
-        { label, entry, env: { ...childEnvironment(service), NATS_URL: natsUrl, CLEAVE_SERVICES: service, CLEAVE_INSTANCE_ID: label } },
+        { label, entry, ownProcessGroup: true, env: { ...childEnvironment(service), NATS_URL: natsUrl, CLEAVE_SERVICES: service, CLEAVE_INSTANCE_ID: label } },
         (_label, line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`${prefix} ${values.raw ? line : formatLine(line)}\n`),
       ),
     );
@@ -114,8 +133,9 @@ let stopping = false;
 async function stopAll(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    process.stdout.write(`start:split: stopping ${processes.length} processes\n`);
-    await Promise.all(processes.map((p) => p.stop()));
+    process.stdout.write(`start:split: stopping ${processes.length} processes, callers first: ${stopOrder(services).join(', ')}\n`);
+    // A caller drains while what it calls still answers, so nothing in flight is cut off.
+    for (const context of stopOrder(services)) await Promise.all(processes.filter((p) => p.spec.env.CLEAVE_SERVICES === context).map((p) => p.stop()));
   }
   process.exit(code);
 }

@@ -6,7 +6,7 @@ import type { FastifyServerOptions } from 'fastify';
 import type { Socket } from 'node:net';
 import { CleaveError } from '@cleave/platform';
 import { inexactNumberField } from './json-body';
-import { httpFailure, monzoErrorBody, MonzoErrorFilter, sendMonzoError } from './monzo-error.filter';
+import { monzoErrorBody, MonzoErrorFilter, sendMonzoError } from './monzo-error.filter';
 
 /**
  * The gateway's HTTP server: form-encoded bodies with bracketed keys (`metadata[trip]=Lisbon`) besides
@@ -15,8 +15,6 @@ import { httpFailure, monzoErrorBody, MonzoErrorFilter, sendMonzoError } from '.
  */
 export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
-  // Errors Fastify raises before a route runs (an unsupported content type, an unreadable body) are Monzo's shape too.
-  fastify.setErrorHandler((error, _request, reply) => sendMonzoError(reply, httpFailure(error)));
   // Draining: new requests are turned away at once, in Monzo's shape, and told to go elsewhere.
   let closing = false;
   fastify.addHook('preClose', (done) => {
@@ -44,6 +42,7 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
   app.useBodyParser('application/x-www-form-urlencoded', {}, (_request, body, done) => {
     done(null, qs.parse(body.toString('utf8'), { depth: 2, arrayLimit: 50, parameterLimit: 200 }));
   });
+  // Every error, Fastify's own before a route runs (an unsupported content type, an unreadable body) included.
   app.useGlobalFilters(new MonzoErrorFilter());
   if (crashPointsArmed()) {
     // Drills: die once the card network has heard the answer, with whatever the gateway had in hand.

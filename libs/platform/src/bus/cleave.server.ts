@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
@@ -173,13 +174,18 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     for (const [pattern, f] of Object.entries(faults)) this.log.warn(`fault injection: ${pattern} delay ${f.delayMs} ms, reply delay ${f.replyDelayMs} ms`);
   }
 
+  // A request held back by a fault is in flight like any other: a draining server waits for it.
   private async runWithFault(fault: CleaveConfig['faults'][string], run: () => unknown): Promise<unknown> {
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-    if (fault.delayMs > 0) await sleep(fault.delayMs);
+    this.inFlight++;
     try {
-      return await run();
+      if (fault.delayMs > 0) await sleep(fault.delayMs);
+      try {
+        return await run();
+      } finally {
+        if (fault.replyDelayMs > 0) await sleep(fault.replyDelayMs);
+      }
     } finally {
-      if (fault.replyDelayMs > 0) await sleep(fault.replyDelayMs);
+      this.settled();
     }
   }
 

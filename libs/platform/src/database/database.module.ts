@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions, type MixedList } from 'typeorm';
-import type { CleaveConfig } from '../config/cleave-config';
+import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
 import { CLEAVE_CONFIG } from '../host/platform.module';
 import { ContextDatabase } from './context-database';
 import { ContextDatabases } from './context-databases';
@@ -59,6 +59,23 @@ export function dataSourceOptions(config: CleaveConfig, options: ContextDatabase
   };
 }
 
+/** The setting that points a context at its database, for messages that tell an operator what to fix. */
+export function databaseSetting(config: CleaveConfig, context: string): string {
+  if (config.contextDatabaseUrls[context] !== undefined) return `CLEAVE_${context.toUpperCase()}_DATABASE_URL`;
+  return config.databaseUrl !== undefined ? 'DATABASE_URL' : 'CLEAVE_DATA_DIR';
+}
+
+/** A database URL fit for a log line: without its password. */
+function shown(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
 /** Opens a context's DataSource, creates its schema on PostgreSQL, and migrates it unless told not to. */
 export async function openContextDataSource(options: DataSourceOptions, migrate: boolean): Promise<DataSource> {
   const dataSource = new DataSource(options);
@@ -85,10 +102,21 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           name: options.context,
           inject: [CLEAVE_CONFIG],
-          useFactory: (config: CleaveConfig) => ({ ...dataSourceOptions(config, options), runMigrationsOnStart: config.runMigrations }),
+          // A database that can't be opened stops the process at once, naming the setting: no retry loop.
+          useFactory: (config: CleaveConfig) => ({
+            ...dataSourceOptions(config, options),
+            runMigrationsOnStart: config.runMigrations,
+            setting: databaseSetting(config, options.context),
+            retryAttempts: 0,
+          }),
           dataSourceFactory: async (dataSourceOpts) => {
-            const { runMigrationsOnStart, ...rest } = dataSourceOpts as DataSourceOptions & { runMigrationsOnStart: boolean };
-            return openContextDataSource(rest as DataSourceOptions, runMigrationsOnStart);
+            const { runMigrationsOnStart, setting, ...rest } = dataSourceOpts as DataSourceOptions & { runMigrationsOnStart: boolean; setting: string };
+            try {
+              return await openContextDataSource(rest as DataSourceOptions, runMigrationsOnStart);
+            } catch (error) {
+              const where = rest.type === 'postgres' ? shown((rest as { url: string }).url) : String((rest as { database: string }).database);
+              throw new ConfigurationError(`cannot open the ${options.context} database at ${where} (${setting}): ${(error as Error).message}`);
+            }
           },
         }),
       ],

@@ -4,13 +4,13 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyServerOptions } from 'fastify';
 import qs from 'qs';
-import { Logger as PinoLogger } from 'nestjs-pino';
 import { CleaveServer } from '../bus/cleave.server';
 import { ContractRegistry, type ContractSet } from '../bus/contract-registry';
 import { MessageBus } from '../bus/message-bus';
 import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
 import { CleaveLogger } from '../logging/cleave-logger';
 import { loggingModule } from '../logging/logging.module';
+import { processLogger } from '../logging/process-logger';
 import { NatsTransport } from '../nats/nats.transport';
 import { PrincipalSeal } from '../security/principal-seal';
 import { natsRole, resolvePlacement, type Placement } from './placement';
@@ -59,6 +59,9 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
   const orphans = new ContractRegistry(deployment.contracts).contexts().filter((c) => !known.includes(c));
   if (orphans.length > 0) throw new ConfigurationError(`contracts name contexts with no module: ${orphans.join(', ')}`);
 
+  const log = processLogger(config.logLevel, config.instanceId);
+  const logger = new CleaveLogger(log);
+  Logger.overrideLogger(logger);
   if (placement.nats && config.principalKeys.development) {
     if (config.production) {
       throw new ConfigurationError(
@@ -83,7 +86,7 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
   const root: DynamicModule = {
     module: CleaveAppModule,
     imports: [
-      loggingModule(config.logLevel, config.instanceId),
+      loggingModule(log),
       PlatformModule.forRoot({ config, placement, contracts: deployment.contracts, nats }),
       ...known.filter((name) => placement.hosted.has(name)).map((name) => deployment.contexts[name]!),
     ],
@@ -100,14 +103,13 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
       ...deployment.http?.serverOptions,
     });
     // The HTTP context's setup registers the body parsers it accepts (the gateway: JSON and forms).
-    app = await NestFactory.create<NestFastifyApplication>(root, adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
+    app = await NestFactory.create<NestFastifyApplication>(root, adapter, { logger, abortOnError: false, bodyParser: false });
   } catch (error) {
     await nats?.close();
     throw error;
   }
   let httpUrl: string | undefined;
   try {
-    app.useLogger(new CleaveLogger(app.get(PinoLogger)));
     if (placement.nats && config.principalKeys.development) {
       new Logger('Cleave').warn('principals crossing NATS are sealed with the development key: set CLEAVE_PRINCIPAL_PRIVATE_KEY (gateway) and CLEAVE_PRINCIPAL_PUBLIC_KEY');
     }
@@ -117,7 +119,12 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
     const http = deployment.http !== undefined && placement.hosted.has(deployment.http.context) ? deployment.http : undefined;
     if (http) {
       await http.setup(app);
-      await app.listen(config.httpPort, config.httpHost);
+      try {
+        await app.listen(config.httpPort, config.httpHost);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+        throw new ConfigurationError(`port ${config.httpPort} on ${config.httpHost} is already taken: set PORT to a free one (PORT=0 picks any)`);
+      }
       const address = app.getHttpServer().address() as { port: number };
       httpUrl = `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${address.port}`;
     } else {
