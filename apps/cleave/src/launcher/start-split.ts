@@ -151,6 +151,22 @@ try {
   process.stderr.write(`start:split: ${(error as Error).message}\n`);
   await stopAll(1);
 }
+// Ready means the API answers with every context behind it, not only that each process is up.
+const gatewayUrl = processes.map((p) => p.readyMessage?.httpUrl).find((u) => u !== undefined);
+if (gatewayUrl) {
+  const deadline = Date.now() + 20_000;
+  let last = '';
+  for (;;) {
+    const reply = await fetch(`${gatewayUrl}/readyz`).then(async (r) => (r.ok ? '' : ((await r.json()) as { message?: string }).message ?? `HTTP ${r.status}`), (e: Error) => e.message);
+    if (reply === '') break;
+    last = reply;
+    if (Date.now() > deadline) {
+      process.stderr.write(`start:split: warning: the gateway is not ready yet (${last}); starting anyway\n`);
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 // Let the processes' last start-up lines print before the summary.
 await new Promise((resolve) => setTimeout(resolve, 100));
 process.stdout.write(`start:split: ${processes.length} processes ready over ${natsUrl} (${processes.map((p) => p.spec.label).join(', ')}); Ctrl-C stops them all\n`);

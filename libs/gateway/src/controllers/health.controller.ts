@@ -1,17 +1,30 @@
 import { Controller, Get, HttpCode, Inject, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { CleaveError, EventBus, NATS_TRANSPORT, type NatsTransport } from '@cleave/platform';
+import { CleaveError, contextOf, ContractRegistry, EventBus, NATS_TRANSPORT, PLACEMENT, type NatsTransport, type Placement } from '@cleave/platform';
 import { MonzoErrorFilter } from '../http/monzo-error.filter';
+
+const PROBE_EVERY_MS = 1_000;
 
 /** Liveness and readiness of this process. */
 @ApiExcludeController()
 @Controller()
 @UseFilters(MonzoErrorFilter)
 export class HealthController {
+  /** A pattern of each context the gateway calls over NATS: what readiness probes. */
+  private readonly probes: ReadonlyMap<string, string>;
+  private lastProbe: { at: number; silent: Promise<string[]> } | undefined;
+
   constructor(
     @Inject(NATS_TRANSPORT) private readonly nats: NatsTransport | null,
     private readonly events: EventBus,
-  ) {}
+    registry: ContractRegistry,
+    @Inject(PLACEMENT) placement: Placement,
+  ) {
+    const remote = registry.dependenciesOf('gateway').calls.filter((p) => !placement.hosted.has(contextOf(p)));
+    const probes = new Map<string, string>();
+    for (const pattern of remote) if (!probes.has(contextOf(pattern))) probes.set(contextOf(pattern), pattern);
+    this.probes = probes;
+  }
 
   @Get('healthz')
   @HttpCode(200)
@@ -19,11 +32,19 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready while NATS is connected and every subscription and consumer of this process is up. */
+  /**
+   * Ready while NATS is connected, every subscription and consumer of this process is up, and every context
+   * it calls has an instance answering (probed at most once a second).
+   */
   @Get('readyz')
-  ready() {
+  async ready() {
     if (this.nats !== null && !this.nats.isConnected) throw CleaveError.unavailable('NATS is unreachable', 'nats_disconnected');
     const problems = [...(this.nats?.problems() ?? []), ...this.events.problems()];
+    if (this.nats !== null && this.probes.size > 0) {
+      if (this.lastProbe === undefined || Date.now() - this.lastProbe.at > PROBE_EVERY_MS) this.lastProbe = { at: Date.now(), silent: this.nats.silentContexts(this.probes) };
+      const silent = await this.lastProbe.silent;
+      if (silent.length > 0) problems.push(`no instance answers for ${silent.join(', ')}`);
+    }
     if (problems.length > 0) throw CleaveError.unavailable(`not ready: ${problems.join('; ')}`, 'not_ready');
     return { status: 'ok', nats: this.nats === null ? 'not used' : 'connected' };
   }

@@ -10,7 +10,7 @@ import {
   type Msg,
   type NatsConnection,
 } from '@nats-io/transport-node';
-import type { CallContext } from '../context/call-context';
+import { rootContext, type CallContext } from '../context/call-context';
 import { CleaveError, toCleaveError } from '../errors/cleave-error';
 import { HTTP_STATUS } from '../errors/http-status';
 import type { InboundDispatcher, ServingTransport } from '../bus/cleave.server';
@@ -103,6 +103,26 @@ export class NatsTransport implements ServingTransport {
   /** True while the connection is up; calls fail fast with `unavailable` while it is not. */
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  /**
+   * The contexts among these that no running instance answers, found by calling one of each one's patterns
+   * with an empty message: any answer (a refusal, even) shows an instance serves it; NATS's no-responders,
+   * or no answer within a second, shows none does. Each probe costs its responder a failed decode, no more.
+   */
+  async silentContexts(patternsByContext: ReadonlyMap<string, string>): Promise<string[]> {
+    const silent = await Promise.all(
+      [...patternsByContext].map(async ([context, pattern]) => {
+        try {
+          await this.request(pattern, undefined, rootContext({ timeoutMs: 1_000 }, 1_000));
+          return undefined;
+        } catch (error) {
+          const code = toCleaveError(error).code;
+          return code === 'unavailable' || code === 'timeout' ? context : undefined;
+        }
+      }),
+    );
+    return silent.filter((c): c is string => c !== undefined);
   }
 
   /** What stops this transport from working fully: empty when it is connected and every subscription is up. */
