@@ -19,8 +19,9 @@ const key = () => `key-${process.pid}-${++keys}-${randomBytes(4).toString('hex')
  * Cleave's HTTP API, end to end against real processes: every route, its happy path and its errors, and
  * that no customer reaches another's money.
  */
-export function bankApiSuite(layout: Layout, storage: Storage): void {
-  describe(`the HTTP API, ${layout} on ${storage}`, () => {
+export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<string, number> = {}): void {
+  const shown = Object.entries(replicas).map(([c, n]) => `, ${n} ${c} replicas`).join('');
+  describe(`the HTTP API, ${layout} on ${storage}${shown}`, () => {
     let bank: RunningBank;
     let api: Api;
 
@@ -52,7 +53,7 @@ export function bankApiSuite(layout: Layout, storage: Storage): void {
 
     beforeAll(async () => {
       // Debug level logs every request with its headers: the leak test below then reads real request logs.
-      bank = await startBank(layout, storage, { CLEAVE_TRUST_PROXY: 'true', LOG_LEVEL: 'debug' });
+      bank = await startBank(layout, storage, { CLEAVE_TRUST_PROXY: 'true', LOG_LEVEL: 'debug' }, replicas);
       api = new Api(bank.url);
     });
     afterAll(async () => {
@@ -125,6 +126,8 @@ export function bankApiSuite(layout: Layout, storage: Storage): void {
 
       it('exchanges a refresh token once: the new pair works, the old access token and a reuse do not', async () => {
         const customer = await signUp();
+        // Used once, so the gateway has it cached: the refresh must end it at once all the same.
+        expect((await api.get('/ping/whoami', { token: customer.token })).status).toBe(200);
         const refreshed = await api.post('/oauth2/token', { grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: customer.refreshToken });
         expect(refreshed.status).toBe(200);
         expect((await api.get('/ping/whoami', { token: refreshed.body.access_token })).status).toBe(200);
@@ -164,6 +167,30 @@ export function bankApiSuite(layout: Layout, storage: Storage): void {
         expect(status).toBe(429);
         const elsewhere = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: 'nobody@example.com', password: 'x' }, { headers: { 'x-forwarded-for': '192.0.2.77' } });
         expect(elsewhere.status).toBe(401);
+      });
+    });
+
+    describe('login limits under concurrency', () => {
+      it('lets no more wrong passwords be tried at once than the limit allows', async () => {
+        const customer = await signUp();
+        const attempts = await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: customer.email, password: `wrong-${i}` }, { headers: { 'x-forwarded-for': `198.18.${i}.1` } }),
+          ),
+        );
+        const statuses = attempts.map((a) => a.status);
+        expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+        expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+      });
+
+      it('lets no more logins from one address be tried at once than the limit allows', async () => {
+        const from = { 'x-forwarded-for': `203.0.113.${200 + Math.floor(Math.random() * 50)}` };
+        const attempts = await Promise.all(
+          Array.from({ length: 60 }, (_, i) => api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: `racer${i}@example.com`, password: 'x' }, { headers: from })),
+        );
+        const evaluated = attempts.filter((a) => a.status !== 429).length;
+        expect(evaluated).toBeLessThanOrEqual(30);
+        expect(attempts.filter((a) => a.status !== 401 && a.status !== 429)).toEqual([]);
       });
     });
 
