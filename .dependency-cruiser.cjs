@@ -1,5 +1,5 @@
 /**
- * The architecture, enforced (docs/architecture.md, "Layout"): a context library imports only @cleave/contracts and
+ * The architecture, enforced (README, "How it fits together"): a context library imports only @cleave/contracts and
  * @cleave/platform; contracts is a leaf; platform knows no context; no library reaches into an app.
  * Imports resolve through tsconfig.json's aliases, and anything that does not resolve fails, so a
  * mistyped or deep alias can't slip past.

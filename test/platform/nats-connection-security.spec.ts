@@ -11,6 +11,9 @@ import { ServiceProcess } from '../../apps/cleave/src/launcher/service-process';
 import { cleaveDeployment } from '../../apps/cleave/src/deployment';
 import { NatsServerProcess } from '../support/nats-server';
 
+/** The message of the one JSON line a refused start writes to stderr. */
+const messageOf = (stderr: string): string => (JSON.parse(stderr) as { msg: string }).msg;
+
 const MAIN = fileURLToPath(new URL('../../dist/apps/cleave/src/main.js', import.meta.url));
 
 /** A CA, and a certificate it signed for 127.0.0.1, made with openssl. */
@@ -70,12 +73,12 @@ describe('NATS connection options: TLS and NKeys, from files', () => {
       spawnSync(process.execPath, [MAIN], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, CLEAVE_SERVICES: 'ledger', CLEAVE_DATA_DIR: join(dir, 'data2'), NATS_URL: `tls://127.0.0.1:${server.port}`, ...env } });
     const unverified = start({ NATS_NKEY_SEED_FILE: seedFile });
     expect(unverified.status).toBe(78);
-    expect(unverified.stderr).toMatch(/cannot reach NATS at tls:\/\/127\.0\.0\.1:\d+ \(NATS_URL\)/);
+    expect(messageOf(unverified.stderr)).toMatch(/cannot reach NATS at tls:\/\/127\.0\.0\.1:\d+ \(NATS_URL\)/);
     const stranger = start({ NATS_TLS_CA_FILE: tls.ca, NATS_NKEY_SEED: new TextDecoder().decode(nkeys.createUser().getSeed()) });
     expect(stranger.status).toBe(78);
-    expect(stranger.stderr).toMatch(/refused this process's credentials/);
+    expect(messageOf(stranger.stderr)).toMatch(/refused this process's credentials/);
     const missing = start({ NATS_TLS_CA_FILE: join(dir, 'nope.pem') });
     expect(missing.status).toBe(78);
-    expect(missing.stderr).toMatch(/NATS_TLS_CA_FILE=".*nope\.pem": cannot read it \(ENOENT\)/);
+    expect(messageOf(missing.stderr)).toMatch(/NATS_TLS_CA_FILE=".*nope\.pem": cannot read it \(ENOENT\)/);
   });
 });

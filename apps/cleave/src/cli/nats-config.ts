@@ -1,8 +1,8 @@
 // `npm run nats:config`: writes (or checks) the NATS users and permissions of a split deployment.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { passwordVariable } from '@cleave/platform';
 import { cleaveNatsAuthorization, roleFor, splitRoles } from '../nats-authorization';
+import { commandLine, failCommand } from './command-line';
 
 const USAGE = `Usage: npm run nats:config -- [options]
 
@@ -16,30 +16,13 @@ Options:
   --check             don't write: fail if FILE differs from what would be written
   -h, --help          this text`;
 
-function fail(message: string): never {
-  process.stderr.write(`nats:config: ${message}\n`);
-  process.exit(2);
-}
-
-const { values } = (() => {
-  try {
-    return parseArgs({
-      options: {
-        out: { type: 'string', default: 'deploy/nats/cleave-auth.conf' },
-        prefix: { type: 'string', default: 'cleave' },
-        role: { type: 'string', multiple: true, default: [] },
-        check: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    fail(`${(error as Error).message}\n\n${USAGE}`);
-  }
-})();
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
+const fail: (message: string) => never = (message) => failCommand('nats:config', message);
+const values = commandLine('nats:config', USAGE, {
+  out: { type: 'string', default: 'deploy/nats/cleave-auth.conf' },
+  prefix: { type: 'string', default: 'cleave' },
+  role: { type: 'string', multiple: true, default: [] },
+  check: { type: 'boolean', default: false },
+});
 if (!/^[A-Za-z0-9_-]{1,64}$/.test(values.prefix)) fail('--prefix takes what CLEAVE_NATS_PREFIX does: 1-64 letters, digits, - or _');
 const roles = [...splitRoles(), ...values.role.map((r) => roleFor(r.split(',').map((c) => c.trim())))];
 const config = cleaveNatsAuthorization(values.prefix, roles);

@@ -2,9 +2,9 @@
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { contextOf, passwordVariable } from '@cleave/platform';
+import { commandLine, failCommand } from '../cli/command-line';
 import { cleaveDeployment } from '../deployment';
 import { formatLine } from './log-format';
 import { ServiceProcess } from './service-process';
@@ -24,29 +24,12 @@ Environment: NATS_URL (default nats://127.0.0.1:4222), and everything a Cleave p
 configured from deploy/nats, set the same CLEAVE_NATS_PASSWORD_<SERVICE> variables it reads: each
 process then connects as its own user. CLEAVE_PRINCIPAL_PRIVATE_KEY goes to the gateway alone.`;
 
-function fail(message: string): never {
-  process.stderr.write(`start:split: ${message}\n`);
-  process.exit(2);
-}
-
-const { values } = (() => {
-  try {
-    return parseArgs({
-      options: {
-        services: { type: 'string' },
-        replicas: { type: 'string', multiple: true, default: [] },
-        raw: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    fail(`${(error as Error).message}\n\n${USAGE}`);
-  }
-})();
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
+const fail: (message: string) => never = (message) => failCommand('start:split', message);
+const values = commandLine('start:split', USAGE, {
+  services: { type: 'string' },
+  replicas: { type: 'string', multiple: true, default: [] },
+  raw: { type: 'boolean', default: false },
+});
 
 const known = Object.keys(cleaveDeployment.contexts);
 const services = values.services ? values.services.split(',').map((s) => s.trim()).filter(Boolean) : known;

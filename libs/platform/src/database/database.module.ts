@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
@@ -6,6 +7,7 @@ import { DataSource, type DataSourceOptions, type MixedList } from 'typeorm';
 import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
 import { CLEAVE_CONFIG } from '../host/platform.module';
 import { ContextDatabase } from './context-database';
+import { TypeOrmPinoLogger } from './typeorm-logger';
 import { ContextDatabases } from './context-databases';
 import { EVENT_ENTITIES } from '../events/event.entities';
 import { Outbox } from '../events/outbox';
@@ -32,8 +34,7 @@ export function dataSourceOptions(config: CleaveConfig, options: ContextDatabase
     migrationsTableName: 'migrations',
     migrationsRun: false,
     synchronize: false,
-    // Query errors reach the caller as exceptions; logging them here too would double every expected conflict.
-    logging: ['warn'] as Array<'warn'>,
+    logger: new TypeOrmPinoLogger(options.context),
   };
   if (url !== undefined) {
     return {
@@ -76,15 +77,39 @@ function shown(url: string): string {
   }
 }
 
-/** Opens a context's DataSource, creates its schema on PostgreSQL, and migrates it unless told not to. */
+/**
+ * Opens a context's DataSource, creates its schema on PostgreSQL, and migrates it unless told not to. On
+ * PostgreSQL, processes starting together on one fresh database take turns under an advisory lock (per
+ * schema), so only the first migrates and the others find it done.
+ */
 export async function openContextDataSource(options: DataSourceOptions, migrate: boolean): Promise<DataSource> {
   const dataSource = new DataSource(options);
   await dataSource.initialize();
   try {
     if (options.type === 'postgres' && options.schema) {
-      await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
+      const runner = dataSource.createQueryRunner();
+      const lock = `cleave-migrations:${options.schema}`;
+      try {
+        await runner.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lock]);
+        await runner.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
+        if (migrate) await dataSource.runMigrations({ transaction: 'each' });
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lock]).catch(() => undefined);
+        await runner.release();
+      }
+    } else if (migrate) {
+      // Replicas sharing one SQLite file (development only) can race to migrate it: the loser's migration
+      // rolls back, and looking again finds the winner's work recorded.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await dataSource.runMigrations({ transaction: 'each' });
+          break;
+        } catch (error) {
+          if (attempt >= 10 || !/already exists|SQLITE_BUSY|database is locked/i.test((error as Error).message)) throw error;
+          await sleep(100 * attempt);
+        }
+      }
     }
-    if (migrate) await dataSource.runMigrations({ transaction: 'each' });
   } catch (error) {
     await dataSource.destroy();
     throw error;
