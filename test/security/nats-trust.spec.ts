@@ -226,11 +226,13 @@ describe('a split bank trusts no one on its NATS server', () => {
     await poison(newEntityId('evt'), '{"transaction":{"id":"nonsense"}}');
     await poison(`evt_${'x'.repeat(100)}`, '{}');
     await js.publish(`${prefix}.evt.ledger.transaction-created.v1`, '{}');
-    // Each consuming context parks all four at once, on its first attempt.
+    // Too deep to decode, and too deep for JSON.stringify when it is parked.
+    await poison(newEntityId('evt'), '{"transaction":' + '['.repeat(20_000) + ']'.repeat(20_000) + '}');
+    // Each consuming context parks all five at once, on its first attempt.
     for (const context of ['feed', 'webhooks']) {
       const parked = await eventually(
         async () => (await api.get(`/admin/dead-letters?context=${context}`, { headers: ADMIN })).body.dead_letters as Array<{ attempts: number; error: string }>,
-        (letters) => letters?.length >= 4,
+        (letters) => letters?.length >= 5,
       );
       expect(parked.every((l) => l.attempts === 1)).toBe(true);
       expect(parked.map((l) => l.error).join('\n')).toMatch(/poison: the payload is not JSON[\s\S]*bad_request[\s\S]*poison: the event id[\s\S]*poison: the event id/);
@@ -248,6 +250,24 @@ describe('a split bank trusts no one on its NATS server', () => {
     );
     expect((await api.get('/readyz')).status).toBe(200);
     expect((await api.get('/ping/whoami', { token: victim.customer.token })).status).toBe(200);
+  });
+
+  it("answers only into reply inboxes: a request can't aim a service's answer at the JetStream API", async () => {
+    const prefix = bank.security!.prefix;
+    const stream = `${prefix}_EVENTS`;
+    const accounts = await as('accounts');
+    const observer = await as('observer');
+    // Accounts may call the ledger; it asks for the answer to go to the stream's delete API.
+    accounts.publish(subject('ledger.get-balance'), JSON.stringify({ accountId: victim.account }), { reply: `$JS.API.STREAM.DELETE.${stream}`, headers: callHeaders(formatTraceparent(rootContext({}, 1000))) });
+    observer.publish('$SRV.PING', '', { reply: `$JS.API.STREAM.PURGE.${stream}` });
+    await accounts.flush();
+    await observer.flush();
+    // An honest call to the same service afterwards: by the time it is answered, the first one was handled.
+    expect(await attempt(accounts, 'ledger.get-balance', { accountId: victim.account })).toMatchObject({ error: null });
+    const feed = await as('feed');
+    const info = await feed.request(`$JS.API.STREAM.INFO.${stream}`, '', { timeout: 2_000 });
+    expect(info.json<{ config?: { name: string }; error?: unknown }>()).toMatchObject({ config: { name: stream } });
+    expect((info.json<{ state: { messages: number } }>()).state.messages).toBeGreaterThan(0);
   });
 
   it('survives hostile replies: a bad answer fails one call, never the gateway', async () => {

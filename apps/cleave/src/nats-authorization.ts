@@ -1,5 +1,8 @@
-import { ContractRegistry, observerPermissions, renderAuthorization, rolePermissions, type NatsRole } from '@cleave/platform';
+import { ContractRegistry, natsRole, observerPermissions, renderAuthorization, rolePermissions, type NatsRole } from '@cleave/platform';
 import { cleaveDeployment } from './deployment';
+
+/** The context that makes the events stream (the ledger publishes most of what it carries); the rest wait for it. */
+const STREAM_OWNERS = ['ledger'];
 
 /** The roles of the split topology: a user per context, one for a whole bank serving over NATS, and an observer. */
 export function splitRoles(): NatsRole[] {
@@ -10,8 +13,8 @@ export function splitRoles(): NatsRole[] {
 /** A role for a process hosting several contexts, named as that process names itself on NATS. */
 export function roleFor(contexts: readonly string[]): NatsRole {
   const known = Object.keys(cleaveDeployment.contexts);
-  const ordered = known.filter((c) => contexts.includes(c));
-  return { name: ordered.length === known.length ? 'all' : ordered.join('-'), contexts: ordered };
+  const hosted = known.filter((c) => contexts.includes(c));
+  return { name: natsRole({ known, hosted: new Set(hosted), nats: true }), contexts: hosted };
 }
 
 /** nats-server's `authorization` block for Cleave's contracts, the given subject prefix and roles. */
@@ -22,5 +25,5 @@ export function cleaveNatsAuthorization(prefix: string, roles: readonly NatsRole
     '# Generated from libs/contracts by `npm run nats:config`; do not edit (CI checks it matches).',
     `# Subject prefix: ${prefix}. Passwords come from nats-server's environment, one variable per user.`,
   ].join('\n');
-  return renderAuthorization([...roles.map((role) => rolePermissions(registry, prefix, role)), observerPermissions(prefix)], header);
+  return renderAuthorization([...roles.map((role) => rolePermissions(registry, prefix, role, STREAM_OWNERS)), observerPermissions(prefix)], header);
 }

@@ -61,6 +61,11 @@ export async function runCleave(deployment: CleaveDeployment, env: NodeJS.Proces
     process.exit(configuration ? EXIT_CONFIG : 1);
   }
   stopOnSignals(cleave);
+  // A promise nothing waited on failed: a bug. Say so as a log line like any other, then stop (as Node would).
+  process.on('unhandledRejection', (reason) => {
+    processLogger('fatal', instance, 2).fatal({ context: 'Cleave', err: reason }, `unhandled rejection: ${(reason as Error)?.message ?? String(reason)}`);
+    process.exit(1);
+  });
   const services = [...cleave.placement.hosted];
   new Logger('Cleave').log(
     `ready: hosting ${services.join(', ') || 'nothing'}${cleave.placement.nats ? ', NATS for the rest' : ', all in-process'}${cleave.httpUrl ? `; HTTP on ${cleave.httpUrl}` : ''}`,

@@ -15,6 +15,8 @@ export {
   remainingMs,
   formatTraceparent,
   parseTraceparent,
+  REQUEST_ID,
+  IDEMPOTENCY_KEY,
   type CallContext,
   type Principal,
   type RootContextInit,
@@ -37,7 +39,7 @@ export { DatabaseModule, dataSourceOptions, openContextDataSource, type ContextD
 export { bigintAsNumber } from './database/columns';
 export { newEntityId } from './context/ids';
 export { isUniqueViolation } from './database/errors';
-export { sha256Hex, canonicalJson } from './context/hashing';
+export { sha256Hex, canonicalJson, sameSecret } from './context/hashing';
 export { localDateIn, startOfDayIn } from './context/time';
 export { crashPoint, crashPointsArmed } from './context/crash-points';
 export { IdempotencyRecord, idempotencyRecordsTable, runIdempotent } from './database/idempotency';

@@ -16,6 +16,8 @@ export interface ServiceProcessSpec {
    * children one by one, each with a single signal. (A child still stops if the parent dies: it watches IPC.)
    */
   readonly ownProcessGroup?: boolean;
+  /** Start from the parent's environment, `env` on top (default); false runs with `env` alone. */
+  readonly inheritEnvironment?: boolean;
 }
 
 /** Receives each line a process writes. */
@@ -59,7 +61,7 @@ export class ServiceProcess {
   /** Starts the process and resolves once it serves; rejects, with its output, if it exits or stalls first. */
   start(readyTimeoutMs = 30_000): Promise<void> {
     const child = fork(this.spec.entry, [], {
-      env: { ...process.env, ...this.spec.env },
+      env: this.spec.inheritEnvironment === false ? { ...this.spec.env } : { ...process.env, ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: this.spec.ownProcessGroup === true,
     });

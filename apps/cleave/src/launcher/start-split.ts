@@ -65,6 +65,8 @@ if (!process.env.DATABASE_URL && [...replicas.values()].some((n) => n > 1)) {
  */
 function childEnvironment(service: string): NodeJS.ProcessEnv {
   const { CLEAVE_PRINCIPAL_PRIVATE_KEY: privateKey, CLEAVE_PRINCIPAL_PRIVATE_KEY_FILE: privateKeyFile, ...env } = process.env;
+  // No service sees another's NATS password: each gets its own, as NATS_PASSWORD.
+  for (const name of Object.keys(env)) if (name.startsWith('CLEAVE_NATS_PASSWORD_')) delete env[name];
   const password = process.env[passwordVariable(service)];
   if (password !== undefined) Object.assign(env, { NATS_USER: service, NATS_PASSWORD: password });
   if (privateKey !== undefined || privateKeyFile !== undefined) {
@@ -105,7 +107,14 @@ for (const [service, count] of replicas) {
     const prefix = process.stdout.isTTY ? `\x1b[${colour}m${label.padEnd(width)}\x1b[0m │` : `${label.padEnd(width)} │`;
     processes.push(
       new ServiceProcess(
-        { label, entry, ownProcessGroup: true, env: { ...childEnvironment(service), NATS_URL: natsUrl, CLEAVE_SERVICES: service, CLEAVE_INSTANCE_ID: label } },
+        {
+          label,
+          entry,
+          ownProcessGroup: true,
+          // Exactly this environment, not the launcher's: it holds secrets meant for one child only.
+          inheritEnvironment: false,
+          env: { ...childEnvironment(service), NATS_URL: natsUrl, CLEAVE_SERVICES: service, CLEAVE_INSTANCE_ID: label },
+        },
         (_label, line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`${prefix} ${values.raw ? line : formatLine(line)}\n`),
       ),
     );
@@ -140,7 +149,9 @@ if (gatewayUrl) {
   const deadline = Date.now() + 20_000;
   let last = '';
   for (;;) {
-    const reply = await fetch(`${gatewayUrl}/readyz`).then(async (r) => (r.ok ? '' : ((await r.json()) as { message?: string }).message ?? `HTTP ${r.status}`), (e: Error) => e.message);
+    const reply = await fetch(`${gatewayUrl}/readyz`)
+      .then(async (r) => (r.ok ? '' : (((await r.json()) as { message?: string }).message ?? `HTTP ${r.status}`)))
+      .catch((e: Error) => e.message);
     if (reply === '') break;
     last = reply;
     if (Date.now() > deadline) {

@@ -40,6 +40,9 @@ import { CardSpend } from './card-spend.entity';
 const LIVE: AuthorisationStatus[] = ['approved', 'presented', 'partially_reversed'];
 const POLL_MS = 20;
 const FOLLOWUP_TIMEOUT_MS = 10_000;
+/** Rolls back a daily count that would pass the card's limit. */
+class OverDailyLimit extends Error {}
+
 /** An authorisation asked for without a deadline gets the network's usual two seconds. */
 const DEFAULT_BUDGET_MS = 2_000;
 /** How long past its decision time a pending authorisation is left before the sweep declines it. */
@@ -100,7 +103,10 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
 
     const refusal = this.refusal(card, request);
     if (refusal) return this.decline(auth, refusal);
-    if (!(await this.countSpend(card!, auth))) return this.decline(auth, 'spending_limit');
+    const counted = await this.countSpend(card!, auth);
+    if (counted === 'over_limit') return this.decline(auth, 'spending_limit');
+    // Abandoned while it was being decided: the abandonment's decline is the answer.
+    if (counted === 'not_pending') return this.awaitDecision((await this.byNetworkId(request.networkTransactionId))!);
 
     let transactionId: string;
     try {
@@ -332,10 +338,20 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
     return undefined;
   }
 
-  /** Adds the amount to the card's day, unless that would pass its daily limit; atomic under concurrency. */
-  private countSpend(card: Card, auth: Authorisation): Promise<boolean> {
+  /**
+   * Adds the amount to the card's day, unless that would pass its daily limit; atomic under concurrency.
+   * Counted only while the authorisation is still pending: one declined or abandoned meanwhile counts nothing.
+   */
+  private countSpend(card: Card, auth: Authorisation): Promise<'counted' | 'over_limit' | 'not_pending'> {
     const day = new Date(startOfDayIn(this.settings.CLEAVE_TIMEZONE)).toISOString();
     return this.db.transaction(async (em) => {
+      const still = await em
+        .createQueryBuilder()
+        .update(Authorisation)
+        .set({ spendDay: day })
+        .where("id = :id AND status = 'pending'", { id: auth.id })
+        .execute();
+      if (still.affected !== 1) return 'not_pending' as const;
       await em.createQueryBuilder().insert().into(CardSpend).values({ cardId: card.id, day, amount: 0 }).orIgnore().execute();
       const query = em
         .createQueryBuilder()
@@ -344,20 +360,26 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
         .where('card_id = :cardId AND day = :day', { cardId: card.id, day, add: auth.amount });
       if (card.limitPerDay !== null) query.andWhere('amount + :add <= :limit', { limit: card.limitPerDay });
       const result = await query.execute();
-      if (result.affected !== 1) return false;
-      await em.update(Authorisation, { id: auth.id }, { spendDay: day });
+      // Over the limit: the transaction rolls back, spend day included.
+      if (result.affected !== 1) throw new OverDailyLimit();
       auth.spendDay = day;
-      return true;
+      return 'counted' as const;
+    }).catch((error: unknown) => {
+      if (error instanceof OverDailyLimit) return 'over_limit' as const;
+      throw error;
     });
   }
 
+  /** Takes an amount back off the card's day, as counted in this transaction (not as read before it). */
   private async uncountSpend(em: EntityManager, auth: Authorisation, amount: number): Promise<void> {
-    if (auth.spendDay === null || amount <= 0) return;
+    if (amount <= 0) return;
+    const current = await em.findOne(Authorisation, { where: { id: auth.id }, select: { id: true, spendDay: true, cardId: true } });
+    if (!current?.spendDay) return;
     await em
       .createQueryBuilder()
       .update(CardSpend)
       .set({ amount: () => 'amount - :sub' })
-      .where('card_id = :cardId AND day = :day', { cardId: auth.cardId, day: auth.spendDay, sub: amount })
+      .where('card_id = :cardId AND day = :day', { cardId: current.cardId, day: current.spendDay, sub: amount })
       .execute();
   }
 

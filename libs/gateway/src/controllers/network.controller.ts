@@ -1,7 +1,7 @@
 import { Body, HttpCode, Inject, Logger, Post } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { CardsPatterns, GatewayEventNames } from '@cleave/contracts';
-import { CleaveError, crashPoint, currentContext, MessageBus, remainingMs, rootContext, runWithContext } from '@cleave/platform';
+import { CleaveError, crashPoint, currentContext, MessageBus, remainingMs } from '@cleave/platform';
 import { GatewaySettings } from '../gateway.settings';
 import { AuthorisationBody, PresentmentBody, RefundBody, ReversalBody } from '../dto/cards.dto';
 import { GatewayController } from '../http/gateway-controller.decorator';
@@ -91,7 +91,8 @@ export class NetworkController {
       this.log.warn(`cards could not take the abandonment of ${networkTransactionId} now (${(error as Error).message}); recording it as an event`);
     }
     try {
-      await runWithContext(rootContext({ timeoutMs: 5_000 }, 5_000), () => this.bus.emit(GatewayEventNames.AuthorisationAbandoned, { networkTransactionId }));
+      // Within what is left of the reserve: the network's answer is due.
+      await this.bus.emit(GatewayEventNames.AuthorisationAbandoned, { networkTransactionId });
     } catch (error) {
       // Neither reached: cards' sweep still declines an authorisation left pending, but one it approved late stays held.
       this.log.error(`could not record the abandonment of ${networkTransactionId}: ${(error as Error).message}`);

@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { IdentityPatterns } from '@cleave/contracts';
-import { CleaveError, MessageBus, rootContext, runWithContext, sha256Hex, type CallContext } from '@cleave/platform';
+import { CleaveError, IDEMPOTENCY_KEY, MessageBus, rootContext, runWithContext, sha256Hex, type CallContext } from '@cleave/platform';
 import { TokenCache } from '../auth/token-cache';
 import { GatewaySettings } from '../gateway.settings';
 import { PUBLIC_ROUTE } from './public.decorator';
@@ -14,8 +14,8 @@ export interface GatewayRequest extends FastifyRequest {
   accessTokenHash?: string;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+// Narrower than the bus allows: what a client may name its requests.
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
  * Starts each request's call context (trace from `traceparent`, deadline, request id, idempotency key) and
@@ -59,7 +59,7 @@ export class RequestContextGuard implements CanActivate {
       return Array.isArray(value) ? value[0] : value;
     };
     const requestId = header('x-request-id');
-    if (requestId !== undefined && !REQUEST_ID.test(requestId)) throw CleaveError.badRequest('X-Request-Id must be 1-64 letters, digits or ._:-', 'bad_header');
+    if (requestId !== undefined && !CLIENT_REQUEST_ID.test(requestId)) throw CleaveError.badRequest('X-Request-Id must be 1-64 letters, digits or ._:-', 'bad_header');
     const idempotencyKey = header('idempotency-key');
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw CleaveError.badRequest('Idempotency-Key must be 1-255 printable ASCII characters', 'bad_header');

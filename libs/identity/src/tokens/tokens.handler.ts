@@ -9,8 +9,7 @@ import {
   type RevokeTokenRequest,
   type TokenReply,
 } from '@cleave/contracts';
-import { timingSafeEqual } from 'node:crypto';
-import { CleaveError, ContextDatabase, newEntityId, Outbox } from '@cleave/platform';
+import { CleaveError, ContextDatabase, newEntityId, Outbox, sameSecret } from '@cleave/platform';
 import { OAuthClient } from '../clients/oauth-client.entity';
 import { IdentitySettings } from '../identity.settings';
 import { LoginLimiter } from '../login/login-limiter';
@@ -103,11 +102,7 @@ export class TokensHandler {
 
   private async authenticateClient(clientId: string, secretHash: string | undefined): Promise<void> {
     const client = await this.db.read((em) => em.findOneBy(OAuthClient, { id: clientId }));
-    const secretOk = client !== null && (client.secretHash === null || (secretHash !== undefined && secureEqual(secretHash, client.secretHash)));
+    const secretOk = client !== null && (client.secretHash === null || (secretHash !== undefined && sameSecret(secretHash, client.secretHash)));
     if (!secretOk) throw new CleaveError('unauthenticated', 'unknown client, or wrong client secret', { reason: 'bad_client' });
   }
-}
-
-function secureEqual(a: string, b: string): boolean {
-  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }

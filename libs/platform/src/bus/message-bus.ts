@@ -8,7 +8,7 @@ import type {
   RequestOf,
 } from '@cleave/contracts';
 import type { CleaveConfig } from '../config/cleave-config';
-import { childContext, currentContext, rootContext, type CallContext } from '../context/call-context';
+import { childContext, currentContext, remainingMs, rootContext, type CallContext } from '../context/call-context';
 import { CleaveError } from '../errors/cleave-error';
 import type { Placement } from '../host/placement';
 import type { NatsTransport } from '../nats/nats.transport';
@@ -81,9 +81,12 @@ export class MessageBus<R extends RequestMap = CleaveRequests, E extends EventMa
       throw CleaveError.internal(`the event ${event} could not be serialised`, error);
     }
     const context = currentContext();
+    // Stored by JetStream within the caller's deadline, or a failure it can act on in time.
+    const timeoutMs = context === undefined ? undefined : Math.max(1, remainingMs(context));
     await this.events.publish(
       { id: newEntityId('evt'), event, time: new Date().toISOString(), aggregateId: '', payload: wire, ...envelopeContext(context) },
       false,
+      timeoutMs,
     );
   }
 

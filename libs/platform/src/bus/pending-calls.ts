@@ -4,6 +4,8 @@ import { CleaveError } from '../errors/cleave-error';
 export interface PendingCall {
   readonly deadline: number;
   readonly pattern: string;
+  /** A secret its reply must name, where replies could be forged (over NATS). */
+  readonly tag: string;
   resolve(value: unknown): void;
   reject(error: CleaveError): void;
 }
@@ -25,14 +27,19 @@ export class PendingCalls {
   }
 
   /** Registers a call and returns its id with the promise of its outcome. */
-  open(pattern: string, deadline: number): { id: number; result: Promise<unknown> } {
+  open(pattern: string, deadline: number, tag = ''): { id: number; result: Promise<unknown> } {
     // Numeric ids: a Map hashes small integers faster than fresh strings.
     const id = this.nextId++;
     const result = new Promise<unknown>((resolve, reject) => {
-      this.calls.set(id, { deadline, pattern, resolve, reject });
+      this.calls.set(id, { deadline, pattern, tag, resolve, reject });
     });
     this.timer ??= setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
     return { id, result };
+  }
+
+  /** True when call `id` is waiting and `tag` is its secret. */
+  expects(id: number, tag: string): boolean {
+    return this.calls.get(id)?.tag === tag;
   }
 
   /** Settles a call with its reply; false when it had already timed out or been settled. */

@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync, type ValidationError } from 'class-validator';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { developmentPrincipalKeys, principalKeysFrom, type PrincipalKeys } from '../security/principal-seal';
@@ -153,6 +153,12 @@ const NUMERIC = new Set([
 // Secrets and PEM blocks keep their inner whitespace; only a file's trailing newline goes.
 const VERBATIM = new Set(['NATS_PASSWORD', 'NATS_CREDS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY', 'CLEAVE_PRINCIPAL_PRIVATE_KEY', 'CLEAVE_PRINCIPAL_PUBLIC_KEY']);
 const SECRET = /PASSWORD|TOKEN|SEED|CREDS|KEY|SECRET/;
+
+/** A line per refused variable, with its value unless it is a secret. */
+function problemLines(errors: ValidationError[], env: Readonly<Record<string, string | undefined>>): string[] {
+  const shown = (key: string) => (SECRET.test(key) ? '(a secret, not shown)' : JSON.stringify(env[key]));
+  return errors.map((e) => `  ${e.property}=${shown(e.property)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+}
 const FILE_VARIABLE = /^((?:CLEAVE|NATS)_[A-Z0-9_]+|DATABASE_URL)_FILE$/;
 
 /**
@@ -198,8 +204,7 @@ export function loadCleaveConfig(given: Record<string, string | undefined> = pro
   }
   const parsed = plainToInstance(CleaveEnvironment, raw);
   const errors = validateSync(parsed, { whitelist: true, forbidUnknownValues: true });
-  const shown = (key: string) => (SECRET.test(key) ? '(a secret, not shown)' : JSON.stringify(env[key]));
-  const lines = errors.map((e) => `  ${e.property}=${shown(e.property)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+  const lines = problemLines(errors, env);
   const contextDatabaseUrls: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     const match = CONTEXT_DATABASE_URL.exec(key);
@@ -274,8 +279,7 @@ export function readSettings<T extends object>(settings: new () => T, env: Reado
   const instance = plainToInstance(settings, raw);
   const errors = validateSync(instance, { forbidUnknownValues: true });
   if (errors.length > 0) {
-    const shown = (key: string) => (SECRET.test(key) ? '(a secret, not shown)' : JSON.stringify(env[key]));
-  const lines = errors.map((e) => `  ${e.property}=${shown(e.property)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    const lines = problemLines(errors, env);
     throw new ConfigurationError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return instance;

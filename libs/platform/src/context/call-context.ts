@@ -32,6 +32,12 @@ export interface CallContext {
   readonly eventId?: string;
 }
 
+/** What a request id may be wherever it comes from (a header, a message, an event): printable ASCII, bounded. */
+export const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** What an idempotency key may be: printable ASCII, as long as the column that records it. */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
 /** What an edge (the gateway, a background job, a test) knows when it starts a call tree. */
 export interface RootContextInit {
   /** A `traceparent` header to continue; a new trace is started when absent or malformed. */

@@ -67,7 +67,8 @@ export class ContextDatabase {
 
   /**
    * Serialises the transactions that lock the same keys until they end: PostgreSQL's transaction-scoped
-   * advisory locks, in a fixed order so two callers can't deadlock. SQLite's transactions already take turns.
+   * advisory locks, in a fixed order so two callers can't deadlock. In one process SQLite's transactions
+   * already take turns (replicas sharing one SQLite file are for development only).
    * For check-then-write rules (a rate limit counted and recorded) that no single row can guard.
    */
   async lockKeys(em: EntityManager, keys: readonly string[]): Promise<void> {

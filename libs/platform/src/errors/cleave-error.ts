@@ -58,7 +58,7 @@ export class CleaveError extends RpcException {
   static fromEnvelope(value: unknown): CleaveError {
     if (!isErrorEnvelope(value)) return new CleaveError('internal', 'internal error');
     const reason = typeof value.reason === 'string' && REASON.test(value.reason) ? value.reason : undefined;
-    const details = typeof value.details === 'object' && value.details !== null && !Array.isArray(value.details) ? value.details : undefined;
+    const details = wellFormedDetails(value.details);
     return new CleaveError(value.code, value.message.slice(0, MAX_MESSAGE), { reason, details });
   }
 
@@ -89,6 +89,15 @@ export class CleaveError extends RpcException {
   static internal(message = 'internal error', cause?: unknown): CleaveError {
     return new CleaveError('internal', message, { cause });
   }
+}
+
+/** Details off the wire, kept only in their declared shape: an object whose `fields`, if any, are violations. */
+function wellFormedDetails(details: unknown): ErrorDetails | undefined {
+  if (typeof details !== 'object' || details === null || Array.isArray(details)) return undefined;
+  const fields = (details as { fields?: unknown }).fields;
+  if (fields === undefined) return details as ErrorDetails;
+  const violation = (f: unknown) => typeof f === 'object' && f !== null && ['field', 'rule', 'message'].every((k) => typeof (f as Record<string, unknown>)[k] === 'string');
+  return Array.isArray(fields) && fields.length <= 100 && fields.every(violation) ? (details as ErrorDetails) : { ...details, fields: undefined };
 }
 
 /**

@@ -16,7 +16,7 @@ import type { CleaveServer } from '../bus/cleave.server';
 import { contextOf } from '../bus/contract-registry';
 import { decodeJson, encodeJson } from '../bus/wire';
 import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
-import { formatTraceparent, parseTraceparent, type CallContext } from '../context/call-context';
+import { formatTraceparent, parseTraceparent, REQUEST_ID, type CallContext } from '../context/call-context';
 import { newEntityId, newSpanId, newTraceId } from '../context/ids';
 import { toCleaveError } from '../errors/cleave-error';
 import type { ContextDatabases } from '../database/context-databases';
@@ -37,7 +37,6 @@ const HEADER = {
 /** What an event's header values may be; anything else makes the message poison. */
 export const EVENT_ID = /^evt_[0-9A-Za-z]{22}$/;
 const AGGREGATE_ID = /^[\x21-\x7e]{0,64}$/;
-const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/;
 
 /**
@@ -116,6 +115,7 @@ export class EventBus {
       );
     }
     this.js = jetstream(nc);
+    // Until the stream exists (its owner may start later), publishing fails and the outboxes keep the events.
     await this.ensureStream();
     this.streamTimer = setInterval(() => void this.ensureStream(), STREAM_CHECK_MS);
     this.streamTimer.unref();
@@ -130,7 +130,8 @@ export class EventBus {
     }
     const contexts = [...new Set(this.server.eventSubscriptions().filter((s) => !s.everyReplica).map((s) => s.context))];
     for (const context of contexts) {
-      await this.ensureConsumer(context);
+      // Without its stream yet (its owner starts later), a consumer is made by its loop once there is one.
+      await this.ensureConsumer(context).catch((error: unknown) => this.consumerProblems.set(context, (error as Error).message));
       this.consuming.push(this.consume(context));
     }
   }
@@ -157,9 +158,10 @@ export class EventBus {
 
   /**
    * Publishes an event. With `awaitDelivery` (the outbox relay), without NATS it resolves once every local
-   * subscriber has handled the event or parked it; with NATS it resolves once JetStream has stored it.
+   * subscriber has handled the event or parked it; with NATS it resolves once JetStream has stored it, or
+   * fails after `timeoutMs` (nats.js's default otherwise).
    */
-  async publish(envelope: EventEnvelope, awaitDelivery: boolean): Promise<void> {
+  async publish(envelope: EventEnvelope, awaitDelivery: boolean, timeoutMs?: number): Promise<void> {
     if (this.nats) {
       if (!this.js) throw new Error('the event bus has not started');
       const h = natsHeaders();
@@ -169,7 +171,7 @@ export class EventBus {
       if (envelope.traceparent) h.set(HEADER.traceparent, envelope.traceparent);
       if (envelope.requestId) h.set(HEADER.requestId, envelope.requestId);
       try {
-        await this.js.publish(eventSubject(this.config.natsPrefix, envelope.event), encodeJson(envelope.payload), { headers: h });
+        await this.js.publish(eventSubject(this.config.natsPrefix, envelope.event), encodeJson(envelope.payload), { headers: h, timeout: timeoutMs });
       } catch (error) {
         // No stream to take it: the broker lost its store. Make it again; the caller retries the publish.
         if (/no responders|stream not found|503/i.test((error as Error).message)) void this.ensureStream();
@@ -247,7 +249,12 @@ export class EventBus {
    * broker lost its store): then the relays publish what their outboxes kept. Concurrent calls share one go.
    */
   private ensureStream(): Promise<boolean> {
-    this.ensuring ??= this.checkStream().finally(() => (this.ensuring = undefined));
+    this.ensuring ??= this.checkStream()
+      .catch((error: unknown) => {
+        if (!this.stopped) this.log.warn(`cannot make sure of the events stream: ${(error as Error).message}`);
+        return false;
+      })
+      .finally(() => (this.ensuring = undefined));
     return this.ensuring;
   }
 
@@ -275,8 +282,14 @@ export class EventBus {
           })
         ).created;
       } catch (again) {
+        const message = (again as Error).message;
+        // Only the stream's owner may make it (NATS permissions); the others wait for it to.
+        if (/permission/i.test(message)) {
+          this.log.warn(`the events stream ${this.streamName} does not exist and this service may not make it; waiting for the service that owns it`);
+          return false;
+        }
         // Another process made it meanwhile.
-        if (!/already in use|exists/i.test((again as Error).message)) throw again;
+        if (!/already in use|exists/i.test(message)) throw again;
         created = (await jsm.streams.info(this.streamName)).created;
       }
     }
@@ -442,7 +455,10 @@ export class EventBus {
     };
   }
 
-  /** Parks an event its handler kept failing on, or that could never be handled, in the context's database. */
+  /**
+   * Parks an event its handler kept failing on, or that could never be handled, in the context's database:
+   * the envelope as JSON, cut to 64 KiB (a payload too deep or too big to keep is described, not kept).
+   */
   private async park(context: string, envelope: EventEnvelope, error: unknown, attempts: number): Promise<void> {
     const e = toCleaveError(error);
     const reason = error instanceof PoisonEvent ? `poison: ${error.message}` : e.code === 'internal' ? ((error as Error)?.message ?? String(error)) : `${e.code}: ${e.message}`;
@@ -455,7 +471,7 @@ export class EventBus {
         context,
         eventId: envelope.id,
         event: envelope.event.slice(0, 120),
-        envelope: JSON.stringify(envelope),
+        envelope: keepable(envelope),
         error: reason.slice(0, 2_000),
         attempts,
         createdAt: new Date().toISOString(),
@@ -468,6 +484,20 @@ export class EventBus {
     const base = Math.min(60_000, this.retry.backoffBaseMs * 4 ** (attempt - 1));
     return Math.round(base * (0.5 + Math.random()));
   }
+}
+
+const MAX_PARKED_BYTES = 64 * 1024;
+
+/** An envelope as a dead letter keeps it: whole when it is small and serialisable, else without its payload. */
+function keepable(envelope: EventEnvelope): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(envelope);
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined && text.length <= MAX_PARKED_BYTES) return text;
+  return JSON.stringify({ ...envelope, payload: { unkept: text === undefined ? 'nested too deeply to serialise' : `${text.length} characters, over the ${MAX_PARKED_BYTES} kept` } });
 }
 
 /** Failures that retrying can't mend: a payload its contract refuses. */

@@ -21,7 +21,7 @@ export class OutboxEvent {
   @Column({ type: 'text' })
   payload!: string;
 
-  /** The call context it was written in: trace, request id, principal (JSON). */
+  /** The call context it was written in: trace and request id (JSON). */
   @Column({ type: 'text' })
   context!: string;
 

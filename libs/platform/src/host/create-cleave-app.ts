@@ -59,6 +59,12 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
   const orphans = new ContractRegistry(deployment.contracts).contexts().filter((c) => !known.includes(c));
   if (orphans.length > 0) throw new ConfigurationError(`contracts name contexts with no module: ${orphans.join(', ')}`);
 
+  const mintsPrincipals = deployment.http !== undefined && placement.hosted.has(deployment.http.context);
+  if (placement.nats && mintsPrincipals && config.principalKeys.privateKey === undefined) {
+    throw new ConfigurationError(
+      `this process hosts ${deployment.http!.context}, which seals the principals of the calls it sends over NATS: set CLEAVE_PRINCIPAL_PRIVATE_KEY (or CLEAVE_PRINCIPAL_PRIVATE_KEY_FILE)`,
+    );
+  }
   const log = processLogger(config.logLevel, config.instanceId);
   const logger = new CleaveLogger(log);
   Logger.overrideLogger(logger);

@@ -5,6 +5,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 const LOG_EVERY_MS = 60_000;
 const RESUBSCRIBE_FIRST_MS = 500;
 const RESUBSCRIBE_MAX_MS = 15_000;
+const STABLE_AFTER_MS = 30_000;
 
 interface Entry {
   readonly subject: string;
@@ -89,6 +90,10 @@ export class GuardedSubscriptions {
     }
     entry.subscription = subscription;
     entry.broken = undefined;
+    // Up for a while: the next outage starts its backoff afresh.
+    setTimeout(() => {
+      if (entry.subscription === subscription && !subscription.isClosed()) entry.retryMs = RESUBSCRIBE_FIRST_MS;
+    }, STABLE_AFTER_MS).unref();
     void subscription.closed.then((reason) => {
       if (this.stopped || this.nc.isClosed() || this.nc.isDraining() || entry.subscription !== subscription) return;
       this.down(entry, reason instanceof Error ? reason.message : 'closed by the server');

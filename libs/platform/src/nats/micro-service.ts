@@ -1,5 +1,6 @@
 import { nuid } from '@nats-io/transport-node';
 import type { GuardedSubscriptions } from './guarded-subscriptions';
+import { isInbox } from './subjects';
 
 /** Request counters of one endpoint, in the shape of the NATS micro-services protocol's STATS reply. */
 export class EndpointStats {
@@ -51,7 +52,7 @@ export class MicroServiceResponder {
     for (const verb of ['PING', 'INFO', 'STATS'] as const) {
       for (const subject of [`${API}.${verb}`, `${API}.${verb}.${this.name}`, `${API}.${verb}.${this.name}.${this.id}`]) {
         this.subscriptions.add(subject, (msg) => {
-          if (msg.reply) msg.respond(JSON.stringify(this.answer(verb)));
+          if (isInbox(msg.reply)) msg.respond(JSON.stringify(this.answer(verb)));
         });
       }
     }

@@ -21,9 +21,10 @@ export interface RolePermissions {
  * The subject permissions of one role, derived from the contracts: it subscribes to its own contexts'
  * request subjects (in their queue groups), its own inbox, the events its replicas observe and its own
  * JetStream consumers; it publishes only the patterns its contexts call, the events they publish, and
- * what JetStream needs for those. Everything else is denied by the server.
+ * what JetStream needs for those. Only roles hosting one of `streamOwners` may make the events stream.
+ * Everything else is denied by the server.
  */
-export function rolePermissions(registry: ContractRegistry, prefix: string, role: NatsRole): RolePermissions {
+export function rolePermissions(registry: ContractRegistry, prefix: string, role: NatsRole, streamOwners: readonly string[]): RolePermissions {
   const stream = eventStreamName(prefix);
   const publish = new Set<string>();
   const subscribe = new Set<string>([`${inboxPrefix(prefix, role.name)}.>`]);
@@ -65,7 +66,9 @@ export function rolePermissions(registry: ContractRegistry, prefix: string, role
       }
     }
   }
-  if (usesStream) for (const subject of ['$JS.API.INFO', `$JS.API.STREAM.INFO.${stream}`, `$JS.API.STREAM.CREATE.${stream}`]) publish.add(subject);
+  if (usesStream) for (const subject of ['$JS.API.INFO', `$JS.API.STREAM.INFO.${stream}`]) publish.add(subject);
+  // Making the stream decides what it captures: only its owner may, lest a service make one that stores requests.
+  if (role.contexts.some((c) => streamOwners.includes(c))) publish.add(`$JS.API.STREAM.CREATE.${stream}`);
   return { role: role.name, publish: [...publish].sort(), subscribe: [...subscribe].sort(), allowResponses: answers };
 }
 

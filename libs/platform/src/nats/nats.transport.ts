@@ -11,6 +11,7 @@ import {
   type NatsConnection,
 } from '@nats-io/transport-node';
 import { rootContext, type CallContext } from '../context/call-context';
+import { newSpanId } from '../context/ids';
 import { CleaveError, toCleaveError } from '../errors/cleave-error';
 import { HTTP_STATUS } from '../errors/http-status';
 import type { InboundDispatcher, ServingTransport } from '../bus/cleave.server';
@@ -21,7 +22,7 @@ import { ConfigurationError, type NatsCredentials } from '../config/cleave-confi
 import type { PrincipalSeal } from '../security/principal-seal';
 import { GuardedSubscriptions } from './guarded-subscriptions';
 import { EndpointStats, MicroServiceResponder } from './micro-service';
-import { Headers, inboxPrefix, requestSubject } from './subjects';
+import { Headers, inboxPrefix, isInbox, requestSubject } from './subjects';
 import { contextFieldsOf, contextFromFields, contextToHeaders } from './wire-context';
 
 export interface NatsTransportOptions {
@@ -138,10 +139,12 @@ export class NatsTransport implements ServingTransport {
   request(pattern: string, request: unknown, context: CallContext): Promise<unknown> {
     if (!this.connected) return Promise.reject(CleaveError.unavailable(`NATS is unreachable; cannot call ${pattern}`, 'nats_disconnected'));
     const data = encodeJson(request);
-    const { id, result } = this.pending.open(pattern, context.deadline);
+    // The reply subject carries a secret: a peer that learnt this inbox can't answer another call in it.
+    const tag = newSpanId();
+    const { id, result } = this.pending.open(pattern, context.deadline, tag);
     try {
       this.nc.publish(requestSubject(this.options.prefix, pattern), data, {
-        reply: `${this.inbox}.${id}`,
+        reply: `${this.inbox}.${id}-${tag}`,
         headers: contextToHeaders(context, this.options.seal),
       });
     } catch (error) {
@@ -152,8 +155,10 @@ export class NatsTransport implements ServingTransport {
 
   // Replies are untrusted too: a malformed one fails its call, never the subscription.
   private onReply(msg: Msg): void {
-    const id = Number(msg.subject.slice(this.inbox.length + 1));
-    if (!Number.isSafeInteger(id)) return;
+    const token = msg.subject.slice(this.inbox.length + 1);
+    const dash = token.indexOf('-');
+    const id = Number(token.slice(0, dash));
+    if (dash === -1 || !this.pending.expects(id, token.slice(dash + 1))) return;
     const h = msg.headers;
     if (h !== undefined) {
       if (h.has(Headers.ServiceErrorCode)) {
@@ -204,7 +209,7 @@ export class NatsTransport implements ServingTransport {
   }
 
   private onRequest(dispatcher: InboundDispatcher, pattern: string, msg: Msg, stats: EndpointStats): void {
-    if (!msg.reply) return;
+    if (!isInbox(msg.reply)) return;
     const started = performance.now();
     let context: CallContext;
     let plain: unknown;
@@ -254,6 +259,8 @@ export class NatsTransport implements ServingTransport {
   }
 
   private safeRespond(msg: Msg, data: Uint8Array, h?: ReturnType<typeof natsHeaders>): void {
+    // Answers go to reply inboxes only: a request can't aim this service's answer at the JetStream API.
+    if (!isInbox(msg.reply)) return;
     try {
       msg.respond(data, h === undefined ? undefined : { headers: h });
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { Msg, MsgHdrs } from '@nats-io/transport-node';
-import { formatTraceparent, parseTraceparent, type CallContext, type Principal } from '../context/call-context';
+import { formatTraceparent, IDEMPOTENCY_KEY, parseTraceparent, REQUEST_ID, type CallContext, type Principal } from '../context/call-context';
 import { newSpanId, newTraceId } from '../context/ids';
 import { CleaveError } from '../errors/cleave-error';
 import type { PrincipalSeal } from '../security/principal-seal';
@@ -108,9 +108,6 @@ export function contextFieldsOf(msg: Msg): WireContextFields {
   return fields;
 }
 
-/** Printable ASCII, bounded: what a request id or idempotency key may be once it has crossed the wire. */
-const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const BUDGET = /^\d{1,9}$/;
 
 /**
