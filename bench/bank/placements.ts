@@ -16,13 +16,21 @@ export interface PlacementSpec {
   readonly groups: ReadonlyArray<readonly string[]>;
   readonly storage: 'sqlite' | 'postgres';
   readonly replicas?: Readonly<Record<string, number>>;
-  readonly floor?: boolean;
+  /** A hand-written server instead of Cleave: its compiled script (next to this file). */
+  readonly floor?: string;
 }
 
 const EVERY_CONTEXT = ['gateway', 'identity', 'accounts', 'ledger', 'cards', 'feed', 'webhooks'];
 
 export const PLACEMENTS: readonly PlacementSpec[] = [
-  { id: 'floor', description: 'hand-written Fastify + better-sqlite3: the authorisation in one function', groups: [], storage: 'sqlite', floor: true },
+  { id: 'floor', description: 'hand-written Fastify + better-sqlite3: the decision alone, in one function', groups: [], storage: 'sqlite', floor: './floor-server.js' },
+  {
+    id: 'floor-equal-work',
+    description: "hand-written Fastify + better-sqlite3 doing Cleave's durable work: the authorisation, daily total, hold, transaction and event rows, then the feed item, day's spend and notification",
+    groups: [],
+    storage: 'sqlite',
+    floor: './equal-work-floor.js',
+  },
   { id: 'monolith-sqlite', description: 'one process, in-process bus, SQLite file per context', groups: [['all']], storage: 'sqlite' },
   { id: 'monolith-postgres', description: 'one process, in-process bus, PostgreSQL schema per context', groups: [['all']], storage: 'postgres' },
   { id: 'hybrid-events-postgres', description: 'the money path (gateway, identity, accounts, ledger, cards) in one process; feed and webhooks in another, fed through JetStream', groups: [['gateway', 'identity', 'accounts', 'ledger', 'cards'], ['feed', 'webhooks']], storage: 'postgres' },
@@ -30,7 +38,7 @@ export const PLACEMENTS: readonly PlacementSpec[] = [
   { id: 'split-postgres', description: 'one process per context over NATS, PostgreSQL', groups: EVERY_CONTEXT.map((c) => [c]), storage: 'postgres' },
   { id: 'split-postgres-ledger2', description: 'split, with two ledger replicas', groups: EVERY_CONTEXT.map((c) => [c]), storage: 'postgres', replicas: { ledger: 2 } },
 ];
-export const DEFAULT_PLACEMENTS = ['floor', 'monolith-sqlite', 'monolith-postgres', 'hybrid-events-postgres', 'split-postgres'];
+export const DEFAULT_PLACEMENTS = ['floor', 'floor-equal-work', 'monolith-sqlite', 'monolith-postgres', 'hybrid-events-postgres', 'split-postgres'];
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const MAIN = here('../../apps/cleave/src/main.js');
@@ -46,12 +54,12 @@ export interface RunningPlacement {
 export async function startPlacement(spec: PlacementSpec, natsUrl: string): Promise<RunningPlacement> {
   const dataDir = mkdtempSync(join(tmpdir(), `cleave-bench-${spec.id}-`));
   if (spec.floor) {
-    const floor = new ServiceProcess({ label: 'floor', entry: here('./floor-server.js'), env: { FLOOR_DB: join(dataDir, 'floor.sqlite'), PORT: '0' } });
+    const floor = new ServiceProcess({ label: spec.id, entry: here(spec.floor), env: { FLOOR_DB: join(dataDir, 'floor.sqlite'), PORT: '0' } });
     await floor.start();
     return {
       spec,
       url: floor.readyMessage!.httpUrl!,
-      processes: [{ name: 'floor', pid: floor.pid! }],
+      processes: [{ name: spec.id, pid: floor.pid! }],
       stop: async () => {
         await floor.stop();
         rmSync(dataDir, { recursive: true, force: true });

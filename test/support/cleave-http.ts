@@ -59,16 +59,20 @@ export interface BankSecurity {
   envFor(services: string): Record<string, string>;
 }
 
-export function bankSecurity(prefix: string, processGroups: readonly string[][]): BankSecurity {
+/** A user that may read every subject, for tests that watch the wire (never in a real deployment). */
+export const TAP_USER = 'tap';
+
+export function bankSecurity(prefix: string, processGroups: readonly string[][], options: BankOptions = {}): BankSecurity {
   const roles = processGroups.map((services) => roleFor(services));
+  const extraUsers = options.tap ? [{ role: TAP_USER, publish: ['$JS.API.INFO', '$JS.API.CONSUMER.LIST.>'], subscribe: ['>'], allowResponses: false }] : [];
   // nats-server reads each password as a config value: a letter first keeps it a plain string.
-  const passwords = Object.fromEntries([...roles.map((r) => r.name), 'observer'].map((name) => [name, `p${randomBytes(12).toString('hex')}`]));
+  const passwords = Object.fromEntries([...roles.map((r) => r.name), 'observer', ...extraUsers.map((u) => u.role)].map((name) => [name, `p${randomBytes(12).toString('hex')}`]));
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const publicPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
   return {
     prefix,
-    authorization: cleaveNatsAuthorization(prefix, roles),
+    authorization: cleaveNatsAuthorization(prefix, roles, extraUsers),
     passwords,
     privateKey: privatePem,
     publicKey: publicPem,
@@ -84,11 +88,16 @@ export function bankSecurity(prefix: string, processGroups: readonly string[][])
   };
 }
 
-export async function startBank(layout: Layout, storage: Storage, env: Record<string, string> = {}, replicas: Record<string, number> = {}): Promise<RunningBank> {
+export interface BankOptions {
+  /** Add {@link TAP_USER}, who may subscribe to everything. */
+  readonly tap?: boolean;
+}
+
+export async function startBank(layout: Layout, storage: Storage, env: Record<string, string> = {}, replicas: Record<string, number> = {}, options: BankOptions = {}): Promise<RunningBank> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cleave-bank-'));
   const database = storage === 'postgres' ? await TestDatabase.create() : undefined;
   const prefix = `t${randomBytes(6).toString('hex')}`;
-  const security = layout === 'monolith' ? undefined : bankSecurity(prefix, LAYOUTS[layout]);
+  const security = layout === 'monolith' ? undefined : bankSecurity(prefix, LAYOUTS[layout], options);
   const nats =
     security === undefined
       ? undefined

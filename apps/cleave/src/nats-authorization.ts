@@ -1,4 +1,4 @@
-import { ContractRegistry, natsRole, observerPermissions, renderAuthorization, rolePermissions, type NatsRole } from '@cleave/platform';
+import { ContractRegistry, natsRole, observerPermissions, renderAuthorization, rolePermissions, type NatsRole, type RolePermissions } from '@cleave/platform';
 import { cleaveDeployment } from './deployment';
 
 /** The context that makes the events stream (the ledger publishes most of what it carries); the rest wait for it. */
@@ -18,12 +18,12 @@ export function roleFor(contexts: readonly string[]): NatsRole {
 }
 
 /** nats-server's `authorization` block for Cleave's contracts, the given subject prefix and roles. */
-export function cleaveNatsAuthorization(prefix: string, roles: readonly NatsRole[]): string {
+export function cleaveNatsAuthorization(prefix: string, roles: readonly NatsRole[], extraUsers: readonly RolePermissions[] = []): string {
   const registry = new ContractRegistry(cleaveDeployment.contracts);
   const header = [
     '# Cleave: one NATS user per service role, each allowed only what its contracts say it does.',
     '# Generated from libs/contracts by `npm run nats:config`; do not edit (CI checks it matches).',
     `# Subject prefix: ${prefix}. Passwords come from nats-server's environment, one variable per user.`,
   ].join('\n');
-  return renderAuthorization([...roles.map((role) => rolePermissions(registry, prefix, role, STREAM_OWNERS)), observerPermissions(prefix)], header);
+  return renderAuthorization([...roles.map((role) => rolePermissions(registry, prefix, role, STREAM_OWNERS)), observerPermissions(prefix), ...extraUsers], header);
 }

@@ -35,6 +35,8 @@ export { requestSubject, eventSubject, eventStreamName, inboxPrefix } from './na
 export { rolePermissions, observerPermissions, renderAuthorization, passwordVariable, type NatsRole, type RolePermissions } from './nats/nats-permissions';
 export { PrincipalSeal, principalKeysFrom, developmentPrincipalKeys, type PrincipalKeys } from './security/principal-seal';
 export { ContextDatabase } from './database/context-database';
+export { sql, type Sql } from './database/sql';
+export { sqlStatistics, type SqlCounts } from './database/sql-statistics';
 export { DatabaseModule, dataSourceOptions, openContextDataSource, type ContextDatabaseOptions } from './database/database.module';
 export { bigintAsNumber } from './database/columns';
 export { newEntityId } from './context/ids';
@@ -42,7 +44,7 @@ export { isUniqueViolation } from './database/errors';
 export { sha256Hex, canonicalJson, sameSecret } from './context/hashing';
 export { localDateIn, startOfDayIn } from './context/time';
 export { crashPoint, crashPointsArmed } from './context/crash-points';
-export { IdempotencyRecord, idempotencyRecordsTable, runIdempotent } from './database/idempotency';
+export { IdempotencyRecord, idempotencyRecordsTable, runIdempotent, claimIdempotency } from './database/idempotency';
 export { Outbox } from './events/outbox';
 export { runOnce } from './events/run-once';
 export { DeadLetters } from './events/dead-letters';

@@ -16,6 +16,17 @@ class RecordingBus {
     if (this.down) throw new Error('NATS is down');
     this.published.push(envelope);
   }
+  async publishBatch(envelopes: readonly EventEnvelope[], failed: (error: unknown) => void): Promise<number> {
+    for (const [i, envelope] of envelopes.entries()) {
+      try {
+        await this.publish(envelope);
+      } catch (error) {
+        failed(error);
+        return i;
+      }
+    }
+    return envelopes.length;
+  }
 }
 
 const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 5_000) => {

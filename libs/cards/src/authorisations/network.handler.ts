@@ -28,6 +28,7 @@ import {
   runIdempotent,
   runWithContext,
   sha256Hex,
+  sql,
   startOfDayIn,
   toCleaveError,
 } from '@cleave/platform';
@@ -40,8 +41,58 @@ import { CardSpend } from './card-spend.entity';
 const LIVE: AuthorisationStatus[] = ['approved', 'presented', 'partially_reversed'];
 const POLL_MS = 20;
 const FOLLOWUP_TIMEOUT_MS = 10_000;
-/** Rolls back a daily count that would pass the card's limit. */
-class OverDailyLimit extends Error {}
+/** A card as the authorisation reads it (PostgreSQL returns bigints as strings). */
+interface CardRow {
+  id: string;
+  accountId: string;
+  currency: string;
+  status: Card['status'];
+  expiryMonth: number;
+  expiryYear: number;
+  limitPerTransaction: number | string | null;
+  limitPerDay: number | string | null;
+}
+
+const findCard = sql(
+  'cards.by-token',
+  'SELECT id, account_id AS "accountId", currency, status, expiry_month AS "expiryMonth", expiry_year AS "expiryYear", limit_per_transaction AS "limitPerTransaction", limit_per_day AS "limitPerDay" FROM cards WHERE token = ?',
+);
+const recordAuthorisation = sql(
+  'authorisations.record',
+  'INSERT INTO card_authorisations (id, network_transaction_id, card_id, account_id, amount, currency, merchant, status, decline_reason, hold_id, held_amount, transaction_id, spend_day, followup, created_at, decide_by, request_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (network_transaction_id) DO NOTHING',
+);
+const authorisationRow = (a: Authorisation): unknown[] => [
+  a.id,
+  a.networkTransactionId,
+  a.cardId,
+  a.accountId,
+  a.amount,
+  a.currency,
+  a.merchant,
+  a.status,
+  a.declineReason,
+  a.holdId,
+  a.heldAmount,
+  a.transactionId,
+  a.spendDay,
+  a.followup,
+  a.createdAt,
+  a.decideBy,
+  a.requestHash,
+];
+const countDay = sql(
+  'spend.count',
+  'INSERT INTO card_daily_spend (card_id, day, amount) VALUES (?, ?, ?) ON CONFLICT (card_id, day) DO UPDATE SET amount = card_daily_spend.amount + excluded.amount',
+);
+const countDayWithin = sql(
+  'spend.count-within',
+  'INSERT INTO card_daily_spend (card_id, day, amount) VALUES (?, ?, ?) ON CONFLICT (card_id, day) DO UPDATE SET amount = card_daily_spend.amount + excluded.amount WHERE card_daily_spend.amount + excluded.amount <= ?',
+);
+const declineOverLimit = sql(
+  'authorisations.over-limit',
+  "UPDATE card_authorisations SET status = 'declined', decline_reason = 'spending_limit', spend_day = NULL, followup = CASE WHEN account_id IS NULL THEN NULL ELSE 'record_decline' END WHERE id = ?",
+);
+const approve = sql('authorisations.approve', "UPDATE card_authorisations SET status = 'approved', held_amount = ?, transaction_id = ? WHERE id = ? AND status = 'pending'");
 
 /** An authorisation asked for without a deadline gets the network's usual two seconds. */
 const DEFAULT_BUDGET_MS = 2_000;
@@ -67,12 +118,17 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
     @Inject(CardsSettings) private readonly settings: CardsSettings,
   ) {}
 
+  /**
+   * Decides an authorisation in four statements of cards' own: the card, then in one transaction the
+   * authorisation's record (unless its network id is known: a retry) and the card's day total, then after
+   * the ledger's hold the approval, a conditional update from pending (an abandonment may have won).
+   */
   async authorise(request: AuthoriseRequest): Promise<AuthorisationDecision> {
     const requestHash = sha256Hex(canonicalJson(request));
-    const known = await this.byNetworkId(request.networkTransactionId);
-    if (known) return this.awaitDecision(this.sameRequest(known, requestHash));
     const merchant = enrichMerchant(request.merchant);
-    const card = await this.db.read((em) => em.findOneBy(Card, { token: request.cardToken }));
+    const card = await this.db.get<CardRow>(undefined, findCard, [request.cardToken]);
+    const day = new Date(startOfDayIn(this.settings.CLEAVE_TIMEZONE)).toISOString();
+    const refusal = this.refusal(card, request);
     const auth: Authorisation = {
       id: newEntityId('auth'),
       networkTransactionId: request.networkTransactionId,
@@ -81,32 +137,35 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
       amount: request.amount,
       currency: request.currency,
       merchant: JSON.stringify(merchant),
-      status: 'pending',
-      declineReason: null,
+      status: refusal ? 'declined' : 'pending',
+      declineReason: refusal ?? null,
       holdId: newEntityId('hold'),
       heldAmount: 0,
       transactionId: null,
-      spendDay: null,
-      followup: null,
+      spendDay: refusal ? null : day,
+      // A decline shows on the account's statement: that is left to do, and retried until done.
+      followup: refusal && card ? 'record_decline' : null,
       createdAt: new Date().toISOString(),
       decideBy: new Date(currentContext()?.deadline ?? Date.now() + DEFAULT_BUDGET_MS).toISOString(),
       requestHash,
     };
-    try {
-      await this.db.transaction((em) => em.insert(Authorisation, auth));
-    } catch (error) {
-      // The network's retry raced its original: both get the one decision.
-      if (isUniqueViolation(error)) return this.awaitDecision(this.sameRequest((await this.byNetworkId(request.networkTransactionId))!, requestHash));
-      throw error;
-    }
+    const recorded = await this.db.transaction(async (em) => {
+      if ((await this.db.run(em, recordAuthorisation, authorisationRow(auth))) === 0) return 'known' as const;
+      if (refusal) return 'declined' as const;
+      const limit = card!.limitPerDay === null ? undefined : Number(card!.limitPerDay);
+      const counted = limit === undefined ? await this.db.run(em, countDay, [card!.id, day, auth.amount]) : await this.db.run(em, countDayWithin, [card!.id, day, auth.amount, limit]);
+      if (counted === 1) return 'pending' as const;
+      // Over the daily limit: declined in the same transaction, nothing counted.
+      await this.db.run(em, declineOverLimit, [auth.id]);
+      return 'over_limit' as const;
+    });
+    // The network's retry of a payment it sent before (or raced): it gets the one decision.
+    if (recorded === 'known') return this.awaitDecision(this.sameRequest((await this.byNetworkId(request.networkTransactionId))!, requestHash));
     crashPoint('cards.authorise:after-record');
-
-    const refusal = this.refusal(card, request);
-    if (refusal) return this.decline(auth, refusal);
-    const counted = await this.countSpend(card!, auth);
-    if (counted === 'over_limit') return this.decline(auth, 'spending_limit');
-    // Abandoned while it was being decided: the abandonment's decline is the answer.
-    if (counted === 'not_pending') return this.awaitDecision((await this.byNetworkId(request.networkTransactionId))!);
+    if (recorded === 'declined' || recorded === 'over_limit') {
+      if (auth.accountId) this.followUpSoon(auth.id);
+      return { approved: false, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, declineReason: refusal ?? 'spending_limit' };
+    }
 
     let transactionId: string;
     try {
@@ -135,17 +194,10 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
     // Too late to answer: the network will have given up, so approving now would hold money for nothing.
     const deadline = currentContext()?.deadline ?? Number.POSITIVE_INFINITY;
     if (deadline - Date.now() < this.settings.CLEAVE_AUTHORISATION_MARGIN_MS) return this.decline(auth, 'issuer_unavailable', true);
-    const approved = await this.db.transaction((em) =>
-      em
-        .createQueryBuilder()
-        .update(Authorisation)
-        .set({ status: 'approved', heldAmount: request.amount, transactionId })
-        .where("id = :id AND status = 'pending'", { id: auth.id })
-        .execute(),
-    );
+    const approved = await this.db.transaction((em) => this.db.run(em, approve, [request.amount, transactionId, auth.id]));
     crashPoint('cards.authorise:after-approve');
     // Abandoned while the hold was being placed: the abandonment has already scheduled its void.
-    if (approved.affected !== 1) return { approved: false, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, declineReason: 'issuer_unavailable' };
+    if (approved !== 1) return { approved: false, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, declineReason: 'issuer_unavailable' };
     return { approved: true, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, transactionId };
   }
 
@@ -326,7 +378,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
   }
 
   /** Why a card can't pay at all, before any money is looked at. */
-  private refusal(card: Card | null, request: AuthoriseRequest): DeclineReason | undefined {
+  private refusal(card: CardRow | undefined, request: AuthoriseRequest): DeclineReason | undefined {
     if (!card) return 'invalid_card';
     if (card.status === 'CANCELLED') return 'card_blocked';
     if (card.status === 'FROZEN') return 'card_inactive';
@@ -334,40 +386,9 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
     if (card.expiryYear < now.getUTCFullYear() || (card.expiryYear === now.getUTCFullYear() && card.expiryMonth < now.getUTCMonth() + 1)) return 'card_inactive';
     // Cleave's cards spend in their account's currency only.
     if (request.currency !== card.currency) return 'invalid_card';
-    if (card.limitPerTransaction !== null && request.amount > card.limitPerTransaction) return 'spending_limit';
+    if (card.limitPerTransaction !== null && request.amount > Number(card.limitPerTransaction)) return 'spending_limit';
+    if (card.limitPerDay !== null && request.amount > Number(card.limitPerDay)) return 'spending_limit';
     return undefined;
-  }
-
-  /**
-   * Adds the amount to the card's day, unless that would pass its daily limit; atomic under concurrency.
-   * Counted only while the authorisation is still pending: one declined or abandoned meanwhile counts nothing.
-   */
-  private countSpend(card: Card, auth: Authorisation): Promise<'counted' | 'over_limit' | 'not_pending'> {
-    const day = new Date(startOfDayIn(this.settings.CLEAVE_TIMEZONE)).toISOString();
-    return this.db.transaction(async (em) => {
-      const still = await em
-        .createQueryBuilder()
-        .update(Authorisation)
-        .set({ spendDay: day })
-        .where("id = :id AND status = 'pending'", { id: auth.id })
-        .execute();
-      if (still.affected !== 1) return 'not_pending' as const;
-      await em.createQueryBuilder().insert().into(CardSpend).values({ cardId: card.id, day, amount: 0 }).orIgnore().execute();
-      const query = em
-        .createQueryBuilder()
-        .update(CardSpend)
-        .set({ amount: () => 'amount + :add' })
-        .where('card_id = :cardId AND day = :day', { cardId: card.id, day, add: auth.amount });
-      if (card.limitPerDay !== null) query.andWhere('amount + :add <= :limit', { limit: card.limitPerDay });
-      const result = await query.execute();
-      // Over the limit: the transaction rolls back, spend day included.
-      if (result.affected !== 1) throw new OverDailyLimit();
-      auth.spendDay = day;
-      return 'counted' as const;
-    }).catch((error: unknown) => {
-      if (error instanceof OverDailyLimit) return 'over_limit' as const;
-      throw error;
-    });
   }
 
   /** Takes an amount back off the card's day, as counted in this transaction (not as read before it). */

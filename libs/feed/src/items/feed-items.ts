@@ -1,10 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { LessThan } from 'typeorm';
 import type { CreateFeedItemRequest, FeedItemView, ListFeedItemsRequest, TransactionV1 } from '@cleave/contracts';
-import { CleaveError, ContextDatabase, newEntityId } from '@cleave/platform';
+import { CleaveError, ContextDatabase, newEntityId, sql } from '@cleave/platform';
 import type { EntityManager } from 'typeorm';
 import { formatMoney } from '../spending/wording';
 import { FeedItem } from './feed-item.entity';
+
+const addItem = sql(
+  'feed.add-transaction',
+  "INSERT INTO feed_items (id, account_id, type, title, body, image_url, url, transaction_id, created_at) VALUES (?, ?, 'transaction', ?, ?, NULL, NULL, ?, ?) ON CONFLICT (transaction_id) DO NOTHING",
+);
 
 /** An account's feed: one item per transaction, and the custom items apps post. */
 @Injectable()
@@ -37,11 +42,11 @@ export class FeedItems {
 
   /** The feed item of a transaction, written once however often the event arrives. */
   async addTransaction(em: EntityManager, tx: TransactionV1): Promise<void> {
-    if (await em.existsBy(FeedItem, { transactionId: tx.id })) return;
     const title = tx.merchant ? `${tx.merchant.emoji} ${tx.merchant.name}`.trim() : tx.description;
     const amount = formatMoney(Math.abs(tx.amount), tx.currency);
     const body = tx.status === 'declined' ? `${amount} declined` : tx.amount < 0 ? `-${amount}` : `+${amount}`;
-    await this.insert(em, { accountId: tx.accountId, type: 'transaction', title: title.slice(0, 200), body, imageUrl: null, url: null, transactionId: tx.id }, tx.created);
+    // One statement: an item already there for the transaction (a unique key) makes it a no-op.
+    await this.db.run(em, addItem, [newEntityId('feeditem'), tx.accountId, title.slice(0, 200), body, tx.id, tx.created]);
   }
 
   private async insert(em: EntityManager, fields: Omit<FeedItem, 'seq' | 'id' | 'createdAt'>, createdAt = new Date().toISOString()): Promise<FeedItem> {

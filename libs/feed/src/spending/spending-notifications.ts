@@ -1,13 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { In, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { FeedEventNames, type ListNotificationsRequest, type NotificationV1, type TransactionV1 } from '@cleave/contracts';
-import { ContextDatabase, localDateIn, newEntityId, Outbox } from '@cleave/platform';
+import { ContextDatabase, localDateIn, newEntityId, Outbox, sql } from '@cleave/platform';
 import { FeedSettings } from '../feed.settings';
-import { CardSpend } from './card-spend.entity';
 import { Notification } from './notification.entity';
 import { declineText, spendText } from './wording';
 
 const COUNTED = ['pending', 'settled'];
+
+const countPayment = sql(
+  'spend.count-payment',
+  'INSERT INTO card_spend (transaction_id, account_id, amount, currency, status, local_day) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO NOTHING',
+);
+const recountPayment = sql('spend.recount-payment', 'UPDATE card_spend SET amount = ?, status = ? WHERE transaction_id = ?');
+const spentOnDay = sql(
+  'spend.of-day',
+  "SELECT COALESCE(SUM(amount), 0) AS total FROM card_spend WHERE account_id = ? AND currency = ? AND local_day = ? AND status IN ('pending', 'settled')",
+);
+const notifyOnce = sql(
+  'notifications.add',
+  'INSERT INTO notifications (id, account_id, kind, text, transaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO NOTHING',
+);
 
 /**
  * The Mondo-style notification after each card payment, with the day's running total, and a note of each
@@ -35,9 +48,7 @@ export class SpendingNotifications {
       return;
     }
     const day = localDateIn(this.settings.CLEAVE_TIMEZONE, Date.parse(tx.created));
-    if (!(await em.existsBy(CardSpend, { transactionId: tx.id }))) {
-      await em.insert(CardSpend, { transactionId: tx.id, accountId: tx.accountId, amount: -tx.amount, currency: tx.currency, status: tx.status, localDay: day });
-    }
+    await this.db.run(em, countPayment, [tx.id, tx.accountId, -tx.amount, tx.currency, tx.status, day]);
     if (!COUNTED.includes(tx.status)) return;
     const spent = await this.spentOn(em, tx.accountId, tx.currency, day);
     await this.notify(em, tx, 'spend', spendText(tx.merchant.emoji, -tx.amount, tx.currency, tx.merchant.name, spent));
@@ -46,22 +57,18 @@ export class SpendingNotifications {
   /** A settled, resized or reversed card payment changes what the day adds up to. */
   async onUpdated(em: EntityManager, tx: TransactionV1): Promise<void> {
     if (!tx.merchant) return;
-    await em.update(CardSpend, { transactionId: tx.id }, { amount: Math.max(0, -tx.amount), status: tx.status });
+    await this.db.run(em, recountPayment, [Math.max(0, -tx.amount), tx.status, tx.id]);
   }
 
   private async spentOn(em: EntityManager, accountId: string, currency: string, day: string): Promise<number> {
-    const { total } = (await em
-      .createQueryBuilder(CardSpend, 's')
-      .select('COALESCE(SUM(s.amount), 0)', 'total')
-      .where({ accountId, currency, localDay: day, status: In(COUNTED) })
-      .getRawOne<{ total: string | number }>())!;
+    const { total } = (await this.db.get<{ total: string | number }>(em, spentOnDay, [accountId, currency, day]))!;
     return Number(total);
   }
 
   private async notify(em: EntityManager, tx: TransactionV1, kind: Notification['kind'], text: string): Promise<void> {
-    if (await em.existsBy(Notification, { transactionId: tx.id })) return;
     const row: Notification = { id: newEntityId('notif'), accountId: tx.accountId, kind, text, transactionId: tx.id, createdAt: new Date().toISOString() };
-    await em.insert(Notification, row);
+    // Once per transaction (a unique key): a replay notifies no one twice.
+    if ((await this.db.run(em, notifyOnce, [row.id, row.accountId, row.kind, row.text, row.transactionId, row.createdAt])) === 0) return;
     await this.outbox.add(em, FeedEventNames.NotificationCreated, { notification: notificationView(row) }, tx.accountId);
   }
 }

@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { CleaveError, newEntityId } from '@cleave/platform';
+import { CleaveError, newEntityId, sql, type ContextDatabase } from '@cleave/platform';
 import { Entry, type EntryKind } from '../entries/entry.entity';
 import { Posting } from '../entries/posting.entity';
 import { LedgerAccount, type LedgerAccountKind } from './ledger-account.entity';
 
 const BANK_KINDS = ['funding', 'settlement'];
+
+const reserve = sql(
+  'books.hold',
+  "UPDATE ledger_accounts SET held = held + ? WHERE id = ? AND currency = ? AND kind = 'customer' AND posted - held >= ?",
+);
 
 /** The bank's own book of a kind and currency, e.g. `funding_GBP`. */
 export const bankBookId = (kind: 'funding' | 'settlement', currency: string) => `${kind}_${currency}`;
@@ -59,15 +64,9 @@ export class Books {
     return entryId;
   }
 
-  /** Reserves `amount` of a book's available balance. */
-  async hold(em: EntityManager, id: string, amount: number, currency: string): Promise<void> {
-    const result = await em
-      .createQueryBuilder()
-      .update(LedgerAccount)
-      .set({ held: () => 'held + :amount' })
-      .where('id = :id AND currency = :currency AND posted - held >= :amount', { id, currency, amount })
-      .execute();
-    if (result.affected !== 1) await this.explainRefusal(em, id, currency, amount);
+  /** Reserves `amount` of a customer's book's available balance, in one statement. */
+  async hold(db: ContextDatabase, em: EntityManager, id: string, amount: number, currency: string): Promise<void> {
+    if ((await db.run(em, reserve, [amount, id, currency, amount])) !== 1) await this.explainRefusal(em, id, currency, amount, true);
   }
 
   /** Releases `amount` of a book's holds. */
@@ -120,9 +119,10 @@ export class Books {
   }
 
   /** Why a conditional update changed nothing: a missing book, another currency, or too little money. */
-  private async explainRefusal(em: EntityManager, id: string, currency: string, needed: number): Promise<never> {
+  private async explainRefusal(em: EntityManager, id: string, currency: string, needed: number, customerOnly = false): Promise<never> {
     const book = await em.findOneBy(LedgerAccount, { id });
     if (!book) throw CleaveError.notFound(`no ledger account ${id}`);
+    if (customerOnly && book.kind !== 'customer') throw CleaveError.badRequest('holds are placed on current accounts', 'not_a_current_account');
     if (book.currency !== currency) {
       throw CleaveError.badRequest(`ledger account ${id} holds ${book.currency}, not ${currency}`, 'currency_mismatch');
     }

@@ -9,7 +9,7 @@ import {
   type ReleaseHoldRequest,
   type VoidHoldRequest,
 } from '@cleave/contracts';
-import { CleaveError, ContextDatabase, currentContext, isUniqueViolation, newEntityId, runIdempotent } from '@cleave/platform';
+import { claimIdempotency, CleaveError, ContextDatabase, currentContext, isUniqueViolation, newEntityId, runIdempotent, sql } from '@cleave/platform';
 import { Books } from '../books/books';
 import { LedgerSettings } from '../ledger.settings';
 import { Transaction } from '../transactions/transaction.entity';
@@ -17,6 +17,11 @@ import { TransactionJournal } from '../transactions/transaction-journal';
 import { newTransaction } from '../transactions/transaction.view';
 import { Hold } from './hold.entity';
 import { holdView } from './hold.view';
+
+const insertHold = sql(
+  'holds.place',
+  'INSERT INTO ledger_holds (id, account_id, amount, currency, status, expires_at, transaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+);
 
 /**
  * Holds: money reserved against a customer's available balance (a card authorisation), then posted for
@@ -42,32 +47,36 @@ export class HoldsHandler {
     }
   }
 
+  /**
+   * The authorisation's hot path, five statements in one transaction: the key with its result, the
+   * reservation (one conditional update: the book is a customer's, in this currency, and can afford it),
+   * the hold, its transaction, and the transaction's event. A cancellation marker already in place makes
+   * the hold's insert fail (see {@link place}).
+   */
   private placeOnce(request: PlaceHoldRequest): Promise<HoldView> {
-    return runIdempotent(this.db, LedgerPatterns.PlaceHold, request, async (em) => {
-      if (request.holdId && (await em.existsBy(Hold, { id: request.holdId }))) {
-        throw CleaveError.conflict(`hold ${request.holdId} was cancelled before it was placed`, 'hold_cancelled');
-      }
-      const book = await this.books.get(em, request.accountId);
-      if (book.kind !== 'customer') throw CleaveError.badRequest('holds are placed on current accounts', 'not_a_current_account');
-      await this.books.hold(em, book.id, request.amount, request.currency);
-      const now = Date.now();
-      const hold: Hold = {
-        id: request.holdId ?? newEntityId('hold'),
-        accountId: book.id,
-        amount: request.amount,
-        currency: request.currency,
-        status: 'pending',
-        postedAmount: null,
-        expiresAt: new Date(now + (request.expiresInSeconds ?? this.settings.CLEAVE_HOLD_EXPIRY_SECONDS) * 1000).toISOString(),
-        transactionId: newEntityId('tx'),
-        createdAt: new Date(now).toISOString(),
-      };
-      await em.insert(Hold, hold);
+    const now = Date.now();
+    const hold: Hold = {
+      id: request.holdId ?? newEntityId('hold'),
+      accountId: request.accountId,
+      amount: request.amount,
+      currency: request.currency,
+      status: 'pending',
+      postedAmount: null,
+      expiresAt: new Date(now + (request.expiresInSeconds ?? this.settings.CLEAVE_HOLD_EXPIRY_SECONDS) * 1000).toISOString(),
+      transactionId: newEntityId('tx'),
+      createdAt: new Date(now).toISOString(),
+    };
+    const result = holdView(hold);
+    return this.db.transaction(async (em) => {
+      const earlier = await claimIdempotency(this.db, em, LedgerPatterns.PlaceHold, request, result);
+      if (earlier) return earlier.replay;
+      await this.books.hold(this.db, em, hold.accountId, hold.amount, hold.currency);
+      await this.db.run(em, insertHold, [hold.id, hold.accountId, hold.amount, hold.currency, hold.status, hold.expiresAt, hold.transactionId, hold.createdAt]);
       await this.journal.create(
         em,
         newTransaction({
           id: hold.transactionId,
-          accountId: book.id,
+          accountId: hold.accountId,
           amount: -request.amount,
           currency: request.currency,
           description: request.description,
@@ -81,7 +90,7 @@ export class HoldsHandler {
       // A hold committed after the caller's deadline would hold money for a payment it was told failed.
       const deadline = currentContext()?.deadline;
       if (deadline !== undefined && deadline <= Date.now()) throw CleaveError.timeout('the hold was ready only after the deadline; not placed');
-      return holdView(hold);
+      return result;
     });
   }
 

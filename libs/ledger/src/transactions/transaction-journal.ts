@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { LedgerEventNames } from '@cleave/contracts';
-import { Outbox } from '@cleave/platform';
+import { ContextDatabase, Outbox, sql } from '@cleave/platform';
 import { Transaction } from './transaction.entity';
 import { transactionView } from './transaction.view';
+
+const insertTransaction = sql(
+  'transactions.create',
+  'INSERT INTO ledger_transactions (id, account_id, amount, currency, description, category, is_load, status, settled_at, counterparty_account_id, counterparty_name, metadata, notes, entry_id, hold_id, merchant, decline_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+);
 
 /**
  * Writes transaction rows and reports each change in the same database transaction (the outbox), so the feed
@@ -11,11 +16,33 @@ import { transactionView } from './transaction.view';
  */
 @Injectable()
 export class TransactionJournal {
-  constructor(private readonly outbox: Outbox) {}
+  constructor(
+    private readonly db: ContextDatabase,
+    private readonly outbox: Outbox,
+  ) {}
 
   async create(em: EntityManager, ...rows: Transaction[]): Promise<void> {
-    await em.insert(Transaction, rows);
     for (const row of rows) {
+      await this.db.run(em, insertTransaction, [
+        row.id,
+        row.accountId,
+        row.amount,
+        row.currency,
+        row.description,
+        row.category,
+        row.isLoad,
+        row.status,
+        row.settledAt,
+        row.counterpartyAccountId,
+        row.counterpartyName,
+        row.metadata,
+        row.notes,
+        row.entryId,
+        row.holdId,
+        row.merchant,
+        row.declineReason,
+        row.createdAt,
+      ]);
       await this.outbox.add(em, LedgerEventNames.TransactionCreated, { transaction: transactionView(row) }, row.accountId);
     }
   }

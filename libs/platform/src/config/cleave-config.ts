@@ -78,6 +78,9 @@ export interface CleaveConfig {
     readonly maxAttempts: number;
     readonly backoffBaseMs: number;
     readonly maxInFlight: number;
+    /** How often each outbox relay looks for events besides being woken by commits, and prunes. */
+    readonly outboxPollMs: number;
+    readonly pruneMs: number;
     /** `<context>:<event>` → runs left to fail. */
     readonly failures: Readonly<Record<string, number>>;
     /** `<context>:<event>` → how long each run of its handler is held back first. */
@@ -138,6 +141,8 @@ class CleaveEnvironment {
   @IsOptional() @IsInt() @Min(1) @Max(100) CLEAVE_EVENT_MAX_ATTEMPTS?: number;
   @IsOptional() @IsInt() @Min(1) @Max(60_000) CLEAVE_EVENT_BACKOFF_MS?: number;
   @IsOptional() @IsInt() @Min(1) @Max(10_000) CLEAVE_EVENT_MAX_IN_FLIGHT?: number;
+  @IsOptional() @IsInt() @Min(10) @Max(3_600_000) CLEAVE_OUTBOX_POLL_MS?: number;
+  @IsOptional() @IsInt() @Min(1_000) @Max(86_400_000) CLEAVE_EVENT_PRUNE_MS?: number;
 }
 
 
@@ -149,6 +154,8 @@ const NUMERIC = new Set([
   'CLEAVE_EVENT_BACKOFF_MS',
   'CLEAVE_EVENT_MAX_IN_FLIGHT',
   'CLEAVE_EVENT_STREAM_REPLICAS',
+  'CLEAVE_OUTBOX_POLL_MS',
+  'CLEAVE_EVENT_PRUNE_MS',
 ]);
 // Secrets and PEM blocks keep their inner whitespace; only a file's trailing newline goes.
 const VERBATIM = new Set(['NATS_PASSWORD', 'NATS_CREDS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY', 'CLEAVE_PRINCIPAL_PRIVATE_KEY', 'CLEAVE_PRINCIPAL_PUBLIC_KEY']);
@@ -256,6 +263,8 @@ export function loadCleaveConfig(given: Record<string, string | undefined> = pro
       maxAttempts: parsed.CLEAVE_EVENT_MAX_ATTEMPTS ?? 5,
       backoffBaseMs: parsed.CLEAVE_EVENT_BACKOFF_MS ?? 200,
       maxInFlight: parsed.CLEAVE_EVENT_MAX_IN_FLIGHT ?? 1,
+      outboxPollMs: parsed.CLEAVE_OUTBOX_POLL_MS ?? 500,
+      pruneMs: parsed.CLEAVE_EVENT_PRUNE_MS ?? 60_000,
       failures: eventFaults(parsed.CLEAVE_EVENT_FAULTS, 'fail'),
       delaysMs: eventFaults(parsed.CLEAVE_EVENT_FAULTS, 'delay'),
     },
@@ -318,6 +327,8 @@ class CleaveEnvironmentKeys implements Required<Record<keyof CleaveEnvironment, 
   CLEAVE_EVENT_MAX_ATTEMPTS = undefined;
   CLEAVE_EVENT_BACKOFF_MS = undefined;
   CLEAVE_EVENT_MAX_IN_FLIGHT = undefined;
+  CLEAVE_OUTBOX_POLL_MS = undefined;
+  CLEAVE_EVENT_PRUNE_MS = undefined;
 }
 
 function eventFaults(setting: string | undefined, kind: 'fail' | 'delay'): Record<string, number> {

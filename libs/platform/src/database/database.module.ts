@@ -5,7 +5,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions, type MixedList } from 'typeorm';
 import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
-import { CLEAVE_CONFIG } from '../host/platform.module';
+import { CLEAVE_CONFIG } from '../host/tokens';
 import { ContextDatabase } from './context-database';
 import { TypeOrmPinoLogger } from './typeorm-logger';
 import { ContextDatabases } from './context-databases';

@@ -4,6 +4,7 @@ import { currentContext } from '../context/call-context';
 import { CleaveError } from '../errors/cleave-error';
 import type { ContextDatabase } from './context-database';
 import { isUniqueViolation } from './errors';
+import { sql } from './sql';
 
 /** The first result of an idempotent command, kept under its key. Add it to a context's entities. */
 @Entity({ name: 'idempotency_records' })
@@ -84,4 +85,33 @@ export async function runIdempotent<T>(
     if (!winner) throw error;
     return replay(winner);
   }
+}
+
+const claimKey = sql('idempotency.claim', 'INSERT INTO idempotency_records (scope, idempotency_key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
+const findKey = sql('idempotency.find', 'SELECT request_hash AS "requestHash", response FROM idempotency_records WHERE scope = ? AND idempotency_key = ?');
+
+/**
+ * {@link runIdempotent} for a hot path whose result is known before its effects: in `em`'s transaction,
+ * records the key with the result in one statement. Returns undefined when the key is new (go ahead with
+ * the effects: they commit with the record, or neither does), or the first result when the same request
+ * came before; the same key with another request is a `conflict`. Concurrent callers with one key meet on
+ * the record's primary key: the later one waits for the earlier to commit, then replays it.
+ */
+export async function claimIdempotency<T>(
+  db: ContextDatabase,
+  em: EntityManager,
+  pattern: string,
+  request: unknown,
+  result: T,
+  explicitKey?: string,
+): Promise<{ readonly replay: T } | undefined> {
+  const context = currentContext();
+  const key = explicitKey ?? context?.idempotencyKey;
+  if (!key) throw CleaveError.badRequest(`${pattern} moves money and needs an idempotency key`, 'missing_idempotency_key');
+  const scope = `${context?.principal?.id ?? 'internal'}:${pattern}`;
+  const requestHash = sha256Hex(canonicalJson(request));
+  if ((await db.run(em, claimKey, [scope, key, requestHash, JSON.stringify(result), new Date().toISOString()])) === 1) return undefined;
+  const earlier = (await db.get<{ requestHash: string; response: string }>(em, findKey, [scope, key]))!;
+  if (earlier.requestHash !== requestHash) throw CleaveError.conflict('this idempotency key was used for a different request', 'idempotency_key_reused');
+  return { replay: JSON.parse(earlier.response) as T };
 }

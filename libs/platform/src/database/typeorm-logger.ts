@@ -1,19 +1,27 @@
 import { Logger } from '@nestjs/common';
 import type { Logger as TypeOrmLogger } from 'typeorm';
+import { sqlCountsOf, type SqlCounts } from './sql-statistics';
+
+const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION|SAVEPOINT|RELEASE)\b/i;
 
 /**
- * TypeORM's messages through the process's logger, so they are JSON lines like every other. Queries and
- * their errors are not logged here: errors reach the caller as exceptions, and logging every expected
- * conflict twice would drown the log.
+ * TypeORM's messages through the process's logger, so they are JSON lines like every other; its queries
+ * are counted, not logged, and their errors reach the caller as exceptions (logging every expected
+ * conflict twice would drown the log).
  */
 export class TypeOrmPinoLogger implements TypeOrmLogger {
   private readonly nest: Logger;
+  private readonly counts: SqlCounts;
 
   constructor(context: string) {
     this.nest = new Logger(`TypeORM:${context}`);
+    this.counts = sqlCountsOf(context);
   }
 
-  logQuery(): void {}
+  /** Counts the statement (transaction control aside): the cost guards read the counts. */
+  logQuery(query: string): void {
+    if (!TRANSACTION_CONTROL.test(query)) this.counts.statements++;
+  }
 
   logQueryError(): void {}
 

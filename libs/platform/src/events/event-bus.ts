@@ -84,6 +84,7 @@ export class EventBus {
   private consumerProblems = new Map<string, string>();
   private stopped = false;
   private localQueues = new Map<string, Promise<unknown>>();
+  private localInFlight = 0;
   private readonly failuresLeft: Map<string, number>;
   private streamCreated: string | undefined;
   private streamTimer: NodeJS.Timeout | undefined;
@@ -185,6 +186,37 @@ export class EventBus {
   }
 
   /**
+   * Publishes events in order (the outbox relay's batch). In-process, each subscribing context gets its
+   * share as one batch, handled in one transaction of its database (see {@link deliverBatch}); resolves once
+   * every one is handled or parked. Over NATS, each is stored by JetStream in turn. Returns how many, from
+   * the first, were published: all of them, unless one failed (the error is passed to `failed`).
+   */
+  async publishBatch(envelopes: readonly EventEnvelope[], failed: (error: unknown) => void): Promise<number> {
+    if (this.nats || envelopes.length === 1) {
+      for (const [i, envelope] of envelopes.entries()) {
+        try {
+          await this.publish(envelope, true);
+        } catch (error) {
+          failed(error);
+          return i;
+        }
+      }
+      return envelopes.length;
+    }
+    const shares = new Map<string, EventEnvelope[]>();
+    for (const envelope of envelopes) {
+      for (const context of this.server.replicaSubscribersOf(envelope.event)) void this.deliverLive(context, envelope);
+      for (const context of this.server.subscribersOf(envelope.event)) {
+        const share = shares.get(context);
+        if (share) share.push(envelope);
+        else shares.set(context, [envelope]);
+      }
+    }
+    await Promise.all([...shares].map(([context, share]) => this.enqueueLocal(context, share)));
+    return envelopes.length;
+  }
+
+  /**
    * Runs a context's handler for one event, once, in a call context of its own continuing the event's
    * trace. It acts for no principal: an event says what happened, and carries no one's authority.
    */
@@ -221,12 +253,40 @@ export class EventBus {
     }
   }
 
+  /** True when no event is waiting for, or in, a handler of this process's in-process delivery. */
+  get idle(): boolean {
+    return this.localInFlight === 0;
+  }
+
   // Local events for one context take turns, so they are handled in publication order.
-  private enqueueLocal(context: string, envelope: EventEnvelope): Promise<void> {
+  private enqueueLocal(context: string, work: EventEnvelope | readonly EventEnvelope[]): Promise<void> {
+    this.localInFlight++;
     const previous = this.localQueues.get(context) ?? Promise.resolve();
-    const next = previous.then(() => this.deliverWithRetries(context, envelope));
+    const deliver = () => (Array.isArray(work) ? this.deliverBatch(context, work as readonly EventEnvelope[]) : this.deliverWithRetries(context, work as EventEnvelope));
+    const next = previous.then(deliver).finally(() => this.localInFlight--);
     this.localQueues.set(context, next.catch(() => undefined));
     return next;
+  }
+
+  /**
+   * A context's share of a batch, in one transaction of its database: a burst of events costs one commit,
+   * not one each. Should any handler fail, the batch rolls back as one and each event is delivered alone,
+   * with its own retries and dead letter. (Not with injected faults, which count runs.)
+   */
+  private async deliverBatch(context: string, envelopes: readonly EventEnvelope[]): Promise<void> {
+    const db = this.dbs.get(context);
+    const faulty = this.failuresLeft.size > 0 || Object.keys(this.retry.delaysMs ?? {}).length > 0;
+    if (db !== undefined && envelopes.length > 1 && !faulty) {
+      try {
+        await db.batch(async () => {
+          for (const envelope of envelopes) await this.deliverOnce(context, envelope);
+        });
+        return;
+      } catch {
+        // One at a time, below.
+      }
+    }
+    for (const envelope of envelopes) await this.deliverWithRetries(context, envelope);
   }
 
   private async deliverWithRetries(context: string, envelope: EventEnvelope): Promise<void> {

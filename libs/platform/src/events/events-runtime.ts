@@ -1,4 +1,6 @@
-import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { CleaveConfig } from '../config/cleave-config';
+import { CLEAVE_CONFIG } from '../host/tokens';
 import { ContextDatabases } from '../database/context-databases';
 import { EventBus } from './event-bus';
 import { OutboxRelay } from './outbox-relay';
@@ -14,11 +16,18 @@ export class EventsRuntime implements OnApplicationBootstrap, BeforeApplicationS
   constructor(
     private readonly events: EventBus,
     private readonly dbs: ContextDatabases,
+    @Inject(CLEAVE_CONFIG) private readonly config: CleaveConfig,
   ) {}
+
+  /** True when no relay is publishing and no event is being handled in this process. */
+  get idle(): boolean {
+    return this.relays.every((r) => !r.busy) && this.events.idle;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.events.start();
-    this.relays = this.dbs.withEvents().map(([context, db]) => new OutboxRelay(context, db, this.events));
+    const { outboxPollMs: pollMs, pruneMs } = this.config.events;
+    this.relays = this.dbs.withEvents().map(([context, db]) => new OutboxRelay(context, db, this.events, { pollMs, pruneMs }));
     this.events.onStreamReset(() => {
       for (const relay of this.relays) void relay.republishRetained();
     });

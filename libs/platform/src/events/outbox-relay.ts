@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { In, IsNull, LessThan, Not } from 'typeorm';
+import { IsNull, LessThan, Not } from 'typeorm';
+import { sql, type Sql } from '../database/sql';
 import type { ContextDatabase } from '../database/context-database';
 import type { EventBus } from './event-bus';
 import { InboxRecord, OutboxEvent } from './event.entities';
@@ -7,8 +8,6 @@ import type { EventEnvelope } from './event-envelope';
 import { OUTBOX_SIGNAL } from './outbox';
 
 const BATCH = 100;
-const POLL_MS = 500;
-const PRUNE_MS = 60_000;
 const DAY_MS = 24 * 3600 * 1000;
 /** Published rows are kept as long as the stream keeps events, then pruned. */
 const KEEP_PUBLISHED_MS = 7 * DAY_MS;
@@ -33,6 +32,7 @@ export class OutboxRelay {
     readonly context: string,
     private readonly db: ContextDatabase,
     private readonly events: EventBus,
+    private readonly timing: { readonly pollMs: number; readonly pruneMs: number } = { pollMs: 500, pruneMs: 60_000 },
   ) {
     this.log = new Logger(`Outbox:${context}`);
   }
@@ -40,8 +40,8 @@ export class OutboxRelay {
   start(): void {
     // Woken by commits that wrote events, not by every commit (its own marking included).
     this.db.onSignal(OUTBOX_SIGNAL, () => this.wake());
-    this.timer = setInterval(() => this.wake(), POLL_MS).unref();
-    this.pruner = setInterval(() => void this.prune(), PRUNE_MS).unref();
+    this.timer = setInterval(() => this.wake(), this.timing.pollMs).unref();
+    this.pruner = setInterval(() => void this.prune(), this.timing.pruneMs).unref();
     this.wake();
   }
 
@@ -77,6 +77,11 @@ export class OutboxRelay {
     }
   }
 
+  /** True while it is publishing (or about to). */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
   /** How far behind the relay is: unpublished events, and the age of the oldest. */
   async lag(): Promise<{ pending: number; oldestAgeMs: number }> {
     return this.db.read(async (em) => {
@@ -103,35 +108,56 @@ export class OutboxRelay {
 
   private async drain(): Promise<void> {
     for (;;) {
-      const rows = await this.db.read((em) => em.find(OutboxEvent, { where: { publishedAt: IsNull() }, order: { seq: 'ASC' }, take: BATCH })).catch((error: unknown) => {
+      const rows = await this.db.all<OutboxRow>(undefined, unpublished, [BATCH]).catch((error: unknown) => {
         this.log.warn(`reading the outbox failed, will retry: ${(error as Error).message}`);
         return [];
       });
       if (rows.length === 0 || this.stopped) return;
       // Marked together once the batch is out (or as far as it got): a crash republishes at most one
       // batch, which the stream and the inboxes drop as duplicates.
-      const published: number[] = [];
-      try {
-        for (const row of rows) {
-          if (this.stopped) break;
-          await this.events.publish(toEnvelope(row), true);
-          published.push(row.seq);
-        }
-      } catch (error) {
-        // Left unpublished; the next commit or tick tries again.
-        this.log.warn(`publishing failed, will retry: ${(error as Error).message}`);
-      }
+      // What failed is left unpublished; the next commit or tick tries again.
+      const count = await this.events.publishBatch(rows.map(toEnvelope), (error) => this.log.warn(`publishing failed, will retry: ${(error as Error).message}`));
+      const published = rows.slice(0, count).map((row) => Number(row.seq));
       if (published.length > 0) {
-        await this.db.transaction((em) => em.update(OutboxEvent, { seq: In(published) }, { publishedAt: new Date().toISOString() })).catch((error: unknown) => {
-          this.log.warn(`marking published failed (they will be republished): ${(error as Error).message}`);
-        });
+        await this.db
+          .transaction((em) => this.db.run(em, markPublished(published.length), [new Date().toISOString(), ...published]))
+          .catch((error: unknown) => {
+            this.log.warn(`marking published failed (they will be republished): ${(error as Error).message}`);
+          });
       }
-      if (published.length < rows.length) return;
+      // A short batch was all there was; events committed meanwhile woke the relay again (see wake).
+      if (published.length < BATCH) return;
     }
   }
 }
 
-function toEnvelope(row: OutboxEvent): EventEnvelope {
+/** An outbox row as the relay reads it. */
+interface OutboxRow {
+  seq: number | string;
+  eventId: string;
+  event: string;
+  aggregateId: string;
+  payload: string;
+  context: string;
+  createdAt: string;
+}
+
+const unpublished = sql(
+  'outbox.unpublished',
+  'SELECT seq, event_id AS "eventId", event, aggregate_id AS "aggregateId", payload, context, created_at AS "createdAt" FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?',
+);
+
+// One prepared statement per batch size: a batch is usually one row, at most BATCH.
+const marks = new Map<number, Sql>();
+function markPublished(count: number): Sql {
+  let statement = marks.get(count);
+  if (statement === undefined) {
+    marks.set(count, (statement = sql(`outbox.published.${count}`, `UPDATE outbox SET published_at = ? WHERE seq IN (${Array(count).fill('?').join(', ')})`)));
+  }
+  return statement;
+}
+
+function toEnvelope(row: OutboxRow): EventEnvelope {
   const context = JSON.parse(row.context) as Pick<EventEnvelope, 'traceparent' | 'requestId'>;
   return {
     id: row.eventId,

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { currentContext } from '../context/call-context';
 import type { ContextDatabase } from '../database/context-database';
-import { InboxRecord } from './event.entities';
+import { sql } from '../database/sql';
 
 /**
  * Runs an event handler's effects at most once per event: the inbox record and the effects commit together,
@@ -11,10 +11,10 @@ import { InboxRecord } from './event.entities';
 export function runOnce<T>(db: ContextDatabase, context: string, work: (em: EntityManager) => Promise<T>): Promise<T | undefined> {
   const eventId = currentContext()?.eventId;
   return db.transaction(async (em) => {
-    if (eventId !== undefined) {
-      if (await em.existsBy(InboxRecord, { context, eventId })) return undefined;
-      await em.insert(InboxRecord, { context, eventId, processedAt: new Date().toISOString() });
-    }
+    // One statement: a record already there (a redelivery, or another replica first) inserts nothing.
+    if (eventId !== undefined && (await db.run(em, recordEvent, [context, eventId, new Date().toISOString()])) === 0) return undefined;
     return work(em);
   });
 }
+
+const recordEvent = sql('inbox.record', 'INSERT INTO inbox (context, event_id, processed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');

@@ -13,12 +13,9 @@ import { DeadLetters } from '../events/dead-letters';
 import { EventBus } from '../events/event-bus';
 import { EventsRuntime } from '../events/events-runtime';
 
-/** Injection token of the process's {@link CleaveConfig}. */
-export const CLEAVE_CONFIG = Symbol('CLEAVE_CONFIG');
-/** Injection token of the process's {@link Placement}. */
-export const PLACEMENT = Symbol('PLACEMENT');
-/** Injection token of the NATS transport, `null` when this process does not use NATS. */
-export const NATS_TRANSPORT = Symbol('NATS_TRANSPORT');
+import { CLEAVE_CONFIG, NATS_TRANSPORT, PLACEMENT } from './tokens';
+
+export { CLEAVE_CONFIG, NATS_TRANSPORT, PLACEMENT } from './tokens';
 
 export interface PlatformModuleOptions {
   readonly config: CleaveConfig;

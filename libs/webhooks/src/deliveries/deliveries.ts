@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { transactionJson, type DeliveryAttemptView, type DeliveryView, type ListDeliveriesRequest, type TransactionV1 } from '@cleave/contracts';
-import { ContextDatabase, currentContext, newEntityId } from '@cleave/platform';
-import { Webhook } from '../registrations/webhook.entity';
+import { ContextDatabase, currentContext, newEntityId, sql } from '@cleave/platform';
 import { Delivery } from './delivery.entity';
+
+const activeHooks = sql('webhooks.active-of-account', "SELECT id FROM webhooks WHERE account_id = ? AND status = 'active'");
+const queueDelivery = sql(
+  'deliveries.queue',
+  "INSERT INTO webhook_deliveries (id, webhook_id, event_id, type, body, status, attempts, next_attempt_at, leased_until, created_at) VALUES (?, ?, ?, ?, ?, 'pending', '[]', ?, NULL, ?) ON CONFLICT (webhook_id, event_id) DO NOTHING",
+);
 
 /** Signalled on the webhooks database once new deliveries have committed: the dispatcher wakes. */
 export const DELIVERIES_QUEUED = 'webhook-deliveries-queued';
@@ -16,14 +21,16 @@ export class Deliveries {
   /** Queues an event for each of the account's active webhooks, in the event's own inbox transaction. */
   async enqueue(em: EntityManager, type: 'transaction.created' | 'transaction.updated', tx: TransactionV1): Promise<number> {
     const eventId = currentContext()?.eventId ?? newEntityId('evt');
-    const hooks = await em.find(Webhook, { where: { accountId: tx.accountId, status: 'active' } });
+    // Most accounts have no webhook: one indexed read, and nothing else.
+    const hooks = await this.db.all<{ id: string }>(em, activeHooks, [tx.accountId]);
+    if (hooks.length === 0) return 0;
     const now = new Date().toISOString();
     const body = JSON.stringify({ type, data: transactionJson(tx, true) });
     for (const hook of hooks) {
-      if (await em.existsBy(Delivery, { webhookId: hook.id, eventId })) continue;
-      await em.insert(Delivery, { id: newEntityId('whdel'), webhookId: hook.id, eventId, type, body, status: 'pending', attempts: '[]', nextAttemptAt: now, leasedUntil: null, createdAt: now });
+      // Once per webhook and event (a unique index): a replay queues nothing twice.
+      await this.db.run(em, queueDelivery, [newEntityId('whdel'), hook.id, eventId, type, body, now, now]);
     }
-    if (hooks.length > 0) this.db.signalAfterCommit(em, DELIVERIES_QUEUED);
+    this.db.signalAfterCommit(em, DELIVERIES_QUEUED);
     return hooks.length;
   }
 

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api, startBank, TAP_USER, type RunningBank } from '../support/cleave-http';
+import { eventually, fundedCard, NETWORK_SECRET } from '../http/customers';
+import { costOfAuthorisation, countedCard, QUIET_TIMERS, startCountedBank, type CountedBank } from './statements';
+import { WireTap } from './wire-tap';
+
+/**
+ * What one approved card authorisation costs, in counts rather than times so the guard never flakes: SQL
+ * statements and transactions per context (the money path is cards and ledger; the total adds the event
+ * consumers), and NATS messages in the split. Each budget is today's count: a change that raises one fails
+ * here, and lowering one means lowering its budget with it.
+ */
+const SQL_BUDGET = {
+  moneyStatements: 11,
+  moneyTransactions: 4,
+  totalStatements: 21,
+  totalTransactions: 7,
+};
+/** NATS messages of one authorisation alone, and per authorisation in a burst (where batches share acks and pulls). */
+const NATS_BUDGET = { alone: 12, inBurst: 14 };
+
+const MONEY_PATH = ['cards', 'ledger'];
+const costs = new Map<string, unknown>();
+
+describe.each(['sqlite', 'postgres'] as const)('the SQL an approved authorisation costs, monolith on %s', (storage) => {
+  let bank: CountedBank;
+  beforeAll(async () => {
+    bank = await startCountedBank(storage);
+  });
+  afterAll(async () => {
+    await bank?.stop();
+  });
+
+  it('stays within its statement and transaction budgets, on the money path and in all', async () => {
+    const card = await countedCard(bank);
+    // The first authorisation of a card pays for its day's spend row: count a later one, as most are.
+    await costOfAuthorisation(bank, card);
+    const cost = await costOfAuthorisation(bank, card);
+    const sum = (contexts: string[], what: 'statements' | 'transactions') => contexts.reduce((n, c) => n + (cost[c]?.[what] ?? 0), 0);
+    const all = Object.keys(cost);
+    const counted = {
+      moneyStatements: sum(MONEY_PATH, 'statements'),
+      moneyTransactions: sum(MONEY_PATH, 'transactions'),
+      totalStatements: sum(all, 'statements'),
+      totalTransactions: sum(all, 'transactions'),
+    };
+    // Every consumer did its part: a cost that drops because a consumer stopped working is no gain.
+    expect(all.sort()).toEqual(['cards', 'feed', 'ledger', 'webhooks']);
+    for (const [name, budget] of Object.entries(SQL_BUDGET)) {
+      expect(counted[name as keyof typeof counted], name).toBeGreaterThan(0);
+      expect(counted[name as keyof typeof counted], name).toBeLessThanOrEqual(budget);
+    }
+    // The same counts on both databases: no storage pays for the other's shortcuts.
+    costs.set(storage, cost);
+    if (costs.size === 2) expect(costs.get('postgres')).toEqual(costs.get('sqlite'));
+  });
+});
+
+describe('the NATS messages an approved authorisation costs, split on SQLite', () => {
+  let bank: RunningBank;
+  let api: Api;
+  let tap: WireTap;
+
+  beforeAll(async () => {
+    bank = await startBank('split', 'sqlite', { ...QUIET_TIMERS }, {}, { tap: true });
+    api = new Api(bank.url);
+    tap = await WireTap.open(bank.nats!.url, TAP_USER, bank.security!.passwords[TAP_USER]!);
+  });
+  afterAll(async () => {
+    await tap?.close();
+    await bank?.stop();
+  });
+
+  async function authorise(cardToken: string): Promise<string> {
+    const traceId = randomBytes(16).toString('hex');
+    const reply = await api.post(
+      '/network/authorisations',
+      { card_token: cardToken, amount: 120, currency: 'GBP', network_transaction_id: `ntx-${randomBytes(8).toString('hex')}`, merchant: { name: 'Counted Cafe', mcc: '5814' } },
+      { headers: { authorization: `Bearer ${NETWORK_SECRET}`, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } },
+    );
+    expect(reply.body?.approved).toBe(true);
+    return traceId;
+  }
+
+  async function settled(customer: Awaited<ReturnType<typeof fundedCard>>, notifications: number): Promise<void> {
+    await eventually(
+      async () => (await api.get(`/notifications?account_id=${customer.account}&limit=100`, { token: customer.customer.token })).body.notifications?.length ?? 0,
+      (n) => n >= notifications,
+      30_000,
+    );
+    await tap.drained(`${bank.security!.prefix}_EVENTS`);
+  }
+
+  it('stays within its message budget, alone and in a burst', async () => {
+    const card = await fundedCard(api, 1_000_000);
+    await authorise(card.cardToken);
+    await settled(card, 1);
+
+    const alone = await authorise(card.cardToken);
+    await settled(card, 2);
+    const aloneMessages = tap.messagesOf(new Set([alone]));
+    // The request reaches cards, cards the ledger, the ledger's event reaches its consumers.
+    expect(aloneMessages.some((m) => m.subject.includes('.evt.'))).toBe(true);
+    expect(aloneMessages.some((m) => m.subject.startsWith('$JS.ACK.'))).toBe(true);
+
+    const from = tap.mark();
+    const burst = new Set(await Promise.all(Array.from({ length: 40 }, () => authorise(card.cardToken))));
+    await settled(card, 42);
+    const perAuthorisation = (tap.messagesOf(burst, from).length + tap.flowSince(from)) / burst.size;
+
+    console.log(JSON.stringify({ alone: aloneMessages.map((m) => m.subject), perAuthorisation }));
+    expect(aloneMessages.length).toBeLessThanOrEqual(NATS_BUDGET.alone);
+    expect(perAuthorisation).toBeLessThanOrEqual(NATS_BUDGET.inBurst);
+  });
+});

@@ -1,0 +1,71 @@
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+
+/** One message the tap saw. */
+interface Seen {
+  readonly subject: string;
+  readonly reply: string;
+  readonly traceId: string | undefined;
+}
+
+/**
+ * Every message on a NATS server, as a user allowed to read everything sees it, so a test can count what
+ * one request costs on the wire. A message belongs to a trace when it carries the trace's `traceparent`
+ * (requests, event publications, JetStream deliveries of them) or answers one that does (replies, JetStream
+ * publish acknowledgements, consumer acks): the trace's whole footprint, without timing windows.
+ */
+export class WireTap {
+  private readonly seen: Seen[] = [];
+  private readonly followUps = new Map<string, string>();
+
+  private constructor(private readonly nc: NatsConnection) {}
+
+  static async open(url: string, user: string, pass: string): Promise<WireTap> {
+    const nc = await connect({ servers: url, user, pass, name: 'wire-tap' });
+    const tap = new WireTap(nc);
+    nc.subscribe('>', { callback: (_error, m) => tap.record(m) });
+    await nc.flush();
+    return tap;
+  }
+
+  private record(m: Msg): void {
+    const traceparent = m.headers?.get('traceparent');
+    const traceId = traceparent ? traceparent.split('-')[1] : this.followUps.get(m.subject);
+    this.seen.push({ subject: m.subject, reply: m.reply ?? '', traceId });
+    if (traceId && m.reply) this.followUps.set(m.reply, traceId);
+  }
+
+  /** A position to count from. */
+  mark(): number {
+    return this.seen.length;
+  }
+
+  /** Messages since `from` that belong to one of these traces. */
+  messagesOf(traces: ReadonlySet<string>, from = 0): Seen[] {
+    return this.seen.slice(from).filter((m) => m.traceId !== undefined && traces.has(m.traceId));
+  }
+
+  /** Pull requests and their heartbeats since `from`: the consumers' flow control, which no trace owns. */
+  flowSince(from: number): number {
+    return this.seen.slice(from).filter((m) => m.subject.startsWith('$JS.API.CONSUMER.MSG.NEXT.')).length;
+  }
+
+  /** Resolves once every consumer of the stream has acknowledged everything the stream holds. */
+  async drained(stream: string, timeoutMs = 20_000): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const consumers = await jsm.consumers.list(stream).next();
+      if (consumers.every((c) => c.num_pending === 0 && c.num_ack_pending === 0)) {
+        await this.nc.flush();
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`the consumers of ${stream} never caught up: ${JSON.stringify(consumers.map((c) => [c.name, c.num_pending, c.num_ack_pending]))}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.nc.close();
+  }
+}
