@@ -97,7 +97,8 @@ export class OutboxRelay {
       this.again = true;
       return;
     }
-    this.running = this.drain().finally(() => {
+    // Started on the next turn of the event loop, so commits made in this one go out as one batch.
+    this.running = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain()).finally(() => {
       this.running = undefined;
       if (this.again) {
         this.again = false;
