@@ -5,18 +5,19 @@ import { jetstreamManager } from '@nats-io/jetstream';
 interface Seen {
   readonly subject: string;
   readonly reply: string;
-  readonly traceId: string | undefined;
+  readonly traceIds: readonly string[];
 }
 
 /**
  * Every message on a NATS server, as a user allowed to read everything sees it, so a test can count what
  * one request costs on the wire. A message belongs to a trace when it carries the trace's `traceparent`
- * (requests, event publications, JetStream deliveries of them) or answers one that does (replies, JetStream
+ * (requests, event publications, JetStream deliveries of them; a run of events in one message carries each
+ * event's) or answers one that does (replies, JetStream
  * publish acknowledgements, consumer acks): the trace's whole footprint, without timing windows.
  */
 export class WireTap {
   private readonly seen: Seen[] = [];
-  private readonly followUps = new Map<string, string>();
+  private readonly followUps = new Map<string, readonly string[]>();
 
   private constructor(private readonly nc: NatsConnection) {}
 
@@ -29,10 +30,19 @@ export class WireTap {
   }
 
   private record(m: Msg): void {
+    const traceIds = this.tracesOf(m) ?? this.followUps.get(m.subject) ?? [];
+    this.seen.push({ subject: m.subject, reply: m.reply ?? '', traceIds });
+    if (traceIds.length > 0 && m.reply) this.followUps.set(m.reply, traceIds);
+  }
+
+  /** The traces a message carries: its own header's, or, for a run of events in one message, each event's. */
+  private tracesOf(m: Msg): string[] | undefined {
+    if (m.headers?.get('cleave-batch')) {
+      const entries = m.json<Array<{ traceparent?: string }>>();
+      return entries.flatMap((e) => (e.traceparent ? [e.traceparent.split('-')[1]!] : []));
+    }
     const traceparent = m.headers?.get('traceparent');
-    const traceId = traceparent ? traceparent.split('-')[1] : this.followUps.get(m.subject);
-    this.seen.push({ subject: m.subject, reply: m.reply ?? '', traceId });
-    if (traceId && m.reply) this.followUps.set(m.reply, traceId);
+    return traceparent ? [traceparent.split('-')[1]!] : undefined;
   }
 
   /** A position to count from. */
@@ -40,9 +50,16 @@ export class WireTap {
     return this.seen.length;
   }
 
-  /** Messages since `from` that belong to one of these traces. */
+  /** Messages since `from` that belong to one of these traces (a message serving several is counted once). */
   messagesOf(traces: ReadonlySet<string>, from = 0): Seen[] {
-    return this.seen.slice(from).filter((m) => m.traceId !== undefined && traces.has(m.traceId));
+    return this.seen.slice(from).filter((m) => m.traceIds.some((id) => traces.has(id)));
+  }
+
+  /** How many of these traces have an event on a subject ending `suffix` published since `from`. */
+  tracesWithEvent(traces: ReadonlySet<string>, suffix: string, from = 0): number {
+    const seen = new Set<string>();
+    for (const m of this.seen.slice(from)) if (m.subject.endsWith(suffix)) for (const id of m.traceIds) if (traces.has(id)) seen.add(id);
+    return seen.size;
   }
 
   /** Pull requests and their heartbeats since `from`: the consumers' flow control, which no trace owns. */

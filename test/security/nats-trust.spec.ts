@@ -252,6 +252,67 @@ describe('a split bank trusts no one on its NATS server', () => {
     expect((await api.get('/ping/whoami', { token: victim.customer.token })).status).toBe(200);
   });
 
+  it('takes a run of events in one message apart: good events applied, each bad one parked alone, a bad run parked whole', async () => {
+    const prefix = bank.security!.prefix;
+    const js = jetstream(await as('ledger'));
+    const lettersOf = async (context: string) => ((await api.get(`/admin/dead-letters?context=${context}`, { headers: ADMIN })).body.dead_letters as Array<{ error: string }>).map((l) => l.error);
+    const lettersBefore = new Map<string, string[]>();
+    for (const context of ['feed', 'webhooks']) lettersBefore.set(context, await lettersOf(context));
+    const now = new Date().toISOString();
+    const transaction = (description: string) => ({
+      transaction: {
+        id: newEntityId('tx'),
+        accountId: victim.account,
+        amount: -123,
+        currency: 'GBP',
+        created: now,
+        description,
+        category: 'general',
+        settled: '',
+        metadata: {},
+        notes: '',
+        isLoad: false,
+        status: 'pending',
+      },
+    });
+    const entry = (payload: unknown, id = newEntityId('evt')) => ({ id, time: now, aggregateId: victim.account, payload });
+    const run = (entries: unknown, count: string) => {
+      const h = natsHeaders();
+      h.set('cleave-batch', count);
+      const data = typeof entries === 'string' ? entries : JSON.stringify(entries);
+      return js.publish(`${prefix}.evt.ledger.transaction-created.v1`, data, { msgID: `${newEntityId('evt')}+x`, headers: h });
+    };
+    // A good event either side of two bad ones: a payload the contract refuses, and an id Cleave never makes.
+    await run([entry(transaction('Batch First')), entry({ transaction: { id: 'nonsense' } }), entry(transaction('Never'), 'evt_bad'), entry(transaction('Batch Last'))], '4');
+    // Runs that are not runs: not JSON, not an array, empty, too long.
+    await run('{not json', '2');
+    await run({ not: 'an array' }, '1');
+    await run([], '1');
+    await run(Array.from({ length: 101 }, () => entry(transaction('Too Many'))), '101');
+    await eventually(
+      async () => (await api.get(`/feed?account_id=${victim.account}&limit=100`, { token: victim.customer.token })).body.items as Array<{ title?: string }>,
+      (items) => ['Batch First', 'Batch Last'].every((title) => JSON.stringify(items ?? []).includes(title)),
+    );
+    // Each consuming context parks the two bad events and the four bad runs, once each.
+    for (const context of ['feed', 'webhooks']) {
+      const before = lettersBefore.get(context)!;
+      const letters = await eventually(
+        () => lettersOf(context),
+        (all) => all.length >= before.length + 6,
+      );
+      const added = (pattern: RegExp) => letters.filter((e) => pattern.test(e)).length - before.filter((e) => pattern.test(e)).length;
+      expect(letters.length - before.length).toBe(6);
+      expect(added(/^bad_request/)).toBe(1);
+      expect(added(/poison: the event id "evt_bad"/)).toBe(1);
+      expect(added(/poison: the batch is not JSON/)).toBe(1);
+      expect(added(/poison: a batch must be an array/)).toBe(3);
+    }
+    const feed = JSON.stringify((await api.get(`/feed?account_id=${victim.account}&limit=100`, { token: victim.customer.token })).body.items);
+    expect(feed).not.toContain('Never');
+    expect(feed).not.toContain('Too Many');
+    expect((await api.get('/readyz')).status).toBe(200);
+  });
+
   it("answers only into reply inboxes: a request can't aim a service's answer at the JetStream API", async () => {
     const prefix = bank.security!.prefix;
     const stream = `${prefix}_EVENTS`;

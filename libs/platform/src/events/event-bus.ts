@@ -32,7 +32,24 @@ const HEADER = {
   aggregate: 'cleave-aggregate-id',
   traceparent: 'traceparent',
   requestId: 'cleave-request-id',
+  /** On a message carrying a run of events (a JSON array of {@link BatchEntry}): how many. */
+  batch: 'cleave-batch',
 } as const;
+
+/** A run of same-named events the relay publishes as one JetStream message: one store, one ack, one delivery. */
+const MAX_BATCH_EVENTS = 100;
+/** Well under NATS's default 1 MiB payload limit. */
+const MAX_BATCH_BYTES = 256 * 1024;
+
+/** An event inside a batch message: the envelope without its name, which is the message's subject. */
+interface BatchEntry {
+  readonly id: string;
+  readonly time: string;
+  readonly aggregateId: string;
+  readonly traceparent?: string;
+  readonly requestId?: string;
+  readonly payload: unknown;
+}
 
 /** What an event's header values may be; anything else makes the message poison. */
 export const EVENT_ID = /^evt_[0-9A-Za-z]{22}$/;
@@ -46,6 +63,8 @@ const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/;
 const ACK_WAIT_MS = 6_000;
 /** A pull waits this long: its heartbeats (half of it) notice a lost connection or a vanished consumer. */
 const PULL_EXPIRES_MS = 5_000;
+/** Messages a pull asks for. */
+const PULL_BATCH = 64;
 /** How often a process checks the stream is still the one it started with (a broker that lost its store). */
 const STREAM_CHECK_MS = 10_000;
 
@@ -125,8 +144,12 @@ export class EventBus {
     for (const event of new Set(this.server.eventSubscriptions().filter((s) => s.everyReplica).map((s) => s.event))) {
       live.add(eventSubject(this.config.natsPrefix, event), (m: Msg) => {
         if (this.stopped) return;
-        const envelope = this.envelopeOf(event, m.headers, m.data);
-        for (const context of this.server.replicaSubscribersOf(event)) void this.deliverLive(context, envelope);
+        const envelopes = m.headers?.get(HEADER.batch)
+          ? this.entriesOf(event, m.data).flatMap((entry) => (entry instanceof PoisonEvent ? [] : [entry]))
+          : [this.envelopeOf(event, m.headers, m.data)];
+        for (const envelope of envelopes) {
+          for (const context of this.server.replicaSubscribersOf(event)) void this.deliverLive(context, envelope);
+        }
       });
     }
     const contexts = [...new Set(this.server.eventSubscriptions().filter((s) => !s.everyReplica).map((s) => s.context))];
@@ -188,20 +211,16 @@ export class EventBus {
   /**
    * Publishes events in order (the outbox relay's batch). In-process, each subscribing context gets its
    * share as one batch, handled in one transaction of its database (see {@link deliverBatch}); resolves once
-   * every one is handled or parked. Over NATS, each is stored by JetStream in turn. Returns how many, from
-   * the first, were published: all of them, unless one failed (the error is passed to `failed`).
+   * every one is handled or parked. Over NATS, each run of same-named events is one JetStream message
+   * (a lone event keeps the one-event form), all runs sent at once and acknowledged in the order sent.
+   * Returns how many, from the first, were published: all of them, unless one failed (the error is passed
+   * to `failed`).
    */
   async publishBatch(envelopes: readonly EventEnvelope[], failed: (error: unknown) => void): Promise<number> {
-    if (this.nats || envelopes.length === 1) {
-      for (const [i, envelope] of envelopes.entries()) {
-        try {
-          await this.publish(envelope, true);
-        } catch (error) {
-          failed(error);
-          return i;
-        }
-      }
-      return envelopes.length;
+    if (this.nats) return this.publishRuns(envelopes, failed);
+    if (envelopes.length === 1) {
+      await this.publish(envelopes[0]!, true);
+      return 1;
     }
     const shares = new Map<string, EventEnvelope[]>();
     for (const envelope of envelopes) {
@@ -214,6 +233,36 @@ export class EventBus {
     }
     await Promise.all([...shares].map(([context, share]) => this.enqueueLocal(context, share)));
     return envelopes.length;
+  }
+
+  private async publishRuns(envelopes: readonly EventEnvelope[], failed: (error: unknown) => void): Promise<number> {
+    const runs = runsOf(envelopes);
+    // Sent back to back on one connection, so JetStream stores them in order; only the acks are awaited.
+    const results = await Promise.allSettled(runs.map((run) => (run.envelopes.length === 1 ? this.publish(run.envelopes[0]!, true) : this.publishRun(run))));
+    let published = 0;
+    for (const [i, result] of results.entries()) {
+      if (result.status === 'rejected') {
+        failed(result.reason);
+        return published;
+      }
+      published += runs[i]!.envelopes.length;
+    }
+    return published;
+  }
+
+  private async publishRun(run: Run): Promise<void> {
+    if (!this.js) throw new Error('the event bus has not started');
+    const first = run.envelopes[0]!;
+    const h = natsHeaders();
+    // The same run published again is dropped by JetStream; a run cut differently is dropped by the inboxes.
+    h.set(HEADER.msgId, `${first.id}+${run.envelopes.length - 1}`);
+    h.set(HEADER.batch, String(run.envelopes.length));
+    try {
+      await this.js.publish(eventSubject(this.config.natsPrefix, first.event), Buffer.from(`[${run.entries.join(',')}]`), { headers: h });
+    } catch (error) {
+      if (/no responders|stream not found|503/i.test((error as Error).message)) void this.ensureStream();
+      throw error;
+    }
   }
 
   /**
@@ -275,8 +324,7 @@ export class EventBus {
    */
   private async deliverBatch(context: string, envelopes: readonly EventEnvelope[]): Promise<void> {
     const db = this.dbs.get(context);
-    const faulty = this.failuresLeft.size > 0 || Object.keys(this.retry.delaysMs ?? {}).length > 0;
-    if (db !== undefined && envelopes.length > 1 && !faulty) {
+    if (db !== undefined && envelopes.length > 1 && !this.faulty) {
       try {
         await db.batch(async () => {
           for (const envelope of envelopes) await this.deliverOnce(context, envelope);
@@ -407,7 +455,9 @@ export class EventBus {
       while (!stopping) {
         try {
           const consumer = await this.js!.consumers.get(this.streamName, context);
-          const iterator = await consumer.consume({ max_messages: this.retry.maxInFlight, expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
+          // A pull asks for many; the consumer's max_ack_pending still lets only maxInFlight out at once, so
+          // the next event rides the open pull instead of costing a pull request of its own.
+          const iterator = await consumer.consume({ max_messages: PULL_BATCH, expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
           messages = iterator;
           this.consumerProblems.delete(context);
           for await (const m of iterator) {
@@ -446,6 +496,7 @@ export class EventBus {
       m.ack();
       return;
     }
+    if (m.headers?.get(HEADER.batch)) return this.handleBatch(context, event, m);
     let envelope: EventEnvelope;
     try {
       envelope = this.envelopeOf(event, m.headers, m.data);
@@ -473,24 +524,106 @@ export class EventBus {
   }
 
   /**
+   * A run of events in one message. Poison entries are parked and passed over. The rest are applied in
+   * one transaction of the context's database; should that fail, one at a time, and the first that fails
+   * (and may still succeed) has the whole message redelivered later: those before it are in the inbox
+   * by then, so only it and those after it run again.
+   */
+  private async handleBatch(context: string, event: string, m: JsMsg): Promise<void> {
+    const attempts = m.info.deliveryCount;
+    const envelopes: EventEnvelope[] = [];
+    for (const entry of this.entriesOf(event, m.data)) {
+      if (entry instanceof PoisonEvent) {
+        // Parked once, on the first delivery; a redelivery of the message passes it over.
+        if (attempts === 1) await this.park(context, this.rawEnvelope(event, m), entry, attempts);
+      } else envelopes.push(entry);
+    }
+    const working = setInterval(() => m.working(), ACK_WAIT_MS / 3);
+    try {
+      const db = this.dbs.get(context);
+      if (db !== undefined && envelopes.length > 1 && !this.faulty) {
+        try {
+          await db.batch(async () => {
+            for (const envelope of envelopes) await this.deliverOnce(context, envelope);
+          });
+          m.ack();
+          return;
+        } catch {
+          // One at a time, below.
+        }
+      }
+      for (const envelope of envelopes) {
+        try {
+          await this.deliverOnce(context, envelope);
+        } catch (error) {
+          if (attempts >= this.retry.maxAttempts || isFinal(error)) {
+            await this.park(context, envelope, error, attempts);
+            continue;
+          }
+          m.nak(this.backoff(attempts));
+          return;
+        }
+      }
+      m.ack();
+    } finally {
+      clearInterval(working);
+    }
+  }
+
+  /** The events of a batch message, each checked as a lone event's headers are; a bad one is a {@link PoisonEvent}. */
+  private entriesOf(event: string, data: Uint8Array): Array<EventEnvelope | PoisonEvent> {
+    let entries: unknown;
+    try {
+      entries = decodeJson(data);
+    } catch {
+      return [new PoisonEvent('the batch is not JSON')];
+    }
+    if (!Array.isArray(entries) || entries.length === 0 || entries.length > MAX_BATCH_EVENTS) {
+      return [new PoisonEvent(`a batch must be an array of 1 to ${MAX_BATCH_EVENTS} events`)];
+    }
+    return entries.map((entry: unknown) => {
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return new PoisonEvent('a batch entry is not an object');
+      const e = entry as Record<string, unknown>;
+      const text = (value: unknown) => (typeof value === 'string' ? value : '');
+      try {
+        return this.checkedEnvelope(event, text(e.id), text(e.time), text(e.aggregateId), text(e.traceparent), text(e.requestId), e.payload);
+      } catch (error) {
+        return error instanceof PoisonEvent ? error : new PoisonEvent(String(error));
+      }
+    });
+  }
+
+  private get faulty(): boolean {
+    return this.failuresLeft.size > 0 || Object.keys(this.retry.delaysMs ?? {}).length > 0;
+  }
+
+  /**
    * An event read off the wire, checked before anything is done with it. Throws {@link PoisonEvent} for
    * what could never be handled: an id, time or aggregate out of bounds, or a payload that is not JSON.
    */
   private envelopeOf(event: string, headers: MsgHdrs | undefined, data: Uint8Array): EventEnvelope {
-    const id = headers?.get(HEADER.msgId) ?? '';
-    if (!EVENT_ID.test(id)) throw new PoisonEvent(`the event id ${JSON.stringify(id.slice(0, 64))} is not one Cleave makes`);
-    const time = headers?.get(HEADER.time) ?? '';
-    if (!ISO_TIME.test(time)) throw new PoisonEvent('the event time is missing or not ISO 8601');
-    const aggregateId = headers?.get(HEADER.aggregate) ?? '';
-    if (!AGGREGATE_ID.test(aggregateId)) throw new PoisonEvent('the aggregate id is out of bounds');
-    const traceparent = headers?.get(HEADER.traceparent) || undefined;
-    const requestId = headers?.get(HEADER.requestId) || undefined;
     let payload: unknown;
     try {
       payload = decodeJson(data);
     } catch {
-      throw new PoisonEvent('the payload is not JSON');
+      payload = NOT_JSON;
     }
+    return this.checkedEnvelope(
+      event,
+      headers?.get(HEADER.msgId) ?? '',
+      headers?.get(HEADER.time) ?? '',
+      headers?.get(HEADER.aggregate) ?? '',
+      headers?.get(HEADER.traceparent) ?? '',
+      headers?.get(HEADER.requestId) ?? '',
+      payload,
+    );
+  }
+
+  private checkedEnvelope(event: string, id: string, time: string, aggregateId: string, traceparent: string, requestId: string, payload: unknown): EventEnvelope {
+    if (!EVENT_ID.test(id)) throw new PoisonEvent(`the event id ${JSON.stringify(id.slice(0, 64))} is not one Cleave makes`);
+    if (!ISO_TIME.test(time)) throw new PoisonEvent('the event time is missing or not ISO 8601');
+    if (!AGGREGATE_ID.test(aggregateId)) throw new PoisonEvent('the aggregate id is out of bounds');
+    if (payload === NOT_JSON) throw new PoisonEvent('the payload is not JSON');
     return {
       id,
       event,
@@ -547,6 +680,33 @@ export class EventBus {
 }
 
 const MAX_PARKED_BYTES = 64 * 1024;
+const NOT_JSON: unique symbol = Symbol('not JSON');
+
+/** Consecutive events of the same name, each as its batch entry's JSON, cut at {@link MAX_BATCH_EVENTS} and {@link MAX_BATCH_BYTES}. */
+function runsOf(envelopes: readonly EventEnvelope[]): Run[] {
+  const runs: Run[] = [];
+  let run: Run = { envelopes: [], entries: [], bytes: 0 };
+  for (const e of envelopes) {
+    const entry: BatchEntry = { id: e.id, time: e.time, aggregateId: e.aggregateId, traceparent: e.traceparent, requestId: e.requestId, payload: e.payload };
+    const json = JSON.stringify(entry);
+    const first = run.envelopes[0];
+    if (first !== undefined && (first.event !== e.event || run.envelopes.length >= MAX_BATCH_EVENTS || run.bytes + json.length > MAX_BATCH_BYTES)) {
+      runs.push(run);
+      run = { envelopes: [], entries: [], bytes: 0 };
+    }
+    run.envelopes.push(e);
+    run.entries.push(json);
+    run.bytes += json.length + 1;
+  }
+  if (run.envelopes.length > 0) runs.push(run);
+  return runs;
+}
+
+interface Run {
+  readonly envelopes: EventEnvelope[];
+  readonly entries: string[];
+  bytes: number;
+}
 
 /** An envelope as a dead letter keeps it: whole when it is small and serialisable, else without its payload. */
 function keepable(envelope: EventEnvelope): string {
