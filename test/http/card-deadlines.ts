@@ -56,6 +56,47 @@ export function cardDeadlineSuite(layout: Layout): void {
       });
     });
 
+    describe('a ledger slow to clear', () => {
+      let bank: RunningBank;
+      let api: Api;
+      beforeAll(async () => {
+        bank = await startBank(layout, 'sqlite', { CLEAVE_FAULTS: 'ledger.post-hold=delay:2000,ledger.void-hold=delay:2000' });
+        api = new Api(bank.url);
+      });
+      afterAll(async () => {
+        await bank?.stop();
+      });
+
+      // Cards' database is never held across a call to the ledger: while one presentment (or reversal) waits
+      // for it, other payments are decided. (They queued behind it for the whole wait before.)
+      it.each(['presentment', 'reversal'] as const)('decides other payments while a %s waits for the ledger', async (kind) => {
+        const f = await fundedCard(api, 10_000);
+        const id = `slow-clear-${randomBytes(4).toString('hex')}`;
+        const approved = await api.post('/network/authorisations', { card_token: f.card.token, amount: 500, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: id }, network);
+        expect(approved.body.approved).toBe(true);
+        let waiting = true;
+        const slow = (
+          kind === 'presentment'
+            ? api.post('/network/presentments', { presentment_id: `p-${id}`, network_transaction_id: id, amount: 500, currency: 'GBP' }, network)
+            : api.post('/network/reversals', { reversal_id: `r-${id}`, network_transaction_id: id }, network)
+        ).finally(() => (waiting = false));
+        let decidedMeanwhile = 0;
+        while (waiting) {
+          const decision = await api.post(
+            '/network/authorisations',
+            { card_token: `cardtok_${randomBytes(11).toString('hex')}`, amount: 100, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `other-${randomBytes(6).toString('hex')}` },
+            network,
+          );
+          expect(decision.body).toMatchObject({ approved: false, decline_reason: 'invalid_card' });
+          if (waiting) decidedMeanwhile++;
+        }
+        expect((await slow).status).toBe(200);
+        expect(decidedMeanwhile).toBeGreaterThanOrEqual(3);
+        const expected = kind === 'presentment' ? { balance: 9_500, total_balance: 9_500 } : { balance: 10_000, total_balance: 10_000 };
+        expect(await balanceOf(api, f.customer, f.account)).toMatchObject(expected);
+      });
+    });
+
     describe('an authorisation never presented', () => {
       let bank: RunningBank;
       let api: Api;

@@ -25,7 +25,8 @@ import {
   MessageBus,
   newEntityId,
   rootContext,
-  runIdempotent,
+  answeredBefore,
+  claimIdempotency,
   runWithContext,
   sha256Hex,
   sql,
@@ -248,9 +249,14 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
 
   /**
    * Clearing, once per presentment id: repeats get the first result, whatever the authorisation has become
-   * since (a replay must not fall through to a force post).
+   * since (a replay must not fall through to a force post). The ledger is called before cards' own
+   * transaction, never inside it, with keys derived from the presentment: a crash in between makes the
+   * network's retry call it again and get the same answer, then record the result.
    */
   async present(request: PresentRequest): Promise<PresentmentResult> {
+    const key = `present:${request.presentmentId}`;
+    const earlier = await answeredBefore<PresentmentResult>(this.db, 'cards.present', request, key);
+    if (earlier) return earlier.replay;
     const auth = request.networkTransactionId ? await this.byNetworkId(request.networkTransactionId) : null;
     const card = auth?.cardId
       ? await this.db.read((em) => em.findOneBy(Card, { id: auth.cardId! }))
@@ -258,31 +264,38 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
         ? await this.db.read((em) => em.findOneBy(Card, { token: request.cardToken }))
         : null;
     if (!card) throw CleaveError.notFound('no authorisation with that network_transaction_id, and no card_token to force-post to');
-    return runIdempotent(this.db, 'cards.present', request, (em) => this.clear(em, request, auth, card), `present:${request.presentmentId}`);
+    const { result, settles } = await this.clear(request, auth, card);
+    return this.db.transaction(async (em) => {
+      const claimed = await claimIdempotency(this.db, em, 'cards.present', request, result, key);
+      if (claimed) return claimed.replay;
+      if (settles) await em.update(Authorisation, { id: settles.id, status: In(LIVE) }, { status: 'presented', heldAmount: 0 });
+      return result;
+    });
   }
 
-  private async clear(em: EntityManager, request: PresentRequest, auth: Authorisation | null, card: Card): Promise<PresentmentResult> {
-    const current = auth ? await em.findOneByOrFail(Authorisation, { id: auth.id }) : null;
-    if (current && LIVE.includes(current.status) && current.heldAmount > 0) {
+  /** What the ledger makes of a presentment, and the authorisation it settles (if any). */
+  private async clear(request: PresentRequest, auth: Authorisation | null, card: Card): Promise<{ result: PresentmentResult; settles: Authorisation | null }> {
+    if (auth && LIVE.includes(auth.status) && auth.heldAmount > 0) {
       const post = (amount: number, suffix: string) =>
-        this.bus.send(LedgerPatterns.PostHold, { holdId: current.holdId, amount }, { idempotencyKey: `present:${request.presentmentId}${suffix}` });
+        this.bus.send(LedgerPatterns.PostHold, { holdId: auth.holdId, amount }, { idempotencyKey: `present:${request.presentmentId}${suffix}` });
       try {
         await post(request.amount, '');
-        await this.settleLocally(em, current);
-        return { presentmentId: request.presentmentId, status: 'posted', amount: request.amount, transactionId: current.transactionId ?? undefined };
+        return { result: { presentmentId: request.presentmentId, status: 'posted', amount: request.amount, transactionId: auth.transactionId ?? undefined }, settles: auth };
       } catch (error) {
         const e = toCleaveError(error);
         if (e.reason === 'insufficient_funds') {
           // More was presented than held and the account can't cover the difference: take what was held.
-          await post(current.heldAmount, ':held');
-          await this.settleLocally(em, current);
-          return { presentmentId: request.presentmentId, status: 'posted', amount: current.heldAmount, transactionId: current.transactionId ?? undefined, reason: 'insufficient_funds_for_extra' };
+          await post(auth.heldAmount, ':held');
+          return {
+            result: { presentmentId: request.presentmentId, status: 'posted', amount: auth.heldAmount, transactionId: auth.transactionId ?? undefined, reason: 'insufficient_funds_for_extra' },
+            settles: auth,
+          };
         }
         if (e.reason !== 'hold_not_pending') throw e;
         // The hold expired or was released: clearing still happens, as a force post.
       }
     }
-    const merchant = current && current.merchant !== '{}' ? (JSON.parse(current.merchant) as MerchantView) : request.merchant ? enrichMerchant(request.merchant) : undefined;
+    const merchant = auth && auth.merchant !== '{}' ? (JSON.parse(auth.merchant) as MerchantView) : request.merchant ? enrichMerchant(request.merchant) : undefined;
     if (!merchant) throw CleaveError.badRequest('a force post needs the merchant', 'missing_param');
     try {
       const tx = await this.bus.send(
@@ -290,42 +303,48 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
         { accountId: card.accountId, amount: request.amount, currency: request.currency, description: merchant.name, category: merchant.category, merchant },
         { idempotencyKey: `present:${request.presentmentId}:force` },
       );
-      if (current) await this.settleLocally(em, current);
-      return { presentmentId: request.presentmentId, status: 'force_posted', amount: request.amount, transactionId: tx.id };
+      return { result: { presentmentId: request.presentmentId, status: 'force_posted', amount: request.amount, transactionId: tx.id }, settles: auth };
     } catch (error) {
       const e = toCleaveError(error);
       if (e.reason !== 'insufficient_funds') throw e;
       // A customer's balance never goes below zero: the bank refuses, and the network raises a chargeback.
       this.log.warn(`force post ${request.presentmentId} refused: insufficient funds on ${card.accountId}`);
-      return { presentmentId: request.presentmentId, status: 'rejected', amount: 0, reason: 'insufficient_funds' };
+      return { result: { presentmentId: request.presentmentId, status: 'rejected', amount: 0, reason: 'insufficient_funds' }, settles: null };
     }
   }
 
+  /**
+   * Releases all or part of an authorisation's hold, once per reversal id. As with {@link present}, the
+   * ledger is called first (keyed by the reversal) and cards' transaction follows; concurrent reversals of
+   * one authorisation take turns on its lock there and each subtracts what it released from what is held.
+   */
   async reverse(request: ReverseRequest): Promise<ReversalResult> {
+    const key = `reverse:${request.reversalId}`;
+    const earlier = await answeredBefore<ReversalResult>(this.db, 'cards.reverse', request, key);
+    if (earlier) return earlier.replay;
     const auth = await this.byNetworkId(request.networkTransactionId);
     if (!auth || auth.cardId === null) throw CleaveError.notFound(`no authorisation ${request.networkTransactionId}`);
-    // Local effects once per reversal id, however often the network repeats it.
-    return runIdempotent(
-      this.db,
-      'cards.reverse',
-      request,
-      async (em) => {
-        const current = await em.findOneByOrFail(Authorisation, { id: auth.id });
-        if (current.status !== 'approved' && current.status !== 'partially_reversed') {
-          throw CleaveError.conflict(`authorisation ${request.networkTransactionId} is ${current.status}`, 'not_reversible');
-        }
-        const release = Math.min(request.amount ?? current.heldAmount, current.heldAmount);
-        const key = { idempotencyKey: `reverse:${request.reversalId}` };
-        if (release >= current.heldAmount) await this.bus.send(LedgerPatterns.VoidHold, { holdId: current.holdId }, key);
-        else await this.bus.send(LedgerPatterns.ReleaseHold, { holdId: current.holdId, amount: release }, key);
-        const remaining = current.heldAmount - release;
-        const status = remaining === 0 ? 'reversed' : 'partially_reversed';
+    if (auth.status !== 'approved' && auth.status !== 'partially_reversed') {
+      throw CleaveError.conflict(`authorisation ${request.networkTransactionId} is ${auth.status}`, 'not_reversible');
+    }
+    const release = Math.min(request.amount ?? auth.heldAmount, auth.heldAmount);
+    if (release >= auth.heldAmount) await this.bus.send(LedgerPatterns.VoidHold, { holdId: auth.holdId }, { idempotencyKey: key });
+    else await this.bus.send(LedgerPatterns.ReleaseHold, { holdId: auth.holdId, amount: release }, { idempotencyKey: key });
+    return this.db.transaction(async (em) => {
+      await this.db.lockKeys(em, [`authorisation:${auth.id}`]);
+      const current = await em.findOneByOrFail(Authorisation, { id: auth.id });
+      const released = Math.min(release, current.heldAmount);
+      const remaining = current.heldAmount - released;
+      const status = remaining === 0 ? 'reversed' : 'partially_reversed';
+      const result: ReversalResult = { reversalId: request.reversalId, status, remaining };
+      const claimed = await claimIdempotency(this.db, em, 'cards.reverse', request, result, key);
+      if (claimed) return claimed.replay;
+      if (LIVE.includes(current.status) && current.status !== 'presented') {
         await em.update(Authorisation, { id: current.id }, { heldAmount: remaining, status });
-        await this.uncountSpend(em, current, release);
-        return { reversalId: request.reversalId, status, remaining };
-      },
-      `reverse:${request.reversalId}`,
-    );
+        await this.uncountSpend(em, current, released);
+      }
+      return result;
+    });
   }
 
   async refund(request: RefundRequest): Promise<RefundResult> {
@@ -466,10 +485,6 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
         this.log.warn(`follow-up of authorisation ${id} failed, will retry: ${(error as Error).message}`);
       }
     });
-  }
-
-  private async settleLocally(em: EntityManager, auth: Authorisation): Promise<void> {
-    await em.update(Authorisation, { id: auth.id, status: In(LIVE) }, { status: 'presented', heldAmount: 0 });
   }
 
   private byNetworkId(networkTransactionId: string): Promise<Authorisation | null> {

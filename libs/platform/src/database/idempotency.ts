@@ -115,3 +115,18 @@ export async function claimIdempotency<T>(
   if (earlier.requestHash !== requestHash) throw CleaveError.conflict('this idempotency key was used for a different request', 'idempotency_key_reused');
   return { replay: JSON.parse(earlier.response) as T };
 }
+
+/**
+ * The first result of a command already answered under this key, if there is one; a `conflict` when the
+ * key was used for another request. For commands that call other services before their own transaction
+ * (which then {@link claimIdempotency}s): a repeat is answered without calling anyone.
+ */
+export async function answeredBefore<T>(db: ContextDatabase, pattern: string, request: unknown, explicitKey?: string): Promise<{ readonly replay: T } | undefined> {
+  const context = currentContext();
+  const key = explicitKey ?? context?.idempotencyKey;
+  if (!key) throw CleaveError.badRequest(`${pattern} moves money and needs an idempotency key`, 'missing_idempotency_key');
+  const earlier = await db.get<{ requestHash: string; response: string }>(undefined, findKey, [`${context?.principal?.id ?? 'internal'}:${pattern}`, key]);
+  if (!earlier) return undefined;
+  if (earlier.requestHash !== sha256Hex(canonicalJson(request))) throw CleaveError.conflict('this idempotency key was used for a different request', 'idempotency_key_reused');
+  return { replay: JSON.parse(earlier.response) as T };
+}
