@@ -17,18 +17,25 @@ export interface LoadSpec {
   readonly connections?: number;
   readonly durationMs: number;
   readonly warmupMs: number;
+  /** Keep when each approved authorisation was answered, by transaction id (for push latency). */
+  readonly recordApprovals?: boolean;
 }
 
 export interface LoadResult {
   /** Answered requests per second over the measured window. */
   readonly throughput: number;
+  /** Answered in the measured window. */
   readonly requests: number;
+  /** Answered in all, warm-up included: what the CPU of the whole phase is divided by. */
+  readonly answered: number;
   readonly declined: number;
   /** Non-2xx answers, timeouts, connection errors, and (open loop) requests the generator had to drop. */
   readonly errors: number;
   /** Milliseconds; open loop measures from each request's scheduled time, so queueing counts. */
   readonly latency: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
   readonly durationMs: number;
+  /** With `recordApprovals`: approved authorisations' transaction ids and when each was answered (ms since the epoch). */
+  readonly approvals?: ReadonlyArray<readonly [string, number]>;
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -38,6 +45,7 @@ async function closedLoop(spec: LoadSpec): Promise<LoadResult> {
   const planner = new RequestPlanner(spec.seed, spec.workload);
   let declined = 0;
   let failed = 0;
+  let answered = 0;
   let measuring = false;
   const run = (seconds: number) =>
     autocannon({
@@ -54,6 +62,7 @@ async function closedLoop(spec: LoadSpec): Promise<LoadResult> {
           },
           onResponse: (status, body, context: object) => {
             const outcome = planner.answered((context as { planned: PlannedRequest }).planned, status, body);
+            answered++;
             if (!measuring) return;
             if (outcome === 'declined') declined++;
             else if (outcome === 'error') failed++;
@@ -67,6 +76,7 @@ async function closedLoop(spec: LoadSpec): Promise<LoadResult> {
   return {
     throughput: result.requests.total / (result.duration || spec.durationMs / 1000),
     requests: result.requests.total,
+    answered,
     declined,
     errors: failed + result.errors + result.timeouts,
     latency: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
@@ -87,8 +97,10 @@ async function openLoop(spec: LoadSpec): Promise<LoadResult> {
   let sent = 0;
   let outstanding = 0;
   let requests = 0;
+  let answered = 0;
   let declined = 0;
   let errors = 0;
+  const approvals: Array<readonly [string, number]> = [];
 
   const fire = (scheduled: number) => {
     const measured = scheduled >= measureFrom;
@@ -104,6 +116,11 @@ async function openLoop(spec: LoadSpec): Promise<LoadResult> {
       settled = true;
       outstanding--;
       const outcome = planner.answered(planned, status, body);
+      answered++;
+      if (spec.recordApprovals && outcome === 'ok' && planned.kind === 'authorisation') {
+        const id = /"transaction_id":"([^"]+)"/.exec(body)?.[1];
+        if (id) approvals.push([id, performance.timeOrigin + performance.now()]);
+      }
       if (!measured) return;
       requests++;
       histogram.recordValue(Math.max(1, Math.round((performance.now() - scheduled) * 1_000)));
@@ -142,10 +159,12 @@ async function openLoop(spec: LoadSpec): Promise<LoadResult> {
   return {
     throughput: requests / (spec.durationMs / 1_000),
     requests,
+    answered,
     declined,
     errors,
     latency: { p50: ms(50), p90: ms(90), p99: ms(99), max: histogram.maxValue / 1_000 },
     durationMs: spec.durationMs,
+    ...(spec.recordApprovals ? { approvals } : {}),
   };
 }
 

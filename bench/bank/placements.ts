@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ServiceProcess } from '../../apps/cleave/src/launcher/service-process';
 import { TestDatabase } from '../../test/support/postgres';
-import type { Seed } from './workload';
+import { performance } from 'node:perf_hooks';
+import type { ReportRequest, SubscriberMessage, SubscriberSpec } from './notification-subscriber';
+import { rssMiB } from './process-metrics';
+import { NETWORK_AUTH, type Seed } from './workload';
 
 /** A way of running the bank (or the floor) that the benchmark compares. */
 export interface PlacementSpec {
@@ -43,11 +46,20 @@ export const DEFAULT_PLACEMENTS = ['floor', 'floor-equal-work', 'monolith-sqlite
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const MAIN = here('../../apps/cleave/src/main.js');
 
+/** How long a placement took to start: all its processes at once, each until it said ready, then the whole until the gateway was. */
+export interface Startup {
+  readonly wholeMs: number;
+  readonly processes: ReadonlyArray<{ readonly name: string; readonly readyMs: number }>;
+}
+
 /** A placement up and serving. */
 export interface RunningPlacement {
   readonly spec: PlacementSpec;
   readonly url: string;
   readonly processes: ReadonlyArray<{ name: string; pid: number }>;
+  readonly startup: Startup;
+  /** Split placements: starts one more replica of a context on its own (as when scaling out), and says how long it took to be ready. */
+  replicaStartMs?(context: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -55,11 +67,14 @@ export async function startPlacement(spec: PlacementSpec, natsUrl: string): Prom
   const dataDir = mkdtempSync(join(tmpdir(), `cleave-bench-${spec.id}-`));
   if (spec.floor) {
     const floor = new ServiceProcess({ label: spec.id, entry: here(spec.floor), env: { FLOOR_DB: join(dataDir, 'floor.sqlite'), PORT: '0' } });
+    const started = performance.now();
     await floor.start();
+    const readyMs = performance.now() - started;
     return {
       spec,
       url: floor.readyMessage!.httpUrl!,
       processes: [{ name: spec.id, pid: floor.pid! }],
+      startup: { wholeMs: readyMs, processes: [{ name: spec.id, readyMs }] },
       stop: async () => {
         await floor.stop();
         rmSync(dataDir, { recursive: true, force: true });
@@ -68,42 +83,132 @@ export async function startPlacement(spec: PlacementSpec, natsUrl: string): Prom
   }
   const database = spec.storage === 'postgres' ? await TestDatabase.create() : undefined;
   const prefix = `bench${randomBytes(4).toString('hex')}`;
+  const cleave = (label: string, group: readonly string[], instance: string) =>
+    new ServiceProcess({
+      label,
+      entry: MAIN,
+      env: {
+        CLEAVE_SERVICES: group.join(','),
+        CLEAVE_INSTANCE_ID: `${spec.id}-${instance}`,
+        CLEAVE_NATS_PREFIX: prefix,
+        NATS_URL: natsUrl,
+        PORT: '0',
+        LOG_LEVEL: 'error',
+        CLEAVE_DATA_DIR: dataDir,
+        // Seeding signs up customers from one address: lift the login limits, and hash passwords cheaply.
+        CLEAVE_PASSWORD_HASH_COST: '10',
+        CLEAVE_LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '100000',
+        ...(database ? { DATABASE_URL: database.url } : {}),
+      },
+    });
   const processes = spec.groups.flatMap((group) => {
     const count = group.length === 1 ? (spec.replicas?.[group[0]!] ?? 1) : 1;
     const name = group.length === 1 ? group[0]! : group.length === EVERY_CONTEXT.length - 1 ? 'all-but-ledger' : group.includes('ledger') ? 'money-path' : group.join('-');
-    return Array.from({ length: count }, (_, i) =>
-      new ServiceProcess({
-        label: count > 1 ? `${name}-${i + 1}` : name,
-        entry: MAIN,
-        env: {
-          CLEAVE_SERVICES: group.join(','),
-          CLEAVE_INSTANCE_ID: `${spec.id}-${name}-${i + 1}`,
-          CLEAVE_NATS_PREFIX: prefix,
-          NATS_URL: natsUrl,
-          PORT: '0',
-          LOG_LEVEL: 'error',
-          CLEAVE_DATA_DIR: dataDir,
-          // Seeding signs up customers from one address: lift the login limits, and hash passwords cheaply.
-          CLEAVE_PASSWORD_HASH_COST: '10',
-          CLEAVE_LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '100000',
-          ...(database ? { DATABASE_URL: database.url } : {}),
-        },
-      }),
-    );
+    return Array.from({ length: count }, (_, i) => cleave(count > 1 ? `${name}-${i + 1}` : name, group, `${name}-${i + 1}`));
   });
+  const extras: ServiceProcess[] = [];
   const stop = async () => {
-    await Promise.all(processes.map((p) => p.stop()));
+    await Promise.all([...extras, ...processes].map((p) => p.stop()));
     await database?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   };
+  // All at once, as `npm run start:split` and an orchestrator start them; ready when the gateway says so.
+  const started = performance.now();
+  const readyMs = new Map<string, number>();
+  let url: string;
   try {
-    for (const p of processes) await p.start(60_000);
+    await Promise.all(processes.map((p) => p.start(60_000).then(() => readyMs.set(p.spec.label, performance.now() - started))));
+    url = processes.map((p) => p.readyMessage?.httpUrl).find((u) => u !== undefined)!;
+    await gatewayReady(url, 60_000);
   } catch (error) {
     await stop();
     throw error;
   }
-  const url = processes.map((p) => p.readyMessage?.httpUrl).find((u) => u !== undefined)!;
-  return { spec, url, processes: processes.map((p) => ({ name: p.spec.label, pid: p.pid! })), stop };
+  const startup: Startup = { wholeMs: performance.now() - started, processes: processes.map((p) => ({ name: p.spec.label, readyMs: readyMs.get(p.spec.label)! })) };
+  const replicaStartMs = async (context: string) => {
+    const replica = cleave(`${context}-extra`, [context], `${context}-extra`);
+    extras.push(replica);
+    const at = performance.now();
+    await replica.start(60_000);
+    const took = performance.now() - at;
+    await replica.stop();
+    extras.splice(extras.indexOf(replica), 1);
+    return took;
+  };
+  return { spec, url, processes: processes.map((p) => ({ name: p.spec.label, pid: p.pid! })), startup, ...(spec.groups.length > 1 ? { replicaStartMs } : {}), stop };
+}
+
+async function gatewayReady(url: string, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const status = await fetch(`${url}/readyz`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`the gateway at ${url} was not ready within ${limitMs} ms (last answer ${status})`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** What a burst of authorisations on one balance came to: every one affordable, so any decline is the bank's. */
+export interface BurstOutcome {
+  readonly sent: number;
+  readonly approved: number;
+  readonly declines: Readonly<Record<string, number>>;
+  readonly errors: number;
+}
+
+/**
+ * Authorisations all at once on one funded card, each small enough that all of them together are
+ * affordable: they contend for one balance (one ledger row, one day's spend). A decline here is the bank
+ * failing under contention (`issuer_unavailable` when a decision ran out of time), not the customer.
+ */
+export async function contentionBurst(url: string, cardToken: string, count: number): Promise<BurstOutcome> {
+  const burst = randomBytes(4).toString('hex');
+  const answers = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      fetch(`${url}/network/authorisations`, {
+        method: 'POST',
+        headers: { authorization: NETWORK_AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify({ card_token: cardToken, amount: 100, currency: 'GBP', network_transaction_id: `burst-${burst}-${i}`, merchant: { name: 'Burst Bakery', mcc: '5814' } }),
+      }).then(
+        async (r) => (r.ok ? ((await r.json()) as { approved: boolean; decline_reason?: string }) : undefined),
+        () => undefined,
+      ),
+    ),
+  );
+  const declines: Record<string, number> = {};
+  for (const a of answers) if (a && !a.approved) declines[a.decline_reason ?? 'unknown'] = (declines[a.decline_reason ?? 'unknown'] ?? 0) + 1;
+  return { sent: count, approved: answers.filter((a) => a?.approved).length, declines, errors: answers.filter((a) => a === undefined).length };
+}
+
+/** Resident memory of each process, idle. */
+export function idleRss(processes: RunningPlacement['processes']): Array<{ name: string; rssMiB: number }> {
+  return processes.map((p) => ({ name: p.name, rssMiB: rssMiB(p.pid) ?? 0 }));
+}
+
+/** A subscriber process holding every customer's notification stream open; see notification-subscriber.ts. */
+export async function subscribeToNotifications(url: string, seed: Seed): Promise<{ report(): Promise<{ arrivals: Map<string, number>; streamErrors: number }> }> {
+  const child = fork(here('./notification-subscriber.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the notification subscriber exited with ${code}`))));
+  const spec: SubscriberSpec = { url, customers: seed.customers.map(({ token, account }) => ({ token, account })) };
+  child.send(spec);
+  await Promise.race([new Promise<void>((resolve) => child.once('message', () => resolve())), exited]);
+  return {
+    report: async () => {
+      child.send({ type: 'report' } satisfies ReportRequest);
+      const message = await Promise.race([
+        new Promise<SubscriberMessage>((resolve) => child.on('message', (m: SubscriberMessage) => m.type === 'arrivals' && resolve(m))),
+        exited,
+      ]);
+      if (message.type !== 'arrivals') throw new Error('the notification subscriber answered out of turn');
+      // The first arrival of each transaction's notification.
+      const arrivals = new Map<string, number>();
+      for (const [id, at] of message.arrivals) if (!arrivals.has(id)) arrivals.set(id, at);
+      return { arrivals, streamErrors: message.streamErrors };
+    },
+  };
 }
 
 /** Customers with a funded account and a card each, and a few cards on empty accounts, through the API. */

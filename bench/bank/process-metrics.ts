@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
 const PAGE_BYTES = 4_096;
@@ -13,6 +13,25 @@ export function cpuSeconds(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds used so far by every PostgreSQL server process on this machine (the postmaster and its
+ * backends): the database's share of a phase, shown apart from Cleave's. Backends that end mid-phase take
+ * their CPU with them, so it is a lower bound; the benchmark's connections live through a phase.
+ */
+export function postgresServerCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue;
+    }
+    total += cpuSeconds(Number(entry)) ?? 0;
+  }
+  return total;
 }
 
 /** Resident memory in MiB, from /proc. */

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { latencyChart, renderReport, summarise, targets, throughputChart, type BankBenchResults, type Sample } from '../../bench/bank/report';
+import { latencyChart, pushLatency, renderReport, summarise, summarisePlacements, targets, throughputChart, type BankBenchResults, type PlacementRun, type Sample } from '../../bench/bank/report';
 import { RequestPlanner, type Seed } from '../../bench/bank/workload';
 
 const result = (throughput: number, p99: number, requests = 1_000, declined = 100, errors = 0) => ({
   throughput,
   requests,
+  answered: requests * 1.5,
   declined,
   errors,
   latency: { p50: p99 / 4, p90: p99 / 2, p99, max: p99 * 2 },
@@ -18,8 +19,22 @@ const sample = (placement: string, mode: 'closed' | 'open', load: number, repeti
   load,
   repetition,
   result: result(throughput, p99),
-  processes: [{ name: 'p', cpuSeconds: throughput / 1_000, peakRssMiB: 100 + repetition }],
+  // 1 ms of CPU per request answered (1,500 of them, warm-up included), and 0.1 ms of nats-server's.
+  processes: [
+    { name: 'p', cpuSeconds: 1.5, peakRssMiB: 100 + repetition },
+    { name: 'nats-server', cpuSeconds: 0.15, peakRssMiB: 12 },
+  ],
   natsMessagesPerRequest: placement === 'split-postgres' ? 18 : null,
+  push: mode === 'open' ? { count: 400, p50: 20, p99: [100, 300, 200][repetition]!, max: 400, missing: 0 } : null,
+});
+
+const run = (placement: string, repetition: number, issuerUnavailable: number): PlacementRun => ({
+  placement,
+  repetition,
+  startup: { wholeMs: [9_000, 12_000, 11_000][repetition]!, processes: [{ name: 'ledger', readyMs: 3_000 }] },
+  idleRss: [{ name: 'ledger', rssMiB: [90, 95, 120][repetition]! }],
+  replicaStartMs: 1_500,
+  burst: { sent: 150, approved: 150 - issuerUnavailable, declines: issuerUnavailable ? { issuer_unavailable: issuerUnavailable } : {}, errors: 0 },
 });
 
 describe('the bank benchmark report', () => {
@@ -39,10 +54,42 @@ describe('the bank benchmark report', () => {
     expect(mono.declineRate).toBeCloseTo(0.1);
   });
 
+  it('counts CPU per request answered in the whole phase, with nats-server apart', () => {
+    const mono = rows.find((r) => r.placement === 'monolith-sqlite' && r.mode === 'closed')!;
+    expect(mono.cpuMsPerRequest).toBeCloseTo(1);
+    expect(mono.natsCpuMsPerRequest).toBeCloseTo(0.1);
+    expect(rows.find((r) => r.placement === 'split-postgres')!.push!.p99).toBe(200);
+  });
+
+  it('matches approvals with their notifications for push latency, counting those never notified', () => {
+    const push = pushLatency(
+      [
+        ['tx_a', 1_000],
+        ['tx_b', 1_010],
+        ['tx_c', 1_020],
+      ],
+      new Map([
+        ['tx_a', 1_040],
+        ['tx_c', 1_030],
+      ]),
+    );
+    expect(push).toEqual({ count: 2, p50: 10, p99: 40, max: 40, missing: 1 });
+  });
+
   it('checks the targets against this run, ratios included', () => {
-    const checked = targets(rows, 500);
-    expect(checked.map((t) => t.met)).toEqual([true, true, false]);
-    expect(checked[0]!.measured).toContain('52.0%');
+    const placements = summarisePlacements([0, 1, 2].map((rep) => run('split-postgres', rep, rep === 1 ? 3 : 0)));
+    const checked = targets(rows, 500, placements);
+    const verdict = (text: string) => checked.find((t) => t.target.includes(text));
+    expect(verdict('monolith-sqlite: CPU')).toMatchObject({ met: false, measured: '1.00 ms' });
+    expect(verdict('monolith-sqlite throughput ≥ 0.25× floor')).toMatchObject({ met: true, measured: expect.stringContaining('0.52×') });
+    expect(verdict('monolith-sqlite: p99 at 500')).toMatchObject({ met: true });
+    expect(verdict('split-postgres: p99 at 500')).toMatchObject({ met: true });
+    expect(verdict('split-postgres: push latency')).toMatchObject({ met: true });
+    // One burst of three that declined is a miss; the median start-up (11 s) and the worst idle RSS too.
+    expect(verdict('at once on one balance')).toMatchObject({ met: false, measured: expect.stringContaining('3 declined') });
+    expect(verdict('whole split ready')).toMatchObject({ met: false, measured: '11.0 s' });
+    expect(verdict('on its own')).toMatchObject({ met: true });
+    expect(verdict('idle RSS')).toMatchObject({ met: true, measured: expect.stringContaining('95 MiB') });
   });
 
   it('renders a report and charts naming every placement', () => {
@@ -54,10 +101,12 @@ describe('the bank benchmark report', () => {
       settings: { repetitions: 3, durationMs: 5_000, warmupMs: 1_000, connections: 32, customers: 100, authRates: [500], mixRates: [100] },
       placements: [{ id: 'floor', description: 'floor' }],
       samples,
+      placementRuns: [0, 1, 2].map((rep) => run('split-postgres', rep, 0)),
       rows,
     };
     const markdown = renderReport(report);
-    expect(markdown).toContain('| monolith-sqlite | 2,600 | 1.00 | 0.52 |');
+    expect(markdown).toContain('| monolith-sqlite | 2,600 | 1.00 | 0.52 | — |');
+    expect(markdown).toContain('| split-postgres | 11.0 s | 3.0 s | 1.5 s | ledger 95 | 150 approved |');
     expect(markdown).toContain('**missed**');
     const svg = latencyChart(rows);
     expect(svg.match(/<polyline/g)).toHaveLength(2);

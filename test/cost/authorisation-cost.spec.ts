@@ -13,9 +13,9 @@ import { WireTap } from './wire-tap';
  */
 const SQL_BUDGET = {
   moneyStatements: 11,
-  moneyTransactions: 4,
+  moneyTransactions: 2,
   totalStatements: 21,
-  totalTransactions: 7,
+  totalTransactions: 4,
 };
 /**
  * NATS messages of one authorisation alone, and per authorisation in a burst across accounts. Alone: two

@@ -195,7 +195,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
     // Too late to answer: the network will have given up, so approving now would hold money for nothing.
     const deadline = currentContext()?.deadline ?? Number.POSITIVE_INFINITY;
     if (deadline - Date.now() < this.settings.CLEAVE_AUTHORISATION_MARGIN_MS) return this.decline(auth, 'issuer_unavailable', true);
-    const approved = await this.db.transaction((em) => this.db.run(em, approve, [request.amount, transactionId, auth.id]));
+    const approved = await this.db.run(undefined, approve, [request.amount, transactionId, auth.id]);
     crashPoint('cards.authorise:after-approve');
     // Abandoned while the hold was being placed: the abandonment has already scheduled its void.
     if (approved !== 1) return { approved: false, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, declineReason: 'issuer_unavailable' };

@@ -58,6 +58,8 @@ export const decisionJson = (d: AuthorisationDecision) => ({
   approved: d.approved,
   network_transaction_id: d.networkTransactionId,
   ...(d.authorisationId ? { authorisation_id: d.authorisationId } : {}),
+  // The pending transaction the customer sees (and is notified of), once approved.
+  ...(d.transactionId ? { transaction_id: d.transactionId } : {}),
   ...(d.declineReason ? { decline_reason: d.declineReason } : {}),
 });
 

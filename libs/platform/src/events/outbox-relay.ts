@@ -120,8 +120,9 @@ export class OutboxRelay {
       const count = await this.events.publishBatch(rows.map(toEnvelope), (error) => this.log.warn(`publishing failed, will retry: ${(error as Error).message}`));
       const published = rows.slice(0, count).map((row) => Number(row.seq));
       if (published.length > 0) {
+        // One statement, committed on its own: no transaction around it to begin and commit.
         await this.db
-          .transaction((em) => this.db.run(em, markPublished(published.length), [new Date().toISOString(), ...published]))
+          .run(undefined, markPublished(published.length), [new Date().toISOString(), ...published])
           .catch((error: unknown) => {
             this.log.warn(`marking published failed (they will be republished): ${(error as Error).message}`);
           });
