@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { latencyChart, pushLatency, renderReport, summarise, summarisePlacements, targets, throughputChart, type BankBenchResults, type PlacementRun, type Sample } from '../../bench/bank/report';
 import { RequestPlanner, type Seed } from '../../bench/bank/workload';
+import { fold, render } from '../../bench/profile/flamegraph';
 
 const result = (throughput: number, p99: number, requests = 1_000, declined = 100, errors = 0) => ({
   throughput,
@@ -142,5 +143,31 @@ describe('the workload', () => {
     expect(share('authorisation')).toBeGreaterThan(0.5);
     expect(share('balance')).toBeCloseTo(0.12, 1);
     expect(share('decline')).toBeCloseTo(0.08, 1);
+  });
+});
+
+describe('the flame graph', () => {
+  // main → a (3 samples) and main → b (1 sample), and idle time, which is left out.
+  const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({ id, callFrame: { functionName, url, lineNumber: 1 }, children });
+  const profile = {
+    nodes: [frame(1, '(root)', '', [2, 5]), frame(2, 'main', 'file:///x/dist/libs/cards/src/a.js', [3, 4]), frame(3, 'a', 'file:///x/node_modules/typeorm/q.js'), frame(4, 'b', 'node:internal/x'), frame(5, '(idle)', '')],
+    startTime: 0,
+    endTime: 6_000_000,
+    samples: [3, 3, 3, 4, 5, 5],
+    timeDeltas: [1_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000],
+  };
+
+  it('weighs frames by time, without idle, and names where their code lives', () => {
+    const root = fold(profile);
+    expect(root.total).toBe(4_000_000);
+    const main = root.children.get('main src/a.js')!;
+    expect(main.group).toBe('cleave:cards');
+    expect(main.children.get('a typeorm/q.js')!.total).toBe(3_000_000);
+    expect(main.children.get('a typeorm/q.js')!.group).toBe('typeorm');
+    // The last two seconds hold one sample of b, and idle.
+    expect(fold(profile, 2.5).total).toBe(1_000_000);
+    const svg = render(root, 'test');
+    expect(svg).toContain('width="900.00"');
+    expect(svg).toContain('<title>b node:internal/x [node] 25.0%</title>');
   });
 });
