@@ -104,6 +104,61 @@ export function render(root: Frame, title: string): string {
   return parts.join('\n');
 }
 
+/**
+ * Where the CPU went, by step: each sample goes to the nearest context on its stack (cards, ledger, feed…:
+ * their handlers and the SQL they run), else the nearest platform area (bus, database, events, NATS), else
+ * to what ran without Cleave's code on the stack (HTTP and Nest, the garbage collector, the rest). Async
+ * continuations show only the function that resumed, so this is an attribution, not an accounting.
+ */
+/** A step with no Cleave code on its stack, by the library that ran (after an `await`, only it shows). */
+function withoutCleave(library: string): string {
+  if (/^(typeorm|better-sqlite3|pg|pg-protocol|pg-pool|@nestjs\/typeorm)$/.test(library)) return 'database: TypeORM and driver (BEGIN, COMMIT, pool)';
+  if (library.startsWith('@nats-io/')) return 'NATS client';
+  if (/^(class-validator|class-transformer|validator)$/.test(library)) return 'validation libraries (HTTP bodies)';
+  if (/^(fastify|@fastify\/|@nestjs\/|rxjs|pino|@pinojs\/|nestjs-pino|pino-http|find-my-way|avvio|light-my-request|secure-json-parse)/.test(library)) return 'HTTP and Nest';
+  if (library === 'node') return 'Node internals (promises, async hooks, socket I/O)';
+  if (library === 'vm') return 'native and system calls (socket writes, …)';
+  return `other: ${library}`;
+}
+
+export function steps(profile: CpuProfile, lastSeconds?: number): Array<{ step: string; ms: number; share: number }> {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+  const stepOf = new Map<number, string>();
+  const classify = (leaf: number): string => {
+    let platform: string | undefined;
+    let library: string | undefined;
+    for (let id: number | undefined = leaf; id !== undefined; id = parentOf.get(id)) {
+      const { url, functionName } = byId.get(id)!.callFrame;
+      if (functionName === '(idle)') return 'idle';
+      if (functionName === '(garbage collector)') return 'garbage collection';
+      const lib = /\/libs\/([^/]+)\/src\/([^/]+)/.exec(url);
+      if (lib && lib[1] !== 'platform' && lib[1] !== 'contracts') return lib[1] === 'gateway' ? 'gateway (controllers, guards, views)' : lib[1]!;
+      if (lib && lib[1] === 'platform') platform ??= `platform: ${lib[2]}`;
+      library ??= url ? groupOf(url) : undefined;
+    }
+    if (platform) return platform;
+    return withoutCleave(library ?? 'vm');
+  };
+  const totals = new Map<string, number>();
+  const from = lastSeconds ? profile.endTime - lastSeconds * 1e6 : -Infinity;
+  let at = profile.startTime;
+  let all = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at < from) continue;
+    const leaf = profile.samples[i]!;
+    let step = stepOf.get(leaf);
+    if (step === undefined) stepOf.set(leaf, (step = classify(leaf)));
+    if (step === 'idle') continue;
+    all += delta;
+    totals.set(step, (totals.get(step) ?? 0) + delta);
+  }
+  return [...totals].sort((a, b) => b[1] - a[1]).map(([step, us]) => ({ step, ms: us / 1000, share: us / Math.max(1, all) }));
+}
+
 if (process.argv[1]?.endsWith('flamegraph.js')) {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { last: { type: 'string' }, title: { type: 'string' } } });
   const [input, output] = positionals;

@@ -8,7 +8,7 @@ import { NatsServerProcess } from '../../test/support/nats-server';
 import type { LoadResult } from '../bank/load-generator';
 import { PLACEMENTS, runLoad, seedBank, startPlacement } from '../bank/placements';
 import { cpuSeconds } from '../bank/process-metrics';
-import { fold, render } from './flamegraph';
+import { fold, render, steps } from './flamegraph';
 
 const [id = 'monolith-sqlite', seconds = '8'] = process.argv.slice(2);
 const spec = PLACEMENTS.find((p) => p.id === id && !p.floor);
@@ -47,6 +47,11 @@ for (const file of readdirSync(dir).filter((f) => !before.has(f) && f.endsWith('
   const target = join(dir, `${spec.id}-${name}.cpuprofile`);
   renameSync(join(dir, file), target);
   const svg = join(dir, `${spec.id}-${name}.svg`);
-  writeFileSync(svg, render(fold(JSON.parse(readFileSync(target, 'utf8')), Number(seconds)), `${spec.id}: ${name}, closed-loop authorisations`));
+  const profile = JSON.parse(readFileSync(target, 'utf8'));
+  writeFileSync(svg, render(fold(profile, Number(seconds)), `${spec.id}: ${name}, closed-loop authorisations`));
   console.log(`  ${svg}`);
+  // µs per authorisation, by step: the profile's share of the process's measured CPU.
+  const index = placement.processes.findIndex((p) => p.pid === pid);
+  const perAuthorisationUs = ((cpuAfter[index]! - cpuBefore[index]!) / result.answered) * 1e6;
+  for (const { step, share } of steps(profile, Number(seconds))) console.log(`    ${step.padEnd(52)} ${(share * 100).toFixed(1).padStart(5)}%  ${Math.round(share * perAuthorisationUs).toString().padStart(5)} µs`);
 }
