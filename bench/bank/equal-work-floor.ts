@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
+import { serveFloor } from './floor-serving';
 
 const SECRET = 'Bearer cleave-development-network-secret';
 // The same durability as Cleave's SQLite: a WAL file on disk, SQLite's default synchronous mode.
@@ -144,11 +145,4 @@ app.post<{ Body: Authorisation }>('/network/authorisations', async (request, rep
   if (answer.approved) wakeConsumers();
   return answer;
 });
-app.post<{ Body: { cards: Array<{ token: string; balance: number }> } }>('/seed', async (request) => {
-  seed(request.body.cards);
-  return { seeded: request.body.cards.length };
-});
-
-const address = await app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' });
-process.send?.({ type: 'cleave:ready', httpUrl: address });
-process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+await serveFloor(app, seed);
