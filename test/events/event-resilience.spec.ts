@@ -2,11 +2,15 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { jetstream } from '@nats-io/jetstream';
+import { connect, headers as natsHeaders } from '@nats-io/transport-node';
+import { newEntityId } from '@cleave/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, startBank, type RunningBank } from '../support/cleave-http';
 import { WebhookReceiver } from '../support/webhook-receiver';
 import { eventually, fundedCard, key, NETWORK_SECRET, openAccount, signUp, topUp, type Customer } from '../http/customers';
 
+const ADMIN = { authorization: 'Bearer cleave-development-admin-secret' };
 const BRIGHTBIRD = { name: 'Brightbird Espresso', mcc: '5814', city: 'London', country: 'GB' };
 const network = { token: NETWORK_SECRET, json: true };
 const DEAD_LETTERS_CLI = fileURLToPath(new URL('../../dist/apps/cleave/src/cli/dead-letters.js', import.meta.url));
@@ -88,6 +92,48 @@ describe('events survive crashes, outages and replicas (split over NATS)', () =>
     expect(all.at(-1)).toBe("☕ £0.10 at Brightbird Espresso. You've spent £29.95 today.");
     const dead = await api.get('/admin/dead-letters?context=feed', { token: 'cleave-development-admin-secret' });
     expect(dead.body.dead_letters).toEqual([]);
+  });
+});
+
+describe('a run of events over JetStream whose handler fails at first', () => {
+  let bank: RunningBank;
+  let api: Api;
+
+  beforeAll(async () => {
+    // The feed's handler fails its first two runs: the first event of the run, then its retry.
+    bank = await startBank('split', 'sqlite', { CLEAVE_EVENT_FAULTS: 'feed:ledger.transaction-created.v1=fail:2', CLEAVE_EVENT_BACKOFF_MS: '50', CLEAVE_EVENT_MAX_ATTEMPTS: '5' });
+    api = new Api(bank.url);
+  });
+  afterAll(async () => {
+    await bank?.stop();
+  });
+
+  it('retries the failing event in place and applies every event of the run once, parking none', async () => {
+    const customer = await signUp(api);
+    const account = await openAccount(api, customer);
+    const ledger = await connect({ servers: bank.nats!.url, user: 'ledger', pass: bank.security!.passwords.ledger, inboxPrefix: `_INBOX.${bank.security!.prefix}.ledger` });
+    try {
+      const now = new Date().toISOString();
+      const titles = ['Run One', 'Run Two', 'Run Three'];
+      const entries = titles.map((description) => ({
+        id: newEntityId('evt'),
+        time: now,
+        aggregateId: account,
+        payload: { transaction: { id: newEntityId('tx'), accountId: account, amount: -250, currency: 'GBP', created: now, description, category: 'general', settled: '', metadata: {}, notes: '', isLoad: false, status: 'pending' } },
+      }));
+      const h = natsHeaders();
+      h.set('cleave-batch', String(entries.length));
+      await jetstream(ledger).publish(`${bank.security!.prefix}.evt.ledger.transaction-created.v1`, JSON.stringify(entries), { msgID: `${entries[0]!.id}+2`, headers: h });
+      const feed = await eventually(
+        async () => ((await api.get(`/feed?account_id=${account}&limit=100`, { token: customer.token })).body.items ?? []) as Array<{ title?: string; body?: string }>,
+        (items) => titles.every((t) => JSON.stringify(items).includes(t)),
+      );
+      // Each once, though the first was tried three times and the run may have been delivered again.
+      for (const title of titles) expect(feed.filter((item) => JSON.stringify(item).includes(title))).toHaveLength(1);
+      expect((await api.get('/admin/dead-letters?context=feed', { headers: ADMIN })).body.dead_letters).toEqual([]);
+    } finally {
+      await ledger.close();
+    }
   });
 });
 

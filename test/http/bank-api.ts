@@ -53,7 +53,9 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
 
     beforeAll(async () => {
       // Debug level logs every request with its headers: the leak test below then reads real request logs.
-      bank = await startBank(layout, storage, { CLEAVE_TRUST_PROXY: 'true', LOG_LEVEL: 'debug' }, replicas);
+      // A generous request deadline: these tests check what is answered, and a loaded CI machine can take seconds
+      // to work through 60 logins raced on one address (deadlines have suites of their own).
+      bank = await startBank(layout, storage, { CLEAVE_TRUST_PROXY: 'true', LOG_LEVEL: 'debug', CLEAVE_HTTP_TIMEOUT_MS: '30000' }, replicas);
       api = new Api(bank.url);
     });
     afterAll(async () => {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import {
   AckPolicy,
@@ -102,6 +103,7 @@ export class EventBus {
   private consuming: Array<{ stop(): void; done: Promise<void> }> = [];
   private consumerProblems = new Map<string, string>();
   private stopped = false;
+  private readonly halt = new AbortController();
   private localQueues = new Map<string, Promise<unknown>>();
   private localInFlight = 0;
   private readonly failuresLeft: Map<string, number>;
@@ -173,6 +175,7 @@ export class EventBus {
   /** Stops taking events and lets those in hand finish. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halt.abort();
     clearInterval(this.streamTimer);
     this.live?.close();
     for (const c of this.consuming) c.stop();
@@ -212,7 +215,7 @@ export class EventBus {
    * Publishes events in order (the outbox relay's batch). In-process, each subscribing context gets its
    * share as one batch, handled in one transaction of its database (see {@link deliverBatch}); resolves once
    * every one is handled or parked. Over NATS, each run of same-named events is one JetStream message
-   * (a lone event keeps the one-event form), all runs sent at once and acknowledged in the order sent.
+   * (a lone event keeps the one-event form), stored one after another.
    * Returns how many, from the first, were published: all of them, unless one failed (the error is passed
    * to `failed`).
    */
@@ -236,16 +239,17 @@ export class EventBus {
   }
 
   private async publishRuns(envelopes: readonly EventEnvelope[], failed: (error: unknown) => void): Promise<number> {
-    const runs = runsOf(envelopes);
-    // Sent back to back on one connection, so JetStream stores them in order; only the acks are awaited.
-    const results = await Promise.allSettled(runs.map((run) => (run.envelopes.length === 1 ? this.publish(run.envelopes[0]!, true) : this.publishRun(run))));
     let published = 0;
-    for (const [i, result] of results.entries()) {
-      if (result.status === 'rejected') {
-        failed(result.reason);
+    // One after another: were a later run stored after an earlier one failed, the earlier one's republish
+    // would arrive after it, out of order.
+    for (const run of runsOf(envelopes)) {
+      try {
+        await (run.envelopes.length === 1 ? this.publish(run.envelopes[0]!, true) : this.publishRun(run));
+      } catch (error) {
+        failed(error);
         return published;
       }
-      published += runs[i]!.envelopes.length;
+      published += run.envelopes.length;
     }
     return published;
   }
@@ -525,18 +529,16 @@ export class EventBus {
 
   /**
    * A run of events in one message. Poison entries are parked and passed over. The rest are applied in
-   * one transaction of the context's database; should that fail, one at a time, and the first that fails
-   * (and may still succeed) has the whole message redelivered later: those before it are in the inbox
-   * by then, so only it and those after it run again.
+   * one transaction of the context's database; should that fail, one at a time, each with its own retries
+   * in place (the message is held meanwhile, as a lone event's redelivery would hold the consumer) and its
+   * own dead letter. Stopping part-way leaves the message unacknowledged: another replica takes it, and the
+   * inbox skips what was done.
    */
   private async handleBatch(context: string, event: string, m: JsMsg): Promise<void> {
-    const attempts = m.info.deliveryCount;
     const envelopes: EventEnvelope[] = [];
     for (const entry of this.entriesOf(event, m.data)) {
-      if (entry instanceof PoisonEvent) {
-        // Parked once, on the first delivery; a redelivery of the message passes it over.
-        if (attempts === 1) await this.park(context, this.rawEnvelope(event, m), entry, attempts);
-      } else envelopes.push(entry);
+      if (entry instanceof PoisonEvent) await this.park(context, this.rawEnvelope(event, m), entry, m.info.deliveryCount);
+      else envelopes.push(entry);
     }
     const working = setInterval(() => m.working(), ACK_WAIT_MS / 3);
     try {
@@ -553,20 +555,30 @@ export class EventBus {
         }
       }
       for (const envelope of envelopes) {
-        try {
-          await this.deliverOnce(context, envelope);
-        } catch (error) {
-          if (attempts >= this.retry.maxAttempts || isFinal(error)) {
-            await this.park(context, envelope, error, attempts);
-            continue;
-          }
-          m.nak(this.backoff(attempts));
-          return;
-        }
+        if (!(await this.deliverHere(context, envelope))) return;
       }
       m.ack();
     } finally {
       clearInterval(working);
+    }
+  }
+
+  /** One event of a run, retried in place with backoff, parked after its last attempt; false if stopping first. */
+  private async deliverHere(context: string, envelope: EventEnvelope): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deliverOnce(context, envelope);
+        return true;
+      } catch (error) {
+        if (attempt >= this.retry.maxAttempts || isFinal(error)) {
+          await this.park(context, envelope, error, attempt);
+          return true;
+        }
+        if (this.stopped) return false;
+        // Cut short by stop(): the message goes back unacknowledged.
+        await sleep(this.backoff(attempt), undefined, { signal: this.halt.signal }).catch(() => undefined);
+        if (this.stopped) return false;
+      }
     }
   }
 
