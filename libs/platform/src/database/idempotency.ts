@@ -56,17 +56,8 @@ export async function runIdempotent<T>(
   /** A key of the command's own (say, the card network's id of a message) instead of the call context's. */
   explicitKey?: string,
 ): Promise<T> {
-  const context = currentContext();
-  const key = explicitKey ?? context?.idempotencyKey;
-  if (!key) throw CleaveError.badRequest(`${pattern} moves money and needs an idempotency key`, 'missing_idempotency_key');
-  const scope = `${context?.principal?.id ?? 'internal'}:${pattern}`;
-  const requestHash = sha256Hex(canonicalJson(request));
-  const replay = (record: IdempotencyRecord): T => {
-    if (record.requestHash !== requestHash) {
-      throw CleaveError.conflict('this idempotency key was used for a different request', 'idempotency_key_reused');
-    }
-    return JSON.parse(record.response) as T;
-  };
+  const { scope, key, requestHash } = idempotencyOf(pattern, request, explicitKey);
+  const replay = (record: IdempotencyRecord): T => replayOf<T>(record, requestHash);
   const stored = await db.read((em) => em.findOneBy(IdempotencyRecord, { scope, key }));
   if (stored) return replay(stored);
   try {
@@ -105,15 +96,9 @@ export async function claimIdempotency<T>(
   result: T,
   explicitKey?: string,
 ): Promise<{ readonly replay: T } | undefined> {
-  const context = currentContext();
-  const key = explicitKey ?? context?.idempotencyKey;
-  if (!key) throw CleaveError.badRequest(`${pattern} moves money and needs an idempotency key`, 'missing_idempotency_key');
-  const scope = `${context?.principal?.id ?? 'internal'}:${pattern}`;
-  const requestHash = sha256Hex(canonicalJson(request));
+  const { scope, key, requestHash } = idempotencyOf(pattern, request, explicitKey);
   if ((await db.run(em, claimKey, [scope, key, requestHash, JSON.stringify(result), new Date().toISOString()])) === 1) return undefined;
-  const earlier = (await db.get<{ requestHash: string; response: string }>(em, findKey, [scope, key]))!;
-  if (earlier.requestHash !== requestHash) throw CleaveError.conflict('this idempotency key was used for a different request', 'idempotency_key_reused');
-  return { replay: JSON.parse(earlier.response) as T };
+  return { replay: replayOf<T>((await db.get<StoredAnswer>(em, findKey, [scope, key]))!, requestHash) };
 }
 
 /**
@@ -122,11 +107,27 @@ export async function claimIdempotency<T>(
  * (which then {@link claimIdempotency}s): a repeat is answered without calling anyone.
  */
 export async function answeredBefore<T>(db: ContextDatabase, pattern: string, request: unknown, explicitKey?: string): Promise<{ readonly replay: T } | undefined> {
+  const { scope, key, requestHash } = idempotencyOf(pattern, request, explicitKey);
+  const earlier = await db.get<StoredAnswer>(undefined, findKey, [scope, key]);
+  return earlier === undefined ? undefined : { replay: replayOf<T>(earlier, requestHash) };
+}
+
+/** A stored answer, as the key's record keeps it. */
+type StoredAnswer = Pick<IdempotencyRecord, 'requestHash' | 'response'>;
+
+/**
+ * Where a command's key is kept: scoped to who calls (the principal, or `internal`) and what (the pattern),
+ * so keys of different callers never meet; the key is the command's own or the call context's.
+ */
+function idempotencyOf(pattern: string, request: unknown, explicitKey: string | undefined): { scope: string; key: string; requestHash: string } {
   const context = currentContext();
   const key = explicitKey ?? context?.idempotencyKey;
   if (!key) throw CleaveError.badRequest(`${pattern} moves money and needs an idempotency key`, 'missing_idempotency_key');
-  const earlier = await db.get<{ requestHash: string; response: string }>(undefined, findKey, [`${context?.principal?.id ?? 'internal'}:${pattern}`, key]);
-  if (!earlier) return undefined;
-  if (earlier.requestHash !== sha256Hex(canonicalJson(request))) throw CleaveError.conflict('this idempotency key was used for a different request', 'idempotency_key_reused');
-  return { replay: JSON.parse(earlier.response) as T };
+  return { scope: `${context?.principal?.id ?? 'internal'}:${pattern}`, key, requestHash: sha256Hex(canonicalJson(request)) };
+}
+
+/** The first answer again, when this is the same request; another request under the key is a `conflict`. */
+function replayOf<T>(stored: StoredAnswer, requestHash: string): T {
+  if (stored.requestHash !== requestHash) throw CleaveError.conflict('this idempotency key was used for a different request', 'idempotency_key_reused');
+  return JSON.parse(stored.response) as T;
 }

@@ -190,20 +190,13 @@ export class EventBus {
    */
   async publish(envelope: EventEnvelope, awaitDelivery: boolean, timeoutMs?: number): Promise<void> {
     if (this.nats) {
-      if (!this.js) throw new Error('the event bus has not started');
       const h = natsHeaders();
       h.set(HEADER.msgId, envelope.id);
       h.set(HEADER.time, envelope.time);
       h.set(HEADER.aggregate, envelope.aggregateId);
       if (envelope.traceparent) h.set(HEADER.traceparent, envelope.traceparent);
       if (envelope.requestId) h.set(HEADER.requestId, envelope.requestId);
-      try {
-        await this.js.publish(eventSubject(this.config.natsPrefix, envelope.event), encodeJson(envelope.payload), { headers: h, timeout: timeoutMs });
-      } catch (error) {
-        // No stream to take it: the broker lost its store. Make it again; the caller retries the publish.
-        if (/no responders|stream not found|503/i.test((error as Error).message)) void this.ensureStream();
-        throw error;
-      }
+      await this.store(envelope.event, encodeJson(envelope.payload), h, timeoutMs);
       return;
     }
     for (const context of this.server.replicaSubscribersOf(envelope.event)) void this.deliverLive(context, envelope);
@@ -255,15 +248,21 @@ export class EventBus {
   }
 
   private async publishRun(run: Run): Promise<void> {
-    if (!this.js) throw new Error('the event bus has not started');
     const first = run.envelopes[0]!;
     const h = natsHeaders();
     // The same run published again is dropped by JetStream; a run cut differently is dropped by the inboxes.
     h.set(HEADER.msgId, `${first.id}+${run.envelopes.length - 1}`);
     h.set(HEADER.batch, String(run.envelopes.length));
+    await this.store(first.event, Buffer.from(`[${run.entries.join(',')}]`), h);
+  }
+
+  /** Has JetStream store a message on an event's subject; resolves once it has. */
+  private async store(event: string, data: Uint8Array, headers: MsgHdrs, timeoutMs?: number): Promise<void> {
+    if (!this.js) throw new Error('the event bus has not started');
     try {
-      await this.js.publish(eventSubject(this.config.natsPrefix, first.event), Buffer.from(`[${run.entries.join(',')}]`), { headers: h });
+      await this.js.publish(eventSubject(this.config.natsPrefix, event), data, { headers, timeout: timeoutMs });
     } catch (error) {
+      // No stream to take it: the broker lost its store. Make it again; the caller retries the publish.
       if (/no responders|stream not found|503/i.test((error as Error).message)) void this.ensureStream();
       throw error;
     }
@@ -315,7 +314,10 @@ export class EventBus {
   private enqueueLocal(context: string, work: EventEnvelope | readonly EventEnvelope[]): Promise<void> {
     this.localInFlight++;
     const previous = this.localQueues.get(context) ?? Promise.resolve();
-    const deliver = () => (Array.isArray(work) ? this.deliverBatch(context, work as readonly EventEnvelope[]) : this.deliverWithRetries(context, work as EventEnvelope));
+    const deliver = async () => {
+      if (Array.isArray(work)) await this.deliverBatch(context, work as readonly EventEnvelope[]);
+      else await this.deliverWithRetries(context, work as EventEnvelope);
+    };
     const next = previous.then(deliver).finally(() => this.localInFlight--);
     this.localQueues.set(context, next.catch(() => undefined));
     return next;
@@ -327,31 +329,47 @@ export class EventBus {
    * with its own retries and dead letter. (Not with injected faults, which count runs.)
    */
   private async deliverBatch(context: string, envelopes: readonly EventEnvelope[]): Promise<void> {
-    const db = this.dbs.get(context);
-    if (db !== undefined && envelopes.length > 1 && !this.faulty) {
-      try {
-        await db.batch(async () => {
-          for (const envelope of envelopes) await this.deliverOnce(context, envelope);
-        });
-        return;
-      } catch {
-        // One at a time, below.
-      }
-    }
+    if (await this.applyTogether(context, envelopes)) return;
     for (const envelope of envelopes) await this.deliverWithRetries(context, envelope);
   }
 
-  private async deliverWithRetries(context: string, envelope: EventEnvelope): Promise<void> {
+  /**
+   * Runs the handlers of several events in one transaction of the context's database. False, with nothing
+   * kept, when any of them failed, or when they can't share one (a single event, no database of the
+   * context's, or injected faults, which count runs): then they go one at a time.
+   */
+  private async applyTogether(context: string, envelopes: readonly EventEnvelope[]): Promise<boolean> {
+    const db = this.dbs.get(context);
+    if (db === undefined || envelopes.length < 2 || this.faulty) return false;
+    try {
+      await db.batch(async () => {
+        for (const envelope of envelopes) await this.deliverOnce(context, envelope);
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Runs an event's handler until it succeeds, retrying with backoff, and parks the event after its last
+   * attempt or at once when it can never succeed. When the bus stops meanwhile: in process (`park`) the
+   * event is parked, as no one else will take it; from JetStream (`leave`) the wait is cut short and it
+   * returns false, leaving the message to another replica.
+   */
+  private async deliverWithRetries(context: string, envelope: EventEnvelope, onStop: 'park' | 'leave' = 'park'): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.deliverOnce(context, envelope);
-        return;
+        return true;
       } catch (error) {
-        if (attempt >= this.retry.maxAttempts || this.stopped || isFinal(error)) {
+        if (attempt >= this.retry.maxAttempts || isFinal(error) || (this.stopped && onStop === 'park')) {
           await this.park(context, envelope, error, attempt);
-          return;
+          return true;
         }
-        await new Promise((resolve) => setTimeout(resolve, this.backoff(attempt)));
+        if (this.stopped) return false;
+        await sleep(this.backoff(attempt), undefined, onStop === 'leave' ? { signal: this.halt.signal } : undefined).catch(() => undefined);
+        if (this.stopped && onStop === 'leave') return false;
       }
     }
   }
@@ -542,43 +560,14 @@ export class EventBus {
     }
     const working = setInterval(() => m.working(), ACK_WAIT_MS / 3);
     try {
-      const db = this.dbs.get(context);
-      if (db !== undefined && envelopes.length > 1 && !this.faulty) {
-        try {
-          await db.batch(async () => {
-            for (const envelope of envelopes) await this.deliverOnce(context, envelope);
-          });
-          m.ack();
-          return;
-        } catch {
-          // One at a time, below.
+      if (!(await this.applyTogether(context, envelopes))) {
+        for (const envelope of envelopes) {
+          if (!(await this.deliverWithRetries(context, envelope, 'leave'))) return;
         }
-      }
-      for (const envelope of envelopes) {
-        if (!(await this.deliverHere(context, envelope))) return;
       }
       m.ack();
     } finally {
       clearInterval(working);
-    }
-  }
-
-  /** One event of a run, retried in place with backoff, parked after its last attempt; false if stopping first. */
-  private async deliverHere(context: string, envelope: EventEnvelope): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.deliverOnce(context, envelope);
-        return true;
-      } catch (error) {
-        if (attempt >= this.retry.maxAttempts || isFinal(error)) {
-          await this.park(context, envelope, error, attempt);
-          return true;
-        }
-        if (this.stopped) return false;
-        // Cut short by stop(): the message goes back unacknowledged.
-        await sleep(this.backoff(attempt), undefined, { signal: this.halt.signal }).catch(() => undefined);
-        if (this.stopped) return false;
-      }
     }
   }
 
