@@ -1,17 +1,15 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { passwordVariable } from '@cleave/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitRoles } from '../../apps/cleave/src/nats-authorization';
 import { Api } from '../support/cleave-http';
 import { NatsServerProcess } from '../support/nats-server';
+import { SplitLauncher } from '../support/split-launcher';
 import { fundedCard } from '../http/customers';
-
-const LAUNCHER = fileURLToPath(new URL('../../dist/apps/cleave/src/launcher/start-split.js', import.meta.url));
 
 /** The environment a running process was started with, from /proc. */
 function environmentOf(pid: number): Record<string, string> {
@@ -28,38 +26,26 @@ describe('start:split against the committed NATS users and permissions', () => {
   const passwords = Object.fromEntries([...splitRoles().map((r) => r.name), 'observer'].map((role) => [passwordVariable(role), `p${randomBytes(10).toString('hex')}`]));
   const keyFile = join(dir, 'principal.pem');
   let nats: NatsServerProcess;
-  let launcher: ChildProcess;
-  let output = '';
-  let exited: Promise<number | null>;
+  let launcher: SplitLauncher;
 
   beforeAll(async () => {
     writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
     nats = await NatsServerProcess.start({ authorization: { block: readFileSync('deploy/nats/cleave-auth.conf', 'utf8'), env: passwords } });
-    launcher = spawn(process.execPath, [LAUNCHER], {
-      env: { ...process.env, ...passwords, NATS_URL: nats.url, CLEAVE_PRINCIPAL_PRIVATE_KEY_FILE: keyFile, CLEAVE_DATA_DIR: join(dir, 'data'), PORT: '0', LOG_LEVEL: 'info', CLEAVE_PASSWORD_HASH_COST: '10' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    exited = new Promise((resolve) => launcher.once('exit', (code) => resolve(code)));
-    launcher.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    launcher.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    const deadline = Date.now() + 90_000;
-    while (!output.includes('processes ready')) {
-      if (launcher.exitCode !== null || Date.now() > deadline) throw new Error(`launcher did not get ready:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    launcher = await SplitLauncher.start(
+      [],
+      { ...process.env, ...passwords, NATS_URL: nats.url, CLEAVE_PRINCIPAL_PRIVATE_KEY_FILE: keyFile, CLEAVE_DATA_DIR: join(dir, 'data'), PORT: '0', LOG_LEVEL: 'info', CLEAVE_PASSWORD_HASH_COST: '10' },
+      { readyWithinMs: 90_000 },
+    );
   }, 120_000);
   afterAll(async () => {
-    if (launcher?.exitCode === null) {
-      launcher.kill('SIGTERM');
-      await exited;
-    }
+    await launcher?.stop();
     await nats?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('serves the bank, every service as its own user', async () => {
-    expect(output).not.toMatch(/not ready yet/);
-    const api = new Api(/HTTP on (http:\/\/[\d.:]+)/.exec(output)![1]!);
+    expect(launcher.output).not.toMatch(/not ready yet/);
+    const api = new Api(/HTTP on (http:\/\/[\d.:]+)/.exec(launcher.output)![1]!);
     const card = await fundedCard(api, 5_000);
     const paid = await api.post(
       '/network/authorisations',

@@ -1,9 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { Svcm } from '@nats-io/services';
 import { AccountsPatterns, LedgerPatterns } from '@cleave/contracts';
@@ -11,8 +10,7 @@ import { createCleaveApp, loadCleaveConfig, rootContext, runWithContext } from '
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleaveDeployment } from '../../apps/cleave/src/deployment';
 import { NatsServerProcess } from '../support/nats-server';
-
-const LAUNCHER = fileURLToPath(new URL('../../dist/apps/cleave/src/launcher/start-split.js', import.meta.url));
+import { LAUNCHER, SplitLauncher } from '../support/split-launcher';
 
 async function servicesAnswering(natsUrl: string, name: string, prefix: string): Promise<string[]> {
   const nc = await connect({ servers: natsUrl });
@@ -35,17 +33,15 @@ async function servicesAnswering(natsUrl: string, name: string, prefix: string):
 
 describe('npm run start:split', () => {
   let nats: NatsServerProcess;
-  let launcher: ChildProcess;
-  let output = '';
-  let exited: Promise<number | null>;
+  let launcher: SplitLauncher;
   const prefix = `t${randomBytes(6).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'cleave-split-'));
 
   beforeAll(async () => {
     nats = await NatsServerProcess.start();
-    // In a process group of its own, as a terminal runs it: Ctrl-C there signals the whole group.
-    launcher = spawn(process.execPath, [LAUNCHER, '--replicas', 'ledger=2'], {
-      env: {
+    launcher = await SplitLauncher.start(
+      ['--replicas', 'ledger=2'],
+      {
         ...process.env,
         NATS_URL: nats.url,
         CLEAVE_NATS_PREFIX: prefix,
@@ -56,33 +52,21 @@ describe('npm run start:split', () => {
         // Sign-ups take a while, so some are in flight when Ctrl-C comes.
         CLEAVE_FAULTS: 'identity.sign-up=delay:1500',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    exited = new Promise((resolve) => launcher.once('exit', (code) => resolve(code)));
-    launcher.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    launcher.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const deadline = Date.now() + 60_000;
-    while (!output.includes('processes ready')) {
-      if (launcher.exitCode !== null || Date.now() > deadline) throw new Error(`launcher did not get ready:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      // In a process group of its own, as a terminal runs it: Ctrl-C there signals the whole group.
+      { readyWithinMs: 60_000, detached: true },
+    );
   });
 
   afterAll(async () => {
-    // SIGTERM, not SIGKILL: the launcher then stops its children rather than orphaning them.
-    if (launcher?.exitCode === null) {
-      launcher.kill('SIGTERM');
-      await exited;
-    }
+    await launcher?.stop();
     await nats?.dispose();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('starts one process per context, with the replicas asked for, each log line prefixed', async () => {
-    expect(output).toMatch(/8 processes ready over nats:\/\/127\.0\.0\.1:\d+ \(gateway, identity, accounts, ledger-1, ledger-2, cards, feed, webhooks\)/);
-    for (const label of ['gateway', 'identity', 'accounts', 'ledger-1', 'ledger-2', 'cards']) expect(output).toMatch(new RegExp(`^${label}\\s+│ INFO  Cleave: ready`, 'm'));
-    expect(output).toMatch(/^gateway\s+│ INFO  Cleave: ready: hosting gateway, NATS for the rest; HTTP on http:\/\/127\.0\.0\.1:\d+/m);
+    expect(launcher.output).toMatch(/8 processes ready over nats:\/\/127\.0\.0\.1:\d+ \(gateway, identity, accounts, ledger-1, ledger-2, cards, feed, webhooks\)/);
+    for (const label of ['gateway', 'identity', 'accounts', 'ledger-1', 'ledger-2', 'cards']) expect(launcher.output).toMatch(new RegExp(`^${label}\\s+│ INFO  Cleave: ready`, 'm'));
+    expect(launcher.output).toMatch(/^gateway\s+│ INFO  Cleave: ready: hosting gateway, NATS for the rest; HTTP on http:\/\/127\.0\.0\.1:\d+/m);
     expect(await servicesAnswering(nats.url, 'ledger', prefix)).toHaveLength(2);
     expect(await servicesAnswering(nats.url, 'accounts', prefix)).toHaveLength(1);
   });
@@ -106,7 +90,7 @@ describe('npm run start:split', () => {
   });
 
   it('stops every process on Ctrl-C, callers first, finishing the requests in flight', async () => {
-    const url = /HTTP on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
+    const url = /HTTP on (http:\/\/127\.0\.0\.1:\d+)/.exec(launcher.output)![1]!;
     const signUps = Array.from({ length: 10 }, (_, i) =>
       fetch(`${url}/users`, {
         method: 'POST',
@@ -118,8 +102,8 @@ describe('npm run start:split', () => {
     // What a terminal does on Ctrl-C: SIGINT to every process in the foreground group.
     process.kill(-launcher.pid!, 'SIGINT');
     expect(await Promise.all(signUps)).toEqual(Array(10).fill(201));
-    expect(await exited).toBe(0);
-    const order = /stopping 8 processes, callers first: (.*)/.exec(output)![1]!.split(', ');
+    expect(await launcher.exited).toBe(0);
+    const order = /stopping 8 processes, callers first: (.*)/.exec(launcher.output)![1]!.split(', ');
     expect(order[0]).toBe('gateway');
     expect(order.indexOf('ledger')).toBeGreaterThan(Math.max(order.indexOf('cards'), order.indexOf('accounts')));
     expect(order.indexOf('accounts')).toBeGreaterThan(order.indexOf('cards'));
