@@ -19,6 +19,8 @@ export default defineConfig({
     globalSetup: ['test/support/build.ts'],
     setupFiles: ['reflect-metadata'],
     pool: 'forks',
+    // Every process a test starts opens its management port on a free port, not the shared default.
+    env: { CLEAVE_MANAGEMENT_PORT: '0' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

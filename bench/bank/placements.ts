@@ -93,6 +93,7 @@ export async function startPlacement(spec: PlacementSpec, natsUrl: string): Prom
         CLEAVE_NATS_PREFIX: prefix,
         NATS_URL: natsUrl,
         PORT: '0',
+        CLEAVE_MANAGEMENT_PORT: '0',
         LOG_LEVEL: 'error',
         CLEAVE_DATA_DIR: dataDir,
         // Seeding signs up customers from one address: lift the login limits, and hash passwords cheaply.

@@ -37,7 +37,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 function cleaveConfig(env: BenchEnv, services: string, transport: 'auto' | 'nats' | 'in-process') {
-  return loadCleaveConfig({ CLEAVE_SERVICES: services, CLEAVE_TRANSPORT: transport, NATS_URL: env.natsUrl, CLEAVE_NATS_PREFIX: env.prefix, LOG_LEVEL: 'silent' });
+  return loadCleaveConfig({ CLEAVE_MANAGEMENT_PORT: 'off', CLEAVE_SERVICES: services, CLEAVE_TRANSPORT: transport, NATS_URL: env.natsUrl, CLEAVE_NATS_PREFIX: env.prefix, LOG_LEVEL: 'silent' });
 }
 
 /** A NATS responder that decodes the JSON request and answers JSON, as every other path's does. */

@@ -11,7 +11,7 @@ import { EmptyRequest } from '../fixtures/fixture.contracts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cleave-arch-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-const config = () => loadCleaveConfig({ CLEAVE_DATA_DIR: dataDir, LOG_LEVEL: 'silent', CLEAVE_TRANSPORT: 'in-process' });
+const config = () => loadCleaveConfig({ CLEAVE_MANAGEMENT_PORT: 'off', CLEAVE_DATA_DIR: dataDir, LOG_LEVEL: 'silent', CLEAVE_TRANSPORT: 'in-process' });
 
 describe('handlers and contracts', () => {
   it('every pattern in the contracts has exactly one handler, and every handler one pattern', async () => {

@@ -33,6 +33,7 @@ export async function startCountedBank(storage: 'sqlite' | 'postgres'): Promise<
       CLEAVE_TRANSPORT: 'in-process',
       CLEAVE_DATA_DIR: dataDir,
       PORT: '0',
+      CLEAVE_MANAGEMENT_PORT: '0',
       LOG_LEVEL: 'error',
       CLEAVE_PASSWORD_HASH_COST: '10',
       ...(database ? { DATABASE_URL: database.url } : {}),

@@ -59,7 +59,7 @@ describe('NATS connection options: TLS and NKeys, from files', () => {
     const env = { NATS_URL: `tls://127.0.0.1:${server.port}`, NATS_TLS_CA_FILE: tls.ca, NATS_NKEY_SEED_FILE: seedFile };
     ledger = new ServiceProcess({ label: 'ledger', entry: MAIN, env: { ...env, CLEAVE_SERVICES: 'ledger', CLEAVE_DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'error', CLEAVE_NATS_PREFIX: 'tls' } });
     await ledger.start(60_000);
-    const client = await createCleaveApp(cleaveDeployment, loadCleaveConfig({ ...env, CLEAVE_SERVICES: 'none', CLEAVE_NATS_PREFIX: 'tls', LOG_LEVEL: 'silent' }));
+    const client = await createCleaveApp(cleaveDeployment, loadCleaveConfig({ ...env, CLEAVE_MANAGEMENT_PORT: '0', CLEAVE_SERVICES: 'none', CLEAVE_NATS_PREFIX: 'tls', LOG_LEVEL: 'silent' }));
     try {
       const book = await client.bus.send(LedgerPatterns.OpenBook, { accountId: 'acc_0000000000000000000001', currency: 'GBP' });
       expect(book).toMatchObject({ accountId: 'acc_0000000000000000000001', balance: 0 });

@@ -32,6 +32,7 @@ export async function startContexts(
       { contracts, contexts, version: '0.0.0' },
       loadCleaveConfig({
         CLEAVE_TRANSPORT: 'in-process',
+        CLEAVE_MANAGEMENT_PORT: '0',
         CLEAVE_DATA_DIR: dataDir,
         LOG_LEVEL: process.env.CLEAVE_TEST_LOG_LEVEL ?? 'error',
         ...(database ? { DATABASE_URL: database.url } : {}),

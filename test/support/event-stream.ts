@@ -12,6 +12,9 @@ export interface StreamEvent {
 export class EventStream {
   readonly events: StreamEvent[] = [];
   private readonly abort = new AbortController();
+  private endedBy!: () => void;
+  /** Resolves when the server ends the stream (or it is closed here). */
+  readonly ended = new Promise<void>((resolve) => (this.endedBy = resolve));
 
   private constructor() {}
 
@@ -43,6 +46,8 @@ export class EventStream {
         }
       } catch {
         // Closed by us.
+      } finally {
+        stream.endedBy();
       }
     })();
     await open;

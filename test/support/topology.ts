@@ -46,6 +46,7 @@ export async function startTopology(spec: TopologySpec): Promise<RunningTopology
     NATS_URL: nats?.url,
     LOG_LEVEL: process.env.CLEAVE_TEST_LOG_LEVEL ?? 'error',
     PORT: '0',
+    CLEAVE_MANAGEMENT_PORT: '0',
     ...spec.env,
   });
   const processes = spec.children.map(
@@ -54,7 +55,7 @@ export async function startTopology(spec: TopologySpec): Promise<RunningTopology
   let app: CleaveApp;
   try {
     await Promise.all(processes.map((p) => p.start()));
-    const config = loadCleaveConfig({ ...env(spec.local, 'test'), CLEAVE_TRANSPORT: nats ? 'auto' : 'in-process' });
+    const config = loadCleaveConfig({ CLEAVE_MANAGEMENT_PORT: '0', ...env(spec.local, 'test'), CLEAVE_TRANSPORT: nats ? 'auto' : 'in-process' });
     app = await createCleaveApp(spec.deployment, config);
   } catch (error) {
     await Promise.all(processes.map((p) => p.stop()));

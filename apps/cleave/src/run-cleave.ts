@@ -10,6 +10,8 @@ export interface ReadyMessage {
   readonly services: readonly string[];
   /** Where the HTTP API listens, if this process serves it. */
   readonly httpUrl?: string;
+  /** Where `/healthz`, `/readyz` and `/metrics` answer, unless the management port is off. */
+  readonly managementUrl?: string;
 }
 
 /**
@@ -68,9 +70,16 @@ export async function runCleave(deployment: CleaveDeployment, env: NodeJS.Proces
   });
   const services = [...cleave.placement.hosted];
   new Logger('Cleave').log(
-    `ready: hosting ${services.join(', ') || 'nothing'}${cleave.placement.nats ? ', NATS for the rest' : ', all in-process'}${cleave.httpUrl ? `; HTTP on ${cleave.httpUrl}` : ''}`,
+    `ready: hosting ${services.join(', ') || 'nothing'}${cleave.placement.nats ? ', NATS for the rest' : ', all in-process'}${cleave.httpUrl ? `; HTTP on ${cleave.httpUrl}` : ''}${cleave.managementUrl ? `; health and metrics on ${cleave.managementUrl}` : ''}`,
   );
-  const ready: ReadyMessage = { type: 'cleave:ready', pid: process.pid, instance: env.CLEAVE_INSTANCE_ID ?? '', services, httpUrl: cleave.httpUrl };
+  const ready: ReadyMessage = {
+    type: 'cleave:ready',
+    pid: process.pid,
+    instance: env.CLEAVE_INSTANCE_ID ?? '',
+    services,
+    httpUrl: cleave.httpUrl,
+    managementUrl: cleave.managementUrl,
+  };
   process.send?.(ready);
   return cleave;
 }

@@ -3,6 +3,7 @@ import { CLEAVE_CONFIG, DatabaseModule, IdempotencyRecord, readSettings, type Cl
 import { Authorisation } from './authorisations/authorisation.entity';
 import { CardSpend } from './authorisations/card-spend.entity';
 import { NetworkHandler } from './authorisations/network.handler';
+import { CardMetrics } from './authorisations/card-metrics';
 import { Card } from './cards/card.entity';
 import { CardsHandler } from './cards/cards.handler';
 import { CardsHandlers } from './cards.handlers';
@@ -17,6 +18,7 @@ import { cardsMigrations } from './migrations';
     { provide: CardsSettings, useFactory: (config: CleaveConfig) => readSettings(CardsSettings, config.env), inject: [CLEAVE_CONFIG] },
     CardsHandler,
     NetworkHandler,
+    CardMetrics,
   ],
 })
 export class CardsModule {}

@@ -53,3 +53,5 @@ export { EventBus } from './events/event-bus';
 export { EventsRuntime } from './events/events-runtime';
 export { eventTables, EVENT_ENTITIES } from './events/event.entities';
 export type { EventEnvelope } from './events/event-envelope';
+export { Metrics, type BusTransport } from './observability/metrics';
+export { Health, type HealthIndicatorSession } from './observability/health';

@@ -20,7 +20,9 @@ Options:
   -h, --help          this text
 
 Environment: NATS_URL (default nats://127.0.0.1:4222), and everything a Cleave process reads
-(DATABASE_URL, CLEAVE_DATA_DIR, LOG_LEVEL, ...), passed to every process. Against a nats-server
+(DATABASE_URL, CLEAVE_DATA_DIR, LOG_LEVEL, ...), passed to every process. Each process opens its
+management port (/healthz, /readyz, /metrics) on a free port, or on CLEAVE_MANAGEMENT_PORT plus its
+position when that is set (off: none); the summary lists them. Against a nats-server
 configured from deploy/nats, set the same CLEAVE_NATS_PASSWORD_<SERVICE> variables it reads: each
 process then connects as its own user. CLEAVE_PRINCIPAL_PRIVATE_KEY goes to the gateway alone.`;
 
@@ -96,6 +98,13 @@ function stopOrder(contexts: readonly string[]): string[] {
   return order;
 }
 
+/** The n-th process's management port: consecutive from CLEAVE_MANAGEMENT_PORT when set, else any free one. */
+function managementPort(n: number): string {
+  const base = process.env.CLEAVE_MANAGEMENT_PORT;
+  if (base === 'off') return 'off';
+  return base !== undefined && /^[1-9]\d*$/.test(base) ? String(Number(base) + n) : '0';
+}
+
 const entry = fileURLToPath(new URL('../main.js', import.meta.url));
 const colours = [36, 35, 33, 32, 34, 31, 96, 95, 93, 92];
 const width = Math.max(...[...replicas].map(([s, n]) => `${s}-${n}`.length));
@@ -113,7 +122,13 @@ for (const [service, count] of replicas) {
           ownProcessGroup: true,
           // Exactly this environment, not the launcher's: it holds secrets meant for one child only.
           inheritEnvironment: false,
-          env: { ...childEnvironment(service), NATS_URL: natsUrl, CLEAVE_SERVICES: service, CLEAVE_INSTANCE_ID: label },
+          env: {
+            ...childEnvironment(service),
+            NATS_URL: natsUrl,
+            CLEAVE_SERVICES: service,
+            CLEAVE_INSTANCE_ID: label,
+            CLEAVE_MANAGEMENT_PORT: managementPort(processes.length),
+          },
         },
         (_label, line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`${prefix} ${values.raw ? line : formatLine(line)}\n`),
       ),
@@ -143,19 +158,21 @@ try {
   process.stderr.write(`start:split: ${(error as Error).message}\n`);
   await stopAll(1);
 }
-// Ready means the API answers with every context behind it, not only that each process is up.
-const gatewayUrl = processes.map((p) => p.readyMessage?.httpUrl).find((u) => u !== undefined);
-if (gatewayUrl) {
-  const deadline = Date.now() + 20_000;
-  let last = '';
+// Ready means every process's readiness holds (its database migrated, NATS and its consumers up) and the
+// API answers with every context behind it, not only that each process has started.
+const readinessUrls = [
+  ...processes.flatMap((p) => (p.readyMessage?.managementUrl ? [`${p.readyMessage.managementUrl}/readyz`] : [])),
+  ...processes.flatMap((p) => (p.readyMessage?.httpUrl ? [`${p.readyMessage.httpUrl}/readyz`] : [])),
+];
+const readyBy = Date.now() + 20_000;
+for (const url of readinessUrls) {
   for (;;) {
-    const reply = await fetch(`${gatewayUrl}/readyz`)
-      .then(async (r) => (r.ok ? '' : (((await r.json()) as { message?: string }).message ?? `HTTP ${r.status}`)))
+    const reply = await fetch(url)
+      .then(async (r) => (r.ok ? '' : `HTTP ${r.status}: ${await r.text()}`))
       .catch((e: Error) => e.message);
     if (reply === '') break;
-    last = reply;
-    if (Date.now() > deadline) {
-      process.stderr.write(`start:split: warning: the gateway is not ready yet (${last}); starting anyway\n`);
+    if (Date.now() > readyBy) {
+      process.stderr.write(`start:split: warning: ${url} is not ready yet (${reply.slice(0, 500)}); starting anyway\n`);
       break;
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -164,6 +181,9 @@ if (gatewayUrl) {
 // Let the processes' last start-up lines print before the summary.
 await new Promise((resolve) => setTimeout(resolve, 100));
 process.stdout.write(`start:split: ${processes.length} processes ready over ${natsUrl} (${processes.map((p) => p.spec.label).join(', ')}); Ctrl-C stops them all\n`);
+for (const p of processes) {
+  if (p.readyMessage?.managementUrl) process.stdout.write(`start:split:   ${p.spec.label.padEnd(width)} health and metrics on ${p.readyMessage.managementUrl}\n`);
+}
 for (const p of processes) {
   void p.waitForExit().then((code) => {
     if (stopping) return;

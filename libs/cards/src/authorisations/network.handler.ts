@@ -38,6 +38,7 @@ import { CardsSettings } from '../cards.settings';
 import { enrichMerchant } from '../merchants/merchants';
 import { Authorisation, type AuthorisationStatus } from './authorisation.entity';
 import { CardSpend } from './card-spend.entity';
+import { CardMetrics } from './card-metrics';
 
 const LIVE: AuthorisationStatus[] = ['approved', 'presented', 'partially_reversed'];
 const POLL_MS = 20;
@@ -117,6 +118,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
     private readonly db: ContextDatabase,
     private readonly bus: MessageBus,
     @Inject(CardsSettings) private readonly settings: CardsSettings,
+    private readonly metrics: CardMetrics,
   ) {}
 
   /**
@@ -163,18 +165,26 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
     // The network's retry of a payment it sent before (or raced): it gets the one decision.
     if (recorded === 'known') return this.awaitDecision(this.sameRequest((await this.byNetworkId(request.networkTransactionId))!, requestHash));
     crashPoint('cards.authorise:after-record');
+    let decision: AuthorisationDecision;
     if (recorded === 'declined' || recorded === 'over_limit') {
       if (auth.accountId) this.followUpSoon(auth.id);
-      return { approved: false, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, declineReason: refusal ?? 'spending_limit' };
+      decision = { approved: false, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, declineReason: refusal ?? 'spending_limit' };
+    } else {
+      decision = await this.holdAndApprove(auth, card!, request, merchant);
     }
+    this.metrics.decided(decision, request);
+    return decision;
+  }
 
+  /** Asks the ledger to hold the money, then approves unless the network gave up meanwhile. */
+  private async holdAndApprove(auth: Authorisation, card: CardRow, request: AuthoriseRequest, merchant: ReturnType<typeof enrichMerchant>): Promise<AuthorisationDecision> {
     let transactionId: string;
     try {
       const hold = await this.bus.send(
         LedgerPatterns.PlaceHold,
         {
           holdId: auth.holdId,
-          accountId: card!.accountId,
+          accountId: card.accountId,
           amount: request.amount,
           currency: request.currency,
           description: merchant.name,

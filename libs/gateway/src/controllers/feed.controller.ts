@@ -11,6 +11,9 @@ import { feedItemJson, notificationJson } from '../http/views';
 import { NotificationHub } from '../live/notification-hub';
 
 /** The activity feed, and spending notifications: listed, or streamed live. Only the account's owner reaches them. */
+/** How soon a client told that a replica is stopping should reconnect (SSE `retry`). */
+const RECONNECT_AFTER_SHUTDOWN_MS = 1_000;
+
 @GatewayController('feed')
 export class FeedController {
   constructor(
@@ -66,8 +69,16 @@ export class FeedController {
     });
     // A comment first: the client knows the stream is open before anything happens.
     raw.write(': connected\n\n');
-    const stop = this.hub.listen(query.account_id, (n) => raw.write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(notificationJson(n))}\n\n`));
     const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), this.settings.CLEAVE_STREAM_KEEPALIVE_MS);
+    const stop = this.hub.listen(
+      query.account_id,
+      (n) => raw.write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(notificationJson(n))}\n\n`),
+      // This replica is stopping: say so, and have the client come back (to another replica) in a second.
+      () => {
+        clearInterval(keepAlive);
+        raw.end(`retry: ${RECONNECT_AFTER_SHUTDOWN_MS}\nevent: shutdown\ndata: ${JSON.stringify({ reason: 'server_shutting_down', retry_after_ms: RECONNECT_AFTER_SHUTDOWN_MS })}\n\n`);
+      },
+    );
     request.raw.on('close', () => {
       clearInterval(keepAlive);
       stop();

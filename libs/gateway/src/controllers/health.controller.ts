@@ -1,11 +1,15 @@
-import { Controller, Get, HttpCode, Inject, Logger, UseFilters } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { CleaveError, contextOf, ContractRegistry, EventBus, NATS_TRANSPORT, PLACEMENT, type NatsTransport, type Placement } from '@cleave/platform';
+import { CleaveError, contextOf, ContractRegistry, Health, type HealthIndicatorSession, NATS_TRANSPORT, PLACEMENT, type NatsTransport, type Placement } from '@cleave/platform';
 import { MonzoErrorFilter } from '../http/monzo-error.filter';
 
 const PROBE_EVERY_MS = 1_000;
 
-/** Liveness and readiness of this process. */
+/**
+ * Liveness and readiness of this process on the API's own port, for load balancers that probe it there.
+ * The same checks answer on the management port, with their details; here the answer names what is wrong
+ * only in general terms, since anyone can ask.
+ */
 @ApiExcludeController()
 @Controller()
 @UseFilters(MonzoErrorFilter)
@@ -13,12 +17,10 @@ export class HealthController {
   /** A pattern of each context the gateway calls over NATS: what readiness probes. */
   private readonly probes: ReadonlyMap<string, string>;
   private lastProbe: { at: number; silent: Promise<string[]> } | undefined;
-  private lastDetails = '';
-  private readonly log = new Logger('Health');
 
   constructor(
     @Inject(NATS_TRANSPORT) private readonly nats: NatsTransport | null,
-    private readonly events: EventBus,
+    private readonly health: Health,
     registry: ContractRegistry,
     @Inject(PLACEMENT) placement: Placement,
   ) {
@@ -26,6 +28,8 @@ export class HealthController {
     const probes = new Map<string, string>();
     for (const pattern of remote) if (!probes.has(contextOf(pattern))) probes.set(contextOf(pattern), pattern);
     this.probes = probes;
+    // The API can't serve while a context it calls has no instance answering.
+    if (this.nats !== null && probes.size > 0) health.contribute((check) => this.callees(check('gateway.callees')));
   }
 
   @Get('healthz')
@@ -34,31 +38,20 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /**
-   * Ready while NATS is connected, every subscription and consumer of this process is up, and every context
-   * it calls has an instance answering (probed at most once a second).
-   */
   @Get('readyz')
   async ready() {
-    if (this.nats !== null && !this.nats.isConnected) throw CleaveError.unavailable('NATS is unreachable', 'nats_disconnected');
-    // Anyone can ask: the answer names what is wrong in general terms, the log says exactly what.
-    const subscriptions = this.nats?.problems() ?? [];
-    const consumers = this.events.problems();
-    const reasons = [
-      ...(subscriptions.length > 0 ? [`${subscriptions.length} NATS subscription(s) down`] : []),
-      ...(consumers.length > 0 ? [`${consumers.length} event subscription(s) or consumer(s) down`] : []),
-    ];
-    if (this.nats !== null && this.probes.size > 0) {
-      if (this.lastProbe === undefined || Date.now() - this.lastProbe.at > PROBE_EVERY_MS) this.lastProbe = { at: Date.now(), silent: this.nats.silentContexts(this.probes) };
-      const silent = await this.lastProbe.silent;
-      if (silent.length > 0) reasons.push(`no instance answers for ${silent.join(', ')}`);
+    const { ready, result } = await this.health.readiness();
+    if (!ready) {
+      const reasons = Object.entries(result.error ?? {}).map(([key, value]) => (typeof value?.message === 'string' ? `${key}: ${value.message}` : key));
+      throw CleaveError.unavailable(`not ready: ${result.status === 'shutting_down' ? 'shutting down' : reasons.join('; ')}`, 'not_ready');
     }
-    const details = [...subscriptions, ...consumers].join('; ');
-    if (details !== this.lastDetails) {
-      if (details) this.log.warn(`not ready: ${details}`);
-      this.lastDetails = details;
-    }
-    if (reasons.length > 0) throw CleaveError.unavailable(`not ready: ${reasons.join('; ')}`, 'not_ready');
-    return { status: 'ok', nats: this.nats === null ? 'not used' : 'connected' };
+    return { status: result.status, nats: this.nats === null ? 'not used' : 'connected' };
+  }
+
+  /** Every context the gateway calls over NATS has an instance answering (asked at most once a second). */
+  private async callees(session: HealthIndicatorSession) {
+    if (this.lastProbe === undefined || Date.now() - this.lastProbe.at > PROBE_EVERY_MS) this.lastProbe = { at: Date.now(), silent: this.nats!.silentContexts(this.probes) };
+    const silent = await this.lastProbe.silent;
+    return silent.length > 0 ? session.down({ message: `no instance answers for ${silent.join(', ')}`, silent }) : session.up({ contexts: [...this.probes.keys()] });
   }
 }

@@ -1,31 +1,47 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { NotificationV1 } from '@cleave/contracts';
 
 type Listener = (notification: NotificationV1) => void;
 
+/** An open stream: told of each notification, and ended when this replica stops. */
+interface Stream {
+  readonly deliver: Listener;
+  readonly end: () => void;
+}
+
 /** The notification streams open on this gateway replica, by account. */
 @Injectable()
-export class NotificationHub {
-  private readonly listeners = new Map<string, Set<Listener>>();
+export class NotificationHub implements BeforeApplicationShutdown {
+  private readonly streams = new Map<string, Set<Stream>>();
 
   /** Returns the function that stops listening. */
-  listen(accountId: string, listener: Listener): () => void {
-    let set = this.listeners.get(accountId);
-    if (!set) this.listeners.set(accountId, (set = new Set()));
-    set.add(listener);
+  listen(accountId: string, deliver: Listener, end: () => void): () => void {
+    let set = this.streams.get(accountId);
+    if (!set) this.streams.set(accountId, (set = new Set()));
+    const stream = { deliver, end };
+    set.add(stream);
     return () => {
-      set.delete(listener);
-      if (set.size === 0) this.listeners.delete(accountId);
+      set.delete(stream);
+      if (set.size === 0) this.streams.delete(accountId);
     };
   }
 
   publish(notification: NotificationV1): void {
-    for (const listener of this.listeners.get(notification.accountId) ?? []) listener(notification);
+    for (const stream of this.streams.get(notification.accountId) ?? []) stream.deliver(notification);
   }
 
   get openStreams(): number {
     let n = 0;
-    for (const set of this.listeners.values()) n += set.size;
+    for (const set of this.streams.values()) n += set.size;
     return n;
+  }
+
+  /**
+   * A stream would hold the HTTP server open until its client left: each is ended, with a last event
+   * saying why, before the server closes, so the client reconnects to another replica at once.
+   */
+  beforeApplicationShutdown(): void {
+    for (const set of [...this.streams.values()]) for (const stream of [...set]) stream.end();
+    this.streams.clear();
   }
 }

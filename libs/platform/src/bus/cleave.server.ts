@@ -9,6 +9,7 @@ import type { Placement } from '../host/placement';
 import { CleaveRpcContext } from './cleave-rpc.context';
 import type { ContractRegistry } from './contract-registry';
 import type { DirectHandler, findDirectHandlers } from './handler-directory';
+import type { Metrics } from '../observability/metrics';
 
 /** The transport id of Cleave's bus, for `@MessagePattern(pattern, CLEAVE_TRANSPORT)` if ever needed. */
 export const CLEAVE_TRANSPORT = Symbol('cleave-bus');
@@ -75,6 +76,7 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     private readonly placement: Placement,
     private readonly remote: ServingTransport | undefined,
     private readonly discoverDirectHandlers: () => ReturnType<typeof findDirectHandlers> = () => ({ requests: new Map(), events: new Map() }),
+    private readonly metrics?: Metrics,
   ) {
     super();
   }
@@ -155,6 +157,32 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
   }
 
   dispatchRequest(pattern: string, plain: unknown, context: CallContext, local = false): unknown {
+    const done = this.metrics?.serving(pattern, local ? 'in-process' : 'nats');
+    let outcome: unknown;
+    try {
+      outcome = this.dispatchRequestNow(pattern, plain, context, local);
+    } catch (error) {
+      done?.(error);
+      throw error;
+    }
+    if (done === undefined) return outcome;
+    if (!isThenable(outcome)) {
+      done();
+      return outcome;
+    }
+    return Promise.resolve(outcome).then(
+      (reply) => {
+        done();
+        return reply;
+      },
+      (error: unknown) => {
+        done(error);
+        throw error;
+      },
+    );
+  }
+
+  private dispatchRequestNow(pattern: string, plain: unknown, context: CallContext, local: boolean): unknown {
     if (context.deadline <= Date.now()) throw CleaveError.timeout(`${pattern} arrived after its deadline`);
     const handler = this.requestHandlers.get(pattern);
     const route = this.registry.request(pattern);
@@ -193,8 +221,15 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     const handler = this.eventHandlers.get(event)?.get(subscriber);
     const route = this.registry.event(event);
     if (!handler || !route) throw CleaveError.badRequest(`no handler for ${event} in ${subscriber} here`, 'unknown_event');
-    const payload = route.decoder.decode(plain);
-    await this.run(this.direct.events.get(`${event}\u0000${subscriber}`), handler, payload, event, context);
+    const done = this.metrics?.handling(subscriber, event);
+    try {
+      const payload = route.decoder.decode(plain);
+      await this.run(this.direct.events.get(`${event}\u0000${subscriber}`), handler, payload, event, context);
+    } catch (error) {
+      done?.(error);
+      throw error;
+    }
+    done?.();
   }
 
   /** Runs a handler in the call context: directly when Nest would add nothing, else through Nest's wrapper. */

@@ -17,6 +17,7 @@ import type { InProcessTransport } from './in-process.transport';
 import { toWire } from './wire';
 import { newEntityId } from '../context/ids';
 import { envelopeContext, type EventBus } from '../events/event-bus';
+import type { Metrics } from '../observability/metrics';
 
 /** Options of one call. */
 export interface SendOptions {
@@ -39,6 +40,7 @@ export class MessageBus<R extends RequestMap = CleaveRequests, E extends EventMa
     private readonly remote: NatsTransport | undefined,
     private readonly events: EventBus,
     private readonly config: Pick<CleaveConfig, 'defaultTimeoutMs' | 'eventTimeoutMs'>,
+    private readonly metrics: Metrics,
   ) {
     // A process that hosts contexts calls out only as their contracts allow; one that hosts none is a tool.
     const hosted = [...placement.hosted];
@@ -55,12 +57,12 @@ export class MessageBus<R extends RequestMap = CleaveRequests, E extends EventMa
     const context = childContext(this.parentContext(), options);
     if (context.deadline <= Date.now()) return Promise.reject(CleaveError.timeout(`the deadline passed before ${pattern} was sent`));
     try {
-      if (this.placement.hosted.has(route.context)) return this.local.request(pattern, request, context) as Promise<ReplyOf<R, P>>;
+      if (this.placement.hosted.has(route.context)) return this.metrics.clientCall(pattern, 'in-process', this.local.request(pattern, request, context) as Promise<ReplyOf<R, P>>);
       if (this.remote === undefined) throw CleaveError.unavailable(`${route.context} is not hosted here and NATS is off`);
       if (this.licensed !== undefined && !this.licensed.has(pattern)) {
         throw CleaveError.forbidden(`no context hosted here lists ${pattern} among the calls it makes (its contract's dependencies)`, 'not_permitted');
       }
-      return this.remote.request(pattern, request, context) as Promise<ReplyOf<R, P>>;
+      return this.metrics.clientCall(pattern, 'nats', this.remote.request(pattern, request, context) as Promise<ReplyOf<R, P>>);
     } catch (error) {
       // What JSON.stringify refuses (bigints, cycles) is the caller's bug, the same in both transports.
       return Promise.reject(error instanceof CleaveError ? error : CleaveError.internal(`the request to ${pattern} could not be serialised`, error));

@@ -59,6 +59,16 @@ export interface CleaveConfig {
   /** `HOST`: the address it binds (0.0.0.0 in containers). */
   readonly httpHost: string;
   /**
+   * `CLEAVE_MANAGEMENT_PORT`: where `/healthz`, `/readyz` and `/metrics` are served, in every process
+   * (default 9464; 0: any free port; `off`: not at all), on `CLEAVE_MANAGEMENT_HOST` (default: HOST).
+   */
+  readonly management: { readonly port: number; readonly host: string } | undefined;
+  /**
+   * `CLEAVE_SHUTDOWN_DELAY_MS`: on SIGTERM, how long readiness fails while the process still serves, so
+   * load balancers stop sending it requests before it stops taking them (default 0).
+   */
+  readonly shutdownDelayMs: number;
+  /**
    * `CLEAVE_TRUST_PROXY`: whose `X-Forwarded-For` to believe for the client's address (login rate limits):
    * `false` (default), `true`, or a comma-separated list of proxy addresses or CIDRs.
    */
@@ -128,6 +138,9 @@ class CleaveEnvironment {
   @IsOptional() @IsIn(['on', 'off']) CLEAVE_MIGRATIONS?: string;
   @IsOptional() @IsInt() @Min(0) @Max(65_535) PORT?: number;
   @IsOptional() @IsString() HOST?: string;
+  @IsOptional() @Matches(/^(off|\d{1,5})$/, { message: 'CLEAVE_MANAGEMENT_PORT must be a port number (0: any free one) or off' }) CLEAVE_MANAGEMENT_PORT?: string;
+  @IsOptional() @IsString() CLEAVE_MANAGEMENT_HOST?: string;
+  @IsOptional() @IsInt() @Min(0) @Max(120_000) CLEAVE_SHUTDOWN_DELAY_MS?: number;
   @IsOptional() @Matches(/^(true|false|[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*)$/, { message: 'CLEAVE_TRUST_PROXY must be true, false, or a comma-separated list of addresses or CIDRs' })
   CLEAVE_TRUST_PROXY?: string;
   @IsOptional() @Matches(/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*=(delay|reply-delay):\d{1,6}(,[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*=(delay|reply-delay):\d{1,6})*$/, {
@@ -156,6 +169,7 @@ const NUMERIC = new Set([
   'CLEAVE_EVENT_STREAM_REPLICAS',
   'CLEAVE_OUTBOX_POLL_MS',
   'CLEAVE_EVENT_PRUNE_MS',
+  'CLEAVE_SHUTDOWN_DELAY_MS',
 ]);
 // Secrets and PEM blocks keep their inner whitespace; only a file's trailing newline goes.
 const VERBATIM = new Set(['NATS_PASSWORD', 'NATS_CREDS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY', 'CLEAVE_PRINCIPAL_PRIVATE_KEY', 'CLEAVE_PRINCIPAL_PUBLIC_KEY']);
@@ -229,6 +243,8 @@ export function loadCleaveConfig(given: Record<string, string | undefined> = pro
     lines.push(`  CLEAVE_PRINCIPAL_PRIVATE_KEY/CLEAVE_PRINCIPAL_PUBLIC_KEY: ${(error as Error).message}`);
   }
   if ((parsed.NATS_USER === undefined) !== (parsed.NATS_PASSWORD === undefined)) lines.push('  NATS_USER/NATS_PASSWORD: set both or neither');
+  const managementPort = parsed.CLEAVE_MANAGEMENT_PORT === undefined ? 9464 : parsed.CLEAVE_MANAGEMENT_PORT === 'off' ? undefined : Number(parsed.CLEAVE_MANAGEMENT_PORT);
+  if (managementPort !== undefined && managementPort > 65_535) lines.push(`  CLEAVE_MANAGEMENT_PORT=${JSON.stringify(parsed.CLEAVE_MANAGEMENT_PORT)}: a port is at most 65535`);
   if (lines.length > 0) throw new ConfigurationError(`invalid configuration:\n${lines.join('\n')}`);
   const tls = parsed.NATS_TLS_CA ?? parsed.NATS_TLS_CERT ?? parsed.NATS_TLS_KEY;
   return {
@@ -257,6 +273,8 @@ export function loadCleaveConfig(given: Record<string, string | undefined> = pro
     runMigrations: (parsed.CLEAVE_MIGRATIONS ?? 'on') === 'on',
     httpPort: parsed.PORT ?? 3000,
     httpHost: parsed.HOST ?? '127.0.0.1',
+    management: managementPort === undefined ? undefined : { port: managementPort, host: parsed.CLEAVE_MANAGEMENT_HOST ?? parsed.HOST ?? '127.0.0.1' },
+    shutdownDelayMs: parsed.CLEAVE_SHUTDOWN_DELAY_MS ?? 0,
     trustProxy: parsed.CLEAVE_TRUST_PROXY === undefined || parsed.CLEAVE_TRUST_PROXY === 'false' ? false : parsed.CLEAVE_TRUST_PROXY === 'true' ? true : parsed.CLEAVE_TRUST_PROXY.split(','),
     faults: parseFaults(parsed.CLEAVE_FAULTS),
     events: {
@@ -321,6 +339,9 @@ class CleaveEnvironmentKeys implements Required<Record<keyof CleaveEnvironment, 
   CLEAVE_MIGRATIONS = undefined;
   PORT = undefined;
   HOST = undefined;
+  CLEAVE_MANAGEMENT_PORT = undefined;
+  CLEAVE_MANAGEMENT_HOST = undefined;
+  CLEAVE_SHUTDOWN_DELAY_MS = undefined;
   CLEAVE_TRUST_PROXY = undefined;
   CLEAVE_FAULTS = undefined;
   CLEAVE_EVENT_FAULTS = undefined;

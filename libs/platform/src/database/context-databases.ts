@@ -12,6 +12,11 @@ export class ContextDatabases {
     return this.byContext.get(context)?.db;
   }
 
+  /** Every hosted context's database. */
+  all(): Array<[string, ContextDatabase]> {
+    return [...this.byContext].map(([context, v]) => [context, v.db]);
+  }
+
   /** The databases that keep an outbox. */
   withEvents(): Array<[string, ContextDatabase]> {
     return [...this.byContext].filter(([, v]) => v.events).map(([context, v]) => [context, v.db]);

@@ -172,6 +172,23 @@ export class EventBus {
     return [...(this.live?.problems() ?? []), ...[...this.consumerProblems].map(([context, why]) => `consumer ${context}: ${why}`)];
   }
 
+  /**
+   * How far each durable consumer of this process is behind: events stored and not yet delivered, and
+   * delivered but not yet acknowledged. Empty without JetStream; a consumer that can't be read is left out.
+   */
+  async consumerLag(): Promise<Record<string, { pending: number; unacknowledged: number }>> {
+    if (this.jsm === undefined || this.stopped) return {};
+    const contexts = [...new Set(this.server.eventSubscriptions().filter((s) => !s.everyReplica).map((s) => s.context))];
+    const lag: Record<string, { pending: number; unacknowledged: number }> = {};
+    await Promise.all(
+      contexts.map(async (context) => {
+        const info = await this.jsm!.consumers.info(this.streamName, context).catch(() => undefined);
+        if (info !== undefined) lag[context] = { pending: info.num_pending, unacknowledged: info.num_ack_pending };
+      }),
+    );
+    return lag;
+  }
+
   /** Stops taking events and lets those in hand finish. */
   async stop(): Promise<void> {
     this.stopped = true;

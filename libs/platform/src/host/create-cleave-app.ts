@@ -15,6 +15,10 @@ import { NatsTransport } from '../nats/nats.transport';
 import { PrincipalSeal } from '../security/principal-seal';
 import { natsRole, resolvePlacement, type Placement } from './placement';
 import { PlatformModule } from './platform.module';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Health } from '../observability/health';
+import { ManagementServer } from '../observability/management-server';
+import { Metrics } from '../observability/metrics';
 
 /** What a deployment is made of: its contracts and a Nest module per context. */
 export interface CleaveDeployment {
@@ -37,6 +41,8 @@ export interface CleaveApp {
   readonly app: INestApplication;
   /** The HTTP address, when this process serves HTTP. */
   readonly httpUrl?: string;
+  /** Where `/healthz`, `/readyz` and `/metrics` answer, unless CLEAVE_MANAGEMENT_PORT=off. */
+  readonly managementUrl?: string;
   readonly placement: Placement;
   readonly bus: MessageBus;
   close(): Promise<void>;
@@ -93,7 +99,7 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
     module: CleaveAppModule,
     imports: [
       loggingModule(log),
-      PlatformModule.forRoot({ config, placement, contracts: deployment.contracts, nats }),
+      PlatformModule.forRoot({ config, placement, contracts: deployment.contracts, nats, version: deployment.version }),
       ...known.filter((name) => placement.hosted.has(name)).map((name) => deployment.contexts[name]!),
     ],
   };
@@ -115,6 +121,8 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
     throw error;
   }
   let httpUrl: string | undefined;
+  let managementUrl: string | undefined;
+  const management = new ManagementServer(app.get(Health), app.get(Metrics));
   try {
     if (placement.nats && config.principalKeys.development) {
       new Logger('Cleave').warn('principals crossing NATS are sealed with the development key: set CLEAVE_PRINCIPAL_PRIVATE_KEY (gateway) and CLEAVE_PRINCIPAL_PUBLIC_KEY');
@@ -125,6 +133,7 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
     const http = deployment.http !== undefined && placement.hosted.has(deployment.http.context) ? deployment.http : undefined;
     if (http) {
       await http.setup(app);
+      measureHttp(app, app.get(Metrics));
       try {
         await app.listen(config.httpPort, config.httpHost);
       } catch (error) {
@@ -136,9 +145,56 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
     } else {
       await app.init();
     }
+    if (config.management !== undefined) {
+      try {
+        managementUrl = await management.listen(config.management.port, config.management.host);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+        throw new ConfigurationError(
+          `management port ${config.management.port} on ${config.management.host} is already taken: set CLEAVE_MANAGEMENT_PORT to a free one (0 picks any, off serves none)`,
+        );
+      }
+    }
   } catch (error) {
     await app.close().catch(() => undefined);
+    await management.close();
     throw error;
   }
-  return { app, placement, httpUrl, bus: app.get(MessageBus), close: () => app.close() };
+  const close = async () => {
+    // Readiness fails first, and stays failed while the process drains; the management port closes last.
+    const health = app.get(Health);
+    health.beforeApplicationShutdown();
+    if (config.shutdownDelayMs > 0) await sleep(config.shutdownDelayMs);
+    try {
+      await app.close();
+    } finally {
+      await management.close();
+    }
+  };
+  return { app, placement, httpUrl, managementUrl, bus: app.get(MessageBus), close };
+}
+
+/** Counts and times every answered HTTP request by its route's template, so the series stay few. */
+function measureHttp(app: NestFastifyApplication, metrics: Metrics): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const counted = Symbol('counted');
+  type Counted = { [counted]?: boolean };
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    metrics.httpInFlight.inc();
+    done();
+  });
+  const finished = (request: object) => {
+    if ((request as Counted)[counted]) return false;
+    (request as Counted)[counted] = true;
+    metrics.httpInFlight.dec();
+    return true;
+  };
+  fastify.addHook('onResponse', (request, reply, done) => {
+    if (finished(request)) metrics.httpAnswered(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1_000);
+    done();
+  });
+  fastify.addHook('onRequestAbort', (request, done) => {
+    finished(request);
+    done();
+  });
 }

@@ -12,6 +12,10 @@ import { ContextDatabases } from '../database/context-databases';
 import { DeadLetters } from '../events/dead-letters';
 import { EventBus } from '../events/event-bus';
 import { EventsRuntime } from '../events/events-runtime';
+import { TerminusModule } from '@nestjs/terminus';
+import { Health } from '../observability/health';
+import { Metrics } from '../observability/metrics';
+import { PlatformMetrics } from '../observability/platform-metrics';
 
 import { CLEAVE_CONFIG, NATS_TRANSPORT, PLACEMENT } from './tokens';
 
@@ -23,6 +27,8 @@ export interface PlatformModuleOptions {
   readonly contracts: ContractSet;
   /** The connected NATS transport, when the placement needs one. */
   readonly nats: NatsTransport | null;
+  /** The deployment's version, for `cleave_info`. */
+  readonly version: string;
 }
 
 /** Closes the NATS connection after the server has stopped serving and in-flight work is done. */
@@ -43,22 +49,25 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       global: true,
-      imports: [DiscoveryModule],
+      // Terminus logs nothing itself: Health logs when readiness changes, not on every failed probe.
+      imports: [DiscoveryModule, TerminusModule.forRoot({ logger: false })],
       providers: [
         MetadataScanner,
+        { provide: Metrics, useValue: new Metrics({ version: options.version, services: [...placement.hosted], instance: config.instanceId }) },
+        Health,
         { provide: CLEAVE_CONFIG, useValue: config },
         { provide: PLACEMENT, useValue: placement },
         { provide: ContractRegistry, useValue: new ContractRegistry(options.contracts) },
         { provide: NATS_TRANSPORT, useValue: options.nats },
         {
           provide: CleaveServer,
-          useFactory: (registry: ContractRegistry, nats: NatsTransport | null, discovery: DiscoveryService, scanner: MetadataScanner, modules: ModulesContainer) =>
+          useFactory: (registry: ContractRegistry, nats: NatsTransport | null, discovery: DiscoveryService, scanner: MetadataScanner, modules: ModulesContainer, metrics: Metrics) =>
           {
-            const server = new CleaveServer(registry, placement, nats ?? undefined, () => findDirectHandlers(discovery, scanner, modules));
+            const server = new CleaveServer(registry, placement, nats ?? undefined, () => findDirectHandlers(discovery, scanner, modules), metrics);
             server.setFaults(config.faults);
             return server;
           },
-          inject: [ContractRegistry, NATS_TRANSPORT, DiscoveryService, MetadataScanner, ModulesContainer],
+          inject: [ContractRegistry, NATS_TRANSPORT, DiscoveryService, MetadataScanner, ModulesContainer, Metrics],
         },
         {
           provide: InProcessTransport,
@@ -74,14 +83,15 @@ export class PlatformModule {
         { provide: DeadLetters, useFactory: (dbs: ContextDatabases, events: EventBus) => new DeadLetters(dbs, events), inject: [ContextDatabases, EventBus] },
         {
           provide: MessageBus,
-          useFactory: (registry: ContractRegistry, local: InProcessTransport, nats: NatsTransport | null, events: EventBus) =>
-            new MessageBus(registry, placement, local, nats ?? undefined, events, config),
-          inject: [ContractRegistry, InProcessTransport, NATS_TRANSPORT, EventBus],
+          useFactory: (registry: ContractRegistry, local: InProcessTransport, nats: NatsTransport | null, events: EventBus, metrics: Metrics) =>
+            new MessageBus(registry, placement, local, nats ?? undefined, events, config, metrics),
+          inject: [ContractRegistry, InProcessTransport, NATS_TRANSPORT, EventBus, Metrics],
         },
         EventsRuntime,
         NatsLifecycle,
+        PlatformMetrics,
       ],
-      exports: [CLEAVE_CONFIG, PLACEMENT, ContractRegistry, NATS_TRANSPORT, CleaveServer, MessageBus, ContextDatabases, EventBus, DeadLetters, EventsRuntime],
+      exports: [CLEAVE_CONFIG, PLACEMENT, ContractRegistry, NATS_TRANSPORT, CleaveServer, MessageBus, ContextDatabases, EventBus, DeadLetters, EventsRuntime, Metrics, Health],
     };
   }
 }

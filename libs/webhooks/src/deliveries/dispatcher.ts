@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { isIP } from 'node:net';
-import { ContextDatabase } from '@cleave/platform';
+import { ContextDatabase, Metrics } from '@cleave/platform';
 import type { DeliveryAttemptView } from '@cleave/contracts';
 import { Webhook } from '../registrations/webhook.entity';
 import { WebhooksSettings } from '../webhooks.settings';
@@ -28,11 +28,19 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
   private stopped = false;
   private readonly lookup;
 
+  private readonly attempts;
+
   constructor(
     private readonly db: ContextDatabase,
     @Inject(WebhooksSettings) private readonly settings: WebhooksSettings,
+    metrics: Metrics,
   ) {
     this.lookup = guardedLookup(settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE);
+    this.attempts = metrics.counter({
+      name: 'cleave_webhook_delivery_attempts_total',
+      help: 'Tries to deliver a webhook, by outcome: delivered, retrying (failed, tried again later) or failed (gave up).',
+      labelNames: ['outcome'] as const,
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -157,6 +165,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
       const final = exhausted ? 'failed' : status;
       const nextAttemptAt = final === 'pending' ? new Date(Date.now() + this.backoff(attempts.length)).toISOString() : null;
       await em.update(Delivery, { id: row.id }, { status: final, attempts: JSON.stringify(attempts), nextAttemptAt, leasedUntil: null });
+      this.db.afterCommit(em, () => this.attempts.labels(final === 'pending' ? 'retrying' : final).inc());
       if (exhausted) this.log.warn(`delivery ${row.id} to webhook ${row.webhookId} failed after ${attempts.length} tries`);
     });
   }
