@@ -29,6 +29,7 @@ export { loadCleaveConfig, readSettings, ConfigurationError, type CleaveConfig, 
 export { resolvePlacement, natsRole, type Placement } from './host/placement';
 export { CLEAVE_CONFIG, PLACEMENT, NATS_TRANSPORT, PlatformModule } from './host/platform.module';
 export { processLogger } from './logging/process-logger';
+export { CleaveLogger } from './logging/cleave-logger';
 export { createCleaveApp, type CleaveApp, type CleaveDeployment } from './host/create-cleave-app';
 export { NatsTransport } from './nats/nats.transport';
 export { requestSubject, eventSubject, eventStreamName, inboxPrefix } from './nats/subjects';
@@ -37,7 +38,7 @@ export { PrincipalSeal, principalKeysFrom, developmentPrincipalKeys, type Princi
 export { ContextDatabase } from './database/context-database';
 export { sql, type Sql } from './database/sql';
 export { sqlStatistics, type SqlCounts } from './database/sql-statistics';
-export { DatabaseModule, dataSourceOptions, openContextDataSource, type ContextDatabaseOptions } from './database/database.module';
+export { DatabaseModule, dataSourceOptions, databaseSetting, openContextDataSource, contextDatabasesOf, UnmigratedDatabaseError, type ContextDatabaseOptions } from './database/database.module';
 export { bigintAsNumber } from './database/columns';
 export { newEntityId } from './context/ids';
 export { isUniqueViolation } from './database/errors';
