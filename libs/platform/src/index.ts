@@ -45,7 +45,16 @@ export { isUniqueViolation } from './database/errors';
 export { sha256Hex, canonicalJson, sameSecret } from './context/hashing';
 export { localDateIn, startOfDayIn } from './context/time';
 export { crashPoint, crashPointsArmed } from './context/crash-points';
-export { IdempotencyRecord, idempotencyRecordsTable, runIdempotent, claimIdempotency, answeredBefore } from './database/idempotency';
+export {
+  IdempotencyRecord,
+  idempotencyRecordsTable,
+  idempotencyRecordsByAgeMigration,
+  idempotencyRecordsPruning,
+  runIdempotent,
+  claimIdempotency,
+  answeredBefore,
+} from './database/idempotency';
+export { Housekeeping, HousekeepingSettings, pruneTable, type PrunedTable } from './database/housekeeping';
 export { Outbox } from './events/outbox';
 export { runOnce } from './events/run-once';
 export { DeadLetters } from './events/dead-letters';

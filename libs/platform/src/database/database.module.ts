@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions, type MixedList } from 'typeorm';
-import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
+import { ConfigurationError, readSettings, type CleaveConfig } from '../config/cleave-config';
 import { CLEAVE_CONFIG } from '../host/tokens';
 import { ContextDatabase } from './context-database';
 import { TypeOrmPinoLogger } from './typeorm-logger';
 import { ContextDatabases } from './context-databases';
 import { EVENT_ENTITIES } from '../events/event.entities';
 import { Outbox } from '../events/outbox';
+import { Housekeeping, HousekeepingSettings } from './housekeeping';
+import { IdempotencyRecord, idempotencyRecordsPruning } from './idempotency';
 
 /** A context's tables and how to build them. */
 export interface ContextDatabaseOptions {
@@ -144,6 +146,10 @@ export async function openContextDataSource(options: DataSourceOptions, migrate:
   return dataSource;
 }
 
+function keepsIdempotencyRecords(options: ContextDatabaseOptions): boolean {
+  return Array.isArray(options.entities) ? options.entities.includes(IdempotencyRecord) : Object.values(options.entities).includes(IdempotencyRecord);
+}
+
 // What each DatabaseModule.forContext was given, so a migrate-only run finds a module's databases without booting it.
 const declared = new WeakMap<DynamicModule, ContextDatabaseOptions>();
 
@@ -216,6 +222,18 @@ export class DatabaseModule {
           useFactory: (db: ContextDatabase, config: CleaveConfig) => new Outbox(db, config.env.CLEAVE_CRASH_AFTER_COMMIT),
           inject: [ContextDatabase, CLEAVE_CONFIG],
         },
+        ...(keepsIdempotencyRecords(options)
+          ? [
+              {
+                provide: Housekeeping,
+                useFactory: (db: ContextDatabase, config: CleaveConfig) => {
+                  const settings = readSettings(HousekeepingSettings, config.env);
+                  return new Housekeeping(options.context, db, [idempotencyRecordsPruning(settings.CLEAVE_IDEMPOTENCY_RETENTION_HOURS)], settings.CLEAVE_HOUSEKEEPING_MS);
+                },
+                inject: [ContextDatabase, CLEAVE_CONFIG],
+              },
+            ]
+          : []),
       ],
       exports: [ContextDatabase, Outbox],
     };
