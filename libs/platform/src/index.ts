@@ -25,7 +25,7 @@ export { CleaveError, toCleaveError, isErrorEnvelope, isErrorCode } from './erro
 export { HTTP_STATUS } from './errors/http-status';
 export { decoderFor, VALIDATOR_OPTIONS, type DtoDecoder } from './validation/dto-decoder';
 export { plainValueFault, assertStorable, type PlainValueFault } from './validation/plain-value';
-export { loadCleaveConfig, readSettings, ConfigurationError, type CleaveConfig, type TransportMode } from './config/cleave-config';
+export { loadCleaveConfig, readSettings, refuseDevelopmentCredentials, ConfigurationError, type CleaveConfig, type TransportMode } from './config/cleave-config';
 export { resolvePlacement, natsRole, type Placement } from './host/placement';
 export { CLEAVE_CONFIG, PLACEMENT, NATS_TRANSPORT, PlatformModule } from './host/platform.module';
 export { processLogger } from './logging/process-logger';
