@@ -64,6 +64,23 @@ describe('start-up refuses a bad configuration, naming it', () => {
     }
   });
 
+  it('under NODE_ENV=production, a development credential still at its default, naming it', () => {
+    const gateway = start({ NODE_ENV: 'production', CLEAVE_TRANSPORT: 'in-process', CLEAVE_CARD_PAN_KEY: 'a-pan-key-of-our-own' });
+    expect(gateway.status, gateway.stderr).toBe(78);
+    expect(gateway.line?.msg).toMatch(/NODE_ENV=production with the development CLEAVE_NETWORK_SECRET, CLEAVE_ADMIN_SECRET: set each/);
+    const cards = start({ NODE_ENV: 'production', CLEAVE_TRANSPORT: 'in-process', CLEAVE_NETWORK_SECRET: 'a-network-secret-of-our-own', CLEAVE_ADMIN_SECRET: 'an-admin-secret-of-our-own' });
+    expect(cards.status, cards.stderr).toBe(78);
+    expect(cards.line?.msg).toMatch(/NODE_ENV=production with the development CLEAVE_CARD_PAN_KEY: set it/);
+  });
+
+  it('a setting refused while Nest builds the modules: one JSON line on stderr, no Nest banner', () => {
+    const run = start({ CLEAVE_TIMEZONE: 'Mars/Olympus_Mons', CLEAVE_TRANSPORT: 'in-process' });
+    expect(run.status, run.stderr).toBe(78);
+    expect(run.line?.msg).toMatch(/CLEAVE_TIMEZONE="Mars\/Olympus_Mons": CLEAVE_TIMEZONE must be a valid IANA time-zone/);
+    // Nest's own ExceptionHandler prints coloured text unless the process's logger takes over first.
+    expect(run.stdout + run.stderr).not.toMatch(/\x1b\[|ExceptionHandler/);
+  });
+
   it('a malformed value', () => {
     const run = start({ CLEAVE_DEFAULT_TIMEOUT_MS: 'soon', CLEAVE_TRANSPORT: 'pigeon' });
     expect(run.status).toBe(78);

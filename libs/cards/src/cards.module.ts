@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CLEAVE_CONFIG, DatabaseModule, IdempotencyRecord, readSettings, type CleaveConfig } from '@cleave/platform';
+import { CLEAVE_CONFIG, DatabaseModule, IdempotencyRecord, readSettings, refuseDevelopmentCredentials, type CleaveConfig } from '@cleave/platform';
 import { Authorisation } from './authorisations/authorisation.entity';
 import { CardSpend } from './authorisations/card-spend.entity';
 import { NetworkHandler } from './authorisations/network.handler';
@@ -15,7 +15,11 @@ import { cardsMigrations } from './migrations';
   imports: [DatabaseModule.forContext({ context: 'cards', entities: [Card, Authorisation, CardSpend, IdempotencyRecord], migrations: cardsMigrations })],
   controllers: [CardsHandlers],
   providers: [
-    { provide: CardsSettings, useFactory: (config: CleaveConfig) => readSettings(CardsSettings, config.env), inject: [CLEAVE_CONFIG] },
+    {
+      provide: CardsSettings,
+      useFactory: (config: CleaveConfig) => refuseDevelopmentCredentials(readSettings(CardsSettings, config.env), ['CLEAVE_CARD_PAN_KEY'], config, 'Cards'),
+      inject: [CLEAVE_CONFIG],
+    },
     CardsHandler,
     NetworkHandler,
     CardMetrics,

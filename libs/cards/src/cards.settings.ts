@@ -1,4 +1,4 @@
-import { IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsInt, IsString, IsTimeZone, Matches, Max, Min, MinLength } from 'class-validator';
 
 /** The cards context's own settings, from `CLEAVE_*` variables. */
 export class CardsSettings {
@@ -13,5 +13,5 @@ export class CardsSettings {
   /** How often unfinished follow-ups (voiding an abandoned hold, recording a decline) are retried. */
   @IsInt() @Min(50) @Max(600_000) CLEAVE_CARD_FOLLOWUP_MS = 2_000;
   /** The time zone whose midnight starts a card's spending day. */
-  @IsString() CLEAVE_TIMEZONE = 'Europe/London';
+  @IsTimeZone() CLEAVE_TIMEZONE = 'Europe/London';
 }

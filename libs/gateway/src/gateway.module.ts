@@ -23,7 +23,7 @@ import { NotificationHub } from './live/notification-hub';
 @Module({
   controllers: [IdentityController, AccountsController, PotsController, TransactionsController, CardsController, FeedController, WebhooksController, NetworkController, AdminController, HealthController, GatewayHandlers],
   providers: [
-    { provide: GatewaySettings, useFactory: (config: CleaveConfig) => readGatewaySettings(config.env), inject: [CLEAVE_CONFIG] },
+    { provide: GatewaySettings, useFactory: (config: CleaveConfig) => readGatewaySettings(config), inject: [CLEAVE_CONFIG] },
     TokenCache,
     RequestContextGuard,
     NetworkGuard,

@@ -1,6 +1,5 @@
-import { Logger } from '@nestjs/common';
 import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
-import { readSettings } from '@cleave/platform';
+import { readSettings, refuseDevelopmentCredentials, type CleaveConfig } from '@cleave/platform';
 
 /** The gateway's own settings, from `CLEAVE_*` variables. */
 export class GatewaySettings {
@@ -23,15 +22,7 @@ export class GatewaySettings {
   @IsInt() @Min(1_000) @Max(300_000) CLEAVE_STREAM_KEEPALIVE_MS = 15_000;
 }
 
-/** The development defaults, which a production deployment must replace. */
-export const DEVELOPMENT_NETWORK_SECRET = 'cleave-development-network-secret';
-export const DEVELOPMENT_ADMIN_SECRET = 'cleave-development-admin-secret';
-
-/** Reads the gateway's settings, warning once for each development credential still in use. */
-export function readGatewaySettings(env: Readonly<Record<string, string>>): GatewaySettings {
-  const settings = readSettings(GatewaySettings, env);
-  const log = new Logger('Gateway');
-  if (settings.CLEAVE_NETWORK_SECRET === DEVELOPMENT_NETWORK_SECRET) log.warn('the card network authenticates with the development secret: set CLEAVE_NETWORK_SECRET');
-  if (settings.CLEAVE_ADMIN_SECRET === DEVELOPMENT_ADMIN_SECRET) log.warn('operators authenticate with the development secret: set CLEAVE_ADMIN_SECRET');
-  return settings;
+/** Reads the gateway's settings; its development credentials are refused in production and warned about elsewhere. */
+export function readGatewaySettings(config: CleaveConfig): GatewaySettings {
+  return refuseDevelopmentCredentials(readSettings(GatewaySettings, config.env), ['CLEAVE_NETWORK_SECRET', 'CLEAVE_ADMIN_SECRET'], config, 'Gateway');
 }

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { CLEAVE_CONFIG, DatabaseModule, readSettings, type CleaveConfig } from '@cleave/platform';
+import { CLEAVE_CONFIG, ContextDatabase, DatabaseModule, Housekeeping, HousekeepingSettings, readSettings, type CleaveConfig } from '@cleave/platform';
 import { OAuthClient } from './clients/oauth-client.entity';
 import { IdentityHandlers } from './identity.handlers';
 import { IdentitySettings } from './identity.settings';
 import { LoginAttempt } from './login/login-attempt.entity';
-import { LoginLimiter } from './login/login-limiter';
+import { LoginLimiter, loginAttemptsPruning } from './login/login-limiter';
 import { identityMigrations } from './migrations';
 import { Token } from './tokens/token.entity';
 import { TokensHandler } from './tokens/tokens.handler';
@@ -19,6 +19,12 @@ import { User } from './users/user.entity';
     { provide: IdentitySettings, useFactory: (config: CleaveConfig) => readSettings(IdentitySettings, config.env), inject: [CLEAVE_CONFIG] },
     SignUpHandler,
     LoginLimiter,
+    {
+      provide: Housekeeping,
+      useFactory: (db: ContextDatabase, config: CleaveConfig, settings: IdentitySettings) =>
+        new Housekeeping('identity', db, [loginAttemptsPruning(settings)], readSettings(HousekeepingSettings, config.env).CLEAVE_HOUSEKEEPING_MS),
+      inject: [ContextDatabase, CLEAVE_CONFIG, IdentitySettings],
+    },
     TokensHandler,
   ],
 })

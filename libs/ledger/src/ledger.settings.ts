@@ -1,4 +1,4 @@
-import { IsInt, IsString, Max, Min } from 'class-validator';
+import { IsInt, IsTimeZone, Max, Min } from 'class-validator';
 
 /** The ledger's own settings, from `CLEAVE_*` variables. */
 export class LedgerSettings {
@@ -7,5 +7,5 @@ export class LedgerSettings {
   /** How often expired holds are released. */
   @IsInt() @Min(100) @Max(3_600_000) CLEAVE_HOLD_SWEEP_MS = 10_000;
   /** The time zone whose midnight starts "today" for spend_today. */
-  @IsString() CLEAVE_TIMEZONE = 'Europe/London';
+  @IsTimeZone() CLEAVE_TIMEZONE = 'Europe/London';
 }

@@ -25,10 +25,11 @@ export { CleaveError, toCleaveError, isErrorEnvelope, isErrorCode } from './erro
 export { HTTP_STATUS } from './errors/http-status';
 export { decoderFor, VALIDATOR_OPTIONS, type DtoDecoder } from './validation/dto-decoder';
 export { plainValueFault, assertStorable, type PlainValueFault } from './validation/plain-value';
-export { loadCleaveConfig, readSettings, ConfigurationError, type CleaveConfig, type TransportMode } from './config/cleave-config';
+export { loadCleaveConfig, readSettings, refuseDevelopmentCredentials, ConfigurationError, type CleaveConfig, type TransportMode } from './config/cleave-config';
 export { resolvePlacement, natsRole, type Placement } from './host/placement';
 export { CLEAVE_CONFIG, PLACEMENT, NATS_TRANSPORT, PlatformModule } from './host/platform.module';
 export { processLogger } from './logging/process-logger';
+export { CleaveLogger } from './logging/cleave-logger';
 export { createCleaveApp, type CleaveApp, type CleaveDeployment } from './host/create-cleave-app';
 export { NatsTransport } from './nats/nats.transport';
 export { requestSubject, eventSubject, eventStreamName, inboxPrefix } from './nats/subjects';
@@ -37,14 +38,23 @@ export { PrincipalSeal, principalKeysFrom, developmentPrincipalKeys, type Princi
 export { ContextDatabase } from './database/context-database';
 export { sql, type Sql } from './database/sql';
 export { sqlStatistics, type SqlCounts } from './database/sql-statistics';
-export { DatabaseModule, dataSourceOptions, openContextDataSource, type ContextDatabaseOptions } from './database/database.module';
+export { DatabaseModule, dataSourceOptions, databaseSetting, openContextDataSource, contextDatabasesOf, UnmigratedDatabaseError, type ContextDatabaseOptions } from './database/database.module';
 export { bigintAsNumber } from './database/columns';
 export { newEntityId } from './context/ids';
 export { isUniqueViolation } from './database/errors';
 export { sha256Hex, canonicalJson, sameSecret } from './context/hashing';
 export { localDateIn, startOfDayIn } from './context/time';
 export { crashPoint, crashPointsArmed } from './context/crash-points';
-export { IdempotencyRecord, idempotencyRecordsTable, runIdempotent, claimIdempotency, answeredBefore } from './database/idempotency';
+export {
+  IdempotencyRecord,
+  idempotencyRecordsTable,
+  idempotencyRecordsByAgeMigration,
+  idempotencyRecordsPruning,
+  runIdempotent,
+  claimIdempotency,
+  answeredBefore,
+} from './database/idempotency';
+export { Housekeeping, HousekeepingSettings, pruneTable, type PrunedTable } from './database/housekeeping';
 export { Outbox } from './events/outbox';
 export { runOnce } from './events/run-once';
 export { DeadLetters } from './events/dead-letters';

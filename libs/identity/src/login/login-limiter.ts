@@ -1,8 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CleaveError, ContextDatabase, newEntityId } from '@cleave/platform';
+import { CleaveError, ContextDatabase, newEntityId, type PrunedTable } from '@cleave/platform';
 import { MoreThan } from 'typeorm';
 import { IdentitySettings } from '../identity.settings';
 import { LoginAttempt } from './login-attempt.entity';
+
+/** Kept past the window by this much, so a replica whose clock runs behind still counts what it should. */
+const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60_000;
+
+/** login_attempts as housekeeping prunes it: an attempt outside the window no longer counts, so it goes. */
+export function loginAttemptsPruning(settings: IdentitySettings): PrunedTable {
+  return { table: 'login_attempts', key: ['id'], column: 'at', keepMs: settings.CLEAVE_LOGIN_WINDOW_SECONDS * 1000 + CLOCK_SKEW_ALLOWANCE_MS };
+}
 
 /**
  * Password-login rate limits, per user (failed attempts) and per client address (all attempts), counted in

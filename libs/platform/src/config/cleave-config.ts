@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync, type ValidationError } from 'class-validator';
 import { readFileSync } from 'node:fs';
@@ -310,6 +311,23 @@ export function readSettings<T extends object>(settings: new () => T, env: Reado
     throw new ConfigurationError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return instance;
+}
+
+/**
+ * Settings whose defaults are development credentials (in the source for anyone to read): one still at its
+ * default stops start-up under NODE_ENV=production, naming it, and is warned about otherwise.
+ */
+export function refuseDevelopmentCredentials<T extends object>(settings: T, names: readonly (keyof T & string)[], config: Pick<CleaveConfig, 'production'>, context: string): T {
+  const defaults = new (settings.constructor as new () => T)();
+  const unchanged = names.filter((name) => settings[name] === defaults[name]);
+  if (unchanged.length === 0) return settings;
+  if (config.production) {
+    throw new ConfigurationError(
+      `NODE_ENV=production with the development ${unchanged.join(', ')}: set ${unchanged.length > 1 ? 'each' : 'it'} to a secret of your own (or its *_FILE form)`,
+    );
+  }
+  for (const name of unchanged) new Logger(context).warn(`${name} is the development value: set a secret of your own (NODE_ENV=production refuses it)`);
+  return settings;
 }
 
 // The variable names, listed once so loadCleaveConfig only reads what it validates.

@@ -1,16 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions, type MixedList } from 'typeorm';
-import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
+import { ConfigurationError, readSettings, type CleaveConfig } from '../config/cleave-config';
 import { CLEAVE_CONFIG } from '../host/tokens';
 import { ContextDatabase } from './context-database';
 import { TypeOrmPinoLogger } from './typeorm-logger';
 import { ContextDatabases } from './context-databases';
 import { EVENT_ENTITIES } from '../events/event.entities';
 import { Outbox } from '../events/outbox';
+import { Housekeeping, HousekeepingSettings } from './housekeeping';
+import { IdempotencyRecord, idempotencyRecordsPruning } from './idempotency';
 
 /** A context's tables and how to build them. */
 export interface ContextDatabaseOptions {
@@ -77,10 +79,33 @@ function shown(url: string): string {
   }
 }
 
+/** A database opened with CLEAVE_MIGRATIONS=off that lacks some of its context's migrations. */
+export class UnmigratedDatabaseError extends Error {
+  override name = 'UnmigratedDatabaseError';
+
+  constructor(readonly pending: readonly string[]) {
+    super(`${pending.length} migration${pending.length === 1 ? '' : 's'} not applied (${pending.join(', ')})`);
+  }
+}
+
+/** The context's migrations its database has not recorded as run. Reads only: it creates no table. */
+async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
+  const names = dataSource.migrations.map((m) => m.name ?? m.constructor.name);
+  const runner = dataSource.createQueryRunner();
+  try {
+    if (!(await runner.hasTable('migrations'))) return names;
+    const applied = new Set(((await runner.query('SELECT name FROM migrations')) as { name: string }[]).map((row) => row.name));
+    return names.filter((name) => !applied.has(name));
+  } finally {
+    await runner.release();
+  }
+}
+
 /**
  * Opens a context's DataSource, creates its schema on PostgreSQL, and migrates it unless told not to. On
  * PostgreSQL, processes starting together on one fresh database take turns under an advisory lock (per
- * schema), so only the first migrates and the others find it done.
+ * schema), so only the first migrates and the others find it done. Told not to migrate, it refuses a
+ * database that lacks migrations (an {@link UnmigratedDatabaseError}) rather than serve errors later.
  */
 export async function openContextDataSource(options: DataSourceOptions, migrate: boolean): Promise<DataSource> {
   const dataSource = new DataSource(options);
@@ -110,6 +135,10 @@ export async function openContextDataSource(options: DataSourceOptions, migrate:
         }
       }
     }
+    if (!migrate) {
+      const pending = await pendingMigrations(dataSource);
+      if (pending.length > 0) throw new UnmigratedDatabaseError(pending);
+    }
   } catch (error) {
     await dataSource.destroy();
     throw error;
@@ -117,11 +146,39 @@ export async function openContextDataSource(options: DataSourceOptions, migrate:
   return dataSource;
 }
 
+function keepsIdempotencyRecords(options: ContextDatabaseOptions): boolean {
+  return Array.isArray(options.entities) ? options.entities.includes(IdempotencyRecord) : Object.values(options.entities).includes(IdempotencyRecord);
+}
+
+// What each DatabaseModule.forContext was given, so a migrate-only run finds a module's databases without booting it.
+const declared = new WeakMap<DynamicModule, ContextDatabaseOptions>();
+
+/** The databases a context's module declares (through DatabaseModule.forContext), found in its imports. */
+export function contextDatabasesOf(module: Type<unknown> | DynamicModule): ContextDatabaseOptions[] {
+  const found: ContextDatabaseOptions[] = [];
+  const seen = new Set<unknown>();
+  const visit = (candidate: unknown): void => {
+    if (candidate === undefined || candidate === null || seen.has(candidate)) return;
+    seen.add(candidate);
+    if (typeof candidate === 'function') {
+      for (const imported of (Reflect.getMetadata('imports', candidate) as unknown[] | undefined) ?? []) visit(imported);
+      return;
+    }
+    const dynamic = candidate as DynamicModule;
+    const options = declared.get(dynamic);
+    if (options) found.push(options);
+    visit(dynamic.module);
+    for (const imported of dynamic.imports ?? []) visit(imported);
+  };
+  visit(module);
+  return found;
+}
+
 /** A context's own database, injected as {@link ContextDatabase}. Import it from the context's module. */
 @Module({})
 export class DatabaseModule {
   static forContext(options: ContextDatabaseOptions): DynamicModule {
-    return {
+    const module: DynamicModule = {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
@@ -140,6 +197,11 @@ export class DatabaseModule {
               return await openContextDataSource(rest as DataSourceOptions, runMigrationsOnStart);
             } catch (error) {
               const where = rest.type === 'postgres' ? shown((rest as { url: string }).url) : String((rest as { database: string }).database);
+              if (error instanceof UnmigratedDatabaseError) {
+                throw new ConfigurationError(
+                  `the ${options.context} database at ${where} (${setting}) is not migrated and CLEAVE_MIGRATIONS=off: ${error.message}; run npm run migrate (or npm run migrate:prod) with the same settings first, or start with CLEAVE_MIGRATIONS=on`,
+                );
+              }
               throw new ConfigurationError(`cannot open the ${options.context} database at ${where} (${setting}): ${(error as Error).message}`);
             }
           },
@@ -160,8 +222,22 @@ export class DatabaseModule {
           useFactory: (db: ContextDatabase, config: CleaveConfig) => new Outbox(db, config.env.CLEAVE_CRASH_AFTER_COMMIT),
           inject: [ContextDatabase, CLEAVE_CONFIG],
         },
+        ...(keepsIdempotencyRecords(options)
+          ? [
+              {
+                provide: Housekeeping,
+                useFactory: (db: ContextDatabase, config: CleaveConfig) => {
+                  const settings = readSettings(HousekeepingSettings, config.env);
+                  return new Housekeeping(options.context, db, [idempotencyRecordsPruning(settings.CLEAVE_IDEMPOTENCY_RETENTION_HOURS)], settings.CLEAVE_HOUSEKEEPING_MS);
+                },
+                inject: [ContextDatabase, CLEAVE_CONFIG],
+              },
+            ]
+          : []),
       ],
       exports: [ContextDatabase, Outbox],
     };
+    declared.set(module, options);
+    return module;
   }
 }

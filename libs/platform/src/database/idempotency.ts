@@ -1,9 +1,10 @@
-import { Column, Entity, PrimaryColumn, Table, type EntityManager } from 'typeorm';
+import { Column, Entity, PrimaryColumn, Table, TableIndex, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { canonicalJson, sha256Hex } from '../context/hashing';
 import { currentContext } from '../context/call-context';
 import { CleaveError } from '../errors/cleave-error';
 import type { ContextDatabase } from './context-database';
 import { isUniqueViolation } from './errors';
+import type { PrunedTable } from './housekeeping';
 import { sql } from './sql';
 
 /** The first result of an idempotent command, kept under its key. Add it to a context's entities. */
@@ -38,6 +39,26 @@ export function idempotencyRecordsTable(): Table {
       { name: 'created_at', type: 'varchar', length: '30' },
     ],
   });
+}
+
+/** idempotency_records as housekeeping prunes it: a key is honoured for `retentionHours`, then forgotten. */
+export function idempotencyRecordsPruning(retentionHours: number): PrunedTable {
+  return { table: 'idempotency_records', key: ['scope', 'idempotency_key'], column: 'created_at', keepMs: retentionHours * 3_600_000 };
+}
+
+/** The migration that indexes idempotency_records by age, so pruning finds old keys without a scan. */
+export function idempotencyRecordsByAgeMigration(timestamp: number): new () => MigrationInterface {
+  return class implements MigrationInterface {
+    readonly name = `IdempotencyRecordsByAge${timestamp}`;
+
+    async up(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.createIndex('idempotency_records', new TableIndex({ name: 'idempotency_records_created_at', columnNames: ['created_at'] }));
+    }
+
+    async down(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.dropIndex('idempotency_records', 'idempotency_records_created_at');
+    }
+  };
 }
 
 /**

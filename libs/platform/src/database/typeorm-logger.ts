@@ -29,8 +29,10 @@ export class TypeOrmPinoLogger implements TypeOrmLogger {
     this.nest.warn(`slow query (${time} ms): ${query.slice(0, 500)}`);
   }
 
+  /** A migration that ran is worth an operator's notice; the rest of schema building is not. */
   logSchemaBuild(message: string): void {
-    this.nest.debug(message);
+    if (/^Migration \S+ has been executed/.test(message)) this.nest.log(message);
+    else this.nest.debug(message);
   }
 
   logMigration(message: string): void {
