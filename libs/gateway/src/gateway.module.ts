@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { CLEAVE_CONFIG, type CleaveConfig } from '@cleave/platform';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { CLEAVE_CONFIG, readSettings, type CleaveConfig } from '@cleave/platform';
 import { TokenCache } from './auth/token-cache';
 import { AccountsController } from './controllers/accounts.controller';
 import { AdminController } from './controllers/admin.controller';
@@ -18,9 +19,16 @@ import { AdminGuard } from './http/admin.guard';
 import { NetworkGuard } from './http/network.guard';
 import { RequestContextGuard } from './http/request-context.guard';
 import { NotificationHub } from './live/notification-hub';
+import { ApiRateLimitGuard, apiRateLimits } from './http/api-rate-limit.guard';
 
 /** The HTTP API: authenticates, validates, and turns each request into calls on the bus. */
 @Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      useFactory: (config: CleaveConfig) => apiRateLimits(readSettings(GatewaySettings, config.env)),
+      inject: [CLEAVE_CONFIG],
+    }),
+  ],
   controllers: [IdentityController, AccountsController, PotsController, TransactionsController, CardsController, FeedController, WebhooksController, NetworkController, AdminController, HealthController, GatewayHandlers],
   providers: [
     { provide: GatewaySettings, useFactory: (config: CleaveConfig) => readGatewaySettings(config), inject: [CLEAVE_CONFIG] },
@@ -30,6 +38,7 @@ import { NotificationHub } from './live/notification-hub';
     AdminGuard,
     NotificationHub,
     CallContextInterceptor,
+    ApiRateLimitGuard,
   ],
 })
 export class GatewayModule {}

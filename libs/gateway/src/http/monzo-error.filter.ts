@@ -74,6 +74,9 @@ export function httpFailure(exception: unknown): CleaveError {
 
 /** Replies with an error in Monzo's shape. */
 export function sendMonzoError(reply: FastifyReply, error: CleaveError): void {
+  // A refusal that says when to come back (a rate limit, an overloaded process) says it in the header too.
+  const retryAfter = error.details?.retryAfterSeconds;
+  if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
   void reply.status(HTTP_STATUS[error.code]).header('content-type', 'application/json; charset=utf-8').send(monzoErrorBody(error));
 }
 

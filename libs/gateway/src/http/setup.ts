@@ -1,7 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import qs from 'qs';
-import { crashPoint, crashPointsArmed } from '@cleave/platform';
+import underPressure from '@fastify/under-pressure';
+import { CLEAVE_CONFIG, crashPoint, crashPointsArmed, Metrics, type CleaveConfig } from '@cleave/platform';
 import type { FastifyServerOptions } from 'fastify';
 import type { Socket } from 'node:net';
 import { CleaveError } from '@cleave/platform';
@@ -26,6 +27,18 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
     void reply.header('connection', 'close').header('retry-after', '1');
     sendMonzoError(reply, CleaveError.unavailable('this server is shutting down; retry the request', 'shutting_down'));
   });
+  // An event loop this far behind can't answer in time: refuse at once rather than queue to the deadline.
+  const { maxEventLoopDelayMs } = app.get<CleaveConfig>(CLEAVE_CONFIG).shedding;
+  if (maxEventLoopDelayMs > 0) {
+    const metrics = app.get(Metrics);
+    await fastify.register(underPressure, {
+      maxEventLoopDelay: maxEventLoopDelayMs,
+      pressureHandler: (_request, reply) => {
+        metrics.shed('http');
+        sendMonzoError(reply, CleaveError.unavailable('this server is overloaded; retry the request shortly', 'overloaded', { retryAfterSeconds: 1 }));
+      },
+    });
+  }
   // JSON as Fastify parses it (prototype-poisoning guards included), refusing numbers that aren't whole.
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   // Bodies are forms or JSON, nothing else: Fastify's plain-text parser would hand a string to a DTO.

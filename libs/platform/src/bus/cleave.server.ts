@@ -70,6 +70,7 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
 
   private direct: ReturnType<typeof findDirectHandlers> = { requests: new Map(), events: new Map() };
   private faults: CleaveConfig['faults'] = {};
+  private maxInFlight = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly registry: ContractRegistry,
@@ -184,6 +185,11 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
 
   private dispatchRequestNow(pattern: string, plain: unknown, context: CallContext, local: boolean): unknown {
     if (context.deadline <= Date.now()) throw CleaveError.timeout(`${pattern} arrived after its deadline`);
+    // Past its bound, a process refuses at once: queued work would only reach its handler after the caller gave up.
+    if (this.inFlight >= this.maxInFlight) {
+      this.metrics?.shed('bus');
+      throw CleaveError.unavailable(`this process already handles ${this.maxInFlight} requests`, 'overloaded', { retryAfterSeconds: 1 });
+    }
     const handler = this.requestHandlers.get(pattern);
     const route = this.registry.request(pattern);
     if (!handler || !route) throw CleaveError.badRequest(`no handler for ${pattern} here`, 'unknown_pattern');
@@ -194,6 +200,11 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     const fault = this.faults[pattern];
     if (fault !== undefined) return this.runWithFault(fault, () => this.run(this.direct.requests.get(pattern), handler, request, pattern, context));
     return this.run(this.direct.requests.get(pattern), handler, request, pattern, context);
+  }
+
+  /** Requests (and event handler runs) in hand at once, past which requests are refused as `overloaded`. */
+  limitInFlight(max: number): void {
+    this.maxInFlight = max;
   }
 
   /** Injects configured slowness (CLEAVE_FAULTS) around a handler. */

@@ -18,6 +18,7 @@ import { toWire } from './wire';
 import { newEntityId } from '../context/ids';
 import { envelopeContext, type EventBus } from '../events/event-bus';
 import type { Metrics } from '../observability/metrics';
+import type { CallPolicies } from './call-policies';
 
 /** Options of one call. */
 export interface SendOptions {
@@ -41,6 +42,7 @@ export class MessageBus<R extends RequestMap = CleaveRequests, E extends EventMa
     private readonly events: EventBus,
     private readonly config: Pick<CleaveConfig, 'defaultTimeoutMs' | 'eventTimeoutMs'>,
     private readonly metrics: Metrics,
+    private readonly policies: CallPolicies,
   ) {
     // A process that hosts contexts calls out only as their contracts allow; one that hosts none is a tool.
     const hosted = [...placement.hosted];
@@ -62,7 +64,9 @@ export class MessageBus<R extends RequestMap = CleaveRequests, E extends EventMa
       if (this.licensed !== undefined && !this.licensed.has(pattern)) {
         throw CleaveError.forbidden(`no context hosted here lists ${pattern} among the calls it makes (its contract's dependencies)`, 'not_permitted');
       }
-      return this.metrics.clientCall(pattern, 'nats', this.remote.request(pattern, request, context) as Promise<ReplyOf<R, P>>);
+      const remote = this.remote;
+      const shape = { pattern, context: route.context, kind: route.spec.kind, idempotencyKey: context.idempotencyKey, deadline: context.deadline };
+      return this.metrics.clientCall(pattern, 'nats', this.policies.call(shape, () => remote.request(pattern, request, context) as Promise<ReplyOf<R, P>>));
     } catch (error) {
       // What JSON.stringify refuses (bigints, cycles) is the caller's bug, the same in both transports.
       return Promise.reject(error instanceof CleaveError ? error : CleaveError.internal(`the request to ${pattern} could not be serialised`, error));

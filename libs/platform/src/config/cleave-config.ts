@@ -3,6 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync, type ValidationError } from 'class-validator';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import type { CallPolicySettings } from '../bus/call-policies';
 import { developmentPrincipalKeys, principalKeysFrom, type PrincipalKeys } from '../security/principal-seal';
 
 /** How contexts not hosted here are reached. */
@@ -69,6 +70,14 @@ export interface CleaveConfig {
    * load balancers stop sending it requests before it stops taking them (default 0).
    */
   readonly shutdownDelayMs: number;
+  /** How calls to other processes are guarded: circuit breakers, bulkheads and retries. */
+  readonly callPolicies: CallPolicySettings;
+  /**
+   * Load shedding: `CLEAVE_MAX_IN_FLIGHT` bus requests a process handles at once before it refuses more at
+   * once (`unavailable`, reason `overloaded`), and `CLEAVE_HTTP_MAX_EVENT_LOOP_DELAY_MS`, past which the
+   * HTTP API answers 503 with Retry-After rather than queueing requests to their deadline (0: off).
+   */
+  readonly shedding: { readonly maxInFlight: number; readonly maxEventLoopDelayMs: number };
   /**
    * `CLEAVE_TRUST_PROXY`: whose `X-Forwarded-For` to believe for the client's address (login rate limits):
    * `false` (default), `true`, or a comma-separated list of proxy addresses or CIDRs.
@@ -142,6 +151,12 @@ class CleaveEnvironment {
   @IsOptional() @Matches(/^(off|\d{1,5})$/, { message: 'CLEAVE_MANAGEMENT_PORT must be a port number (0: any free one) or off' }) CLEAVE_MANAGEMENT_PORT?: string;
   @IsOptional() @IsString() CLEAVE_MANAGEMENT_HOST?: string;
   @IsOptional() @IsInt() @Min(0) @Max(120_000) CLEAVE_SHUTDOWN_DELAY_MS?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(1_000) CLEAVE_BREAKER_FAILURES?: number;
+  @IsOptional() @IsInt() @Min(100) @Max(600_000) CLEAVE_BREAKER_HALF_OPEN_MS?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(100_000) CLEAVE_BUS_MAX_OUTSTANDING?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(5) CLEAVE_BUS_RETRIES?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(1_000_000) CLEAVE_MAX_IN_FLIGHT?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(60_000) CLEAVE_HTTP_MAX_EVENT_LOOP_DELAY_MS?: number;
   @IsOptional() @Matches(/^(true|false|[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*)$/, { message: 'CLEAVE_TRUST_PROXY must be true, false, or a comma-separated list of addresses or CIDRs' })
   CLEAVE_TRUST_PROXY?: string;
   @IsOptional() @Matches(/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*=(delay|reply-delay):\d{1,6}(,[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*=(delay|reply-delay):\d{1,6})*$/, {
@@ -171,6 +186,12 @@ const NUMERIC = new Set([
   'CLEAVE_OUTBOX_POLL_MS',
   'CLEAVE_EVENT_PRUNE_MS',
   'CLEAVE_SHUTDOWN_DELAY_MS',
+  'CLEAVE_BREAKER_FAILURES',
+  'CLEAVE_BREAKER_HALF_OPEN_MS',
+  'CLEAVE_BUS_MAX_OUTSTANDING',
+  'CLEAVE_BUS_RETRIES',
+  'CLEAVE_MAX_IN_FLIGHT',
+  'CLEAVE_HTTP_MAX_EVENT_LOOP_DELAY_MS',
 ]);
 // Secrets and PEM blocks keep their inner whitespace; only a file's trailing newline goes.
 const VERBATIM = new Set(['NATS_PASSWORD', 'NATS_CREDS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY', 'CLEAVE_PRINCIPAL_PRIVATE_KEY', 'CLEAVE_PRINCIPAL_PUBLIC_KEY']);
@@ -276,6 +297,13 @@ export function loadCleaveConfig(given: Record<string, string | undefined> = pro
     httpHost: parsed.HOST ?? '127.0.0.1',
     management: managementPort === undefined ? undefined : { port: managementPort, host: parsed.CLEAVE_MANAGEMENT_HOST ?? parsed.HOST ?? '127.0.0.1' },
     shutdownDelayMs: parsed.CLEAVE_SHUTDOWN_DELAY_MS ?? 0,
+    callPolicies: {
+      breakerFailures: parsed.CLEAVE_BREAKER_FAILURES ?? 5,
+      breakerHalfOpenMs: parsed.CLEAVE_BREAKER_HALF_OPEN_MS ?? 5_000,
+      maxOutstanding: parsed.CLEAVE_BUS_MAX_OUTSTANDING ?? 1_000,
+      retries: parsed.CLEAVE_BUS_RETRIES ?? 2,
+    },
+    shedding: { maxInFlight: parsed.CLEAVE_MAX_IN_FLIGHT ?? 2_000, maxEventLoopDelayMs: parsed.CLEAVE_HTTP_MAX_EVENT_LOOP_DELAY_MS ?? 1_000 },
     trustProxy: parsed.CLEAVE_TRUST_PROXY === undefined || parsed.CLEAVE_TRUST_PROXY === 'false' ? false : parsed.CLEAVE_TRUST_PROXY === 'true' ? true : parsed.CLEAVE_TRUST_PROXY.split(','),
     faults: parseFaults(parsed.CLEAVE_FAULTS),
     events: {
@@ -360,6 +388,12 @@ class CleaveEnvironmentKeys implements Required<Record<keyof CleaveEnvironment, 
   CLEAVE_MANAGEMENT_PORT = undefined;
   CLEAVE_MANAGEMENT_HOST = undefined;
   CLEAVE_SHUTDOWN_DELAY_MS = undefined;
+  CLEAVE_BREAKER_FAILURES = undefined;
+  CLEAVE_BREAKER_HALF_OPEN_MS = undefined;
+  CLEAVE_BUS_MAX_OUTSTANDING = undefined;
+  CLEAVE_BUS_RETRIES = undefined;
+  CLEAVE_MAX_IN_FLIGHT = undefined;
+  CLEAVE_HTTP_MAX_EVENT_LOOP_DELAY_MS = undefined;
   CLEAVE_TRUST_PROXY = undefined;
   CLEAVE_FAULTS = undefined;
   CLEAVE_EVENT_FAULTS = undefined;

@@ -82,8 +82,8 @@ export class CleaveError extends RpcException {
     return new CleaveError('timeout', message);
   }
 
-  static unavailable(message: string, reason?: string): CleaveError {
-    return new CleaveError('unavailable', message, { reason });
+  static unavailable(message: string, reason?: string, details?: ErrorDetails): CleaveError {
+    return new CleaveError('unavailable', message, { reason, details });
   }
 
   static internal(message = 'internal error', cause?: unknown): CleaveError {

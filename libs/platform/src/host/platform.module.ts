@@ -6,6 +6,7 @@ import { findDirectHandlers } from '../bus/handler-directory';
 import { ContractRegistry, type ContractSet } from '../bus/contract-registry';
 import { InProcessTransport } from '../bus/in-process.transport';
 import { MessageBus } from '../bus/message-bus';
+import { CallPolicies } from '../bus/call-policies';
 import type { NatsTransport } from '../nats/nats.transport';
 import type { Placement } from './placement';
 import { ContextDatabases } from '../database/context-databases';
@@ -65,6 +66,7 @@ export class PlatformModule {
           {
             const server = new CleaveServer(registry, placement, nats ?? undefined, () => findDirectHandlers(discovery, scanner, modules), metrics);
             server.setFaults(config.faults);
+            server.limitInFlight(config.shedding.maxInFlight);
             return server;
           },
           inject: [ContractRegistry, NATS_TRANSPORT, DiscoveryService, MetadataScanner, ModulesContainer, Metrics],
@@ -83,9 +85,16 @@ export class PlatformModule {
         { provide: DeadLetters, useFactory: (dbs: ContextDatabases, events: EventBus) => new DeadLetters(dbs, events), inject: [ContextDatabases, EventBus] },
         {
           provide: MessageBus,
-          useFactory: (registry: ContractRegistry, local: InProcessTransport, nats: NatsTransport | null, events: EventBus, metrics: Metrics) =>
-            new MessageBus(registry, placement, local, nats ?? undefined, events, config, metrics),
-          inject: [ContractRegistry, InProcessTransport, NATS_TRANSPORT, EventBus, Metrics],
+          useFactory: (registry: ContractRegistry, local: InProcessTransport, nats: NatsTransport | null, events: EventBus, metrics: Metrics, health: Health) => {
+            const policies = new CallPolicies(config.callPolicies, metrics);
+            // An open circuit degrades readiness without failing it: this process still serves what doesn't need that context.
+            health.contribute((check) => {
+              const open = policies.openCircuits();
+              return open.length > 0 ? check('bus.circuits').degraded({ open }) : check('bus.circuits').up();
+            });
+            return new MessageBus(registry, placement, local, nats ?? undefined, events, config, metrics, policies);
+          },
+          inject: [ContractRegistry, InProcessTransport, NATS_TRANSPORT, EventBus, Metrics, Health],
         },
         EventsRuntime,
         NatsLifecycle,

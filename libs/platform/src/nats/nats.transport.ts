@@ -12,6 +12,7 @@ import {
 } from '@nats-io/transport-node';
 import { rootContext, type CallContext } from '../context/call-context';
 import { newSpanId } from '../context/ids';
+import { answeredByCallee } from '../bus/call-policies';
 import { CleaveError, toCleaveError } from '../errors/cleave-error';
 import { HTTP_STATUS } from '../errors/http-status';
 import type { InboundDispatcher, ServingTransport } from '../bus/cleave.server';
@@ -162,7 +163,7 @@ export class NatsTransport implements ServingTransport {
     const h = msg.headers;
     if (h !== undefined) {
       if (h.has(Headers.ServiceErrorCode)) {
-        this.pending.reject(id, () => CleaveError.fromEnvelope(safeDecode(msg.data)));
+        this.pending.reject(id, () => answeredByCallee(CleaveError.fromEnvelope(safeDecode(msg.data))));
         return;
       }
       if (h.code === 503) {

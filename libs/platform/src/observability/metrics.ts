@@ -91,6 +91,12 @@ export class Metrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  private readonly shedCount = new Counter({
+    name: 'cleave_shed_total',
+    help: 'Requests refused at once because this process was past its bound: bus (in-flight requests) or http (event-loop delay).',
+    labelNames: ['where'] as const,
+    registers: [this.registry],
+  });
   readonly httpInFlight = new Gauge({ name: 'cleave_http_in_flight', help: 'HTTP requests being answered now.', registers: [this.registry] });
 
   private readonly clientCounters = new Children((v) => this.clientCalls.labels(...v));
@@ -153,6 +159,11 @@ export class Metrics {
   httpAnswered(method: string, route: string, status: number, seconds: number): void {
     this.httpTimers.get(method, route).observe(seconds);
     this.httpCounters.get(method, route, String(status)).inc();
+  }
+
+  /** Counts a request refused because this process was past its bound. */
+  shed(where: 'bus' | 'http'): void {
+    this.shedCount.labels(where).inc();
   }
 
   /** A counter of the process's registry; its name must start with `cleave_` and end with `_total`. */

@@ -1,0 +1,43 @@
+import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerModuleOptions } from '@nestjs/throttler';
+import { CleaveError, sha256Hex } from '@cleave/platform';
+import type { GatewaySettings } from '../gateway.settings';
+
+interface RequestLike {
+  readonly ip?: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * Two limits per window: one per access token (a customer's app), and a wider one per client address, which
+ * covers requests without a token and a caller rotating made-up tokens. Kept in
+ * each gateway replica's memory: with n replicas behind a balancer a client gets up to n times the limit.
+ */
+export function apiRateLimits(settings: GatewaySettings): ThrottlerModuleOptions {
+  const ttl = settings.CLEAVE_RATE_LIMIT_WINDOW_MS;
+  const address = (req: RequestLike) => req.ip ?? 'unknown';
+  return {
+    throttlers: [
+      {
+        name: 'token',
+        ttl,
+        limit: settings.CLEAVE_RATE_LIMIT_PER_TOKEN,
+        skipIf: (context) => typeof context.switchToHttp().getRequest<RequestLike>().headers.authorization !== 'string',
+        getTracker: (req: Record<string, unknown>) => sha256Hex(String((req as unknown as RequestLike).headers.authorization)),
+      },
+      { name: 'address', ttl, limit: settings.CLEAVE_RATE_LIMIT_PER_ADDRESS, getTracker: (req: Record<string, unknown>) => address(req as unknown as RequestLike) },
+    ],
+  };
+}
+
+/** The API's rate limit, answering 429 in Monzo's shape with when to come back. */
+@Injectable()
+export class ApiRateLimitGuard extends ThrottlerGuard {
+  protected override throwThrottlingException(_context: ExecutionContext, limit: ThrottlerLimitDetail): Promise<void> {
+    const retryAfterSeconds = Math.max(1, Math.ceil((limit.timeToBlockExpire || limit.timeToExpire) / 1_000));
+    throw new CleaveError('rate_limited', `more than ${limit.limit} requests in ${limit.ttl / 1_000} s; retry after ${retryAfterSeconds} s`, {
+      reason: 'rate_limit_exceeded',
+      details: { retryAfterSeconds },
+    });
+  }
+}

@@ -1,0 +1,202 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  bulkhead,
+  circuitBreaker,
+  CircuitState,
+  ConsecutiveBreaker,
+  handleWhen,
+  wrap,
+  type BulkheadPolicy,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
+import { CleaveError } from '../errors/cleave-error';
+import type { Metrics } from '../observability/metrics';
+
+/** How calls to another process are guarded (CLEAVE_BREAKER_*, CLEAVE_BUS_*). */
+export interface CallPolicySettings {
+  /** Consecutive timeouts or unavailable answers that open a destination's circuit. */
+  readonly breakerFailures: number;
+  /** How long an open circuit answers `unavailable` at once before one call probes it (half-open). */
+  readonly breakerHalfOpenMs: number;
+  /** Calls to one destination context in flight at once; more are refused at once (a bulkhead). */
+  readonly maxOutstanding: number;
+  /** Tries after the first, for calls it is safe to repeat. */
+  readonly retries: number;
+}
+
+/** What a call is, for deciding whether it may be repeated. */
+export interface CallShape {
+  readonly pattern: string;
+  readonly context: string;
+  readonly kind: 'query' | 'command';
+  readonly idempotencyKey: string | undefined;
+  readonly deadline: number;
+}
+
+/** A retry must leave the try itself at least this much of the budget. */
+const MIN_BUDGET_FOR_RETRY_MS = 50;
+const FIRST_BACKOFF_MS = 20;
+/** Retries allowed per second: at least this many, or this share of the calls made. */
+const RETRY_FLOOR_PER_SECOND = 10;
+const RETRY_SHARE = 0.1;
+
+const STATE_VALUE: Readonly<Record<CircuitState, number>> = {
+  [CircuitState.Closed]: 0,
+  [CircuitState.HalfOpen]: 1,
+  [CircuitState.Open]: 2,
+  [CircuitState.Isolated]: 2,
+};
+
+const ANSWERED = new WeakSet<CleaveError>();
+
+/** Marks an error the callee sent back, as opposed to one raised here (no answer in time, nobody to ask). */
+export function answeredByCallee(error: CleaveError): CleaveError {
+  ANSWERED.add(error);
+  return error;
+}
+
+/**
+ * A failure that says the destination is down, slow or overloaded, rather than that the request was wrong.
+ * An error the callee answered with counts only when it speaks of the callee itself (it shed the request):
+ * its `timeout` or `unavailable` may be relayed from a context further on, which is not the callee's fault.
+ */
+function isTransient(error: unknown): boolean {
+  if (!(error instanceof CleaveError)) return false;
+  if (ANSWERED.has(error)) return error.reason === 'overloaded';
+  return error.code === 'timeout' || error.code === 'unavailable';
+}
+
+/** The request never reached a handler: repeating it cannot do anything twice. */
+function neverDelivered(error: unknown): boolean {
+  return error instanceof CleaveError && error.code === 'unavailable' && (error.reason === 'no_responders' || error.reason === 'nats_disconnected');
+}
+
+/**
+ * Retries take at most a share of the calls (plus a floor) in each second, so that when a destination is in
+ * trouble, retries don't multiply the load that put it there.
+ */
+class RetryBudget {
+  private second = 0;
+  private calls = 0;
+  private retries = 0;
+
+  called(now: number): void {
+    this.roll(now);
+    this.calls++;
+  }
+
+  tryRetry(now: number): boolean {
+    this.roll(now);
+    if (this.retries >= Math.max(RETRY_FLOOR_PER_SECOND, this.calls * RETRY_SHARE)) return false;
+    this.retries++;
+    return true;
+  }
+
+  private roll(now: number): void {
+    const second = Math.floor(now / 1_000);
+    if (second !== this.second) {
+      this.second = second;
+      this.calls = 0;
+      this.retries = 0;
+    }
+  }
+}
+
+interface Destination {
+  readonly breaker: CircuitBreakerPolicy;
+  readonly bulkhead: BulkheadPolicy;
+  readonly guarded: ReturnType<typeof wrap>;
+}
+
+/**
+ * Calls to contexts in other processes, guarded per destination context by cockatiel's policies: a circuit
+ * breaker that opens on consecutive timeouts or unavailable answers and then answers `unavailable` at once
+ * (probing half-open after a while), a bulkhead that bounds the calls in flight, and retries with jittered
+ * backoff for calls that are safe to repeat (queries, commands with an idempotency key, and any call that
+ * never reached a handler), only within the call's deadline and a retry budget. In-process calls are not
+ * guarded: their callee can't be unreachable, and a slow one is bounded by the deadline.
+ */
+export class CallPolicies {
+  private readonly destinations = new Map<string, Destination>();
+  private readonly budget = new RetryBudget();
+  private readonly retried;
+  private readonly refused;
+
+  constructor(
+    private readonly settings: CallPolicySettings,
+    metrics: Metrics,
+  ) {
+    const destinations = this.destinations;
+    metrics.gauge({
+      name: 'cleave_bus_circuit_state',
+      help: 'The circuit breaker of calls to each context: 0 closed, 1 half-open (probing), 2 open (refusing).',
+      labelNames: ['context'] as const,
+      collect() {
+        for (const [context, d] of destinations) this.labels(context).set(STATE_VALUE[d.breaker.state]);
+      },
+    });
+    this.retried = metrics.counter({ name: 'cleave_bus_retries_total', help: 'Bus calls tried again after a transient failure.', labelNames: ['pattern'] as const });
+    this.refused = metrics.counter({
+      name: 'cleave_bus_refused_total',
+      help: 'Bus calls refused at once by this process, by destination and why: circuit_open or bulkhead_full.',
+      labelNames: ['context', 'reason'] as const,
+    });
+  }
+
+  /** Open circuits, by destination context: for readiness details. */
+  openCircuits(): string[] {
+    return [...this.destinations].filter(([, d]) => d.breaker.state === CircuitState.Open || d.breaker.state === CircuitState.HalfOpen).map(([c]) => c);
+  }
+
+  async call<T>(shape: CallShape, send: () => Promise<T>): Promise<T> {
+    const destination = this.destinationOf(shape.context);
+    this.budget.called(Date.now());
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await destination.guarded.execute(send)) as T;
+      } catch (error) {
+        const failure = this.refusal(error, shape.context) ?? error;
+        if (attempt >= this.settings.retries || !this.repeatable(shape, failure)) throw failure;
+        const backoff = FIRST_BACKOFF_MS * 2 ** attempt * (0.5 + Math.random());
+        if (shape.deadline - Date.now() < backoff + MIN_BUDGET_FOR_RETRY_MS || !this.budget.tryRetry(Date.now())) throw failure;
+        this.retried.labels(shape.pattern).inc();
+        await sleep(backoff);
+      }
+    }
+  }
+
+  private repeatable(shape: CallShape, error: unknown): boolean {
+    if (!isTransient(error)) return false;
+    // An open circuit, a full bulkhead or a callee shedding load won't have changed in a few milliseconds.
+    if (error instanceof CleaveError && (error.reason === 'circuit_open' || error.reason === 'bulkhead_full' || error.reason === 'overloaded')) return false;
+    return neverDelivered(error) || shape.kind === 'query' || shape.idempotencyKey !== undefined;
+  }
+
+  private refusal(error: unknown, context: string): CleaveError | undefined {
+    if (error instanceof BrokenCircuitError) {
+      this.refused.labels(context, 'circuit_open').inc();
+      return CleaveError.unavailable(`${context} keeps failing; calls to it are held back for up to ${this.settings.breakerHalfOpenMs} ms`, 'circuit_open');
+    }
+    if (error instanceof BulkheadRejectedError) {
+      this.refused.labels(context, 'bulkhead_full').inc();
+      return CleaveError.unavailable(`${this.settings.maxOutstanding} calls to ${context} are already in flight`, 'bulkhead_full');
+    }
+    return undefined;
+  }
+
+  private destinationOf(context: string): Destination {
+    let destination = this.destinations.get(context);
+    if (destination === undefined) {
+      const breaker = circuitBreaker(handleWhen(isTransient), {
+        halfOpenAfter: this.settings.breakerHalfOpenMs,
+        breaker: new ConsecutiveBreaker(this.settings.breakerFailures),
+      });
+      const limit = bulkhead(this.settings.maxOutstanding, 0);
+      destination = { breaker, bulkhead: limit, guarded: wrap(limit, breaker) };
+      this.destinations.set(context, destination);
+    }
+    return destination;
+  }
+}

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api, startBank, type RunningBank } from '../support/cleave-http';
+import { eventually, openAccount, signUp, type Customer } from '../http/customers';
+
+/**
+ * The split bank degrades rather than collapses: a slow context trips its callers' circuit breaker and is
+ * then refused at once, a dead one is answered `unavailable` at once, an overloaded one sheds, and the
+ * other contexts keep serving throughout.
+ */
+describe('degrading, split', () => {
+  let bank: RunningBank;
+  let api: Api;
+  let customer: Customer;
+  let account: string;
+
+  beforeAll(async () => {
+    bank = await startBank('split', 'sqlite', {
+      CLEAVE_FAULTS: 'webhooks.list=delay:3000,feed.list-items=delay:3000',
+      CLEAVE_BREAKER_HALF_OPEN_MS: '1000',
+      CLEAVE_BREAKER_FAILURES: '5',
+    });
+    api = new Api(bank.url);
+    customer = await signUp(api);
+    account = await openAccount(api, customer);
+  }, 120_000);
+  afterAll(async () => bank?.stop());
+
+  const balance = () => api.get(`/balance?account_id=${account}`, { token: customer.token });
+
+  it('a slow context trips the breaker: timeouts at first, then refusals at once, while the rest serves', async () => {
+    const webhooks = () => api.get(`/webhooks?account_id=${account}`, { token: customer.token, headers: { 'request-timeout-ms': '300' } });
+    const codes: string[] = [];
+    for (let i = 0; i < 5; i++) codes.push(`${(await webhooks()).status}`);
+    expect(codes).toEqual(['504', '504', '504', '504', '504']);
+    const refused = await webhooks();
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe('service_unavailable.circuit_open');
+    expect((await balance()).status).toBe(200);
+    const gateway = bank.hosting('gateway')[0]!.readyMessage!.managementUrl!;
+    const readiness = (await (await fetch(`${gateway}/readyz`)).json()) as { status: string; details: Record<string, { status: string; open?: string[] }> };
+    expect(readiness.status).toBe('degraded');
+    expect(readiness.details['bus.circuits']).toMatchObject({ status: 'degraded', open: ['webhooks'] });
+  });
+
+  it('a context whose only process dies is answered unavailable at once, the rest serves, and it recovers when back', async () => {
+    const [ledger] = bank.hosting('ledger');
+    const answers: Array<{ what: string; status: number; code?: string }> = [];
+    let killed = false;
+    let running = true;
+    // Load throughout: balances need the ledger, account lists don't.
+    const load = Promise.all(
+      Array.from({ length: 3 }, async () => {
+        while (running) {
+          // Only requests sent once the process is gone: those it had in hand when killed can only time out.
+          const afterKill = killed;
+          const [b, a] = await Promise.all([balance(), api.get('/accounts', { token: customer.token })]);
+          if (afterKill) answers.push({ what: 'balance', status: b.status, code: b.body?.code }, { what: 'accounts', status: a.status });
+        }
+      }),
+    );
+    process.kill(ledger!.pid!, 'SIGKILL');
+    await ledger!.waitForExit();
+    killed = true;
+    await eventually(async () => answers.filter((a) => a.what === 'balance').length, (n) => n >= 20, 20_000);
+    running = false;
+    await load;
+    const balances = answers.filter((a) => a.what === 'balance');
+    // Refused as unavailable (nobody there, or the circuit open), never left to time out.
+    expect(balances.every((a) => a.status === 503 && /^service_unavailable\./.test(a.code ?? '')), JSON.stringify(balances.slice(0, 5))).toBe(true);
+    expect(answers.filter((a) => a.what === 'accounts').every((a) => a.status === 200)).toBe(true);
+
+    await bank.restart(ledger!);
+    await eventually(async () => (await balance()).status, (status) => status === 200, 20_000);
+  });
+
+  it('an overloaded process sheds what it cannot take, at once and with Retry-After, and answers what it took', async () => {
+    const [feed] = bank.hosting('feed');
+    await bank.restart(feed!, { CLEAVE_MAX_IN_FLIGHT: '2' });
+    await eventually(async () => (await api.get(`/feed?account_id=${account}`, { token: customer.token })).status, (s) => s === 200, 20_000);
+    const replies = await Promise.all(Array.from({ length: 8 }, () => api.get(`/feed?account_id=${account}`, { token: customer.token })));
+    const statuses = replies.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(2);
+    const shed = replies.filter((r) => r.status === 503);
+    expect(shed.length).toBe(8 - statuses.filter((s) => s === 200).length);
+    expect(shed.every((r) => /^service_unavailable\.(overloaded|circuit_open)$/.test(r.body.code))).toBe(true);
+    const overloaded = shed.find((r) => r.body.code === 'service_unavailable.overloaded');
+    expect(overloaded?.headers.get('retry-after')).toBe('1');
+    const metrics = await (await fetch(`${bank.hosting('feed')[0]!.readyMessage!.managementUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^cleave_shed_total\{where="bus"\} [1-9]/m);
+  });
+});
