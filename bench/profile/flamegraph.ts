@@ -133,6 +133,10 @@ export function steps(profile: CpuProfile, lastSeconds?: number): Array<{ step: 
       const { url, functionName } = byId.get(id)!.callFrame;
       if (functionName === '(idle)') return 'idle';
       if (functionName === '(garbage collector)') return 'garbage collection';
+      // Observability and resilience are charged where their own code runs (not what runs under them), so
+      // their cost shows as a step of its own.
+      const guard = /\/node_modules\/(prom-client|cockatiel|@nestjs\/throttler|@fastify\/under-pressure)\/|\/libs\/platform\/src\/observability\//.exec(url);
+      if (guard && platform === undefined) return guard[1] === undefined || guard[1] === 'prom-client' ? 'metrics (prom-client, health)' : `resilience (${guard[1]})`;
       const lib = /\/libs\/([^/]+)\/src\/([^/]+)/.exec(url);
       if (lib && lib[1] !== 'platform' && lib[1] !== 'contracts') return lib[1] === 'gateway' ? 'gateway (controllers, guards, views)' : lib[1]!;
       if (lib && lib[1] === 'platform') platform ??= `platform: ${lib[2]}`;

@@ -180,13 +180,13 @@ function measureHttp(app: NestFastifyApplication, metrics: Metrics): void {
   const counted = Symbol('counted');
   type Counted = { [counted]?: boolean };
   fastify.addHook('onRequest', (request, _reply, done) => {
-    metrics.httpInFlight.inc();
+    metrics.httpInFlight(1);
     done();
   });
   const finished = (request: object) => {
     if ((request as Counted)[counted]) return false;
     (request as Counted)[counted] = true;
-    metrics.httpInFlight.dec();
+    metrics.httpInFlight(-1);
     return true;
   };
   fastify.addHook('onResponse', (request, reply, done) => {

@@ -1,19 +1,101 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type CounterConfiguration, type GaugeConfiguration } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type CounterConfiguration, type GaugeConfiguration } from 'prom-client';
 import { toCleaveError } from '../errors/cleave-error';
 
 /** Seconds: from a cached in-process call (~50 µs) to a call that used its whole default budget (5 s). */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** A metric's children by label values, kept so the hot path spends a map lookup, not prom-client's label hashing. */
-class Children<T> {
-  private readonly byKey = new Map<string, T>();
-  constructor(private readonly make: (values: string[]) => T) {}
+interface Sample {
+  readonly labels: Record<string, string | number>;
+  readonly value: number;
+  readonly metricName?: string;
+}
 
-  get(...values: string[]): T {
+/**
+ * A labelled metric of the hot path: each series is bound once for its label values, then updated with
+ * plain arithmetic. prom-client validates and hashes the labels on every update (a few µs, some twenty
+ * times per card authorisation across the bus, events and HTTP), which the hot path can't afford;
+ * exposition, the registry and every other metric stay prom-client's.
+ */
+class HotMetric<S> {
+  readonly aggregator = 'sum';
+  private readonly bound = new Map<string, S>();
+  private readonly labelsOf = new Map<S, Record<string, string>>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge' | 'histogram',
+    private readonly labelNames: readonly string[],
+    private readonly blank: () => S,
+    private readonly samples: (series: S, labels: Record<string, string>) => Sample[],
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  series(...values: string[]): S {
     const key = values.join('\u0000');
-    let child = this.byKey.get(key);
-    if (child === undefined) this.byKey.set(key, (child = this.make(values)));
-    return child;
+    let series = this.bound.get(key);
+    if (series === undefined) {
+      this.bound.set(key, (series = this.blank()));
+      this.labelsOf.set(series, Object.fromEntries(this.labelNames.map((name, i) => [name, values[i]!])));
+    }
+    return series;
+  }
+
+  async get(): Promise<{ name: string; help: string; type: string; values: Sample[]; aggregator: string }> {
+    const values = [...this.labelsOf].flatMap(([series, labels]) => this.samples(series, labels));
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  reset(): void {
+    this.bound.clear();
+    this.labelsOf.clear();
+  }
+}
+
+interface Tally {
+  value: number;
+}
+interface Distribution {
+  readonly buckets: number[];
+  sum: number;
+  count: number;
+}
+
+function tallies(registry: Registry, type: 'counter' | 'gauge', name: string, help: string, labelNames: readonly string[]): HotMetric<Tally> {
+  return new HotMetric<Tally>(name, help, type, labelNames, () => ({ value: 0 }), (t, labels) => [{ labels, value: t.value }], registry);
+}
+
+function distributions(registry: Registry, name: string, help: string, labelNames: readonly string[]): HotMetric<Distribution> {
+  return new HotMetric<Distribution>(
+    name,
+    help,
+    'histogram',
+    labelNames,
+    () => ({ buckets: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 }),
+    (d, labels) => {
+      let cumulative = 0;
+      const buckets = LATENCY_BUCKETS.map((le, i) => ({ labels: { ...labels, le }, value: (cumulative += d.buckets[i]!), metricName: `${name}_bucket` }));
+      return [
+        ...buckets,
+        { labels: { ...labels, le: '+Inf' }, value: d.count, metricName: `${name}_bucket` },
+        { labels, value: d.sum, metricName: `${name}_sum` },
+        { labels, value: d.count, metricName: `${name}_count` },
+      ];
+    },
+    registry,
+  );
+}
+
+function observe(d: Distribution, seconds: number): void {
+  d.sum += seconds;
+  d.count++;
+  for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+    if (seconds <= LATENCY_BUCKETS[i]!) {
+      d.buckets[i]!++;
+      return;
+    }
   }
 }
 
@@ -33,81 +115,22 @@ function outcomeOf(error: unknown): string {
 export class Metrics {
   readonly registry = new Registry();
 
-  private readonly clientCalls = new Counter({
-    name: 'cleave_bus_client_requests_total',
-    help: 'Requests this process sent on the bus, by pattern, transport and outcome (ok or error code).',
-    labelNames: ['pattern', 'transport', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  private readonly clientSeconds = new Histogram({
-    name: 'cleave_bus_client_request_duration_seconds',
-    help: 'Time from sending a bus request to its reply or failure, as the caller saw it.',
-    labelNames: ['pattern', 'transport'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly served = new Counter({
-    name: 'cleave_bus_server_requests_total',
-    help: 'Requests this process handled, by pattern, transport and outcome (ok or error code).',
-    labelNames: ['pattern', 'transport', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  private readonly servedSeconds = new Histogram({
-    name: 'cleave_bus_server_request_duration_seconds',
-    help: 'Time a handler took, from dispatch to its reply.',
-    labelNames: ['pattern', 'transport'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly servingNow = new Gauge({
-    name: 'cleave_bus_server_in_flight',
-    help: 'Requests being handled now, by pattern.',
-    labelNames: ['pattern'] as const,
-    registers: [this.registry],
-  });
-  private readonly handled = new Counter({
-    name: 'cleave_event_handled_total',
-    help: "Runs of a context's event handler, by outcome (a failed run is retried, then dead-lettered).",
-    labelNames: ['context', 'event', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  private readonly handledSeconds = new Histogram({
-    name: 'cleave_event_handler_duration_seconds',
-    help: "Time a context's event handler took.",
-    labelNames: ['context', 'event'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly httpRequests = new Counter({
-    name: 'cleave_http_requests_total',
-    help: 'HTTP requests answered, by method, route template and status.',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [this.registry],
-  });
-  private readonly httpSeconds = new Histogram({
-    name: 'cleave_http_request_duration_seconds',
-    help: 'Time from an HTTP request arriving to its answer being sent.',
-    labelNames: ['method', 'route'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  private readonly clientCalls = tallies(this.registry, 'counter', 'cleave_bus_client_requests_total', 'Requests this process sent on the bus, by pattern, transport and outcome (ok or error code).', ['pattern', 'transport', 'outcome']);
+  private readonly clientSeconds = distributions(this.registry, 'cleave_bus_client_request_duration_seconds', 'Time from sending a bus request to its reply or failure, as the caller saw it.', ['pattern', 'transport']);
+  private readonly served = tallies(this.registry, 'counter', 'cleave_bus_server_requests_total', 'Requests this process handled, by pattern, transport and outcome (ok or error code).', ['pattern', 'transport', 'outcome']);
+  private readonly servedSeconds = distributions(this.registry, 'cleave_bus_server_request_duration_seconds', 'Time a handler took, from dispatch to its reply.', ['pattern', 'transport']);
+  private readonly servingNow = tallies(this.registry, 'gauge', 'cleave_bus_server_in_flight', 'Requests being handled now, by pattern.', ['pattern']);
+  private readonly handled = tallies(this.registry, 'counter', 'cleave_event_handled_total', "Runs of a context's event handler, by outcome (a failed run is retried, then dead-lettered).", ['context', 'event', 'outcome']);
+  private readonly handledSeconds = distributions(this.registry, 'cleave_event_handler_duration_seconds', "Time a context's event handler took.", ['context', 'event']);
+  private readonly httpRequests = tallies(this.registry, 'counter', 'cleave_http_requests_total', 'HTTP requests answered, by method, route template and status.', ['method', 'route', 'status']);
+  private readonly httpSeconds = distributions(this.registry, 'cleave_http_request_duration_seconds', 'Time from an HTTP request arriving to its answer being sent.', ['method', 'route']);
+  private readonly httpNow = tallies(this.registry, 'gauge', 'cleave_http_in_flight', 'HTTP requests being answered now.', []).series();
   private readonly shedCount = new Counter({
     name: 'cleave_shed_total',
     help: 'Requests refused at once because this process was past its bound: bus (in-flight requests) or http (event-loop delay).',
     labelNames: ['where'] as const,
     registers: [this.registry],
   });
-  readonly httpInFlight = new Gauge({ name: 'cleave_http_in_flight', help: 'HTTP requests being answered now.', registers: [this.registry] });
-
-  private readonly clientCounters = new Children((v) => this.clientCalls.labels(...v));
-  private readonly clientTimers = new Children((v) => this.clientSeconds.labels(...v));
-  private readonly servedCounters = new Children((v) => this.served.labels(...v));
-  private readonly servedTimers = new Children((v) => this.servedSeconds.labels(...v));
-  private readonly servingGauges = new Children((v) => this.servingNow.labels(...v));
-  private readonly handledCounters = new Children((v) => this.handled.labels(...v));
-  private readonly handledTimers = new Children((v) => this.handledSeconds.labels(...v));
-  private readonly httpCounters = new Children((v) => this.httpRequests.labels(...v));
-  private readonly httpTimers = new Children((v) => this.httpSeconds.labels(...v));
 
   constructor(info: { readonly version: string; readonly services: readonly string[]; readonly instance: string }) {
     collectDefaultMetrics({ register: this.registry });
@@ -127,8 +150,8 @@ export class Metrics {
   clientCall<T>(pattern: string, transport: BusTransport, reply: Promise<T>): Promise<T> {
     const started = performance.now();
     const settle = (error?: unknown) => {
-      this.clientTimers.get(pattern, transport).observe((performance.now() - started) / 1_000);
-      this.clientCounters.get(pattern, transport, outcomeOf(error)).inc();
+      observe(this.clientSeconds.series(pattern, transport), (performance.now() - started) / 1_000);
+      this.clientCalls.series(pattern, transport, outcomeOf(error)).value++;
     };
     reply.then(() => settle(), settle);
     return reply;
@@ -137,12 +160,12 @@ export class Metrics {
   /** Marks a request's handler as started; call the returned function with its outcome once it settles. */
   serving(pattern: string, transport: BusTransport): (error?: unknown) => void {
     const started = performance.now();
-    const gauge = this.servingGauges.get(pattern);
-    gauge.inc();
+    const serving = this.servingNow.series(pattern);
+    serving.value++;
     return (error?: unknown) => {
-      gauge.dec();
-      this.servedTimers.get(pattern, transport).observe((performance.now() - started) / 1_000);
-      this.servedCounters.get(pattern, transport, outcomeOf(error)).inc();
+      serving.value--;
+      observe(this.servedSeconds.series(pattern, transport), (performance.now() - started) / 1_000);
+      this.served.series(pattern, transport, outcomeOf(error)).value++;
     };
   }
 
@@ -150,15 +173,20 @@ export class Metrics {
   handling(context: string, event: string): (error?: unknown) => void {
     const started = performance.now();
     return (error?: unknown) => {
-      this.handledTimers.get(context, event).observe((performance.now() - started) / 1_000);
-      this.handledCounters.get(context, event, error === undefined ? 'ok' : 'failed').inc();
+      observe(this.handledSeconds.series(context, event), (performance.now() - started) / 1_000);
+      this.handled.series(context, event, error === undefined ? 'ok' : 'failed').value++;
     };
   }
 
   /** Records an answered HTTP request; `route` is the route's template (`/accounts/:id`), never the raw URL. */
   httpAnswered(method: string, route: string, status: number, seconds: number): void {
-    this.httpTimers.get(method, route).observe(seconds);
-    this.httpCounters.get(method, route, String(status)).inc();
+    observe(this.httpSeconds.series(method, route), seconds);
+    this.httpRequests.series(method, route, String(status)).value++;
+  }
+
+  /** An HTTP request arrived (`+1`) or was answered or abandoned (`-1`). */
+  httpInFlight(change: 1 | -1): void {
+    this.httpNow.value += change;
   }
 
   /** Counts a request refused because this process was past its bound. */
