@@ -1,0 +1,3 @@
+import { managementSuite } from './management';
+
+managementSuite('hybrid');
