@@ -16,6 +16,7 @@ export {
   formatTraceparent,
   parseTraceparent,
   REQUEST_ID,
+  CLIENT_REQUEST_ID,
   IDEMPOTENCY_KEY,
   type CallContext,
   type Principal,
@@ -65,3 +66,4 @@ export { eventTables, EVENT_ENTITIES } from './events/event.entities';
 export type { EventEnvelope } from './events/event-envelope';
 export { Metrics, type BusTransport } from './observability/metrics';
 export { Health, type HealthIndicatorSession } from './observability/health';
+export { httpEntryOf, type HttpEntry } from './host/http-entry';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { CleaveError, rootContext } from '@cleave/platform';
+import { CleaveError, httpEntryOf, rootContext } from '@cleave/platform';
 import { GatewaySettings } from '../gateway.settings';
 import type { GatewayRequest } from './request-context.guard';
 import { SharedSecret } from './shared-secret';
@@ -18,9 +18,9 @@ export class AdminGuard implements CanActivate {
     if (!this.secret.matches(request.headers.authorization)) {
       throw new CleaveError('unauthenticated', 'the admin credential is missing or wrong', { reason: 'bad_admin_credential' });
     }
-    const traceparent = request.headers.traceparent;
+    const entry = httpEntryOf(request.raw);
     request.cleave = rootContext(
-      { traceparent: Array.isArray(traceparent) ? traceparent[0] : traceparent, timeoutMs: this.settings.CLEAVE_HTTP_TIMEOUT_MS, principal: { kind: 'client', id: 'operator', scopes: ['admin'] } },
+      { span: entry, requestId: entry.requestId, timeoutMs: this.settings.CLEAVE_HTTP_TIMEOUT_MS, principal: { kind: 'client', id: 'operator', scopes: ['admin'] } },
       this.settings.CLEAVE_HTTP_TIMEOUT_MS,
     );
     return true;

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { CleaveError, rootContext } from '@cleave/platform';
+import { CleaveError, httpEntryOf, rootContext } from '@cleave/platform';
 import { GatewaySettings } from '../gateway.settings';
 import type { GatewayRequest } from './request-context.guard';
 import { SharedSecret } from './shared-secret';
@@ -22,9 +22,9 @@ export class NetworkGuard implements CanActivate {
       throw new CleaveError('unauthenticated', 'the card network credential is missing or wrong', { reason: 'bad_network_credential' });
     }
     const budget = request.url.startsWith('/network/authorisations') ? this.settings.CLEAVE_AUTHORISATION_BUDGET_MS : this.settings.CLEAVE_HTTP_TIMEOUT_MS;
-    const traceparent = request.headers.traceparent;
+    const entry = httpEntryOf(request.raw);
     request.cleave = rootContext(
-      { traceparent: Array.isArray(traceparent) ? traceparent[0] : traceparent, timeoutMs: budget, principal: { kind: 'client', id: 'card-network', scopes: ['network'] } },
+      { span: entry, requestId: entry.requestId, timeoutMs: budget, principal: { kind: 'client', id: 'card-network', scopes: ['network'] } },
       budget,
     );
     return true;

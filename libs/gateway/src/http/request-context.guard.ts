@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { IdentityPatterns } from '@cleave/contracts';
-import { CleaveError, IDEMPOTENCY_KEY, MessageBus, rootContext, runWithContext, sha256Hex, type CallContext } from '@cleave/platform';
+import { CLIENT_REQUEST_ID, CleaveError, httpEntryOf, IDEMPOTENCY_KEY, MessageBus, rootContext, runWithContext, sha256Hex, type CallContext } from '@cleave/platform';
 import { TokenCache } from '../auth/token-cache';
 import { GatewaySettings } from '../gateway.settings';
 import { PUBLIC_ROUTE } from './public.decorator';
@@ -13,9 +13,6 @@ export interface GatewayRequest extends FastifyRequest {
   /** SHA-256 of the bearer token, once authenticated. */
   accessTokenHash?: string;
 }
-
-// Narrower than the bus allows: what a client may name its requests.
-const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
  * Starts each request's call context (trace from `traceparent`, deadline, request id, idempotency key) and
@@ -66,6 +63,8 @@ export class RequestContextGuard implements CanActivate {
     }
     const asked = Number(header('request-timeout-ms'));
     const timeoutMs = Number.isInteger(asked) && asked > 0 ? Math.min(asked, this.settings.CLEAVE_HTTP_TIMEOUT_MS) : this.settings.CLEAVE_HTTP_TIMEOUT_MS;
-    return rootContext({ traceparent: header('traceparent'), requestId, idempotencyKey, timeoutMs }, this.settings.CLEAVE_HTTP_TIMEOUT_MS);
+    // The trace, span and request id the request came in with (see httpEntryOf), as its access line has them.
+    const entry = httpEntryOf(request.raw);
+    return rootContext({ span: entry, requestId: entry.requestId, idempotencyKey, timeoutMs }, this.settings.CLEAVE_HTTP_TIMEOUT_MS);
   }
 }

@@ -10,6 +10,7 @@ import { CleaveRpcContext } from './cleave-rpc.context';
 import type { ContractRegistry } from './contract-registry';
 import type { DirectHandler, findDirectHandlers } from './handler-directory';
 import type { Metrics } from '../observability/metrics';
+import { activeTracer, endSpan, endWhenSettled, inSpan, SpanKind, startSpan } from '../observability/tracing';
 
 /** The transport id of Cleave's bus, for `@MessagePattern(pattern, CLEAVE_TRANSPORT)` if ever needed. */
 export const CLEAVE_TRANSPORT = Symbol('cleave-bus');
@@ -184,6 +185,19 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
   }
 
   private dispatchRequestNow(pattern: string, plain: unknown, context: CallContext, local: boolean): unknown {
+    const tracer = activeTracer();
+    if (tracer === undefined) return this.decodeAndRun(pattern, plain, context, local);
+    // Under the caller's client span, whose id the call context carries.
+    const span = startSpan(tracer, pattern, SpanKind.SERVER, context, { 'rpc.system': 'cleave', 'rpc.method': pattern, 'cleave.transport': local ? 'in-process' : 'nats' });
+    try {
+      return endWhenSettled(span, this.decodeAndRun(pattern, plain, inSpan(context, span), local));
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+  }
+
+  private decodeAndRun(pattern: string, plain: unknown, context: CallContext, local: boolean): unknown {
     if (context.deadline <= Date.now()) throw CleaveError.timeout(`${pattern} arrived after its deadline`);
     // Past its bound, a process refuses at once: queued work would only reach its handler after the caller gave up.
     if (this.inFlight >= this.maxInFlight) {
@@ -229,6 +243,25 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
   }
 
   async dispatchEvent(event: string, subscriber: string, plain: unknown, context: CallContext): Promise<void> {
+    const tracer = activeTracer();
+    if (tracer === undefined) return this.dispatchEventNow(event, subscriber, plain, context);
+    // Under the span that published the event, whose id the call context carries.
+    const span = startSpan(tracer, `process ${event}`, SpanKind.CONSUMER, context, {
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': event,
+      'messaging.consumer.group.name': subscriber,
+      'messaging.message.id': context.eventId,
+    });
+    try {
+      await this.dispatchEventNow(event, subscriber, plain, inSpan(context, span));
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+    span.end();
+  }
+
+  private async dispatchEventNow(event: string, subscriber: string, plain: unknown, context: CallContext): Promise<void> {
     const handler = this.eventHandlers.get(event)?.get(subscriber);
     const route = this.registry.event(event);
     if (!handler || !route) throw CleaveError.badRequest(`no handler for ${event} in ${subscriber} here`, 'unknown_event');
@@ -253,7 +286,7 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
       result = direct ? runWithContext(context, direct.method, direct.instance, input, rpcContext) : runWithContext(context, nest, undefined, input, rpcContext);
     } catch (error) {
       this.settled();
-      throw this.failure(error, pattern);
+      throw this.failure(error, pattern, context);
     }
     if (!isThenable(result) && !isObservable(result)) {
       this.settled();
@@ -269,7 +302,7 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
         },
         (error: unknown) => {
           this.settled();
-          throw this.failure(error, pattern);
+          throw this.failure(error, pattern, context);
         },
       );
   }
@@ -279,10 +312,11 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
   }
 
   /** A handler's failure as a CleaveError; anything unexpected is logged here, as Nest's filter would. */
-  private failure(error: unknown, pattern: string): CleaveError {
+  private failure(error: unknown, pattern: string, context: CallContext): CleaveError {
     const e = toCleaveError(error);
     if (e.code === 'internal' && !(error instanceof CleaveError) && !isErrorEnvelope(error)) {
-      this.log.error(`${pattern} failed: ${(error as Error)?.message ?? String(error)}`, (error as Error)?.stack);
+      // In the call's context, so the line carries its trace and request id.
+      runWithContext(context, () => this.log.error(`${pattern} failed: ${(error as Error)?.message ?? String(error)}`, (error as Error)?.stack));
     }
     return e;
   }

@@ -19,6 +19,7 @@ import { newEntityId } from '../context/ids';
 import { envelopeContext, type EventBus } from '../events/event-bus';
 import type { Metrics } from '../observability/metrics';
 import type { CallPolicies } from './call-policies';
+import { activeTracer, endWhenSettled, inSpan, SpanKind, startSpan } from '../observability/tracing';
 
 /** Options of one call. */
 export interface SendOptions {
@@ -54,9 +55,17 @@ export class MessageBus<R extends RequestMap = CleaveRequests, E extends EventMa
 
   /** Sends a request and waits for its reply, at most until the call's deadline. */
   send<P extends keyof R & string>(pattern: P, request: RequestOf<R, P>, options?: SendOptions): Promise<ReplyOf<R, P>> {
+    const tracer = activeTracer();
+    if (tracer === undefined) return this.sendIn(childContext(this.parentContext(), options), pattern, request);
+    // The call's client span: its id is the call's span id, so the callee's server span hangs from it.
+    const parent = currentContext();
+    const span = startSpan(tracer, pattern, SpanKind.CLIENT, parent, { 'rpc.system': 'cleave', 'rpc.method': pattern });
+    return endWhenSettled(span, this.sendIn(inSpan(childContext(parent ?? this.parentContext(), options), span), pattern, request));
+  }
+
+  private sendIn<P extends keyof R & string>(context: CallContext, pattern: P, request: RequestOf<R, P>): Promise<ReplyOf<R, P>> {
     const route = this.registry.request(pattern);
     if (route === undefined) return Promise.reject(CleaveError.internal(`no contract declares the pattern ${pattern}`));
-    const context = childContext(this.parentContext(), options);
     if (context.deadline <= Date.now()) return Promise.reject(CleaveError.timeout(`the deadline passed before ${pattern} was sent`));
     try {
       if (this.placement.hosted.has(route.context)) return this.metrics.clientCall(pattern, 'in-process', this.local.request(pattern, request, context) as Promise<ReplyOf<R, P>>);

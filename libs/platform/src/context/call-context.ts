@@ -35,6 +35,9 @@ export interface CallContext {
 /** What a request id may be wherever it comes from (a header, a message, an event): printable ASCII, bounded. */
 export const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
+/** What a client may name its request (`X-Request-Id`): narrower than the bus allows. */
+export const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
 /** What an idempotency key may be: printable ASCII, as long as the column that records it. */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -42,6 +45,8 @@ export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export interface RootContextInit {
   /** A `traceparent` header to continue; a new trace is started when absent or malformed. */
   readonly traceparent?: string;
+  /** The span the edge already opened for this call tree (an HTTP request's): continued as it is, over `traceparent`. */
+  readonly span?: { readonly traceId: string; readonly spanId: string; readonly sampled: boolean };
   /** Time budget from now, in ms. */
   readonly timeoutMs?: number;
   /** Absolute deadline (epoch ms); wins over `timeoutMs`. */
@@ -70,13 +75,14 @@ const applyTo = (fn: (...args: unknown[]) => unknown, self: unknown, args: unkno
 
 /** Starts a call tree at an edge. */
 export function rootContext(init: RootContextInit, defaultTimeoutMs: number): CallContext {
-  const parent = init.traceparent === undefined ? undefined : parseTraceparent(init.traceparent);
   const deadline = init.deadline ?? Date.now() + (init.timeoutMs ?? defaultTimeoutMs);
-  const traceId = parent?.traceId ?? newTraceId();
+  const span = init.span;
+  const parent = span !== undefined || init.traceparent === undefined ? undefined : parseTraceparent(init.traceparent);
+  const traceId = span?.traceId ?? parent?.traceId ?? newTraceId();
   return {
     traceId,
-    spanId: newSpanId(),
-    sampled: parent?.sampled ?? true,
+    spanId: span?.spanId ?? newSpanId(),
+    sampled: span?.sampled ?? parent?.sampled ?? true,
     deadline,
     // Without a request id of its own, a call tree is known by its trace id.
     requestId: init.requestId ?? `req_${traceId}`,

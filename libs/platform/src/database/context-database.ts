@@ -4,6 +4,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Sql } from './sql';
 import { sqlCountsOf, type SqlCounts } from './sql-statistics';
+import { ATTR_DB_SYSTEM_NAME } from '@opentelemetry/semantic-conventions';
+import { currentContext } from '../context/call-context';
+import { activeTracer, endSpan, SpanKind, startSpan } from '../observability/tracing';
 
 const batches = new AsyncLocalStorage<{ readonly db: ContextDatabase; readonly em: EntityManager; open: boolean }>();
 
@@ -40,6 +43,25 @@ export class ContextDatabase {
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const joined = this.ambient();
     if (joined !== undefined) return work(joined);
+    const tracer = activeTracer();
+    // Only inside a call: background work (pruning, sweeps) would make a trace of one span each time.
+    const call = tracer === undefined ? undefined : currentContext();
+    if (call === undefined) return this.transactionNow(work);
+    const span = startSpan(tracer!, `${this.context} transaction`, SpanKind.INTERNAL, call, {
+      [ATTR_DB_SYSTEM_NAME]: this.engine === 'postgres' ? 'postgresql' : 'sqlite',
+      'db.namespace': this.context,
+    });
+    try {
+      const result = await this.transactionNow(work);
+      span.end();
+      return result;
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+  }
+
+  private async transactionNow<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     this.counts.transactions++;
     let manager: EntityManager | undefined;
     const run = (em: EntityManager) => {

@@ -26,6 +26,8 @@ import type { NatsTransport } from '../nats/nats.transport';
 import { eventStreamName, eventSubject } from '../nats/subjects';
 import { DeadLetter } from './event.entities';
 import type { EventEnvelope } from './event-envelope';
+import { activeTracer, endSpan, SpanKind, spanTraceparent, startSpan, type Span } from '../observability/tracing';
+import type { Tracer } from '@opentelemetry/api';
 
 const HEADER = {
   msgId: 'Nats-Msg-Id',
@@ -206,6 +208,19 @@ export class EventBus {
    * fails after `timeoutMs` (nats.js's default otherwise).
    */
   async publish(envelope: EventEnvelope, awaitDelivery: boolean, timeoutMs?: number): Promise<void> {
+    const tracer = activeTracer();
+    if (tracer === undefined) return this.publishNow(envelope, awaitDelivery, timeoutMs);
+    const span = producerSpan(tracer, envelope);
+    try {
+      await this.publishNow(inProducerSpan(envelope, span), awaitDelivery, timeoutMs);
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+    span.end();
+  }
+
+  private async publishNow(envelope: EventEnvelope, awaitDelivery: boolean, timeoutMs?: number): Promise<void> {
     if (this.nats) {
       const h = natsHeaders();
       h.set(HEADER.msgId, envelope.id);
@@ -230,9 +245,26 @@ export class EventBus {
    * to `failed`).
    */
   async publishBatch(envelopes: readonly EventEnvelope[], failed: (error: unknown) => void): Promise<number> {
+    const tracer = activeTracer();
+    if (tracer === undefined) return this.publishBatchNow(envelopes, failed);
+    // A span per event, in the trace that wrote it, however many share a message.
+    const spans = envelopes.map((envelope) => producerSpan(tracer, envelope));
+    let failure: unknown = new Error('not published');
+    const published = await this.publishBatchNow(
+      envelopes.map((envelope, i) => inProducerSpan(envelope, spans[i]!)),
+      (error) => {
+        failure = error;
+        failed(error);
+      },
+    );
+    spans.forEach((span, i) => (i < published ? span.end() : endSpan(span, failure)));
+    return published;
+  }
+
+  private async publishBatchNow(envelopes: readonly EventEnvelope[], failed: (error: unknown) => void): Promise<number> {
     if (this.nats) return this.publishRuns(envelopes, failed);
     if (envelopes.length === 1) {
-      await this.publish(envelopes[0]!, true);
+      await this.publishNow(envelopes[0]!, true);
       return 1;
     }
     const shares = new Map<string, EventEnvelope[]>();
@@ -254,7 +286,7 @@ export class EventBus {
     // would arrive after it, out of order.
     for (const run of runsOf(envelopes)) {
       try {
-        await (run.envelopes.length === 1 ? this.publish(run.envelopes[0]!, true) : this.publishRun(run));
+        await (run.envelopes.length === 1 ? this.publishNow(run.envelopes[0]!, true) : this.publishRun(run));
       } catch (error) {
         failed(error);
         return published;
@@ -302,7 +334,8 @@ export class EventBus {
     const traceId = parent?.traceId ?? newTraceId();
     const call: CallContext = {
       traceId,
-      spanId: newSpanId(),
+      // The publisher's span, as a request's context carries its caller's: the handler's span hangs from it.
+      spanId: parent?.spanId ?? newSpanId(),
       sampled: parent?.sampled ?? true,
       deadline: Date.now() + this.config.eventTimeoutMs,
       requestId: envelope.requestId ?? `req_${traceId}`,
@@ -747,4 +780,19 @@ function isFinal(error: unknown): boolean {
 export function envelopeContext(context: CallContext | undefined): Pick<EventEnvelope, 'traceparent' | 'requestId'> {
   if (!context) return {};
   return { traceparent: formatTraceparent(context), requestId: context.requestId };
+}
+
+/** An event's publish span, under the call that wrote it (a trace of its own when none did). */
+function producerSpan(tracer: Tracer, envelope: EventEnvelope): Span {
+  const parent = envelope.traceparent === undefined ? undefined : parseTraceparent(envelope.traceparent);
+  return startSpan(tracer, `publish ${envelope.event}`, SpanKind.PRODUCER, parent, {
+    'messaging.operation.type': 'send',
+    'messaging.destination.name': envelope.event,
+    'messaging.message.id': envelope.id,
+  });
+}
+
+/** The envelope as it travels once published in `span`: its consumers' spans hang from the publish. */
+function inProducerSpan(envelope: EventEnvelope, span: Span): EventEnvelope {
+  return { ...envelope, traceparent: spanTraceparent(span) };
 }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { IncomingMessage } from 'node:http';
 import { Logger, Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -19,6 +20,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Health } from '../observability/health';
 import { ManagementServer } from '../observability/management-server';
 import { Metrics } from '../observability/metrics';
+import { activeTracer, tracesWanted } from '../observability/tracing';
+import type { TraceExport } from '../observability/trace-export';
+import { ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { httpEntryOf, knownHttpEntry } from './http-entry';
 
 /** What a deployment is made of: its contracts and a Nest module per context. */
 export interface CleaveDeployment {
@@ -81,6 +87,10 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
       );
     }
   }
+  // The exporter's code is loaded only when spans are wanted.
+  const traces: TraceExport | undefined = tracesWanted()
+    ? (await import('../observability/trace-export')).startTraceExport({ services: tracedServices(placement), instanceId: config.instanceId, version: deployment.version })
+    : undefined;
   // Connected before Nest boots, so an unreachable NATS stops start-up with one clear line.
   const nats = placement.nats
     ? await NatsTransport.connect({
@@ -109,6 +119,8 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
     const adapter = new FastifyAdapter({
       routerOptions: { querystringParser: (query: string) => qs.parse(query) as Record<string, string> },
       trustProxy: config.trustProxy,
+      // Fastify's request id is Cleave's, so the access log names a request as its x-request-id header does.
+      genReqId: (raw: IncomingMessage) => httpEntryOf(raw).requestId,
       // A client that trickles its headers or body can't pin a connection: both must arrive in time.
       requestTimeout: HTTP_RECEIVE_TIMEOUT_MS,
       http: { headersTimeout: HTTP_HEADERS_TIMEOUT_MS, requestTimeout: HTTP_RECEIVE_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
@@ -118,6 +130,7 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
     app = await NestFactory.create<NestFastifyApplication>(root, adapter, { logger, abortOnError: false, bodyParser: false });
   } catch (error) {
     await nats?.close();
+    await traces?.shutdown();
     throw error;
   }
   let httpUrl: string | undefined;
@@ -134,6 +147,12 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
     if (http) {
       await http.setup(app);
       measureHttp(app, app.get(Metrics));
+      // Every answer names its request, refusals and unknown routes included.
+      app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
+        void reply.header('x-request-id', request.id);
+        done();
+      });
+      if (activeTracer() !== undefined) traceHttp(app);
       try {
         await app.listen(config.httpPort, config.httpHost);
       } catch (error) {
@@ -158,6 +177,7 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
   } catch (error) {
     await app.close().catch(() => undefined);
     await management.close();
+    await traces?.shutdown();
     throw error;
   }
   const close = async () => {
@@ -169,6 +189,8 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
       await app.close();
     } finally {
       await management.close();
+      // Last, so the spans of the shutdown's own work go out too.
+      await traces?.shutdown();
     }
   };
   return { app, placement, httpUrl, managementUrl, bus: app.get(MessageBus), close };
@@ -197,4 +219,36 @@ function measureHttp(app: NestFastifyApplication, metrics: Metrics): void {
     finished(request);
     done();
   });
+}
+
+/** Ends each request's server span when it is answered, named by its route's template. */
+function traceHttp(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const span = knownHttpEntry(request.raw)?.span;
+    if (span !== undefined) {
+      const route = request.routeOptions.url;
+      if (route !== undefined) {
+        span.updateName(`${request.method} ${route}`);
+        span.setAttribute(ATTR_HTTP_ROUTE, route);
+      }
+      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, reply.statusCode);
+      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+    done();
+  });
+  fastify.addHook('onRequestAbort', (request, done) => {
+    const span = knownHttpEntry(request.raw)?.span;
+    if (span !== undefined) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'the client went away' });
+      span.end();
+    }
+    done();
+  });
+}
+
+/** The contexts a process's spans name it by: `all`, or the hosted ones in the deployment's order. */
+function tracedServices(placement: Placement): string[] {
+  return placement.hosted.size === placement.known.length ? ['all'] : placement.known.filter((c) => placement.hosted.has(c));
 }

@@ -14,7 +14,7 @@ export function processLogger(level: string, instanceId: string, destination: 1 
       messageKey: 'msg',
       mixin() {
         const c = currentContext();
-        return c === undefined ? {} : { traceId: c.traceId, spanId: c.spanId, requestId: c.requestId };
+        return c === undefined ? {} : { trace_id: c.traceId, span_id: c.spanId, request_id: c.requestId };
       },
       // Tokens, passwords and card numbers never reach logs.
       redact: {

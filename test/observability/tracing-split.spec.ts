@@ -1,0 +1,3 @@
+import { tracingSuite } from './tracing';
+
+tracingSuite('split');
