@@ -133,7 +133,9 @@ export class Metrics {
   });
 
   constructor(info: { readonly version: string; readonly services: readonly string[]; readonly instance: string }) {
-    collectDefaultMetrics({ register: this.registry });
+    // Event-loop delay sampled every 50 ms rather than prom-client's 10: an idle process wakes a fifth as often,
+    // and a stall still delays the next sample, so none is missed.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 50 });
     // Gauges named like counters, which Prometheus's linter rejects; nodejs_active_handles (by type) says the same.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
     new Gauge({
