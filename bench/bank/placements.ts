@@ -100,8 +100,8 @@ export async function startPlacement(spec: PlacementSpec, natsUrl: string): Prom
         CLEAVE_PASSWORD_HASH_COST: '10',
         CLEAVE_LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '100000',
         // Every simulated customer calls from this one address: the API's limits are lifted (still checked).
-        CLEAVE_RATE_LIMIT_PER_ADDRESS: '10000000',
-        CLEAVE_RATE_LIMIT_PER_TOKEN: '10000000',
+        CLEAVE_RATE_LIMIT_PER_ADDRESS: '100000',
+        CLEAVE_RATE_LIMIT_PER_TOKEN: '100000',
         ...(database ? { DATABASE_URL: database.url } : {}),
       },
     });

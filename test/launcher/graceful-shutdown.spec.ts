@@ -46,8 +46,9 @@ describe('stopping with a notification stream open', () => {
       (r) => r.status === 503,
     );
     expect(readiness.body.status).toBe('shutting_down');
-    // Still serving while load balancers take it out of rotation.
+    // Still serving while load balancers take it out of rotation, and alive: an orchestrator must not kill it.
     expect((await fetch(`${httpUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${managementUrl}/healthz`)).status).toBe(200);
 
     await stream.ended;
     expect(stream.events.map((e) => e.event)).toEqual(['shutdown']);

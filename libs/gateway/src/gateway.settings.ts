@@ -19,9 +19,9 @@ export class GatewaySettings {
   /** The operators' credential (`Authorization: Bearer <secret>` on /admin/*). Set one of your own. */
   @IsString() @MinLength(16) CLEAVE_ADMIN_SECRET = 'cleave-development-admin-secret';
   /** API requests one access token may make per window (the card network and operators are not limited). */
-  @IsInt() @Min(1) @Max(10_000_000) CLEAVE_RATE_LIMIT_PER_TOKEN = 1_000;
-  /** API requests one client address may make per window, whatever tokens it sends. */
-  @IsInt() @Min(1) @Max(10_000_000) CLEAVE_RATE_LIMIT_PER_ADDRESS = 10_000;
+  @IsInt() @Min(1) @Max(100_000) CLEAVE_RATE_LIMIT_PER_TOKEN = 1_000;
+  /** API requests one client address may make per window, whatever tokens it sends (at most 100,000: each window's hits are kept). */
+  @IsInt() @Min(1) @Max(100_000) CLEAVE_RATE_LIMIT_PER_ADDRESS = 10_000;
   @IsInt() @Min(1_000) @Max(3_600_000) CLEAVE_RATE_LIMIT_WINDOW_MS = 10_000;
   /** How often an open notification stream gets a keep-alive comment, so proxies don't close it. */
   @IsInt() @Min(1_000) @Max(300_000) CLEAVE_STREAM_KEEPALIVE_MS = 15_000;

@@ -73,6 +73,13 @@ describe('calls to another process', () => {
     expect(await guard.call(shape({ context: 'cards', pattern: 'cards.get-card' }), destination().send)).toBe('ok');
   });
 
+  it('never blame a destination for timing out a call sent with almost no budget', async () => {
+    const guard = policies({ retries: 0 });
+    const ledger = destination(...Array.from({ length: 8 }, () => CleaveError.timeout('no time')));
+    for (let i = 0; i < 8; i++) expect(await reason(guard.call(shape({ deadline: Date.now() + 5 }), ledger.send))).toBe('timeout');
+    expect(guard.openCircuits()).toEqual([]);
+  });
+
   it("count a callee's answer against it only when it speaks of itself (it shed the request)", async () => {
     const guard = policies({ retries: 0 });
     const relayed = destination(...Array.from({ length: 5 }, () => answeredByCallee(CleaveError.timeout('the ledger behind me was slow'))));

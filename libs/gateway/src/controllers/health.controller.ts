@@ -42,8 +42,9 @@ export class HealthController {
   async ready() {
     const { ready, result } = await this.health.readiness();
     if (!ready) {
-      const reasons = Object.entries(result.error ?? {}).map(([key, value]) => (typeof value?.message === 'string' ? `${key}: ${value.message}` : key));
-      throw CleaveError.unavailable(`not ready: ${result.status === 'shutting_down' ? 'shutting down' : reasons.join('; ')}`, 'not_ready');
+      // Anyone can ask: the answer names the failing checks, not their errors (the management port has those).
+      const failing = Object.entries(result.error ?? {}).map(([key, value]) => (key === 'gateway.callees' && typeof value?.message === 'string' ? value.message : key));
+      throw CleaveError.unavailable(`not ready: ${result.status === 'shutting_down' ? 'shutting down' : failing.join('; ')}`, 'not_ready');
     }
     return { status: result.status, nats: this.nats === null ? 'not used' : 'connected' };
   }

@@ -1,5 +1,5 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
-import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerModuleOptions } from '@nestjs/throttler';
+import { normalizeIp, ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { CleaveError, sha256Hex } from '@cleave/platform';
 import type { GatewaySettings } from '../gateway.settings';
 
@@ -15,19 +15,28 @@ interface RequestLike {
  */
 export function apiRateLimits(settings: GatewaySettings): ThrottlerModuleOptions {
   const ttl = settings.CLEAVE_RATE_LIMIT_WINDOW_MS;
-  const address = (req: RequestLike) => req.ip ?? 'unknown';
+  // An IPv6 client holds a whole /64: counted as one address, or it could step through 2^64 of them.
+  const address = (req: RequestLike) => (req.ip === undefined ? 'unknown' : normalizeIp(req.ip));
   return {
+    // One budget per token and per address across the whole API, not one per route.
+    generateKey: (_context, tracker, name) => `${name}:${tracker}`,
     throttlers: [
       {
         name: 'token',
         ttl,
         limit: settings.CLEAVE_RATE_LIMIT_PER_TOKEN,
-        skipIf: (context) => typeof context.switchToHttp().getRequest<RequestLike>().headers.authorization !== 'string',
-        getTracker: (req: Record<string, unknown>) => sha256Hex(String((req as unknown as RequestLike).headers.authorization)),
+        skipIf: (context) => bearerToken(context.switchToHttp().getRequest<RequestLike>()) === undefined,
+        getTracker: (req: Record<string, unknown>) => sha256Hex(bearerToken(req as unknown as RequestLike) ?? ''),
       },
       { name: 'address', ttl, limit: settings.CLEAVE_RATE_LIMIT_PER_ADDRESS, getTracker: (req: Record<string, unknown>) => address(req as unknown as RequestLike) },
     ],
   };
+}
+
+/** The token as authentication reads it, so `bearer X` and `Bearer  X` share one budget. */
+function bearerToken(req: RequestLike): string | undefined {
+  const header = req.headers.authorization;
+  return typeof header === 'string' ? /^Bearer\s+(\S{20,200})$/i.exec(header)?.[1] : undefined;
 }
 
 /** The API's rate limit, answering 429 in Monzo's shape with when to come back. */

@@ -33,9 +33,10 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
     const metrics = app.get(Metrics);
     await fastify.register(underPressure, {
       maxEventLoopDelay: maxEventLoopDelayMs,
-      pressureHandler: (_request, reply) => {
+      // Thrown, not sent: Fastify then skips the route and the Monzo error filter answers (with Retry-After).
+      pressureHandler: () => {
         metrics.shed('http');
-        sendMonzoError(reply, CleaveError.unavailable('this server is overloaded; retry the request shortly', 'overloaded', { retryAfterSeconds: 1 }));
+        throw CleaveError.unavailable('this server is overloaded; retry the request shortly', 'overloaded', { retryAfterSeconds: 1 });
       },
     });
   }

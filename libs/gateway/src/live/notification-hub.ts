@@ -13,9 +13,15 @@ interface Stream {
 @Injectable()
 export class NotificationHub implements BeforeApplicationShutdown {
   private readonly streams = new Map<string, Set<Stream>>();
+  private closed = false;
 
   /** Returns the function that stops listening. */
   listen(accountId: string, deliver: Listener, end: () => void): () => void {
+    // Opened while this replica stops (a client reconnecting too soon): ended at once, or it would hold the server open.
+    if (this.closed) {
+      end();
+      return () => undefined;
+    }
     let set = this.streams.get(accountId);
     if (!set) this.streams.set(accountId, (set = new Set()));
     const stream = { deliver, end };
@@ -41,6 +47,7 @@ export class NotificationHub implements BeforeApplicationShutdown {
    * saying why, before the server closes, so the client reconnects to another replica at once.
    */
   beforeApplicationShutdown(): void {
+    this.closed = true;
     for (const set of [...this.streams.values()]) for (const stream of [...set]) stream.end();
     this.streams.clear();
   }

@@ -31,6 +31,7 @@ export interface CallShape {
   readonly pattern: string;
   readonly context: string;
   readonly kind: 'query' | 'command';
+  /** The key this call was given by its caller (not one inherited from the call tree, which may dedupe nothing). */
   readonly idempotencyKey: string | undefined;
   readonly deadline: number;
 }
@@ -50,6 +51,13 @@ const STATE_VALUE: Readonly<Record<CircuitState, number>> = {
 };
 
 const ANSWERED = new WeakSet<CleaveError>();
+/** Timeouts of calls sent with too little budget to say anything of the destination. */
+const STARVED = new WeakSet<CleaveError>();
+/**
+ * A call sent with less than this left that times out says nothing of its destination: a client asking for
+ * a 3 ms budget must not be able to open the circuit everyone else's calls pass.
+ */
+const MIN_BUDGET_TO_BLAME_MS = 250;
 
 /** Marks an error the callee sent back, as opposed to one raised here (no answer in time, nobody to ask). */
 export function answeredByCallee(error: CleaveError): CleaveError {
@@ -63,7 +71,7 @@ export function answeredByCallee(error: CleaveError): CleaveError {
  * its `timeout` or `unavailable` may be relayed from a context further on, which is not the callee's fault.
  */
 function isTransient(error: unknown): boolean {
-  if (!(error instanceof CleaveError)) return false;
+  if (!(error instanceof CleaveError) || STARVED.has(error)) return false;
   if (ANSWERED.has(error)) return error.reason === 'overloaded';
   return error.code === 'timeout' || error.code === 'unavailable';
 }
@@ -153,9 +161,16 @@ export class CallPolicies {
   async call<T>(shape: CallShape, send: () => Promise<T>): Promise<T> {
     const destination = this.destinationOf(shape.context);
     this.budget.called(Date.now());
+    const sent = (): Promise<T> => {
+      const budgetMs = shape.deadline - Date.now();
+      return send().catch((error: unknown) => {
+        if (error instanceof CleaveError && error.code === 'timeout' && budgetMs < MIN_BUDGET_TO_BLAME_MS) STARVED.add(error);
+        throw error;
+      });
+    };
     for (let attempt = 0; ; attempt++) {
       try {
-        return (await destination.guarded.execute(send)) as T;
+        return (await destination.guarded.execute(sent)) as T;
       } catch (error) {
         const failure = this.refusal(error, shape.context) ?? error;
         if (attempt >= this.settings.retries || !this.repeatable(shape, failure)) throw failure;

@@ -72,6 +72,7 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
   private direct: ReturnType<typeof findDirectHandlers> = { requests: new Map(), events: new Map() };
   private faults: CleaveConfig['faults'] = {};
   private maxInFlight = Number.POSITIVE_INFINITY;
+  private requestsInFlight = 0;
 
   constructor(
     private readonly registry: ContractRegistry,
@@ -159,26 +160,38 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
   }
 
   dispatchRequest(pattern: string, plain: unknown, context: CallContext, local = false): unknown {
+    // Shed where work enters this process from another, never part-way through a call tree it has admitted
+    // (in-process calls are nested in one), and counting requests only: events have a bound of their own.
+    if (!local) {
+      if (this.requestsInFlight >= this.maxInFlight) {
+        this.metrics?.shed('bus');
+        throw CleaveError.unavailable(`this process already handles ${this.maxInFlight} requests from other processes`, 'overloaded', { retryAfterSeconds: 1 });
+      }
+      this.requestsInFlight++;
+    }
     const done = this.metrics?.serving(pattern, local ? 'in-process' : 'nats');
+    const settle = (error?: unknown) => {
+      if (!local) this.requestsInFlight--;
+      done?.(error);
+    };
     let outcome: unknown;
     try {
       outcome = this.dispatchRequestNow(pattern, plain, context, local);
     } catch (error) {
-      done?.(error);
+      settle(error);
       throw error;
     }
-    if (done === undefined) return outcome;
     if (!isThenable(outcome)) {
-      done();
+      settle();
       return outcome;
     }
     return Promise.resolve(outcome).then(
       (reply) => {
-        done();
+        settle();
         return reply;
       },
       (error: unknown) => {
-        done(error);
+        settle(error);
         throw error;
       },
     );
@@ -199,11 +212,6 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
 
   private decodeAndRun(pattern: string, plain: unknown, context: CallContext, local: boolean): unknown {
     if (context.deadline <= Date.now()) throw CleaveError.timeout(`${pattern} arrived after its deadline`);
-    // Past its bound, a process refuses at once: queued work would only reach its handler after the caller gave up.
-    if (this.inFlight >= this.maxInFlight) {
-      this.metrics?.shed('bus');
-      throw CleaveError.unavailable(`this process already handles ${this.maxInFlight} requests`, 'overloaded', { retryAfterSeconds: 1 });
-    }
     const handler = this.requestHandlers.get(pattern);
     const route = this.registry.request(pattern);
     if (!handler || !route) throw CleaveError.badRequest(`no handler for ${pattern} here`, 'unknown_pattern');
@@ -216,7 +224,7 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     return this.run(this.direct.requests.get(pattern), handler, request, pattern, context);
   }
 
-  /** Requests (and event handler runs) in hand at once, past which requests are refused as `overloaded`. */
+  /** Requests from other processes in hand at once, past which more are refused as `overloaded`. */
   limitInFlight(max: number): void {
     this.maxInFlight = max;
   }

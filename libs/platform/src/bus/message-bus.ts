@@ -56,14 +56,14 @@ export class MessageBus<R extends RequestMap = CleaveRequests, E extends EventMa
   /** Sends a request and waits for its reply, at most until the call's deadline. */
   send<P extends keyof R & string>(pattern: P, request: RequestOf<R, P>, options?: SendOptions): Promise<ReplyOf<R, P>> {
     const tracer = activeTracer();
-    if (tracer === undefined) return this.sendIn(childContext(this.parentContext(), options), pattern, request);
+    if (tracer === undefined) return this.sendIn(childContext(this.parentContext(), options), pattern, request, options?.idempotencyKey);
     // The call's client span: its id is the call's span id, so the callee's server span hangs from it.
     const parent = currentContext();
     const span = startSpan(tracer, pattern, SpanKind.CLIENT, parent, { 'rpc.system': 'cleave', 'rpc.method': pattern });
-    return endWhenSettled(span, this.sendIn(inSpan(childContext(parent ?? this.parentContext(), options), span), pattern, request));
+    return endWhenSettled(span, this.sendIn(inSpan(childContext(parent ?? this.parentContext(), options), span), pattern, request, options?.idempotencyKey));
   }
 
-  private sendIn<P extends keyof R & string>(context: CallContext, pattern: P, request: RequestOf<R, P>): Promise<ReplyOf<R, P>> {
+  private sendIn<P extends keyof R & string>(context: CallContext, pattern: P, request: RequestOf<R, P>, ownKey: string | undefined): Promise<ReplyOf<R, P>> {
     const route = this.registry.request(pattern);
     if (route === undefined) return Promise.reject(CleaveError.internal(`no contract declares the pattern ${pattern}`));
     if (context.deadline <= Date.now()) return Promise.reject(CleaveError.timeout(`the deadline passed before ${pattern} was sent`));
@@ -74,7 +74,7 @@ export class MessageBus<R extends RequestMap = CleaveRequests, E extends EventMa
         throw CleaveError.forbidden(`no context hosted here lists ${pattern} among the calls it makes (its contract's dependencies)`, 'not_permitted');
       }
       const remote = this.remote;
-      const shape = { pattern, context: route.context, kind: route.spec.kind, idempotencyKey: context.idempotencyKey, deadline: context.deadline };
+      const shape = { pattern, context: route.context, kind: route.spec.kind, idempotencyKey: ownKey, deadline: context.deadline };
       return this.metrics.clientCall(pattern, 'nats', this.policies.call(shape, () => remote.request(pattern, request, context) as Promise<ReplyOf<R, P>>));
     } catch (error) {
       // What JSON.stringify refuses (bigints, cycles) is the caller's bug, the same in both transports.

@@ -62,7 +62,7 @@ export interface CleaveConfig {
   readonly httpHost: string;
   /**
    * `CLEAVE_MANAGEMENT_PORT`: where `/healthz`, `/readyz` and `/metrics` are served, in every process
-   * (default 9464; 0: any free port; `off`: not at all), on `CLEAVE_MANAGEMENT_HOST` (default: HOST).
+   * (default 9464; 0: any free port; `off`: not at all), on `CLEAVE_MANAGEMENT_HOST` (default 127.0.0.1).
    */
   readonly management: { readonly port: number; readonly host: string } | undefined;
   /**
@@ -295,7 +295,8 @@ export function loadCleaveConfig(given: Record<string, string | undefined> = pro
     runMigrations: (parsed.CLEAVE_MIGRATIONS ?? 'on') === 'on',
     httpPort: parsed.PORT ?? 3000,
     httpHost: parsed.HOST ?? '127.0.0.1',
-    management: managementPort === undefined ? undefined : { port: managementPort, host: parsed.CLEAVE_MANAGEMENT_HOST ?? parsed.HOST ?? '127.0.0.1' },
+    // Loopback unless asked: readiness details and business metrics are for the platform's own network.
+    management: managementPort === undefined ? undefined : { port: managementPort, host: parsed.CLEAVE_MANAGEMENT_HOST ?? '127.0.0.1' },
     shutdownDelayMs: parsed.CLEAVE_SHUTDOWN_DELAY_MS ?? 0,
     callPolicies: {
       breakerFailures: parsed.CLEAVE_BREAKER_FAILURES ?? 5,

@@ -8,10 +8,11 @@ export class HousekeepingSettings {
   /** How often each replica deletes what has outlived its keeping time. */
   @IsInt() @Min(1_000) @Max(86_400_000) CLEAVE_HOUSEKEEPING_MS = 60_000;
   /**
-   * How long an idempotency key is honoured (default 7 days: longer than Stripe's 24 h, to cover the card
-   * network's retries over an authorisation's 7-day life). Never less than a day.
+   * How long an idempotency key is honoured: 400 days, and never under 120. Cards' keys are what stop a
+   * presentment or refund the network sends again from moving money twice, and schemes resend clearing and
+   * refunds for months (chargeback windows run to 120 days), well past an authorisation's 7-day life.
    */
-  @IsInt() @Min(24) @Max(24 * 365) CLEAVE_IDEMPOTENCY_RETENTION_HOURS = 7 * 24;
+  @IsInt() @Min(120 * 24) @Max(5 * 366 * 24) CLEAVE_IDEMPOTENCY_RETENTION_HOURS = 400 * 24;
 }
 
 /** A table whose rows are deleted once their timestamp column is older than the keeping time. */

@@ -145,7 +145,8 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
     await app.startAllMicroservices();
     const http = deployment.http !== undefined && placement.hosted.has(deployment.http.context) ? deployment.http : undefined;
     if (http) {
-      await http.setup(app);
+      // Before the HTTP context's own hooks, so that what they refuse at once (shed, draining) is measured,
+      // traced and named like any other answer.
       measureHttp(app, app.get(Metrics));
       // Every answer names its request, refusals and unknown routes included.
       app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
@@ -153,6 +154,7 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
         done();
       });
       if (activeTracer() !== undefined) traceHttp(app);
+      await http.setup(app);
       try {
         await app.listen(config.httpPort, config.httpHost);
       } catch (error) {
@@ -199,16 +201,19 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
 /** Counts and times every answered HTTP request by its route's template, so the series stay few. */
 function measureHttp(app: NestFastifyApplication, metrics: Metrics): void {
   const fastify = app.getHttpAdapter().getInstance();
-  const counted = Symbol('counted');
-  type Counted = { [counted]?: boolean };
+  // In flight from the first hook to the answer or the client leaving: counted down once, and only if counted up.
+  const state = Symbol('in flight');
+  type Tracked = { [state]?: 'in flight' | 'done' };
   fastify.addHook('onRequest', (request, _reply, done) => {
+    (request as Tracked)[state] = 'in flight';
     metrics.httpInFlight(1);
     done();
   });
   const finished = (request: object) => {
-    if ((request as Counted)[counted]) return false;
-    (request as Counted)[counted] = true;
-    metrics.httpInFlight(-1);
+    const tracked = request as Tracked;
+    if (tracked[state] === 'done') return false;
+    if (tracked[state] === 'in flight') metrics.httpInFlight(-1);
+    tracked[state] = 'done';
     return true;
   };
   fastify.addHook('onResponse', (request, reply, done) => {

@@ -15,6 +15,7 @@ import type { NatsTransport } from '../nats/nats.transport';
 
 /** How long a health check may take before it counts as down: a probe must answer before the prober gives up. */
 const CHECK_TIMEOUT_MS = 2_000;
+const READINESS_FRESH_MS = 1_000;
 /** An outbox whose oldest event has waited this long is degraded: consumers are falling behind what happened. */
 const OUTBOX_DEGRADED_AFTER_S = 30;
 /** A consumer this far behind is degraded. */
@@ -61,6 +62,7 @@ export class Health implements BeforeApplicationShutdown {
   private readonly contributed: HealthIndicatorFunction[] = [];
   private readonly migrated = new Set<string>();
   private lastFailing = '';
+  private last: { at: number; outcome: Promise<{ ready: boolean; result: HealthCheckResult }> } | undefined;
   private shuttingDown = false;
   private readonly log = new Logger('Health');
 
@@ -81,13 +83,25 @@ export class Health implements BeforeApplicationShutdown {
     this.shuttingDown = true;
   }
 
-  /** Liveness: the process answers. It says nothing of dependencies, so a restart is never the cure for them. */
+  /**
+   * Liveness: the process answers. It says nothing of dependencies, so a restart is never the cure for them,
+   * and stays up while the process drains: only readiness fails then, or an orchestrator would kill it mid-drain.
+   */
   live(): HealthCheckResult {
-    return { status: this.shuttingDown ? 'shutting_down' : 'ok', details: {} };
+    return { status: 'ok', details: {} };
   }
 
-  /** Readiness, with every check's details; `ready` is false when any check is down or the process is stopping. */
+  /**
+   * Readiness, with every check's details; `ready` is false when any check is down or the process is stopping.
+   * Probes arriving together share one run of the checks, fresh for a second, so asking often costs nothing more.
+   */
   async readiness(): Promise<{ ready: boolean; result: HealthCheckResult }> {
+    if (this.last === undefined || Date.now() - this.last.at > READINESS_FRESH_MS) this.last = { at: Date.now(), outcome: this.check() };
+    const outcome = await this.last.outcome;
+    return this.shuttingDown ? { ready: false, result: { ...outcome.result, status: 'shutting_down' } } : outcome;
+  }
+
+  private async check(): Promise<{ ready: boolean; result: HealthCheckResult }> {
     let result: HealthCheckResult;
     try {
       result = await this.checks.check([...this.platformChecks(), ...this.contributed]);
@@ -95,7 +109,6 @@ export class Health implements BeforeApplicationShutdown {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       result = error.getResponse() as HealthCheckResult;
     }
-    if (this.shuttingDown) result = { ...result, status: 'shutting_down' };
     const failing = Object.keys(result.error ?? {}).join(', ');
     if (failing !== this.lastFailing) {
       if (failing) this.log.warn(`not ready: ${failing} down (${JSON.stringify(result.error)})`);
