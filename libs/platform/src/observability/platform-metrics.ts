@@ -35,36 +35,28 @@ export class PlatformMetrics {
       });
     const outboxes = backlogs(outboxBacklog);
     const deadLetters = backlogs(deadLetterBacklog);
-    const fromBacklogs = (name: string, help: string, source: Fresh<ReadonlyArray<readonly [string, Backlog]>>, value: (b: Backlog) => number) =>
+    /** A gauge with a value per context, read afresh when scraped. */
+    const perContext = (name: string, help: string, read: () => Promise<Iterable<readonly [string, number]>>) =>
       metrics.gauge({
         name,
         help,
         labelNames: ['context'] as const,
         async collect() {
           this.reset();
-          for (const [context, backlog] of await source.get()) this.labels(context).set(value(backlog));
+          for (const [context, value] of await read()) this.labels(context).set(value);
         },
       });
-    fromBacklogs('cleave_outbox_depth', "Events in a context's outbox not yet published.", outboxes, (b) => b.count);
-    fromBacklogs('cleave_outbox_lag_seconds', "Age of the oldest event in a context's outbox not yet published (0 when none).", outboxes, (b) => b.oldestAgeSeconds);
-    fromBacklogs('cleave_dead_letters', 'Events a context gave up on and parked, not yet replayed.', deadLetters, (b) => b.count);
-    fromBacklogs('cleave_dead_letter_oldest_age_seconds', 'Age of the oldest parked event not yet replayed (0 when none).', deadLetters, (b) => b.oldestAgeSeconds);
+    const of = (source: Fresh<ReadonlyArray<readonly [string, Backlog]>>, value: (b: Backlog) => number) => async () =>
+      (await source.get()).map(([context, backlog]) => [context, value(backlog)] as const);
+    perContext('cleave_outbox_depth', "Events in a context's outbox not yet published.", of(outboxes, (b) => b.count));
+    perContext('cleave_outbox_lag_seconds', "Age of the oldest event in a context's outbox not yet published (0 when none).", of(outboxes, (b) => b.oldestAgeSeconds));
+    perContext('cleave_dead_letters', 'Events a context gave up on and parked, not yet replayed.', of(deadLetters, (b) => b.count));
+    perContext('cleave_dead_letter_oldest_age_seconds', 'Age of the oldest parked event not yet replayed (0 when none).', of(deadLetters, (b) => b.oldestAgeSeconds));
     if (nats === null) return;
     const lag = new Fresh(() => events.consumerLag().catch(() => ({})));
-    for (const [name, help, field] of [
-      ['cleave_event_consumer_pending', "Events stored for a context's durable consumer and not yet delivered to it.", 'pending'],
-      ['cleave_event_consumer_unacknowledged', "Events delivered to a context's durable consumer and not yet acknowledged.", 'unacknowledged'],
-    ] as const) {
-      metrics.gauge({
-        name,
-        help,
-        labelNames: ['context'] as const,
-        async collect() {
-          this.reset();
-          for (const [context, l] of Object.entries(await lag.get())) this.labels(context).set(l[field]);
-        },
-      });
-    }
+    const lagged = (field: 'pending' | 'unacknowledged') => async () => Object.entries(await lag.get()).map(([context, l]) => [context, l[field]] as const);
+    perContext('cleave_event_consumer_pending', "Events stored for a context's durable consumer and not yet delivered to it.", lagged('pending'));
+    perContext('cleave_event_consumer_unacknowledged', "Events delivered to a context's durable consumer and not yet acknowledged.", lagged('unacknowledged'));
     metrics.gauge({
       name: 'cleave_nats_connected',
       help: 'Whether this process is connected to NATS (1) or not (0).',
