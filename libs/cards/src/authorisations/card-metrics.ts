@@ -15,15 +15,15 @@ export class CardMetrics {
   private readonly approvedMinorUnits;
 
   constructor(metrics: Metrics, db: ContextDatabase) {
-    this.decisions = metrics.counter({
+    this.decisions = metrics.hotCounter({
       name: 'cleave_card_authorisations_total',
       help: 'Card authorisations decided, by outcome (approved, declined) and decline reason (none when approved).',
-      labelNames: ['outcome', 'reason'] as const,
+      labelNames: ['outcome', 'reason'],
     });
-    this.approvedMinorUnits = metrics.counter({
+    this.approvedMinorUnits = metrics.hotCounter({
       name: 'cleave_card_authorised_minor_units_total',
       help: 'Money approved in card authorisations, in minor units (pence, cents) of each currency.',
-      labelNames: ['currency'] as const,
+      labelNames: ['currency'],
     });
     metrics.gauge({
       name: 'cleave_cards_active',
@@ -37,10 +37,10 @@ export class CardMetrics {
 
   decided(decision: AuthorisationDecision, request: AuthoriseRequest): void {
     if (decision.approved) {
-      this.decisions.labels('approved', 'none').inc();
-      this.approvedMinorUnits.labels(request.currency).inc(request.amount);
+      this.decisions.series('approved', 'none').value++;
+      this.approvedMinorUnits.series(request.currency).value += request.amount;
     } else {
-      this.decisions.labels('declined', decision.declineReason ?? 'unknown').inc();
+      this.decisions.series('declined', decision.declineReason ?? 'unknown').value++;
     }
   }
 }

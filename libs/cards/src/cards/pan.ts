@@ -14,11 +14,6 @@ export function luhnCheckDigit(digits: string): number {
   return (10 - (sum % 10)) % 10;
 }
 
-/** True when a card number's last digit checks out. */
-export function luhnValid(pan: string): boolean {
-  return /^\d{12,19}$/.test(pan) && luhnCheckDigit(pan.slice(0, -1)) === Number(pan.slice(-1));
-}
-
 /** A new 16-digit card number under a BIN: random account digits and a Luhn check digit. */
 export function newPan(bin: string): string {
   let body = bin;
