@@ -47,10 +47,10 @@ describe('calls to another process', () => {
     expect(keyed.calls).toBe(2);
   });
 
-  it('repeat any call that never reached a handler', async () => {
+  it('fail at once, without retrying, when nobody is there to answer: a retry would only spend the budget', async () => {
     const ledger = destination(CleaveError.unavailable('nobody there', 'no_responders'));
-    expect(await policies().call(shape({ kind: 'command' }), ledger.send)).toBe('ok');
-    expect(ledger.calls).toBe(2);
+    expect(await reason(policies().call(shape(), ledger.send))).toBe('no_responders');
+    expect(ledger.calls).toBe(1);
   });
 
   it('do not repeat a request the callee refused as wrong, nor retry past the deadline', async () => {

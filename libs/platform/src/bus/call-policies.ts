@@ -76,11 +76,6 @@ function isTransient(error: unknown): boolean {
   return error.code === 'timeout' || error.code === 'unavailable';
 }
 
-/** The request never reached a handler: repeating it cannot do anything twice. */
-function neverDelivered(error: unknown): boolean {
-  return error instanceof CleaveError && error.code === 'unavailable' && (error.reason === 'no_responders' || error.reason === 'nats_disconnected');
-}
-
 /**
  * Retries take at most a share of the calls (plus a floor) in each second, so that when a destination is in
  * trouble, retries don't multiply the load that put it there.
@@ -122,8 +117,8 @@ interface Destination {
  * Calls to contexts in other processes, guarded per destination context by cockatiel's policies: a circuit
  * breaker that opens on consecutive timeouts or unavailable answers and then answers `unavailable` at once
  * (probing half-open after a while), a bulkhead that bounds the calls in flight, and retries with jittered
- * backoff for calls that are safe to repeat (queries, commands with an idempotency key, and any call that
- * never reached a handler), only within the call's deadline and a retry budget. In-process calls are not
+ * backoff of timed-out calls that are safe to repeat (queries, commands given an idempotency key), only
+ * within the call's deadline and a retry budget. In-process calls are not
  * guarded: their callee can't be unreachable, and a slow one is bounded by the deadline.
  */
 export class CallPolicies {
@@ -182,11 +177,14 @@ export class CallPolicies {
     }
   }
 
+  /**
+   * Only a timeout is worth another try, and only of a call safe to repeat: another replica may answer, or
+   * the reply was lost. Nobody subscribed, NATS down, an open circuit, a full bulkhead or a callee shedding
+   * load won't have changed in a few milliseconds, and a retry would only spend the budget the caller needs
+   * for what it does next (the gateway: recording that the network was told "declined").
+   */
   private repeatable(shape: CallShape, error: unknown): boolean {
-    if (!isTransient(error)) return false;
-    // An open circuit, a full bulkhead or a callee shedding load won't have changed in a few milliseconds.
-    if (error instanceof CleaveError && (error.reason === 'circuit_open' || error.reason === 'bulkhead_full' || error.reason === 'overloaded')) return false;
-    return neverDelivered(error) || shape.kind === 'query' || shape.idempotencyKey !== undefined;
+    return error instanceof CleaveError && error.code === 'timeout' && !STARVED.has(error) && (shape.kind === 'query' || shape.idempotencyKey !== undefined);
   }
 
   private refusal(error: unknown, context: string): CleaveError | undefined {
