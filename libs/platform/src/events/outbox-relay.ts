@@ -6,6 +6,7 @@ import type { EventBus } from './event-bus';
 import { InboxRecord, OutboxEvent } from './event.entities';
 import type { EventEnvelope } from './event-envelope';
 import { OUTBOX_SIGNAL } from './outbox';
+import { outboxBacklog } from './backlogs';
 
 const BATCH = 100;
 const DAY_MS = 24 * 3600 * 1000;
@@ -84,11 +85,8 @@ export class OutboxRelay {
 
   /** How far behind the relay is: unpublished events, and the age of the oldest. */
   async lag(): Promise<{ pending: number; oldestAgeMs: number }> {
-    return this.db.read(async (em) => {
-      const pending = await em.countBy(OutboxEvent, { publishedAt: IsNull() });
-      const oldest = pending === 0 ? null : await em.findOne(OutboxEvent, { where: { publishedAt: IsNull() }, order: { seq: 'ASC' } });
-      return { pending, oldestAgeMs: oldest ? Date.now() - Date.parse(oldest.createdAt) : 0 };
-    });
+    const backlog = await outboxBacklog(this.db);
+    return { pending: backlog.count, oldestAgeMs: backlog.oldestAgeSeconds * 1_000 };
   }
 
   private wake(): void {

@@ -3,7 +3,7 @@ import { ContextDatabases } from '../database/context-databases';
 import { EventBus } from '../events/event-bus';
 import { NATS_TRANSPORT } from '../host/tokens';
 import type { NatsTransport } from '../nats/nats.transport';
-import { deadLetterBacklog, outboxBacklog, type Backlog } from './health';
+import { deadLetterBacklog, outboxBacklog, type Backlog } from '../events/backlogs';
 import { Metrics } from './metrics';
 
 /** Read at most this often, however many gauges (and scrapers) ask. */
