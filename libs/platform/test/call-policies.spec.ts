@@ -90,6 +90,26 @@ describe('calls to another process', () => {
     expect(guard.openCircuits()).toEqual(['feed']);
   });
 
+  it('not blame a destination that answered other calls while these timed out (a queue on one hot account)', async () => {
+    const guard = policies({ breakerFailures: 3, maxOutstanding: 100, retries: 0 });
+    let answerOthers!: () => void;
+    const othersAnswered = new Promise<void>((resolve) => (answerOthers = resolve));
+    const queued = Array.from({ length: 5 }, () =>
+      guard.call(shape({ kind: 'command' }), async () => {
+        await othersAnswered;
+        throw CleaveError.timeout('waited on a row lock');
+      }),
+    );
+    expect(await guard.call(shape(), async () => 'ok')).toBe('ok');
+    answerOthers();
+    expect(await Promise.all(queued.map(reason))).toEqual(['timeout', 'timeout', 'timeout', 'timeout', 'timeout']);
+    expect(guard.openCircuits()).toEqual([]);
+    // Silence, though, is the destination's: the same timeouts with nothing answered in between open it.
+    const silent = Array.from({ length: 3 }, () => guard.call(shape({ kind: 'command' }), async () => Promise.reject(CleaveError.timeout('no answer'))));
+    await Promise.all(silent.map(reason));
+    expect(guard.openCircuits()).toEqual(['ledger']);
+  });
+
   it('bound the calls in flight to one destination', async () => {
     const guard = policies();
     let release!: () => void;

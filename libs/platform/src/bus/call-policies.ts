@@ -53,6 +53,8 @@ const STATE_VALUE: Readonly<Record<CircuitState, number>> = {
 const ANSWERED = new WeakSet<CleaveError>();
 /** Timeouts of calls sent with too little budget to say anything of the destination. */
 const STARVED = new WeakSet<CleaveError>();
+/** Timeouts of calls the destination outlived, answering others meanwhile: it was alive, the call was slow. */
+const OUTLIVED = new WeakSet<CleaveError>();
 /**
  * A call sent with less than this left that times out says nothing of its destination: a client asking for
  * a 3 ms budget must not be able to open the circuit everyone else's calls pass.
@@ -71,7 +73,7 @@ export function answeredByCallee(error: CleaveError): CleaveError {
  * its `timeout` or `unavailable` may be relayed from a context further on, which is not the callee's fault.
  */
 function isTransient(error: unknown): boolean {
-  if (!(error instanceof CleaveError) || STARVED.has(error)) return false;
+  if (!(error instanceof CleaveError) || STARVED.has(error) || OUTLIVED.has(error)) return false;
   if (ANSWERED.has(error)) return error.reason === 'overloaded';
   return error.code === 'timeout' || error.code === 'unavailable';
 }
@@ -108,6 +110,8 @@ class RetryBudget {
 }
 
 interface Destination {
+  /** Answers of any kind the destination has sent: each proves it alive at that moment. */
+  answers: number;
   readonly breaker: CircuitBreakerPolicy;
   readonly bulkhead: BulkheadPolicy;
   readonly guarded: ReturnType<typeof wrap>;
@@ -115,7 +119,8 @@ interface Destination {
 
 /**
  * Calls to contexts in other processes, guarded per destination context by cockatiel's policies: a circuit
- * breaker that opens on consecutive timeouts or unavailable answers and then answers `unavailable` at once
+ * breaker that opens on consecutive timeouts or unavailable answers (timeouts only while the destination
+ * answers nothing else) and then answers `unavailable` at once
  * (probing half-open after a while), a bulkhead that bounds the calls in flight, and retries with jittered
  * backoff of timed-out calls that are safe to repeat (queries, commands given an idempotency key), only
  * within the call's deadline and a retry budget. In-process calls are not
@@ -158,10 +163,24 @@ export class CallPolicies {
     this.budget.called(Date.now());
     const sent = (): Promise<T> => {
       const budgetMs = shape.deadline - Date.now();
-      return send().catch((error: unknown) => {
-        if (error instanceof CleaveError && error.code === 'timeout' && budgetMs < MIN_BUDGET_TO_BLAME_MS) STARVED.add(error);
-        throw error;
-      });
+      const answersBefore = destination.answers;
+      return send().then(
+        (answer) => {
+          destination.answers++;
+          return answer;
+        },
+        (error: unknown) => {
+          if (error instanceof CleaveError) {
+            if (ANSWERED.has(error)) destination.answers++;
+            else if (error.code === 'timeout' && budgetMs < MIN_BUDGET_TO_BLAME_MS) STARVED.add(error);
+            // Answering other calls meanwhile, the destination was alive: the slowness was this call's own (a
+            // queue on one hot account, say), and a burst on one balance must not open the circuit every
+            // other payment passes.
+            else if (error.code === 'timeout' && destination.answers > answersBefore) OUTLIVED.add(error);
+          }
+          throw error;
+        },
+      );
     };
     for (let attempt = 0; ; attempt++) {
       try {
@@ -207,7 +226,7 @@ export class CallPolicies {
         breaker: new ConsecutiveBreaker(this.settings.breakerFailures),
       });
       const limit = bulkhead(this.settings.maxOutstanding, 0);
-      destination = { breaker, bulkhead: limit, guarded: wrap(limit, breaker) };
+      destination = { answers: 0, breaker, bulkhead: limit, guarded: wrap(limit, breaker) };
       this.destinations.set(context, destination);
     }
     return destination;
