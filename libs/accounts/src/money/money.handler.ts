@@ -1,13 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  LedgerPatterns,
-  type AccountBalanceView,
-  type GetAccountBalanceRequest,
-  type TopUpAccountRequest,
-  type TransactionView,
-  type TransferMoneyRequest,
-  type TransferReply,
-} from '@cleave/contracts';
+import { type AccountBalanceView, AccountsErrors, type GetAccountBalanceRequest, LedgerPatterns, type TopUpAccountRequest, type TransactionView, type TransferMoneyRequest, type TransferReply } from '@cleave/contracts';
 import { CleaveError, ContextDatabase, MessageBus } from '@cleave/platform';
 import { OwnedAccounts } from '../ownership/owned-accounts';
 import { Pot } from '../pots/pot.entity';
@@ -37,17 +29,17 @@ export class MoneyHandler {
   async topUp(request: TopUpAccountRequest): Promise<TransactionView> {
     const account = await this.owned.account(request.accountId);
     const currency = request.currency ?? account.currency;
-    if (currency !== account.currency) throw CleaveError.badRequest(`account ${account.id} holds ${account.currency}, not ${currency}`, 'currency_mismatch');
+    if (currency !== account.currency) throw CleaveError.of(AccountsErrors.currencyMismatch, `account ${account.id} holds ${account.currency}, not ${currency}`);
     return this.bus.send(LedgerPatterns.TopUp, { accountId: account.id, amount: request.amount, currency, description: request.description });
   }
 
   async transfer(request: TransferMoneyRequest): Promise<TransferReply> {
     const source = await this.owned.account(request.sourceAccountId);
-    if (request.destinationAccountId === source.id) throw CleaveError.badRequest('an account cannot pay itself', 'same_account');
+    if (request.destinationAccountId === source.id) throw CleaveError.of(AccountsErrors.sameAccount, 'an account cannot pay itself');
     const destination = await this.owned.anyAccount(request.destinationAccountId);
     const currency = request.currency ?? source.currency;
     for (const account of [source, destination]) {
-      if (account.currency !== currency) throw CleaveError.badRequest(`account ${account.id} holds ${account.currency}, not ${currency}`, 'currency_mismatch');
+      if (account.currency !== currency) throw CleaveError.of(AccountsErrors.currencyMismatch, `account ${account.id} holds ${account.currency}, not ${currency}`);
     }
     return this.bus.send(LedgerPatterns.Transfer, {
       sourceAccountId: source.id,

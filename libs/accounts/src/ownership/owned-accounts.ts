@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CleaveError, ContextDatabase, currentContext } from '@cleave/platform';
 import { Account } from '../accounts/account.entity';
 import { Pot } from '../pots/pot.entity';
+import { AccountsErrors } from '@cleave/contracts';
 
 /**
  * Loads accounts and pots for the customer a call acts for: they see only their own, and anyone else's is
@@ -15,13 +16,13 @@ export class OwnedAccounts {
   /** The customer the call acts for. */
   callerUserId(): string {
     const principal = currentContext()?.principal;
-    if (principal?.kind !== 'user') throw CleaveError.forbidden('accounts act only for a customer', 'not_a_customer');
+    if (principal?.kind !== 'user') throw CleaveError.of(AccountsErrors.notACustomer, 'accounts act only for a customer');
     return principal.id;
   }
 
   /** Refuses a customer acting on another's behalf. */
   assertActingFor(ownerId: string): void {
-    if (this.callerUserId() !== ownerId) throw CleaveError.badRequest('owner_id must be the authenticated user', 'wrong_owner');
+    if (this.callerUserId() !== ownerId) throw CleaveError.of(AccountsErrors.wrongOwner, 'owner_id must be the authenticated user');
   }
 
   async account(accountId: string): Promise<Account> {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LedgerPatterns, type CreatePotRequest, type ListPotsRequest, type MovePotMoneyRequest, type PotView } from '@cleave/contracts';
+import { AccountsErrors, type CreatePotRequest, LedgerPatterns, type ListPotsRequest, type MovePotMoneyRequest, type PotView } from '@cleave/contracts';
 import { CleaveError, ContextDatabase, MessageBus, newEntityId } from '@cleave/platform';
 import { OwnedAccounts } from '../ownership/owned-accounts';
 import { Pot } from './pot.entity';
@@ -41,7 +41,7 @@ export class PotsHandler {
 
   private async move(request: MovePotMoneyRequest, kind: 'pot_deposit' | 'pot_withdrawal'): Promise<PotView> {
     const { pot, account } = await this.owned.pot(request.potId);
-    if (request.accountId !== account.id) throw CleaveError.badRequest(`pot ${pot.id} belongs to another account`, 'wrong_account');
+    if (request.accountId !== account.id) throw CleaveError.of(AccountsErrors.wrongAccount, `pot ${pot.id} belongs to another account`);
     const [sourceAccountId, destinationAccountId] = kind === 'pot_deposit' ? [account.id, pot.id] : [pot.id, account.id];
     // dedupe_id is the pot move's idempotency key, as Monzo's API has it.
     await this.bus.send(

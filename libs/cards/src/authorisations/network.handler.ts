@@ -1,20 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { In, IsNull, LessThan, Not } from 'typeorm';
-import {
-  LedgerPatterns,
-  type AbandonAuthorisationRequest,
-  type AuthorisationDecision,
-  type AuthoriseRequest,
-  type DeclineReason,
-  type MerchantView,
-  type PresentmentResult,
-  type PresentRequest,
-  type RefundRequest,
-  type RefundResult,
-  type ReversalResult,
-  type ReverseRequest,
-} from '@cleave/contracts';
+import { type AbandonAuthorisationRequest, type AuthorisationDecision, type AuthoriseRequest, CardsErrors, type DeclineReason, LedgerErrors, LedgerPatterns, type MerchantView, type PresentmentResult, type PresentRequest, type RefundRequest, type RefundResult, type ReversalResult, type ReverseRequest } from '@cleave/contracts';
 import {
   canonicalJson,
   CleaveError,
@@ -198,7 +185,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
       crashPoint('cards.authorise:after-hold');
     } catch (error) {
       const e = toCleaveError(error);
-      if (e.reason === 'insufficient_funds') return this.decline(auth, 'insufficient_funds');
+      if (e.is(LedgerErrors.insufficientFunds)) return this.decline(auth, 'insufficient_funds');
       this.log.warn(`authorisation ${auth.id} declined as issuer_unavailable: ledger answered ${e.code} ${e.message}`);
       return this.decline(auth, 'issuer_unavailable', true);
     }
@@ -293,7 +280,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
         return { result: { presentmentId: request.presentmentId, status: 'posted', amount: request.amount, transactionId: auth.transactionId ?? undefined }, settles: auth };
       } catch (error) {
         const e = toCleaveError(error);
-        if (e.reason === 'insufficient_funds') {
+        if (e.is(LedgerErrors.insufficientFunds)) {
           // More was presented than held and the account can't cover the difference: take what was held.
           await post(auth.heldAmount, ':held');
           return {
@@ -301,12 +288,12 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
             settles: auth,
           };
         }
-        if (e.reason !== 'hold_not_pending') throw e;
+        if (!e.is(LedgerErrors.holdNotPending)) throw e;
         // The hold expired or was released: clearing still happens, as a force post.
       }
     }
     const merchant = auth && auth.merchant !== '{}' ? (JSON.parse(auth.merchant) as MerchantView) : request.merchant ? enrichMerchant(request.merchant) : undefined;
-    if (!merchant) throw CleaveError.badRequest('a force post needs the merchant', 'missing_param');
+    if (!merchant) throw CleaveError.of(CardsErrors.missingParam, 'a force post needs the merchant');
     try {
       const tx = await this.bus.send(
         LedgerPatterns.PostCardPayment,
@@ -316,7 +303,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
       return { result: { presentmentId: request.presentmentId, status: 'force_posted', amount: request.amount, transactionId: tx.id }, settles: auth };
     } catch (error) {
       const e = toCleaveError(error);
-      if (e.reason !== 'insufficient_funds') throw e;
+      if (!e.is(LedgerErrors.insufficientFunds)) throw e;
       // A customer's balance never goes below zero: the bank refuses, and the network raises a chargeback.
       this.log.warn(`force post ${request.presentmentId} refused: insufficient funds on ${card.accountId}`);
       return { result: { presentmentId: request.presentmentId, status: 'rejected', amount: 0, reason: 'insufficient_funds' }, settles: null };
@@ -335,7 +322,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
     const auth = await this.byNetworkId(request.networkTransactionId);
     if (!auth || auth.cardId === null) throw CleaveError.notFound(`no authorisation ${request.networkTransactionId}`);
     if (auth.status !== 'approved' && auth.status !== 'partially_reversed') {
-      throw CleaveError.conflict(`authorisation ${request.networkTransactionId} is ${auth.status}`, 'not_reversible');
+      throw CleaveError.of(CardsErrors.notReversible, `authorisation ${request.networkTransactionId} is ${auth.status}`);
     }
     const release = Math.min(request.amount ?? auth.heldAmount, auth.heldAmount);
     if (release >= auth.heldAmount) await this.bus.send(LedgerPatterns.VoidHold, { holdId: auth.holdId }, { idempotencyKey: key });
@@ -465,7 +452,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
             const hold = await this.bus.send(LedgerPatterns.VoidHold, { holdId: auth.holdId, cancelIfAbsent: true }, { idempotencyKey: `void:${auth.id}` });
             voidedARealHold = hold.transactionId !== '';
           } catch (error) {
-            if (toCleaveError(error).reason !== 'hold_not_pending') throw error;
+            if (!toCleaveError(error).is(LedgerErrors.holdNotPending)) throw error;
           }
           // A voided hold already shows as a reversed transaction; otherwise the decline gets a row of its own.
           const next = voidedARealHold || !auth.accountId ? null : 'record_decline';
@@ -504,9 +491,9 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
   /** A network id names one payment: a retry must be that payment, never another's (Stripe's rule for keys). */
   private sameRequest(known: Authorisation, requestHash: string): Authorisation {
     if (known.requestHash !== null && known.requestHash !== requestHash) {
-      throw CleaveError.conflict(
+      throw CleaveError.of(
+        CardsErrors.networkTransactionIdReused,
         `network_transaction_id ${known.networkTransactionId} was used for a different authorisation (card, amount, currency or merchant)`,
-        'network_transaction_id_reused',
       );
     }
     return known;

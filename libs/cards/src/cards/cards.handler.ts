@@ -1,12 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  AccountsPatterns,
-  type CardView,
-  type IssueCardRequest,
-  type ListCardsRequest,
-  type SetCardLimitsRequest,
-  type SetCardStatusRequest,
-} from '@cleave/contracts';
+import { AccountsPatterns, CardsErrors, type CardView, type IssueCardRequest, type ListCardsRequest, type SetCardLimitsRequest, type SetCardStatusRequest } from '@cleave/contracts';
 import { CleaveError, ContextDatabase, currentContext, MessageBus, newEntityId } from '@cleave/platform';
 import { CardsSettings } from '../cards.settings';
 import { Card } from './card.entity';
@@ -55,7 +48,7 @@ export class CardsHandler {
   setStatus(request: SetCardStatusRequest): Promise<CardView> {
     return this.db.transaction(async (em) => {
       const card = this.owned(await em.findOneBy(Card, { id: request.cardId }), request.cardId);
-      if (card.status === 'CANCELLED' && request.status !== 'CANCELLED') throw CleaveError.conflict('a cancelled card stays cancelled', 'card_cancelled');
+      if (card.status === 'CANCELLED' && request.status !== 'CANCELLED') throw CleaveError.of(CardsErrors.cardCancelled, 'a cancelled card stays cancelled');
       await em.update(Card, { id: card.id }, { status: request.status });
       return cardView({ ...card, status: request.status });
     });
@@ -75,7 +68,7 @@ export class CardsHandler {
   /** A customer reaches only their own cards; anyone else's is not_found, as a missing one is. */
   private owned(card: Card | null, cardId: string): Card {
     const principal = currentContext()?.principal;
-    if (principal?.kind !== 'user') throw CleaveError.forbidden('card changes act only for a customer', 'not_a_customer');
+    if (principal?.kind !== 'user') throw CleaveError.of(CardsErrors.notACustomer, 'card changes act only for a customer');
     if (!card || principal.id !== card.ownerId) throw CleaveError.notFound(`no card ${cardId}`);
     return card;
   }

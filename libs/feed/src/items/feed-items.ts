@@ -5,6 +5,7 @@ import { CleaveError, ContextDatabase, newEntityId, sql } from '@cleave/platform
 import type { EntityManager } from 'typeorm';
 import { formatMoney } from '../spending/wording';
 import { FeedItem } from './feed-item.entity';
+import { FeedErrors } from '@cleave/contracts';
 
 const addItem = sql(
   'feed.add-transaction',
@@ -21,7 +22,7 @@ export class FeedItems {
       let below: number | undefined;
       if (request.before) {
         const cursor = await em.findOneBy(FeedItem, { id: request.before, accountId: request.accountId });
-        if (!cursor) throw CleaveError.badRequest(`before names no item of this feed: ${request.before}`, 'bad_param');
+        if (!cursor) throw CleaveError.of(FeedErrors.badParam, `before names no item of this feed: ${request.before}`);
         below = cursor.seq;
       }
       const rows = await em.find(FeedItem, {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { IdentityPatterns } from '@cleave/contracts';
+import { PlatformErrors, IdentityPatterns } from '@cleave/contracts';
 import { CLIENT_REQUEST_ID, CleaveError, httpEntryOf, IDEMPOTENCY_KEY, MessageBus, rootContext, runWithContext, sha256Hex, type CallContext } from '@cleave/platform';
 import { TokenCache } from '../auth/token-cache';
 import { GatewaySettings } from '../gateway.settings';
@@ -56,10 +56,10 @@ export class RequestContextGuard implements CanActivate {
       return Array.isArray(value) ? value[0] : value;
     };
     const requestId = header('x-request-id');
-    if (requestId !== undefined && !CLIENT_REQUEST_ID.test(requestId)) throw CleaveError.badRequest('X-Request-Id must be 1-64 letters, digits or ._:-', 'bad_header');
+    if (requestId !== undefined && !CLIENT_REQUEST_ID.test(requestId)) throw CleaveError.of(PlatformErrors.badHeader, 'X-Request-Id must be 1-64 letters, digits or ._:-');
     const idempotencyKey = header('idempotency-key');
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw CleaveError.badRequest('Idempotency-Key must be 1-255 printable ASCII characters', 'bad_header');
+      throw CleaveError.of(PlatformErrors.badHeader, 'Idempotency-Key must be 1-255 printable ASCII characters');
     }
     const asked = Number(header('request-timeout-ms'));
     const timeoutMs = Number.isInteger(asked) && asked > 0 ? Math.min(asked, this.settings.CLEAVE_HTTP_TIMEOUT_MS) : this.settings.CLEAVE_HTTP_TIMEOUT_MS;

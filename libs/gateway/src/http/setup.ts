@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { CleaveError } from '@cleave/platform';
 import { inexactNumberField } from './json-body';
 import { monzoErrorBody, MonzoErrorFilter, sendMonzoError } from './monzo-error.filter';
+import { PlatformErrors } from '@cleave/contracts';
 
 /**
  * The gateway's HTTP server: form-encoded bodies with bracketed keys (`metadata[trip]=Lisbon`) besides
@@ -36,7 +37,7 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
       // Thrown, not sent: Fastify then skips the route and the Monzo error filter answers (with Retry-After).
       pressureHandler: () => {
         metrics.shed('http');
-        throw CleaveError.unavailable('this server is overloaded; retry the request shortly', 'overloaded', { retryAfterSeconds: 1 });
+        throw CleaveError.of(PlatformErrors.overloaded, 'this server is overloaded; retry the request shortly', { retryAfterSeconds: 1 });
       },
     });
   }

@@ -3,6 +3,7 @@ import { CleaveError, ContextDatabase, newEntityId, type PrunedTable } from '@cl
 import { MoreThan } from 'typeorm';
 import { IdentitySettings } from '../identity.settings';
 import { LoginAttempt } from './login-attempt.entity';
+import { IdentityErrors } from '@cleave/contracts';
 
 /** Kept past the window by this much, so a replica whose clock runs behind still counts what it should. */
 const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60_000;
@@ -33,10 +34,7 @@ export class LoginLimiter {
       const failures = await em.countBy(LoginAttempt, { email, succeeded: false, at: MoreThan(since) });
       const fromAddress = await em.countBy(LoginAttempt, { address, at: MoreThan(since) });
       if (failures >= this.settings.CLEAVE_LOGIN_MAX_FAILURES_PER_USER || fromAddress >= this.settings.CLEAVE_LOGIN_MAX_ATTEMPTS_PER_ADDRESS) {
-        throw new CleaveError('rate_limited', 'too many login attempts; try again later', {
-          reason: 'too_many_login_attempts',
-          details: { retryAfterSeconds: this.settings.CLEAVE_LOGIN_WINDOW_SECONDS },
-        });
+        throw CleaveError.of(IdentityErrors.tooManyLoginAttempts, 'too many login attempts; try again later', { retryAfterSeconds: this.settings.CLEAVE_LOGIN_WINDOW_SECONDS });
       }
       const id = newEntityId('login');
       await em.insert(LoginAttempt, { id, email, address, succeeded: false, at: new Date().toISOString() });

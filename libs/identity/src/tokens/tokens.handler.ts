@@ -1,14 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { IsNull } from 'typeorm';
-import {
-  IdentityEventNames,
-  type AuthenticatedUser,
-  type AuthenticateRequest,
-  type IssueTokenRequest,
-  type RevokeTokenRequest,
-  type TokenReply,
-} from '@cleave/contracts';
+import { type AuthenticatedUser, type AuthenticateRequest, IdentityErrors, IdentityEventNames, type IssueTokenRequest, type RevokeTokenRequest, type TokenReply } from '@cleave/contracts';
 import { CleaveError, ContextDatabase, newEntityId, Outbox, sameSecret } from '@cleave/platform';
 import { OAuthClient } from '../clients/oauth-client.entity';
 import { IdentitySettings } from '../identity.settings';
@@ -44,7 +37,7 @@ export class TokensHandler {
   async authenticate(request: AuthenticateRequest): Promise<AuthenticatedUser> {
     const token = await this.db.read((em) => em.findOneBy(Token, { hash: request.accessTokenHash, kind: 'access' }));
     if (!token || token.revokedAt !== null || token.expiresAt <= new Date().toISOString()) {
-      throw new CleaveError('unauthenticated', 'the access token is invalid, expired or revoked', { reason: 'bad_access_token' });
+      throw CleaveError.of(IdentityErrors.badAccessToken, 'the access token is invalid, expired or revoked');
     }
     return { userId: token.userId, clientId: token.clientId, scopes: USER_SCOPES, expiresAt: token.expiresAt };
   }
@@ -64,7 +57,7 @@ export class TokensHandler {
     const attempt = await this.limiter.begin(email, address);
     const user = await this.db.read((em) => em.findOneBy(User, { email }));
     const ok = await verifyPassword(request.password!, user?.passwordHash ?? DECOY_HASH);
-    if (!ok || !user) throw new CleaveError('unauthenticated', 'the email or password is wrong', { reason: 'bad_credentials' });
+    if (!ok || !user) throw CleaveError.of(IdentityErrors.badCredentials, 'the email or password is wrong');
     await this.limiter.succeeded(attempt);
     return this.db.transaction((em) => this.issuePair(em, user.id, request));
   }
@@ -75,11 +68,11 @@ export class TokensHandler {
     return this.db.transaction(async (em) => {
       const token = await em.findOneBy(Token, { hash, kind: 'refresh' });
       if (!token || token.clientId !== request.clientId || token.revokedAt !== null || token.expiresAt <= now) {
-        throw new CleaveError('unauthenticated', 'the refresh token is invalid, expired or revoked', { reason: 'bad_refresh_token' });
+        throw CleaveError.of(IdentityErrors.badRefreshToken, 'the refresh token is invalid, expired or revoked');
       }
       // Single use: the conditional update lets exactly one of two concurrent exchanges through.
       const claimed = await em.createQueryBuilder().update(Token).set({ usedAt: now }).where('hash = :hash AND used_at IS NULL', { hash }).execute();
-      if (claimed.affected !== 1) throw new CleaveError('unauthenticated', 'the refresh token was already used', { reason: 'refresh_token_used' });
+      if (claimed.affected !== 1) throw CleaveError.of(IdentityErrors.refreshTokenUsed, 'the refresh token was already used');
       const previousAccess = await em.findOneBy(Token, { pairId: token.pairId, kind: 'access', revokedAt: IsNull() });
       if (previousAccess) {
         await em.update(Token, { hash: previousAccess.hash }, { revokedAt: now });
@@ -103,6 +96,6 @@ export class TokensHandler {
   private async authenticateClient(clientId: string, secretHash: string | undefined): Promise<void> {
     const client = await this.db.read((em) => em.findOneBy(OAuthClient, { id: clientId }));
     const secretOk = client !== null && (client.secretHash === null || (secretHash !== undefined && sameSecret(secretHash, client.secretHash)));
-    if (!secretOk) throw new CleaveError('unauthenticated', 'unknown client, or wrong client secret', { reason: 'bad_client' });
+    if (!secretOk) throw CleaveError.of(IdentityErrors.badClient, 'unknown client, or wrong client secret');
   }
 }

@@ -4,6 +4,7 @@ import { CleaveError, ContextDatabase, isUniqueViolation, newEntityId } from '@c
 import { IdentitySettings } from '../identity.settings';
 import { hashPassword } from './passwords';
 import { User } from './user.entity';
+import { IdentityErrors } from '@cleave/contracts';
 
 /** Signs a customer up; an email can hold one account. */
 @Injectable()
@@ -24,7 +25,7 @@ export class SignUpHandler {
     try {
       await this.db.transaction((em) => em.insert(User, user));
     } catch (error) {
-      if (isUniqueViolation(error)) throw CleaveError.conflict('a user with this email exists', 'email_taken');
+      if (isUniqueViolation(error)) throw CleaveError.of(IdentityErrors.emailTaken, 'a user with this email exists');
       throw error;
     }
     return { id: user.id, name: user.name, email: user.email, created: user.createdAt };

@@ -4,6 +4,7 @@ import { CleaveError, newEntityId, sql, type ContextDatabase } from '@cleave/pla
 import { Entry, type EntryKind } from '../entries/entry.entity';
 import { Posting } from '../entries/posting.entity';
 import { LedgerAccount, type LedgerAccountKind } from './ledger-account.entity';
+import { LedgerErrors } from '@cleave/contracts';
 
 const BANK_KINDS = ['funding', 'settlement'];
 
@@ -46,7 +47,7 @@ export class Books {
     em: EntityManager,
     m: { kind: EntryKind; description: string; from: string; to: string; amount: number; currency: string },
   ): Promise<string> {
-    if (m.from === m.to) throw CleaveError.badRequest('a movement needs two different books', 'same_account');
+    if (m.from === m.to) throw CleaveError.of(LedgerErrors.sameAccount, 'a movement needs two different books');
     const entryId = newEntityId('ent');
     const now = new Date().toISOString();
     await em.insert(Entry, { id: entryId, kind: m.kind, description: m.description, createdAt: now });
@@ -122,12 +123,10 @@ export class Books {
   private async explainRefusal(em: EntityManager, id: string, currency: string, needed: number, customerOnly = false): Promise<never> {
     const book = await em.findOneBy(LedgerAccount, { id });
     if (!book) throw CleaveError.notFound(`no ledger account ${id}`);
-    if (customerOnly && book.kind !== 'customer') throw CleaveError.badRequest('holds are placed on current accounts', 'not_a_current_account');
+    if (customerOnly && book.kind !== 'customer') throw CleaveError.of(LedgerErrors.notACurrentAccount, 'holds are placed on current accounts');
     if (book.currency !== currency) {
-      throw CleaveError.badRequest(`ledger account ${id} holds ${book.currency}, not ${currency}`, 'currency_mismatch');
+      throw CleaveError.of(LedgerErrors.currencyMismatch, `ledger account ${id} holds ${book.currency}, not ${currency}`);
     }
-    throw new CleaveError('precondition_failed', `insufficient funds: ${book.posted - book.held} available, ${needed} needed`, {
-      reason: 'insufficient_funds',
-    });
+    throw CleaveError.of(LedgerErrors.insufficientFunds, `insufficient funds: ${book.posted - book.held} available, ${needed} needed`);
   }
 }

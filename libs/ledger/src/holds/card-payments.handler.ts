@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { LedgerPatterns, type CardPaymentRequest, type RecordDeclineRequest, type TransactionView } from '@cleave/contracts';
+import { type CardPaymentRequest, LedgerErrors, LedgerPatterns, type RecordDeclineRequest, type TransactionView } from '@cleave/contracts';
 import { CleaveError, ContextDatabase, newEntityId, runIdempotent } from '@cleave/platform';
 import { bankBookId, Books } from '../books/books';
 import { TransactionJournal } from '../transactions/transaction-journal';
@@ -43,7 +43,7 @@ export class CardPaymentsHandler {
 
   private async customerAndSettlement(em: EntityManager, request: CardPaymentRequest): Promise<string> {
     const book = await this.books.get(em, request.accountId);
-    if (book.kind !== 'customer') throw CleaveError.badRequest('card payments are made on current accounts', 'not_a_current_account');
+    if (book.kind !== 'customer') throw CleaveError.of(LedgerErrors.notACurrentAccount, 'card payments are made on current accounts');
     const settlement = bankBookId('settlement', request.currency);
     await this.books.ensure(em, settlement, 'settlement', request.currency);
     return settlement;

@@ -1,14 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import {
-  LedgerPatterns,
-  type HoldStatus,
-  type HoldView,
-  type PlaceHoldRequest,
-  type PostHoldRequest,
-  type ReleaseHoldRequest,
-  type VoidHoldRequest,
-} from '@cleave/contracts';
+import { type HoldStatus, type HoldView, LedgerErrors, LedgerPatterns, type PlaceHoldRequest, type PostHoldRequest, type ReleaseHoldRequest, type VoidHoldRequest } from '@cleave/contracts';
 import { claimIdempotency, CleaveError, ContextDatabase, currentContext, isUniqueViolation, newEntityId, runIdempotent, sql } from '@cleave/platform';
 import { Books } from '../books/books';
 import { LedgerSettings } from '../ledger.settings';
@@ -42,7 +34,7 @@ export class HoldsHandler {
       return await this.placeOnce(request);
     } catch (error) {
       // Another replica voided the hold (leaving its marker) while this one placed it: the void wins.
-      if (request.holdId && isUniqueViolation(error)) throw CleaveError.conflict(`hold ${request.holdId} was cancelled before it was placed`, 'hold_cancelled');
+      if (request.holdId && isUniqueViolation(error)) throw CleaveError.of(LedgerErrors.holdCancelled, `hold ${request.holdId} was cancelled before it was placed`);
       throw error;
     }
   }
@@ -138,7 +130,7 @@ export class HoldsHandler {
         .set({ amount: () => 'amount - :release' })
         .where("id = :id AND status = 'pending' AND amount > :release", { id: hold.id, release: request.amount })
         .execute();
-      if (result.affected !== 1) throw CleaveError.conflict(`hold ${hold.id} is ${hold.status}, not pending`, 'hold_not_pending');
+      if (result.affected !== 1) throw CleaveError.of(LedgerErrors.holdNotPending, `hold ${hold.id} is ${hold.status}, not pending`);
       await this.books.release(em, hold.accountId, request.amount);
       await this.journal.update(em, hold.transactionId, { amount: -(hold.amount - request.amount) });
       return holdView({ ...hold, amount: hold.amount - request.amount });
@@ -158,7 +150,7 @@ export class HoldsHandler {
         expired++;
       } catch (error) {
         // Posted or voided since it was read: nothing to release.
-        if (!(error instanceof CleaveError && error.reason === 'hold_not_pending')) throw error;
+        if (!(error instanceof CleaveError && error.is(LedgerErrors.holdNotPending))) throw error;
       }
     }
     return expired;
@@ -181,7 +173,7 @@ export class HoldsHandler {
       .execute();
     const hold = await em.findOneBy(Hold, { id: holdId });
     if (!hold) throw CleaveError.notFound(`no hold ${holdId}`);
-    if (result.affected !== 1) throw CleaveError.conflict(`hold ${holdId} is ${hold.status}, not pending`, 'hold_not_pending');
+    if (result.affected !== 1) throw CleaveError.of(LedgerErrors.holdNotPending, `hold ${holdId} is ${hold.status}, not pending`);
     return { ...hold, status: 'pending', postedAmount: null };
   }
 }

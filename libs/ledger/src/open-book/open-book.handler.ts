@@ -4,6 +4,7 @@ import { CleaveError, ContextDatabase } from '@cleave/platform';
 import { balanceOf } from '../books/balance.view';
 import { Books } from '../books/books';
 import { LedgerAccount } from '../books/ledger-account.entity';
+import { LedgerErrors } from '@cleave/contracts';
 
 /** Opens the book of a customer's account or pot; opening it again alike is a no-op. */
 @Injectable()
@@ -16,13 +17,13 @@ export class OpenBookHandler {
   execute(request: OpenBookRequest): Promise<BalanceReply> {
     const kind = request.kind ?? 'customer';
     if ((kind === 'pot') !== request.accountId.startsWith('pot_')) {
-      throw CleaveError.badRequest(`a ${kind} book needs a ${kind === 'pot' ? 'pot_' : 'acc_'} id`, 'bad_param');
+      throw CleaveError.of(LedgerErrors.badParam, `a ${kind} book needs a ${kind === 'pot' ? 'pot_' : 'acc_'} id`);
     }
     return this.db.transaction(async (em) => {
       await this.books.ensure(em, request.accountId, kind, request.currency);
       const book = await em.findOneByOrFail(LedgerAccount, { id: request.accountId });
       if (book.currency !== request.currency || book.kind !== kind) {
-        throw CleaveError.conflict(`ledger account ${request.accountId} exists as a ${book.kind} book in ${book.currency}`, 'book_exists');
+        throw CleaveError.of(LedgerErrors.bookExists, `ledger account ${request.accountId} exists as a ${book.kind} book in ${book.currency}`);
       }
       return balanceOf(book, 0);
     });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LedgerPatterns, type TopUpRequest, type TransactionView } from '@cleave/contracts';
+import { LedgerErrors, LedgerPatterns, type TopUpRequest, type TransactionView } from '@cleave/contracts';
 import { CleaveError, ContextDatabase, newEntityId, runIdempotent } from '@cleave/platform';
 import { bankBookId, Books } from '../books/books';
 import { TransactionJournal } from '../transactions/transaction-journal';
@@ -17,7 +17,7 @@ export class TopUpHandler {
   execute(request: TopUpRequest): Promise<TransactionView> {
     return runIdempotent(this.db, LedgerPatterns.TopUp, request, async (em) => {
       const book = await this.books.get(em, request.accountId);
-      if (book.kind !== 'customer') throw CleaveError.badRequest('only a current account can be topped up', 'not_a_current_account');
+      if (book.kind !== 'customer') throw CleaveError.of(LedgerErrors.notACurrentAccount, 'only a current account can be topped up');
       const funding = bankBookId('funding', request.currency);
       await this.books.ensure(em, funding, 'funding', request.currency);
       const description = request.description ?? 'Top up';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Ids } from '@cleave/contracts';
+import { Ids, LedgerErrors } from '@cleave/contracts';
 import type { AnnotateTransactionRequest, GetTransactionRequest, ListTransactionsRequest, TransactionView } from '@cleave/contracts';
 import { CleaveError, ContextDatabase } from '@cleave/platform';
 import { Brackets } from 'typeorm';
@@ -23,7 +23,7 @@ export class TransactionsHandler {
       if (request.since !== undefined) {
         if (Ids.transaction.test(request.since)) {
           const after = await em.findOneBy(Transaction, { id: request.since, accountId: request.accountId });
-          if (!after) throw CleaveError.badRequest(`since: no transaction ${request.since} on this account`, 'bad_param');
+          if (!after) throw CleaveError.of(LedgerErrors.badParam, `since: no transaction ${request.since} on this account`);
           query.andWhere(
             new Brackets((b) => b.where('t.created_at > :afterCreated', { afterCreated: after.createdAt }).orWhere('(t.created_at = :afterCreated AND t.id > :afterId)', { afterId: after.id })),
           );
@@ -52,7 +52,7 @@ export class TransactionsHandler {
         if (value === '') delete metadata[key];
         else metadata[key] = value;
       }
-      if (Object.keys(metadata).length > 50) throw CleaveError.badRequest('a transaction keeps at most 50 metadata keys', 'too_much_metadata');
+      if (Object.keys(metadata).length > 50) throw CleaveError.of(LedgerErrors.tooMuchMetadata, 'a transaction keeps at most 50 metadata keys');
       const changes = { metadata: JSON.stringify(metadata), ...(request.notes === undefined ? {} : { notes: request.notes }) };
       return transactionView(await this.journal.update(em, row.id, changes));
     });
@@ -62,6 +62,6 @@ export class TransactionsHandler {
 /** A time as stored (ISO 8601 in UTC with milliseconds), so comparisons as text hold. */
 function isoOrThrow(field: string, value: string): string {
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw CleaveError.badRequest(`${field} must be a time (ISO 8601) or a transaction id`, 'bad_param');
+  if (Number.isNaN(ms)) throw CleaveError.of(LedgerErrors.badParam, `${field} must be a time (ISO 8601) or a transaction id`);
   return new Date(ms).toISOString();
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LedgerPatterns, type TransferReply, type TransferRequest } from '@cleave/contracts';
+import { LedgerErrors, LedgerPatterns, type TransferReply, type TransferRequest } from '@cleave/contracts';
 import { CleaveError, ContextDatabase, newEntityId, runIdempotent } from '@cleave/platform';
 import { Books } from '../books/books';
 import type { LedgerAccountKind } from '../books/ledger-account.entity';
@@ -29,11 +29,11 @@ export class TransferHandler {
       const destination = await this.books.get(em, request.destinationAccountId);
       const [sourceKind, destinationKind] = SIDES[kind];
       if (source.kind !== sourceKind || destination.kind !== destinationKind) {
-        throw CleaveError.badRequest(`a ${kind} goes from a ${sourceKind} book to a ${destinationKind} book`, 'wrong_account_kind');
+        throw CleaveError.of(LedgerErrors.wrongAccountKind, `a ${kind} goes from a ${sourceKind} book to a ${destinationKind} book`);
       }
       for (const book of [source, destination]) {
         if (book.currency !== request.currency) {
-          throw CleaveError.badRequest(`ledger account ${book.id} holds ${book.currency}, not ${request.currency}`, 'currency_mismatch');
+          throw CleaveError.of(LedgerErrors.currencyMismatch, `ledger account ${book.id} holds ${book.currency}, not ${request.currency}`);
         }
       }
       const description = request.description ?? (kind === 'transfer' ? 'Transfer' : kind === 'pot_deposit' ? 'Deposit to pot' : 'Withdrawal from pot');

@@ -13,6 +13,7 @@ import {
 } from 'cockatiel';
 import { CleaveError } from '../errors/cleave-error';
 import type { Metrics } from '../observability/metrics';
+import { PlatformErrors } from '@cleave/contracts';
 
 /** How calls to another process are guarded (CLEAVE_BREAKER_*, CLEAVE_BUS_*). */
 export interface CallPolicySettings {
@@ -74,7 +75,7 @@ export function answeredByCallee(error: CleaveError): CleaveError {
  */
 function isTransient(error: unknown): boolean {
   if (!(error instanceof CleaveError) || STARVED.has(error) || OUTLIVED.has(error)) return false;
-  if (ANSWERED.has(error)) return error.reason === 'overloaded';
+  if (ANSWERED.has(error)) return error.is(PlatformErrors.overloaded);
   return error.code === 'timeout' || error.code === 'unavailable';
 }
 
@@ -209,11 +210,11 @@ export class CallPolicies {
   private refusal(error: unknown, context: string): CleaveError | undefined {
     if (error instanceof BrokenCircuitError) {
       this.refused.labels(context, 'circuit_open').inc();
-      return CleaveError.unavailable(`${context} keeps failing; calls to it are held back for up to ${this.settings.breakerHalfOpenMs} ms`, 'circuit_open');
+      return CleaveError.of(PlatformErrors.circuitOpen, `${context} keeps failing; calls to it are held back for up to ${this.settings.breakerHalfOpenMs} ms`);
     }
     if (error instanceof BulkheadRejectedError) {
       this.refused.labels(context, 'bulkhead_full').inc();
-      return CleaveError.unavailable(`${this.settings.maxOutstanding} calls to ${context} are already in flight`, 'bulkhead_full');
+      return CleaveError.of(PlatformErrors.bulkheadFull, `${this.settings.maxOutstanding} calls to ${context} are already in flight`);
     }
     return undefined;
   }

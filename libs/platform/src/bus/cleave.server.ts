@@ -11,6 +11,7 @@ import type { ContractRegistry } from './contract-registry';
 import type { DirectHandler, findDirectHandlers } from './handler-directory';
 import type { Metrics } from '../observability/metrics';
 import { activeTracer, endSpan, endWhenSettled, inSpan, SpanKind, startSpan } from '../observability/tracing';
+import { PlatformErrors } from '@cleave/contracts';
 
 /** The transport id of Cleave's bus, for `@MessagePattern(pattern, CLEAVE_TRANSPORT)` if ever needed. */
 export const CLEAVE_TRANSPORT = Symbol('cleave-bus');
@@ -165,7 +166,7 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     if (!local) {
       if (this.requestsInFlight >= this.maxInFlight) {
         this.metrics?.shed('bus');
-        throw CleaveError.unavailable(`this process already handles ${this.maxInFlight} requests from other processes`, 'overloaded', { retryAfterSeconds: 1 });
+        throw CleaveError.of(PlatformErrors.overloaded, `this process already handles ${this.maxInFlight} requests from other processes`, { retryAfterSeconds: 1 });
       }
       this.requestsInFlight++;
     }
@@ -214,9 +215,9 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     if (context.deadline <= Date.now()) throw CleaveError.timeout(`${pattern} arrived after its deadline`);
     const handler = this.requestHandlers.get(pattern);
     const route = this.registry.request(pattern);
-    if (!handler || !route) throw CleaveError.badRequest(`no handler for ${pattern} here`, 'unknown_pattern');
+    if (!handler || !route) throw CleaveError.of(PlatformErrors.unknownPattern, `no handler for ${pattern} here`);
     if (route.spec.requires !== undefined && context.principal?.scopes.includes(route.spec.requires) !== true) {
-      throw CleaveError.forbidden(`${pattern} acts only for a principal with the ${route.spec.requires} scope`, 'missing_scope');
+      throw CleaveError.of(PlatformErrors.missingScope, `${pattern} acts only for a principal with the ${route.spec.requires} scope`);
     }
     const request = local ? route.decoder.decodeLocal(plain) : route.decoder.decode(plain);
     const fault = this.faults[pattern];
@@ -272,7 +273,7 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
   private async dispatchEventNow(event: string, subscriber: string, plain: unknown, context: CallContext): Promise<void> {
     const handler = this.eventHandlers.get(event)?.get(subscriber);
     const route = this.registry.event(event);
-    if (!handler || !route) throw CleaveError.badRequest(`no handler for ${event} in ${subscriber} here`, 'unknown_event');
+    if (!handler || !route) throw CleaveError.of(PlatformErrors.unknownEvent, `no handler for ${event} in ${subscriber} here`);
     const done = this.metrics?.handling(subscriber, event);
     try {
       const payload = route.decoder.decode(plain);

@@ -20,6 +20,7 @@ import { envelopeContext, type EventBus } from '../events/event-bus';
 import type { Metrics } from '../observability/metrics';
 import type { CallPolicies } from './call-policies';
 import { activeTracer, endWhenSettled, inSpan, SpanKind, startSpan } from '../observability/tracing';
+import { PlatformErrors } from '@cleave/contracts';
 
 /** Options of one call. */
 export interface SendOptions {
@@ -71,7 +72,7 @@ export class MessageBus<R extends RequestMap = CleaveRequests, E extends EventMa
       if (this.placement.hosted.has(route.context)) return this.metrics.clientCall(pattern, 'in-process', this.local.request(pattern, request, context) as Promise<ReplyOf<R, P>>);
       if (this.remote === undefined) throw CleaveError.unavailable(`${route.context} is not hosted here and NATS is off`);
       if (this.licensed !== undefined && !this.licensed.has(pattern)) {
-        throw CleaveError.forbidden(`no context hosted here lists ${pattern} among the calls it makes (its contract's dependencies)`, 'not_permitted');
+        throw CleaveError.of(PlatformErrors.notPermitted, `no context hosted here lists ${pattern} among the calls it makes (its contract's dependencies)`);
       }
       const remote = this.remote;
       const shape = { pattern, context: route.context, kind: route.spec.kind, idempotencyKey: ownKey, deadline: context.deadline };

@@ -6,6 +6,7 @@ import type { ContextDatabase } from './context-database';
 import { isUniqueViolation } from './errors';
 import type { PrunedTable } from './housekeeping';
 import { sql } from './sql';
+import { PlatformErrors } from '@cleave/contracts';
 
 /** The first result of an idempotent command, kept under its key. Add it to a context's entities. */
 @Entity({ name: 'idempotency_records' })
@@ -143,12 +144,12 @@ type StoredAnswer = Pick<IdempotencyRecord, 'requestHash' | 'response'>;
 function idempotencyOf(pattern: string, request: unknown, explicitKey: string | undefined): { scope: string; key: string; requestHash: string } {
   const context = currentContext();
   const key = explicitKey ?? context?.idempotencyKey;
-  if (!key) throw CleaveError.badRequest(`${pattern} moves money and needs an idempotency key`, 'missing_idempotency_key');
+  if (!key) throw CleaveError.of(PlatformErrors.missingIdempotencyKey, `${pattern} moves money and needs an idempotency key`);
   return { scope: `${context?.principal?.id ?? 'internal'}:${pattern}`, key, requestHash: sha256Hex(canonicalJson(request)) };
 }
 
 /** The first answer again, when this is the same request; another request under the key is a `conflict`. */
 function replayOf<T>(stored: StoredAnswer, requestHash: string): T {
-  if (stored.requestHash !== requestHash) throw CleaveError.conflict('this idempotency key was used for a different request', 'idempotency_key_reused');
+  if (stored.requestHash !== requestHash) throw CleaveError.of(PlatformErrors.idempotencyKeyReused, 'this idempotency key was used for a different request');
   return JSON.parse(stored.response) as T;
 }

@@ -1,5 +1,5 @@
 import { RpcException } from '@nestjs/microservices';
-import { ErrorCodes, type ErrorCode, type ErrorDetails, type ErrorEnvelope } from '@cleave/contracts';
+import { declaredReason, ErrorCodes, type ErrorCode, type ErrorDetails, type ErrorEnvelope, type ErrorReason } from '@cleave/contracts';
 
 const knownCodes: ReadonlySet<string> = new Set(ErrorCodes);
 const REASON = /^[a-z][a-z0-9_]{0,63}$/;
@@ -44,6 +44,24 @@ export class CleaveError extends RpcException {
     this.reason = options.reason;
     this.details = options.details;
     if (options.cause !== undefined) this.cause = options.cause;
+  }
+
+  /** Fails a call for a reason its context's contract declares. */
+  static of(declared: ErrorReason, message: string, details?: ErrorDetails): CleaveError {
+    return new CleaveError(declared.code, message, { reason: declared.reason, details });
+  }
+
+  /** True when this is the declared failure, as raised here or rebuilt off the wire. */
+  is(declared: ErrorReason): boolean {
+    return this.code === declared.code && this.reason === declared.reason;
+  }
+
+  /**
+   * Whether the same call, made again later, may succeed: as its reason is declared, or else for a timeout
+   * or an unavailable callee. A wrong request fails the same way however often it is sent.
+   */
+  get retryable(): boolean {
+    return declaredReason(this.code, this.reason)?.retryable ?? (this.code === 'timeout' || this.code === 'unavailable');
   }
 
   /** The wire form of this error. */

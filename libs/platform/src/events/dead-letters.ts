@@ -4,6 +4,7 @@ import type { ContextDatabases } from '../database/context-databases';
 import type { EventBus } from './event-bus';
 import { DeadLetter } from './event.entities';
 import type { EventEnvelope } from './event-envelope';
+import { PlatformErrors } from '@cleave/contracts';
 
 /** Lists and replays the events a context's handlers gave up on. */
 export class DeadLetters {
@@ -28,7 +29,7 @@ export class DeadLetters {
       await this.events.deliverOnce(context, JSON.parse(letter.envelope) as EventEnvelope);
     } catch (error) {
       await db.transaction((em) => em.update(DeadLetter, { id }, { attempts: letter.attempts + 1, error: String((error as Error)?.message ?? error).slice(0, 2_000) }));
-      throw CleaveError.conflict(`replaying ${id} failed again: ${(error as Error)?.message ?? String(error)}`, 'replay_failed');
+      throw CleaveError.of(PlatformErrors.replayFailed, `replaying ${id} failed again: ${(error as Error)?.message ?? String(error)}`);
     }
     const replayedAt = new Date().toISOString();
     await db.transaction((em) => em.update(DeadLetter, { id }, { replayedAt }));

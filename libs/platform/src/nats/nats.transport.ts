@@ -25,6 +25,7 @@ import { GuardedSubscriptions } from './guarded-subscriptions';
 import { EndpointStats, MicroServiceResponder } from './micro-service';
 import { Headers, inboxPrefix, isInbox, requestSubject } from './subjects';
 import { contextFieldsOf, contextFromFields, contextToHeaders } from './wire-context';
+import { PlatformErrors } from '@cleave/contracts';
 
 export interface NatsTransportOptions {
   readonly url: string;
@@ -138,7 +139,7 @@ export class NatsTransport implements ServingTransport {
   }
 
   request(pattern: string, request: unknown, context: CallContext): Promise<unknown> {
-    if (!this.connected) return Promise.reject(CleaveError.unavailable(`NATS is unreachable; cannot call ${pattern}`, 'nats_disconnected'));
+    if (!this.connected) return Promise.reject(CleaveError.of(PlatformErrors.natsDisconnected, `NATS is unreachable; cannot call ${pattern}`));
     const data = encodeJson(request);
     // The reply subject carries a secret: a peer that learnt this inbox can't answer another call in it.
     const tag = newSpanId();
@@ -168,7 +169,7 @@ export class NatsTransport implements ServingTransport {
       }
       if (h.code === 503) {
         this.pending.reject(id, (call) =>
-          CleaveError.unavailable(`no instance of ${contextOf(call.pattern)} is running to answer ${call.pattern}`, 'no_responders'),
+          CleaveError.of(PlatformErrors.noResponders, `no instance of ${contextOf(call.pattern)} is running to answer ${call.pattern}`),
         );
         return;
       }
@@ -218,7 +219,7 @@ export class NatsTransport implements ServingTransport {
       context = contextFromFields(contextFieldsOf(msg), this.options.defaultTimeoutMs, this.options.seal);
       plain = decodeJson(msg.data);
     } catch (error) {
-      const e = error instanceof CleaveError ? error : CleaveError.badRequest('the message is not valid JSON', 'bad_json');
+      const e = error instanceof CleaveError ? error : CleaveError.of(PlatformErrors.badJson, 'the message is not valid JSON');
       this.respondError(msg, e);
       stats.record(started, e.message);
       return;
@@ -297,7 +298,7 @@ export class NatsTransport implements ServingTransport {
     if (pattern === undefined) return;
     this.pending.rejectWhere(
       (call) => call.pattern === pattern,
-      () => CleaveError.forbidden(`this service may not call ${pattern} (the NATS server refused the publish)`, 'not_permitted'),
+      () => CleaveError.of(PlatformErrors.notPermitted, `this service may not call ${pattern} (the NATS server refused the publish)`),
     );
   }
 

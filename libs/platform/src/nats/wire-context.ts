@@ -4,6 +4,7 @@ import { newSpanId, newTraceId } from '../context/ids';
 import { CleaveError } from '../errors/cleave-error';
 import type { PrincipalSeal } from '../security/principal-seal';
 import { Headers } from './subjects';
+import { PlatformErrors } from '@cleave/contracts';
 
 /**
  * Headers encoded once, when built. nats.js asks outgoing headers for nothing but `encode()` (see
@@ -21,7 +22,7 @@ class EncodedHeaders {
 const UNSAFE_VALUE = /[\r\n]/;
 
 function safe(name: string, value: string): string {
-  if (UNSAFE_VALUE.test(value)) throw CleaveError.badRequest(`the ${name} must not contain line breaks`, 'bad_header');
+  if (UNSAFE_VALUE.test(value)) throw CleaveError.of(PlatformErrors.badHeader, `the ${name} must not contain line breaks`);
   return value;
 }
 
@@ -126,7 +127,7 @@ export function contextFromFields(fields: WireContextFields, defaultTimeoutMs: n
   const traceId = parent?.traceId ?? newTraceId();
   let principal: Principal | undefined;
   if (fields.principal !== undefined) {
-    if (parent === undefined) throw new CleaveError('unauthenticated', 'a principal needs the traceparent it was sealed for', { reason: 'bad_principal' });
+    if (parent === undefined) throw CleaveError.of(PlatformErrors.badPrincipal, 'a principal needs the traceparent it was sealed for');
     principal = seal.open(fields.principal, traceId);
   }
   return {
@@ -142,5 +143,5 @@ export function contextFromFields(fields: WireContextFields, defaultTimeoutMs: n
 }
 
 function badHeader(name: string, rule: string): CleaveError {
-  return CleaveError.badRequest(`the ${name} header ${rule}`, 'bad_header');
+  return CleaveError.of(PlatformErrors.badHeader, `the ${name} header ${rule}`);
 }

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { isPrincipal, type CallContext, type Principal } from '../context/call-context';
 import { CleaveError } from '../errors/cleave-error';
+import { PlatformErrors } from '@cleave/contracts';
 
 /**
  * The key pair principals are sealed with. Only processes hosting the gateway need the private key; every
@@ -134,5 +135,5 @@ export class PrincipalSeal {
 }
 
 function refused(message: string): CleaveError {
-  return new CleaveError('unauthenticated', message, { reason: 'bad_principal' });
+  return CleaveError.of(PlatformErrors.badPrincipal, message);
 }

@@ -7,6 +7,7 @@ import type { DtoClass, FieldViolation } from '@cleave/contracts';
 import { CleaveError } from '../errors/cleave-error';
 import { ABSENT, toWire, toWireField } from '../bus/wire';
 import { assertStorable } from './plain-value';
+import { PlatformErrors } from '@cleave/contracts';
 
 /** The options every receiving side validates with: unknown fields are an error, not silently dropped. */
 export const VALIDATOR_OPTIONS = {
@@ -255,7 +256,7 @@ function passes(rule: RuleCheck, object: object, value: unknown): boolean {
 /** class-transformer + class-validator, for the error messages (and for classes the fast path skips). */
 function slowDecode<T extends object>(dto: DtoClass<T>, plain: unknown): T {
   if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
-    throw CleaveError.badRequest('the message must be a JSON object', 'bad_param', {
+    throw CleaveError.of(PlatformErrors.badParam, 'the message must be a JSON object', {
       fields: [{ field: '', rule: 'isObject', message: 'the message must be a JSON object' }],
     });
   }
@@ -264,11 +265,9 @@ function slowDecode<T extends object>(dto: DtoClass<T>, plain: unknown): T {
   const fields = hasRules(dto) ? flatten(validateSync(instance, VALIDATOR_OPTIONS), '') : unknownFields(plain);
   if (fields.length === 0) return instance;
   const missing = fields.every((f) => f.missing);
-  throw CleaveError.badRequest(
-    fields.map((f) => f.message).join('; '),
-    missing ? 'missing_param' : 'bad_param',
-    { fields: fields.map(({ field, rule, message }) => ({ field, rule, message })) },
-  );
+  throw CleaveError.of(missing ? PlatformErrors.missingParam : PlatformErrors.badParam, fields.map((f) => f.message).join('; '), {
+    fields: fields.map(({ field, rule, message }) => ({ field, rule, message })),
+  });
 }
 
 function hasRules(dto: DtoClass): boolean {

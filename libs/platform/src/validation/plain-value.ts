@@ -1,4 +1,4 @@
-import { textFault } from '@cleave/contracts';
+import { PlatformErrors, textFault } from '@cleave/contracts';
 import { CleaveError } from '../errors/cleave-error';
 
 /** Deeper than any message of Cleave's; class-transformer walks input recursively, so depth is bounded first. */
@@ -40,5 +40,5 @@ export function plainValueFault(plain: unknown): PlainValueFault | undefined {
 /** Throws `bad_request` naming the field when {@link plainValueFault} finds something. */
 export function assertStorable(plain: unknown): void {
   const fault = plainValueFault(plain);
-  if (fault !== undefined) throw CleaveError.badRequest(fault.message, 'bad_param', { fields: [fault] });
+  if (fault !== undefined) throw CleaveError.of(PlatformErrors.badParam, fault.message, { fields: [fault] });
 }

@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { CleaveError } from '@cleave/platform';
+import { WebhooksErrors } from '@cleave/contracts';
 
 /** What the development setting opens up: a receiver on the developer's own machine or network. */
 const PRIVATE_RANGES = new Set(['loopback', 'private', 'uniqueLocal', 'carrierGradeNat']);
@@ -28,7 +29,7 @@ export function blockedRange(address: string, allowPrivate = false): string | un
 export function assertPublic(address: string, host: string, allowPrivate = false): void {
   const range = blockedRange(address, allowPrivate);
   if (range !== undefined) {
-    throw CleaveError.badRequest(`the webhook URL's host ${host} resolves to ${address}, a ${range} address; only public addresses are allowed`, 'url_not_allowed', {
+    throw CleaveError.of(WebhooksErrors.urlNotAllowed, `the webhook URL's host ${host} resolves to ${address}, a ${range} address; only public addresses are allowed`, {
       fields: [{ field: 'url', rule: 'publicAddress', message: `resolves to a ${range} address (${address})` }],
     });
   }
@@ -42,7 +43,7 @@ export async function assertPublicUrl(url: URL, allowPrivate: boolean): Promise<
   try {
     addresses = await new Promise((resolve, reject) => dnsLookup(host, { all: true }, (error, found) => (error ? reject(error) : resolve(found))));
   } catch (error) {
-    throw CleaveError.badRequest(`the webhook URL's host ${host} does not resolve: ${(error as Error).message}`, 'url_unresolvable', {
+    throw CleaveError.of(WebhooksErrors.urlUnresolvable, `the webhook URL's host ${host} does not resolve: ${(error as Error).message}`, {
       fields: [{ field: 'url', rule: 'resolvable', message: `${host} does not resolve` }],
     });
   }

@@ -6,6 +6,7 @@ import { CleaveError, ContextDatabase, newEntityId } from '@cleave/platform';
 import { assertPublicUrl } from '../deliveries/address-guard';
 import { WebhooksSettings } from '../webhooks.settings';
 import { Webhook } from './webhook.entity';
+import { WebhooksErrors } from '@cleave/contracts';
 
 /** Registering, listing and deleting an account's webhooks. */
 @Injectable()
@@ -18,7 +19,7 @@ export class Registrations {
   async register(request: RegisterWebhookRequest): Promise<WebhookView> {
     const url = new URL(request.url);
     if (url.username || url.password) {
-      throw CleaveError.badRequest('the webhook URL must not carry credentials', 'bad_param', { fields: [{ field: 'url', rule: 'noCredentials', message: 'must not contain user:password@' }] });
+      throw CleaveError.of(WebhooksErrors.badParam, 'the webhook URL must not carry credentials', { fields: [{ field: 'url', rule: 'noCredentials', message: 'must not contain user:password@' }] });
     }
     await assertPublicUrl(url, this.settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE);
     const row: Webhook = {
