@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, startBank, type RunningBank } from '../support/cleave-http';
-import { signUp } from './customers';
+import { fundedCard, NETWORK_SECRET, signUp } from './customers';
 
 /** Writes raw bytes to the HTTP port and collects whatever comes back until the server closes. */
 function rawExchange(url: string, write: (socket: Socket) => void): Promise<{ text: string; closedAfterMs: number }> {
@@ -27,6 +27,24 @@ describe('the HTTP server at its edges', () => {
   }, 60_000);
   afterAll(async () => {
     await bank?.stop();
+  });
+
+  it("builds every caller's call context one way: the card network's and operators' headers count as a customer's do", async () => {
+    const api = new Api(bank.url);
+    const { cardToken } = await fundedCard(api, 10_000);
+    const network = { authorization: `Bearer ${NETWORK_SECRET}` };
+    const authorise = (id: string, headers: Record<string, string>) =>
+      api.post('/network/authorisations', { card_token: cardToken, amount: 100, currency: 'GBP', network_transaction_id: id, merchant: { name: 'Edge Cafe', mcc: '5814' } }, { headers: { ...network, ...headers } });
+    const named = await authorise(`edge-${Date.now()}-1`, { 'x-request-id': 'network-req-1' });
+    expect(named.body.approved).toBe(true);
+    expect(named.headers.get('x-request-id')).toBe('network-req-1');
+    // A budget shorter than the decision needs (the margin kept to answer in) is honoured, not ignored.
+    const hurried = await authorise(`edge-${Date.now()}-2`, { 'request-timeout-ms': '50' });
+    expect(hurried.body).toMatchObject({ approved: false, decline_reason: 'issuer_unavailable' });
+    // Operators' headers are checked like anyone's.
+    const admin = await api.get('/admin/dead-letters', { headers: { authorization: 'Bearer cleave-development-admin-secret', 'x-request-id': 'has spaces' } });
+    expect(admin.status).toBe(400);
+    expect(admin.body.code).toBe('bad_request.bad_header');
   });
 
   it("answers a request Node's parser refuses (a lowercase method) in Monzo's shape", async () => {

@@ -18,6 +18,7 @@ import { CallContextInterceptor } from './http/call-context.interceptor';
 import { AdminGuard } from './http/admin.guard';
 import { NetworkGuard } from './http/network.guard';
 import { RequestContextGuard } from './http/request-context.guard';
+import { RequestContexts } from './http/request-contexts';
 import { NotificationHub } from './live/notification-hub';
 import { ApiRateLimitGuard, apiRateLimits } from './http/api-rate-limit.guard';
 
@@ -33,6 +34,7 @@ import { ApiRateLimitGuard, apiRateLimits } from './http/api-rate-limit.guard';
   providers: [
     { provide: GatewaySettings, useFactory: (config: CleaveConfig) => readGatewaySettings(config), inject: [CLEAVE_CONFIG] },
     TokenCache,
+    RequestContexts,
     RequestContextGuard,
     NetworkGuard,
     AdminGuard,

@@ -6,6 +6,7 @@ import { GatewaySettings } from '../gateway.settings';
 import { AuthorisationBody, PresentmentBody, RefundBody, ReversalBody } from '../dto/cards.dto';
 import { GatewayController } from '../http/gateway-controller.decorator';
 import { NetworkGuard } from '../http/network.guard';
+import { AuthorisationBudget } from '../http/request-contexts';
 import { decisionJson } from '../http/views';
 
 /** The card network's endpoints: authorisations, clearing, reversals, refunds. */
@@ -19,6 +20,7 @@ export class NetworkController {
   ) {}
 
   @Post('network/authorisations')
+  @AuthorisationBudget()
   @HttpCode(200)
   @ApiOperation({ summary: 'Authorise a card payment within the decision budget; retries with the same network_transaction_id get the same answer' })
   async authorise(@Body() body: AuthorisationBody) {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { CleaveError, httpEntryOf, rootContext } from '@cleave/platform';
+import { CleaveError } from '@cleave/platform';
 import { GatewaySettings } from '../gateway.settings';
-import type { GatewayRequest } from './request-context.guard';
+import { RequestContexts, type GatewayRequest } from './request-contexts';
 import { SharedSecret } from './shared-secret';
 
 /** The operators' routes (/admin/*): authenticated by the admin credential, never a customer's token. */
@@ -9,20 +9,20 @@ import { SharedSecret } from './shared-secret';
 export class AdminGuard implements CanActivate {
   private readonly secret: SharedSecret;
 
-  constructor(@Inject(GatewaySettings) private readonly settings: GatewaySettings) {
+  constructor(
+    @Inject(GatewaySettings) settings: GatewaySettings,
+    private readonly contexts: RequestContexts,
+  ) {
     this.secret = new SharedSecret(settings.CLEAVE_ADMIN_SECRET);
   }
 
   canActivate(execution: ExecutionContext): boolean {
     const request = execution.switchToHttp().getRequest<GatewayRequest>();
+    const context = this.contexts.of(execution);
     if (!this.secret.matches(request.headers.authorization)) {
       throw new CleaveError('unauthenticated', 'the admin credential is missing or wrong', { reason: 'bad_admin_credential' });
     }
-    const entry = httpEntryOf(request.raw);
-    request.cleave = rootContext(
-      { span: entry, requestId: entry.requestId, timeoutMs: this.settings.CLEAVE_HTTP_TIMEOUT_MS, principal: { kind: 'client', id: 'operator', scopes: ['admin'] } },
-      this.settings.CLEAVE_HTTP_TIMEOUT_MS,
-    );
+    request.cleave = { ...context, principal: { kind: 'client', id: 'operator', scopes: ['admin'] } };
     return true;
   }
 }
