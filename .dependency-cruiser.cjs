@@ -35,6 +35,14 @@ module.exports = {
       to: { path: '^(apps|test|bench)/' },
     },
     {
+      name: 'outside-uses-a-context-whole',
+      comment:
+        "Apps, the shared tests and the benchmarks use a context through its barrel (its module) only; a test of a context's insides belongs in libs/<context>/test.",
+      severity: 'error',
+      from: { path: '^(apps|test|bench)/' },
+      to: { path: '^libs/(?!contracts/|platform/)[^/]+/src/', pathNot: '^libs/[^/]+/src/index\\.ts$' },
+    },
+    {
       name: 'not-to-unresolvable',
       comment: 'Every import must resolve: a typo in an alias is a build failure, not a silent pass.',
       severity: 'error',

@@ -44,7 +44,7 @@ afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true 
 
 describe('the boundary check', () => {
   it('passes on the real tree', () => {
-    expect(cruise(root, ['apps', 'libs', 'test'])).toEqual([]);
+    expect(cruise(root, ['apps', 'libs', 'test', 'bench'])).toEqual([]);
   });
 
   it('catches each kind of violation, through aliases and relative paths alike', () => {
@@ -59,9 +59,12 @@ describe('the boundary check', () => {
       'libs/webhooks/src/index.ts': "import { x } from '@cleave/ledgr';\nexport const webhooks = x;\n",
       'libs/accounts/src/uses-app.ts': "import { main } from '../../../apps/cleave/src/main';\nexport const m = main;\n",
       'apps/cleave/src/main.ts': 'export const main = 1;\n',
+      'apps/cleave/src/version.ts': "import { secret } from '../../../libs/ledger/src/internal';\nexport const v = secret;\n",
+      'bench/peek.ts': "import { secret } from '../libs/ledger/src/internal';\nexport const p = secret;\n",
+      'test/peek.spec.ts': "import { ledger } from '../libs/ledger/src/index';\nimport { secret } from '../libs/ledger/src/internal';\nexport const t = [ledger, secret];\n",
     });
     made.push(dir);
-    const found = cruise(dir, ['apps', 'libs']).map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`);
+    const found = cruise(dir, ['apps', 'libs', 'test', 'bench']).map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`);
     expect(found).toEqual(
       expect.arrayContaining([
         'contracts-is-a-leaf: libs/contracts/src/index.ts -> libs/platform/src/index.ts',
@@ -71,8 +74,13 @@ describe('the boundary check', () => {
         'not-to-unresolvable: libs/feed/src/index.ts -> @cleave/ledger/src/internal',
         'not-to-unresolvable: libs/webhooks/src/index.ts -> @cleave/ledgr',
         'libraries-do-not-import-apps-or-tests: libs/accounts/src/uses-app.ts -> apps/cleave/src/main.ts',
+        'outside-uses-a-context-whole: apps/cleave/src/version.ts -> libs/ledger/src/internal.ts',
+        'outside-uses-a-context-whole: bench/peek.ts -> libs/ledger/src/internal.ts',
+        'outside-uses-a-context-whole: test/peek.spec.ts -> libs/ledger/src/internal.ts',
       ]),
     );
+    // Its barrel is the way in.
+    expect(found.filter((v) => v.includes('-> libs/ledger/src/index.ts') && v.startsWith('outside'))).toEqual([]);
   });
 
   it('allows a context to use contracts, platform, its own files and npm packages', () => {

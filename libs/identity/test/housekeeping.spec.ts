@@ -10,20 +10,17 @@ import {
   createCleaveApp,
   dataSourceOptions,
   Housekeeping,
-  IdempotencyRecord,
-  idempotencyRecordsPruning,
   loadCleaveConfig,
   openContextDataSource,
   sql,
   type CleaveConfig,
 } from '@cleave/platform';
-import { cleaveDeployment } from '../../apps/cleave/src/deployment';
-import { IdentitySettings } from '../../libs/identity/src/identity.settings';
-import { LoginAttempt } from '../../libs/identity/src/login/login-attempt.entity';
-import { loginAttemptsPruning } from '../../libs/identity/src/login/login-limiter';
-import { identityMigrations } from '../../libs/identity/src/migrations';
-import { ledgerMigrations } from '../../libs/ledger/src/migrations';
-import { TestDatabase } from '../support/postgres';
+import { cleaveDeployment } from '../../../apps/cleave/src/deployment';
+import { IdentitySettings } from '../src/identity.settings';
+import { LoginAttempt } from '../src/login/login-attempt.entity';
+import { loginAttemptsPruning } from '../src/login/login-limiter';
+import { identityMigrations } from '../src/migrations';
+import { TestDatabase } from '../../../test/support/postgres';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cleave-housekeeping-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -34,7 +31,6 @@ const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 const settings = new IdentitySettings();
 const loginKeepMs = loginAttemptsPruning(settings).keepMs;
-const idempotencyKeepMs = idempotencyRecordsPruning(7 * 24).keepMs;
 
 /** More old rows than one delete batch takes, so pruning has to come back for the rest. */
 const OLD_ROWS = 1_203;
@@ -42,8 +38,6 @@ const OLD_ROWS = 1_203;
 // Plain SQL, as it needs no entity metadata: the running app's DataSource has its own.
 const insertAttempt = sql('test.insert-attempt', "INSERT INTO login_attempts (id, email, address, succeeded, at) VALUES (?, 'someone@example.com', '203.0.113.9', ?, ?)");
 const attemptIds = sql('test.attempt-ids', 'SELECT id FROM login_attempts ORDER BY id');
-const insertRecord = sql('test.insert-record', "INSERT INTO idempotency_records (scope, idempotency_key, request_hash, response, created_at) VALUES ('internal:ledger.top-up', ?, 'h', '{}', ?)");
-const recordKeys = sql('test.record-keys', 'SELECT idempotency_key AS key FROM idempotency_records ORDER BY idempotency_key');
 
 async function insertLoginAttempts(db: ContextDatabase, rows: Array<{ id: string; at: number }>): Promise<void> {
   await db.transaction(async (em) => {
@@ -51,14 +45,7 @@ async function insertLoginAttempts(db: ContextDatabase, rows: Array<{ id: string
   });
 }
 
-async function insertIdempotencyRecords(db: ContextDatabase, rows: Array<{ key: string; at: number }>): Promise<void> {
-  await db.transaction(async (em) => {
-    for (const { key, at } of rows) await db.run(em, insertRecord, [key, iso(at)]);
-  });
-}
-
 const loginAttemptIds = async (db: ContextDatabase) => (await db.all<{ id: string }>(undefined, attemptIds, [])).map((row) => row.id);
-const idempotencyKeys = async (db: ContextDatabase) => (await db.all<{ key: string }>(undefined, recordKeys, [])).map((row) => row.key);
 
 const engines: Array<[string, () => Promise<{ config: CleaveConfig; dispose: () => Promise<void> }>]> = [
   ['SQLite', async () => ({ config: loadCleaveConfig({ CLEAVE_DATA_DIR: mkdtempSync(join(dataDir, 'sqlite-')) }), dispose: async () => undefined })],
@@ -103,21 +90,6 @@ describe.each(engines)('housekeeping on %s', (_engine, open) => {
     expect(await housekeeping.prune(NOW)).toEqual({ login_attempts: 0 });
   });
 
-  it('idempotency keys are honoured for their retention, then forgotten', async () => {
-    const engine = await open();
-    dispose = engine.dispose;
-    const db = await contextDatabase(engine.config, 'ledger', [IdempotencyRecord], ledgerMigrations);
-    const old = Array.from({ length: OLD_ROWS }, (_, i) => ({ key: `old-${i}`, at: NOW - idempotencyKeepMs - 1 - i * 1000 }));
-    const kept = [
-      { key: 'just-inside-retention', at: NOW - idempotencyKeepMs + 1 },
-      { key: 'yesterday', at: NOW - 24 * 3_600_000 },
-    ];
-    await insertIdempotencyRecords(db, [...old, ...kept]);
-
-    const housekeeping = new Housekeeping('ledger', db, [idempotencyRecordsPruning(7 * 24)], 60_000);
-    expect(await housekeeping.prune(NOW)).toEqual({ idempotency_records: OLD_ROWS });
-    expect(await idempotencyKeys(db)).toEqual(kept.map((k) => k.key).sort());
-  });
 });
 
 describe('housekeeping in a running process', () => {
