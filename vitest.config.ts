@@ -7,9 +7,7 @@ import { defineConfig } from 'vitest/config';
 const tsconfig = JSON.parse(readFileSync(new URL('./tsconfig.json', import.meta.url), 'utf8')) as {
   compilerOptions: { paths: Record<string, string[]> };
 };
-const alias = Object.fromEntries(
-  Object.entries(tsconfig.compilerOptions.paths).map(([name, [target]]) => [name, resolve(target!)]),
-);
+const alias = Object.fromEntries(Object.entries(tsconfig.compilerOptions.paths).map(([name, [target]]) => [name, resolve(target!)]));
 
 export default defineConfig({
   plugins: [swc.vite({ jsc: { transform: { useDefineForClassFields: false } } })],

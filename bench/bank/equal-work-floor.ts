@@ -31,18 +31,36 @@ db.exec(`
   CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, text TEXT NOT NULL, transaction_id TEXT UNIQUE, created_at TEXT NOT NULL);
 `);
 
-const findCard = db.prepare<[string], { id: string; account_id: string; status: string; limit_per_day: number | null }>('SELECT id, account_id, status, limit_per_day FROM cards WHERE token = ?');
-const findAuthorisation = db.prepare<[string], { id: string; status: string; decline_reason: string | null }>('SELECT id, status, decline_reason FROM authorisations WHERE network_transaction_id = ?');
-const recordAuthorisation = db.prepare('INSERT INTO authorisations (id, network_transaction_id, card_id, amount, status, decline_reason, hold_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (network_transaction_id) DO NOTHING');
-const countDay = db.prepare('INSERT INTO daily_spend (card_id, day, amount) VALUES (?, ?, ?) ON CONFLICT (card_id, day) DO UPDATE SET amount = amount + excluded.amount WHERE ? IS NULL OR daily_spend.amount + excluded.amount <= ?');
+const findCard = db.prepare<[string], { id: string; account_id: string; status: string; limit_per_day: number | null }>(
+  'SELECT id, account_id, status, limit_per_day FROM cards WHERE token = ?',
+);
+const findAuthorisation = db.prepare<[string], { id: string; status: string; decline_reason: string | null }>(
+  'SELECT id, status, decline_reason FROM authorisations WHERE network_transaction_id = ?',
+);
+const recordAuthorisation = db.prepare(
+  'INSERT INTO authorisations (id, network_transaction_id, card_id, amount, status, decline_reason, hold_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (network_transaction_id) DO NOTHING',
+);
+const countDay = db.prepare(
+  'INSERT INTO daily_spend (card_id, day, amount) VALUES (?, ?, ?) ON CONFLICT (card_id, day) DO UPDATE SET amount = amount + excluded.amount WHERE ? IS NULL OR daily_spend.amount + excluded.amount <= ?',
+);
 const reserve = db.prepare('UPDATE accounts SET held = held + ? WHERE id = ? AND posted - held >= ?');
 const insertHold = db.prepare('INSERT INTO holds (id, account_id, amount, status, transaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?)');
-const insertTransaction = db.prepare('INSERT INTO transactions (id, account_id, amount, description, status, merchant, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+const insertTransaction = db.prepare(
+  'INSERT INTO transactions (id, account_id, amount, description, status, merchant, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+);
 const insertEvent = db.prepare('INSERT INTO events (id, payload) VALUES (?, ?)');
-const unhandled = db.prepare<[], { seq: number; payload: string }>('SELECT seq, payload FROM events WHERE handled_at IS NULL ORDER BY seq LIMIT 100');
-const addItem = db.prepare('INSERT INTO feed_items (id, account_id, title, body, transaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO NOTHING');
-const addSpend = db.prepare<[string, string, number], { amount: number }>('INSERT INTO spend_days (account_id, day, amount) VALUES (?, ?, ?) ON CONFLICT (account_id, day) DO UPDATE SET amount = amount + excluded.amount RETURNING amount');
-const notify = db.prepare('INSERT INTO notifications (id, account_id, text, transaction_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO NOTHING');
+const unhandled = db.prepare<[], { seq: number; payload: string }>(
+  'SELECT seq, payload FROM events WHERE handled_at IS NULL ORDER BY seq LIMIT 100',
+);
+const addItem = db.prepare(
+  'INSERT INTO feed_items (id, account_id, title, body, transaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO NOTHING',
+);
+const addSpend = db.prepare<[string, string, number], { amount: number }>(
+  'INSERT INTO spend_days (account_id, day, amount) VALUES (?, ?, ?) ON CONFLICT (account_id, day) DO UPDATE SET amount = amount + excluded.amount RETURNING amount',
+);
+const notify = db.prepare(
+  'INSERT INTO notifications (id, account_id, text, transaction_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO NOTHING',
+);
 const markHandled = db.prepare('UPDATE events SET handled_at = ? WHERE seq <= ? AND handled_at IS NULL');
 
 interface Authorisation {
@@ -71,14 +89,22 @@ const decide = db.transaction((a: Authorisation): Answer => {
   const holdId = id('hold');
   if (recordAuthorisation.run(authorisationId, a.network_transaction_id, card.id, a.amount, 'approved', null, holdId, now).changes === 0) {
     const earlier = findAuthorisation.get(a.network_transaction_id)!;
-    return { approved: earlier.status === 'approved', network_transaction_id: a.network_transaction_id, authorisation_id: earlier.id, ...(earlier.decline_reason ? { decline_reason: earlier.decline_reason } : {}) };
+    return {
+      approved: earlier.status === 'approved',
+      network_transaction_id: a.network_transaction_id,
+      authorisation_id: earlier.id,
+      ...(earlier.decline_reason ? { decline_reason: earlier.decline_reason } : {}),
+    };
   }
   if (countDay.run(card.id, today(), a.amount, card.limit_per_day, card.limit_per_day).changes === 0) throw new Decline('spending_limit');
   if (reserve.run(a.amount, card.account_id, a.amount).changes === 0) throw new Decline('insufficient_funds');
   const transactionId = id('tx');
   insertHold.run(holdId, card.account_id, a.amount, 'pending', transactionId, now);
   insertTransaction.run(transactionId, card.account_id, -a.amount, a.merchant.name, 'pending', JSON.stringify(a.merchant), now);
-  insertEvent.run(id('evt'), JSON.stringify({ transactionId, accountId: card.account_id, amount: a.amount, merchant: a.merchant.name, created: now }));
+  insertEvent.run(
+    id('evt'),
+    JSON.stringify({ transactionId, accountId: card.account_id, amount: a.amount, merchant: a.merchant.name, created: now }),
+  );
   return { approved: true, network_transaction_id: a.network_transaction_id, authorisation_id: authorisationId };
 });
 
@@ -92,7 +118,13 @@ const consume = db.transaction(() => {
     const now = new Date().toISOString();
     addItem.run(id('feeditem'), e.accountId, e.merchant, `-£${(e.amount / 100).toFixed(2)}`, e.transactionId, e.created);
     const spent = addSpend.get(e.accountId, today(), e.amount)!.amount;
-    notify.run(id('notif'), e.accountId, `£${(e.amount / 100).toFixed(2)} at ${e.merchant}. You've spent £${(spent / 100).toFixed(2)} today.`, e.transactionId, now);
+    notify.run(
+      id('notif'),
+      e.accountId,
+      `£${(e.amount / 100).toFixed(2)} at ${e.merchant}. You've spent £${(spent / 100).toFixed(2)} today.`,
+      e.transactionId,
+      now,
+    );
   }
   if (events.length > 0) markHandled.run(new Date().toISOString(), events.at(-1)!.seq);
   return events.length;
@@ -114,7 +146,16 @@ const authorise = (a: Authorisation): Answer => {
     if (!(error instanceof Decline)) throw error;
     // The decline is recorded (its own transaction: the decision's rolled back) so a retry gets it.
     const card = findCard.get(a.card_token);
-    recordAuthorisation.run(id('auth'), a.network_transaction_id, card?.id ?? null, a.amount, 'declined', error.message, null, new Date().toISOString());
+    recordAuthorisation.run(
+      id('auth'),
+      a.network_transaction_id,
+      card?.id ?? null,
+      a.amount,
+      'declined',
+      error.message,
+      null,
+      new Date().toISOString(),
+    );
     return { approved: false, network_transaction_id: a.network_transaction_id, decline_reason: error.message };
   }
 };
@@ -122,7 +163,11 @@ const authorise = (a: Authorisation): Answer => {
 const seed = db.transaction((cards: Array<{ token: string; balance: number }>) => {
   for (const [i, c] of cards.entries()) {
     db.prepare('INSERT OR REPLACE INTO accounts (id, posted, held) VALUES (?, ?, 0)').run(`acc_${i}`, c.balance);
-    db.prepare("INSERT OR REPLACE INTO cards (token, id, account_id, status, limit_per_day) VALUES (?, ?, ?, 'ACTIVE', NULL)").run(c.token, `card_${i}`, `acc_${i}`);
+    db.prepare("INSERT OR REPLACE INTO cards (token, id, account_id, status, limit_per_day) VALUES (?, ?, ?, 'ACTIVE', NULL)").run(
+      c.token,
+      `card_${i}`,
+      `acc_${i}`,
+    );
   }
 });
 

@@ -17,7 +17,9 @@ db.exec(`
 const findCard = db.prepare<[string], { account_id: string }>('SELECT account_id FROM cards WHERE token = ?');
 const findHold = db.prepare<[string], { id: string; amount: number }>('SELECT id, amount FROM holds WHERE network_transaction_id = ?');
 const debit = db.prepare<[number, string, number]>('UPDATE accounts SET available = available - ? WHERE id = ? AND available >= ?');
-const insertHold = db.prepare<[string, string, string, number]>('INSERT INTO holds (id, network_transaction_id, account_id, amount) VALUES (?, ?, ?, ?)');
+const insertHold = db.prepare<[string, string, string, number]>(
+  'INSERT INTO holds (id, network_transaction_id, account_id, amount) VALUES (?, ?, ?, ?)',
+);
 
 interface Authorisation {
   card_token: string;
@@ -31,7 +33,8 @@ const authorise = db.transaction((a: Authorisation) => {
   if (earlier) return { approved: true, network_transaction_id: a.network_transaction_id, authorisation_id: earlier.id };
   const card = findCard.get(a.card_token);
   if (!card) return { approved: false, network_transaction_id: a.network_transaction_id, decline_reason: 'invalid_card' };
-  if (debit.run(a.amount, card.account_id, a.amount).changes !== 1) return { approved: false, network_transaction_id: a.network_transaction_id, decline_reason: 'insufficient_funds' };
+  if (debit.run(a.amount, card.account_id, a.amount).changes !== 1)
+    return { approved: false, network_transaction_id: a.network_transaction_id, decline_reason: 'insufficient_funds' };
   const id = `auth_${randomBytes(11).toString('hex')}`;
   insertHold.run(id, a.network_transaction_id, card.account_id, a.amount);
   return { approved: true, network_transaction_id: a.network_transaction_id, authorisation_id: id };

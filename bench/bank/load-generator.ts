@@ -128,7 +128,15 @@ async function openLoop(spec: LoadSpec): Promise<LoadResult> {
       else if (outcome === 'error') errors++;
     };
     const request = http.request(
-      { host: target.hostname, port: target.port, method: planned.method, path: planned.path, headers: planned.headers, agent, timeout: REQUEST_TIMEOUT_MS },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: planned.method,
+        path: planned.path,
+        headers: planned.headers,
+        agent,
+        timeout: REQUEST_TIMEOUT_MS,
+      },
       (response) => {
         let body = '';
         response.setEncoding('utf8');

@@ -25,30 +25,34 @@ let streamErrors = 0;
 function listen(spec: SubscriberSpec, customer: SubscriberSpec['customers'][number], agent: http.Agent): Promise<void> {
   const target = new URL(`/notifications/stream?account_id=${customer.account}`, spec.url);
   return new Promise((resolve, reject) => {
-    const request = http.get(target, { agent, headers: { authorization: `Bearer ${customer.token}`, accept: 'text/event-stream' } }, (response) => {
-      if (response.statusCode !== 200) {
-        reject(new Error(`the notification stream of ${customer.account} answered ${response.statusCode}`));
-        response.resume();
-        return;
-      }
-      response.setEncoding('utf8');
-      let buffer = '';
-      response.on('data', (chunk: string) => {
-        const now = performance.timeOrigin + performance.now();
-        buffer += chunk;
-        // Events end with a blank line; the first thing sent is the ": connected" comment.
-        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-          const event = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (event.startsWith(': connected')) resolve();
-          const data = event.split('\n').find((line) => line.startsWith('data: '));
-          if (!data) continue;
-          const id = (JSON.parse(data.slice(6)) as { transaction_id?: string }).transaction_id;
-          if (id) arrivals.push([id, now]);
+    const request = http.get(
+      target,
+      { agent, headers: { authorization: `Bearer ${customer.token}`, accept: 'text/event-stream' } },
+      (response) => {
+        if (response.statusCode !== 200) {
+          reject(new Error(`the notification stream of ${customer.account} answered ${response.statusCode}`));
+          response.resume();
+          return;
         }
-      });
-      response.on('error', () => streamErrors++);
-    });
+        response.setEncoding('utf8');
+        let buffer = '';
+        response.on('data', (chunk: string) => {
+          const now = performance.timeOrigin + performance.now();
+          buffer += chunk;
+          // Events end with a blank line; the first thing sent is the ": connected" comment.
+          for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+            const event = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            if (event.startsWith(': connected')) resolve();
+            const data = event.split('\n').find((line) => line.startsWith('data: '));
+            if (!data) continue;
+            const id = (JSON.parse(data.slice(6)) as { transaction_id?: string }).transaction_id;
+            if (id) arrivals.push([id, now]);
+          }
+        });
+        response.on('error', () => streamErrors++);
+      },
+    );
     request.on('error', (error) => {
       streamErrors++;
       reject(error);

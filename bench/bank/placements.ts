@@ -26,22 +26,66 @@ export interface PlacementSpec {
 const EVERY_CONTEXT = ['gateway', 'identity', 'accounts', 'ledger', 'cards', 'feed', 'webhooks'];
 
 export const PLACEMENTS: readonly PlacementSpec[] = [
-  { id: 'floor', description: 'hand-written Fastify + better-sqlite3: the decision alone, in one function', groups: [], storage: 'sqlite', floor: './floor-server.js' },
+  {
+    id: 'floor',
+    description: 'hand-written Fastify + better-sqlite3: the decision alone, in one function',
+    groups: [],
+    storage: 'sqlite',
+    floor: './floor-server.js',
+  },
   {
     id: 'floor-equal-work',
-    description: "hand-written Fastify + better-sqlite3 doing Cleave's durable work: the authorisation, daily total, hold, transaction and event rows, then the feed item, day's spend and notification",
+    description:
+      "hand-written Fastify + better-sqlite3 doing Cleave's durable work: the authorisation, daily total, hold, transaction and event rows, then the feed item, day's spend and notification",
     groups: [],
     storage: 'sqlite',
     floor: './equal-work-floor.js',
   },
   { id: 'monolith-sqlite', description: 'one process, in-process bus, SQLite file per context', groups: [['all']], storage: 'sqlite' },
-  { id: 'monolith-postgres', description: 'one process, in-process bus, PostgreSQL schema per context', groups: [['all']], storage: 'postgres' },
-  { id: 'hybrid-events-postgres', description: 'the money path (gateway, identity, accounts, ledger, cards) in one process; feed and webhooks in another, fed through JetStream', groups: [['gateway', 'identity', 'accounts', 'ledger', 'cards'], ['feed', 'webhooks']], storage: 'postgres' },
-  { id: 'hybrid-ledger-postgres', description: 'everything but the ledger in one process; the ledger alone; NATS between', groups: [EVERY_CONTEXT.filter((c) => c !== 'ledger'), ['ledger']], storage: 'postgres' },
-  { id: 'split-postgres', description: 'one process per context over NATS, PostgreSQL', groups: EVERY_CONTEXT.map((c) => [c]), storage: 'postgres' },
-  { id: 'split-postgres-ledger2', description: 'split, with two ledger replicas', groups: EVERY_CONTEXT.map((c) => [c]), storage: 'postgres', replicas: { ledger: 2 } },
+  {
+    id: 'monolith-postgres',
+    description: 'one process, in-process bus, PostgreSQL schema per context',
+    groups: [['all']],
+    storage: 'postgres',
+  },
+  {
+    id: 'hybrid-events-postgres',
+    description:
+      'the money path (gateway, identity, accounts, ledger, cards) in one process; feed and webhooks in another, fed through JetStream',
+    groups: [
+      ['gateway', 'identity', 'accounts', 'ledger', 'cards'],
+      ['feed', 'webhooks'],
+    ],
+    storage: 'postgres',
+  },
+  {
+    id: 'hybrid-ledger-postgres',
+    description: 'everything but the ledger in one process; the ledger alone; NATS between',
+    groups: [EVERY_CONTEXT.filter((c) => c !== 'ledger'), ['ledger']],
+    storage: 'postgres',
+  },
+  {
+    id: 'split-postgres',
+    description: 'one process per context over NATS, PostgreSQL',
+    groups: EVERY_CONTEXT.map((c) => [c]),
+    storage: 'postgres',
+  },
+  {
+    id: 'split-postgres-ledger2',
+    description: 'split, with two ledger replicas',
+    groups: EVERY_CONTEXT.map((c) => [c]),
+    storage: 'postgres',
+    replicas: { ledger: 2 },
+  },
 ];
-export const DEFAULT_PLACEMENTS = ['floor', 'floor-equal-work', 'monolith-sqlite', 'monolith-postgres', 'hybrid-events-postgres', 'split-postgres'];
+export const DEFAULT_PLACEMENTS = [
+  'floor',
+  'floor-equal-work',
+  'monolith-sqlite',
+  'monolith-postgres',
+  'hybrid-events-postgres',
+  'split-postgres',
+];
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const MAIN = here('../../apps/cleave/src/main.js');
@@ -66,7 +110,11 @@ export interface RunningPlacement {
 export async function startPlacement(spec: PlacementSpec, natsUrl: string): Promise<RunningPlacement> {
   const dataDir = mkdtempSync(join(tmpdir(), `cleave-bench-${spec.id}-`));
   if (spec.floor) {
-    const floor = new ServiceProcess({ label: spec.id, entry: here(spec.floor), env: { FLOOR_DB: join(dataDir, 'floor.sqlite'), PORT: '0' } });
+    const floor = new ServiceProcess({
+      label: spec.id,
+      entry: here(spec.floor),
+      env: { FLOOR_DB: join(dataDir, 'floor.sqlite'), PORT: '0' },
+    });
     const started = performance.now();
     await floor.start();
     const readyMs = performance.now() - started;
@@ -107,7 +155,14 @@ export async function startPlacement(spec: PlacementSpec, natsUrl: string): Prom
     });
   const processes = spec.groups.flatMap((group) => {
     const count = group.length === 1 ? (spec.replicas?.[group[0]!] ?? 1) : 1;
-    const name = group.length === 1 ? group[0]! : group.length === EVERY_CONTEXT.length - 1 ? 'all-but-ledger' : group.includes('ledger') ? 'money-path' : group.join('-');
+    const name =
+      group.length === 1
+        ? group[0]!
+        : group.length === EVERY_CONTEXT.length - 1
+          ? 'all-but-ledger'
+          : group.includes('ledger')
+            ? 'money-path'
+            : group.join('-');
     return Array.from({ length: count }, (_, i) => cleave(count > 1 ? `${name}-${i + 1}` : name, group, `${name}-${i + 1}`));
   });
   const extras: ServiceProcess[] = [];
@@ -128,7 +183,10 @@ export async function startPlacement(spec: PlacementSpec, natsUrl: string): Prom
     await stop();
     throw error;
   }
-  const startup: Startup = { wholeMs: performance.now() - started, processes: processes.map((p) => ({ name: p.spec.label, readyMs: readyMs.get(p.spec.label)! })) };
+  const startup: Startup = {
+    wholeMs: performance.now() - started,
+    processes: processes.map((p) => ({ name: p.spec.label, readyMs: readyMs.get(p.spec.label)! })),
+  };
   const replicaStartMs = async (context: string) => {
     const replica = cleave(`${context}-extra`, [context], `${context}-extra`);
     extras.push(replica);
@@ -139,7 +197,14 @@ export async function startPlacement(spec: PlacementSpec, natsUrl: string): Prom
     extras.splice(extras.indexOf(replica), 1);
     return took;
   };
-  return { spec, url, processes: processes.map((p) => ({ name: p.spec.label, pid: p.pid! })), startup, ...(spec.groups.length > 1 ? { replicaStartMs } : {}), stop };
+  return {
+    spec,
+    url,
+    processes: processes.map((p) => ({ name: p.spec.label, pid: p.pid! })),
+    startup,
+    ...(spec.groups.length > 1 ? { replicaStartMs } : {}),
+    stop,
+  };
 }
 
 async function gatewayReady(url: string, limitMs: number): Promise<void> {
@@ -175,7 +240,13 @@ export async function contentionBurst(url: string, cardToken: string, count: num
       fetch(`${url}/network/authorisations`, {
         method: 'POST',
         headers: { authorization: NETWORK_AUTH, 'content-type': 'application/json' },
-        body: JSON.stringify({ card_token: cardToken, amount: 100, currency: 'GBP', network_transaction_id: `burst-${burst}-${i}`, merchant: { name: 'Burst Bakery', mcc: '5814' } }),
+        body: JSON.stringify({
+          card_token: cardToken,
+          amount: 100,
+          currency: 'GBP',
+          network_transaction_id: `burst-${burst}-${i}`,
+          merchant: { name: 'Burst Bakery', mcc: '5814' },
+        }),
       }).then(
         async (r) => (r.ok ? ((await r.json()) as { approved: boolean; decline_reason?: string }) : undefined),
         () => undefined,
@@ -183,8 +254,14 @@ export async function contentionBurst(url: string, cardToken: string, count: num
     ),
   );
   const declines: Record<string, number> = {};
-  for (const a of answers) if (a && !a.approved) declines[a.decline_reason ?? 'unknown'] = (declines[a.decline_reason ?? 'unknown'] ?? 0) + 1;
-  return { sent: count, approved: answers.filter((a) => a?.approved).length, declines, errors: answers.filter((a) => a === undefined).length };
+  for (const a of answers)
+    if (a && !a.approved) declines[a.decline_reason ?? 'unknown'] = (declines[a.decline_reason ?? 'unknown'] ?? 0) + 1;
+  return {
+    sent: count,
+    approved: answers.filter((a) => a?.approved).length,
+    declines,
+    errors: answers.filter((a) => a === undefined).length,
+  };
 }
 
 /** Resident memory of each process, idle. */
@@ -193,9 +270,14 @@ export function idleRss(processes: RunningPlacement['processes']): Array<{ name:
 }
 
 /** A subscriber process holding every customer's notification stream open; see notification-subscriber.ts. */
-export async function subscribeToNotifications(url: string, seed: Seed): Promise<{ report(): Promise<{ arrivals: Map<string, number>; streamErrors: number }> }> {
+export async function subscribeToNotifications(
+  url: string,
+  seed: Seed,
+): Promise<{ report(): Promise<{ arrivals: Map<string, number>; streamErrors: number }> }> {
   const child = fork(here('./notification-subscriber.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the notification subscriber exited with ${code}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`the notification subscriber exited with ${code}`))),
+  );
   const spec: SubscriberSpec = { url, customers: seed.customers.map(({ token, account }) => ({ token, account })) };
   child.send(spec);
   await Promise.race([new Promise<void>((resolve) => child.once('message', () => resolve())), exited]);
@@ -218,7 +300,11 @@ export async function subscribeToNotifications(url: string, seed: Seed): Promise
 /** Customers with a funded account and a card each, and a few cards on empty accounts, through the API. */
 export async function seedBank(url: string, customers: number, emptyCards: number): Promise<Seed> {
   const call = async (method: string, path: string, body: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
     const json = (await response.json()) as Record<string, any>;
     if (!response.ok) throw new Error(`seeding: ${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
     return json;
@@ -227,10 +313,21 @@ export async function seedBank(url: string, customers: number, emptyCards: numbe
     const email = `bench-${i}-${randomBytes(4).toString('hex')}@example.com`;
     const password = `pw-${randomBytes(8).toString('hex')}`;
     await call('POST', '/users', { name: `Customer ${i}`, email, password });
-    const { access_token: token } = await call('POST', '/oauth2/token', { grant_type: 'password', client_id: 'oauth2client_00009cleaveQuickStart0', username: email, password });
+    const { access_token: token } = await call('POST', '/oauth2/token', {
+      grant_type: 'password',
+      client_id: 'oauth2client_00009cleaveQuickStart0',
+      username: email,
+      password,
+    });
     const auth = { authorization: `Bearer ${token}` };
     const { id: account } = await call('POST', '/accounts', { currency: 'GBP' }, auth);
-    if (funded) await call('POST', `/accounts/${account}/top-ups`, { amount: 100_000_000 }, { ...auth, 'idempotency-key': `seed-${i}-${randomBytes(4).toString('hex')}` });
+    if (funded)
+      await call(
+        'POST',
+        `/accounts/${account}/top-ups`,
+        { amount: 100_000_000 },
+        { ...auth, 'idempotency-key': `seed-${i}-${randomBytes(4).toString('hex')}` },
+      );
     const { token: cardToken } = await call('POST', '/cards', { account_id: account }, auth);
     return { token: token as string, account: account as string, cardToken: cardToken as string };
   };
@@ -240,8 +337,15 @@ export async function seedBank(url: string, customers: number, emptyCards: numbe
 
 /** The floor's equivalent: funded and empty cards straight into its database. */
 export async function seedFloor(url: string, customers: number, emptyCards: number): Promise<Seed> {
-  const cards = Array.from({ length: customers + emptyCards }, (_, i) => ({ token: `cardtok_floor${String(i).padStart(17, '0')}`, balance: i < customers ? 100_000_000 : 0 }));
-  const response = await fetch(`${url}/seed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cards }) });
+  const cards = Array.from({ length: customers + emptyCards }, (_, i) => ({
+    token: `cardtok_floor${String(i).padStart(17, '0')}`,
+    balance: i < customers ? 100_000_000 : 0,
+  }));
+  const response = await fetch(`${url}/seed`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ cards }),
+  });
   if (!response.ok) throw new Error(`seeding the floor answered ${response.status}`);
   return {
     customers: cards.slice(0, customers).map((c, i) => ({ token: '', account: `acc_${i}`, cardToken: c.token })),

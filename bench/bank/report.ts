@@ -96,7 +96,16 @@ export interface BankBenchResults {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly machine: MachineDescription;
-  readonly settings: { repetitions: number; durationMs: number; warmupMs: number; connections: number; customers: number; authRates: number[]; mixRates: number[]; burst?: number };
+  readonly settings: {
+    repetitions: number;
+    durationMs: number;
+    warmupMs: number;
+    connections: number;
+    customers: number;
+    authRates: number[];
+    mixRates: number[];
+    burst?: number;
+  };
   readonly placements: Array<{ id: string; description: string }>;
   readonly samples: Sample[];
   readonly placementRuns?: PlacementRun[];
@@ -157,16 +166,28 @@ export function summarise(samples: Sample[]): Row[] {
       max: m((s) => s.result.latency.max),
       declineRate: m((s) => s.result.declined / Math.max(1, s.result.requests)),
       errorRate: m((s) => s.result.errors / Math.max(1, s.result.requests + s.result.errors)),
-      cpuMsPerRequest: m((s) => (s.processes.filter((p) => p.name !== NATS).reduce((sum, p) => sum + p.cpuSeconds, 0) / answered(s)) * 1_000),
+      cpuMsPerRequest: m(
+        (s) => (s.processes.filter((p) => p.name !== NATS).reduce((sum, p) => sum + p.cpuSeconds, 0) / answered(s)) * 1_000,
+      ),
       natsCpuMsPerRequest: m((s) => ((s.processes.find((p) => p.name === NATS)?.cpuSeconds ?? 0) / answered(s)) * 1_000),
-      databaseCpuMsPerRequest: mine.some((s) => typeof s.databaseCpuSeconds === 'number') ? m((s) => ((s.databaseCpuSeconds ?? 0) / answered(s)) * 1_000) : null,
+      databaseCpuMsPerRequest: mine.some((s) => typeof s.databaseCpuSeconds === 'number')
+        ? m((s) => ((s.databaseCpuSeconds ?? 0) / answered(s)) * 1_000)
+        : null,
       processes: names.map((name) => ({
         name,
         cpuSeconds: m((s) => s.processes.find((p) => p.name === name)?.cpuSeconds ?? 0),
         cpuMsPerRequest: m((s) => ((s.processes.find((p) => p.name === name)?.cpuSeconds ?? 0) / answered(s)) * 1_000),
         peakRssMiB: m((s) => s.processes.find((p) => p.name === name)?.peakRssMiB ?? 0),
       })),
-      push: pushes.length ? { count: median(pushes.map((p) => p.count)), p50: median(pushes.map((p) => p.p50)), p99: median(pushes.map((p) => p.p99)), max: median(pushes.map((p) => p.max)), missing: median(pushes.map((p) => p.missing)) } : null,
+      push: pushes.length
+        ? {
+            count: median(pushes.map((p) => p.count)),
+            p50: median(pushes.map((p) => p.p50)),
+            p99: median(pushes.map((p) => p.p99)),
+            max: median(pushes.map((p) => p.max)),
+            missing: median(pushes.map((p) => p.missing)),
+          }
+        : null,
       natsMessagesPerRequest: nats.length ? median(nats) : null,
     };
   });
@@ -188,41 +209,87 @@ export function targets(rows: Row[], topRate: number, placements: readonly Place
   const closed = (p: string) => rows.find((r) => r.placement === p && r.workload === 'auth' && r.mode === 'closed');
   const at = (p: string) => rows.find((r) => r.placement === p && r.workload === 'auth' && r.mode === 'open' && r.load === topRate);
   const out: Target[] = [];
-  for (const [placement, limit] of [['monolith-sqlite', 0.8], ['monolith-postgres', 1.2], ['split-postgres', 2.5]] as const) {
+  for (const [placement, limit] of [
+    ['monolith-sqlite', 0.8],
+    ['monolith-postgres', 1.2],
+    ['split-postgres', 2.5],
+  ] as const) {
     const row = closed(placement);
-    if (row) out.push({ target: `${placement}: CPU per authorisation ≤ ${limit} ms (all its processes; NATS and the database apart)`, measured: `${f2(row.cpuMsPerRequest)} ms`, met: row.cpuMsPerRequest <= limit });
+    if (row)
+      out.push({
+        target: `${placement}: CPU per authorisation ≤ ${limit} ms (all its processes; NATS and the database apart)`,
+        measured: `${f2(row.cpuMsPerRequest)} ms`,
+        met: row.cpuMsPerRequest <= limit,
+      });
   }
   const ratio = (placement: string, base: string, least: number) => {
     const [a, b] = [closed(placement), closed(base)];
-    if (a && b) out.push({ target: `${placement} throughput ≥ ${least}× ${base}`, measured: `${f2(a.throughput / b.throughput)}× (${f0(a.throughput)} vs ${f0(b.throughput)} req/s)`, met: a.throughput / b.throughput >= least });
+    if (a && b)
+      out.push({
+        target: `${placement} throughput ≥ ${least}× ${base}`,
+        measured: `${f2(a.throughput / b.throughput)}× (${f0(a.throughput)} vs ${f0(b.throughput)} req/s)`,
+        met: a.throughput / b.throughput >= least,
+      });
   };
   ratio('monolith-sqlite', 'floor', 0.25);
   ratio('monolith-sqlite', 'floor-equal-work', 0.6);
   ratio('split-postgres', 'monolith-postgres', 0.5);
-  for (const [placement, limit] of [['monolith-sqlite', 10], ['monolith-postgres', 25], ['split-postgres', 50]] as const) {
+  for (const [placement, limit] of [
+    ['monolith-sqlite', 10],
+    ['monolith-postgres', 25],
+    ['split-postgres', 50],
+  ] as const) {
     const row = at(placement);
-    if (row) out.push({ target: `${placement}: p99 at ${topRate} authorisations/s < ${limit} ms, no errors`, measured: `${f1(row.p99)} ms (errors ${pct(row.errorRate)})`, met: row.p99 < limit && row.errorRate < 0.001 });
+    if (row)
+      out.push({
+        target: `${placement}: p99 at ${topRate} authorisations/s < ${limit} ms, no errors`,
+        measured: `${f1(row.p99)} ms (errors ${pct(row.errorRate)})`,
+        met: row.p99 < limit && row.errorRate < 0.001,
+      });
   }
   for (const placement of ['monolith-sqlite', 'monolith-postgres', 'split-postgres']) {
     const push = at(placement)?.push;
-    if (push) out.push({ target: `${placement}: push latency p99 at ${topRate}/s < 250 ms, none missing`, measured: `${f1(push.p99)} ms (${f0(push.count)} notified, ${f0(push.missing)} missing)`, met: push.p99 < 250 && push.missing === 0 });
+    if (push)
+      out.push({
+        target: `${placement}: push latency p99 at ${topRate}/s < 250 ms, none missing`,
+        measured: `${f1(push.p99)} ms (${f0(push.count)} notified, ${f0(push.missing)} missing)`,
+        met: push.p99 < 250 && push.missing === 0,
+      });
   }
   for (const p of placements.filter((x) => !x.placement.startsWith('floor'))) {
     const declined = Object.values(p.burst.declines).reduce((a, b) => a + b, 0);
     out.push({
       target: `${p.placement}: ${p.burst.sent} affordable authorisations at once on one balance, none declined`,
-      measured: declined + p.burst.errors === 0 ? `${f0(p.burst.approved)} approved` : `${declined} declined ${JSON.stringify(p.burst.declines)}, ${p.burst.errors} errors`,
+      measured:
+        declined + p.burst.errors === 0
+          ? `${f0(p.burst.approved)} approved`
+          : `${declined} declined ${JSON.stringify(p.burst.declines)}, ${p.burst.errors} errors`,
       met: declined + p.burst.errors === 0,
     });
   }
   for (const p of placements.filter((x) => x.placement.startsWith('split'))) {
-    out.push({ target: `${p.placement}: whole split ready within 10 s`, measured: `${f1(p.wholeStartMs / 1000)} s`, met: p.wholeStartMs <= 10_000 });
-    if (p.replicaStartMs !== null) out.push({ target: `${p.placement}: a process ready within 2 s of its start, on its own`, measured: `${f1(p.replicaStartMs / 1000)} s (a ledger replica)`, met: p.replicaStartMs <= 2_000 });
+    out.push({
+      target: `${p.placement}: whole split ready within 10 s`,
+      measured: `${f1(p.wholeStartMs / 1000)} s`,
+      met: p.wholeStartMs <= 10_000,
+    });
+    if (p.replicaStartMs !== null)
+      out.push({
+        target: `${p.placement}: a process ready within 2 s of its start, on its own`,
+        measured: `${f1(p.replicaStartMs / 1000)} s (a ledger replica)`,
+        met: p.replicaStartMs <= 2_000,
+      });
   }
-  const cleave = placements.filter((x) => !x.placement.startsWith('floor')).flatMap((p) => p.idleRss.map((r) => ({ ...r, placement: p.placement })));
+  const cleave = placements
+    .filter((x) => !x.placement.startsWith('floor'))
+    .flatMap((p) => p.idleRss.map((r) => ({ ...r, placement: p.placement })));
   if (cleave.length) {
     const worst = cleave.reduce((a, b) => (b.rssMiB > a.rssMiB ? b : a));
-    out.push({ target: 'idle RSS per process ≤ 100 MiB', measured: `largest ${f0(worst.rssMiB)} MiB (${worst.placement} ${worst.name})`, met: worst.rssMiB <= 100 });
+    out.push({
+      target: 'idle RSS per process ≤ 100 MiB',
+      measured: `largest ${f0(worst.rssMiB)} MiB (${worst.placement} ${worst.name})`,
+      met: worst.rssMiB <= 100,
+    });
   }
   return out;
 }
@@ -240,14 +307,20 @@ export function renderReport(r: BankBenchResults): string {
   );
   lines.push('| placement | what |', '| --- | --- |', ...r.placements.map((p) => `| ${p.id} | ${p.description} |`), '');
   lines.push('## Targets', '', '| target | measured | |', '| --- | --- | --- |');
-  for (const t of targets(r.rows, topRate, placements)) lines.push(`| ${t.target} | ${t.measured} | ${t.met === null ? '' : t.met ? 'met' : '**missed**'} |`);
+  for (const t of targets(r.rows, topRate, placements))
+    lines.push(`| ${t.target} | ${t.measured} | ${t.met === null ? '' : t.met ? 'met' : '**missed**'} |`);
   lines.push('');
   const floor = r.rows.find((x) => x.placement === 'floor' && x.workload === 'auth' && x.mode === 'closed');
   const equalWork = r.rows.find((x) => x.placement === 'floor-equal-work' && x.workload === 'auth' && x.mode === 'closed');
   const dbCell = (row: Row) => (row.databaseCpuMsPerRequest === null ? '—' : f2(row.databaseCpuMsPerRequest));
   for (const workload of ['auth', 'mix'] as const) {
     const mono = r.rows.find((x) => x.placement === 'monolith-sqlite' && x.workload === workload && x.mode === 'closed');
-    lines.push(workload === 'auth' ? '## Card authorisations (10% on empty cards: declined)' : '## The mix (authorisations, declines, presentments, reversals, balance and transaction reads, transfers)', '');
+    lines.push(
+      workload === 'auth'
+        ? '## Card authorisations (10% on empty cards: declined)'
+        : '## The mix (authorisations, declines, presentments, reversals, balance and transaction reads, transfers)',
+      '',
+    );
     lines.push('### Maximum throughput (closed loop)', '');
     lines.push(
       '| placement | req/s | × monolith | × floor | × equal-work floor | p50 | p90 | p99 | max | declined | errors | CPU ms / req | NATS CPU ms / req | database CPU ms / req | NATS msgs / req |',
@@ -266,15 +339,19 @@ export function renderReport(r: BankBenchResults): string {
     );
     for (const row of r.rows.filter((x) => x.workload === workload && x.mode === 'open')) {
       const push = row.push ? `${f1(row.push.p50)} | ${f1(row.push.p99)} | ${f1(row.push.max)} | ${f0(row.push.missing)}` : '— | — | — | —';
-      lines.push(`| ${row.placement} | ${f0(row.load)} | ${f0(row.throughput)} | ${f1(row.p50)} | ${f1(row.p90)} | ${f1(row.p99)} | ${f1(row.max)} | ${pct(row.declineRate)} | ${pct(row.errorRate)} | ${f2(row.cpuMsPerRequest)} | ${push} |`);
+      lines.push(
+        `| ${row.placement} | ${f0(row.load)} | ${f0(row.throughput)} | ${f1(row.p50)} | ${f1(row.p90)} | ${f1(row.p99)} | ${f1(row.max)} | ${pct(row.declineRate)} | ${pct(row.errorRate)} | ${f2(row.cpuMsPerRequest)} | ${push} |`,
+      );
     }
     lines.push('');
   }
   lines.push('## Processes (closed-loop authorisations: CPU per request, peak RSS)', '');
   lines.push('| placement | process | CPU s | CPU ms / req | peak RSS MiB |', '| --- | --- | ---: | ---: | ---: |');
   for (const row of r.rows.filter((x) => x.workload === 'auth' && x.mode === 'closed')) {
-    for (const p of row.processes) lines.push(`| ${row.placement} | ${p.name} | ${f1(p.cpuSeconds)} | ${f2(p.cpuMsPerRequest)} | ${f0(p.peakRssMiB)} |`);
-    if (row.databaseCpuMsPerRequest !== null) lines.push(`| ${row.placement} | postgresql (server) | — | ${f2(row.databaseCpuMsPerRequest)} | — |`);
+    for (const p of row.processes)
+      lines.push(`| ${row.placement} | ${p.name} | ${f1(p.cpuSeconds)} | ${f2(p.cpuMsPerRequest)} | ${f0(p.peakRssMiB)} |`);
+    if (row.databaseCpuMsPerRequest !== null)
+      lines.push(`| ${row.placement} | postgresql (server) | — | ${f2(row.databaseCpuMsPerRequest)} | — |`);
   }
   if (placements.length) {
     lines.push('', `## Start-up, footprint and contention`, '');
@@ -301,24 +378,40 @@ export function latencyChart(rows: Row[]): string {
   const open = rows.filter((r) => r.workload === 'auth' && r.mode === 'open');
   const placements = [...new Set(open.map((r) => r.placement))];
   const rates = [...new Set(open.map((r) => r.load))].sort((a, b) => a - b);
-  const W = 720, H = 400, L = 70, R = 200, T = 40, B = 50;
+  const W = 720,
+    H = 400,
+    L = 70,
+    R = 200,
+    T = 40,
+    B = 50;
   // Log scale: the floor's milliseconds and a saturated placement's seconds on one chart.
   const decades = Math.max(1, Math.ceil(Math.log10(Math.max(10, ...open.map((r) => r.p99)))));
   const x = (rate: number) => L + ((rates.indexOf(rate) + 0.5) / rates.length) * (W - L - R);
   const y = (ms: number) => H - B - (Math.log10(Math.max(1, ms)) / decades) * (H - T - B);
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, `<text x="${L}" y="22" font-size="14">p99 latency (ms, log scale) against offered authorisations/s, open loop</text>`];
-  parts.push(`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#999"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#999"/>`);
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<text x="${L}" y="22" font-size="14">p99 latency (ms, log scale) against offered authorisations/s, open loop</text>`,
+  ];
+  parts.push(
+    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#999"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#999"/>`,
+  );
   for (let d = 0; d <= decades; d++) {
     const v = 10 ** d;
-    parts.push(`<text x="${L - 8}" y="${y(v) + 4}" text-anchor="end">${v.toLocaleString('en-GB')}</text><line x1="${L}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#eee"/>`);
+    parts.push(
+      `<text x="${L - 8}" y="${y(v) + 4}" text-anchor="end">${v.toLocaleString('en-GB')}</text><line x1="${L}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#eee"/>`,
+    );
   }
   for (const rate of rates) parts.push(`<text x="${x(rate)}" y="${H - B + 18}" text-anchor="middle">${rate}/s</text>`);
   placements.forEach((p, i) => {
     const points = rates.map((rate) => open.find((r) => r.placement === p && r.load === rate)).filter((r): r is Row => !!r);
     const color = PALETTE[i % PALETTE.length];
-    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map((r) => `${x(r.load)},${y(r.p99)}`).join(' ')}"/>`);
+    parts.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map((r) => `${x(r.load)},${y(r.p99)}`).join(' ')}"/>`,
+    );
     for (const r of points) parts.push(`<circle cx="${x(r.load)}" cy="${y(r.p99)}" r="3" fill="${color}"/>`);
-    parts.push(`<rect x="${W - R + 15}" y="${T + i * 20}" width="12" height="12" fill="${color}"/><text x="${W - R + 32}" y="${T + i * 20 + 10}">${esc(p)}</text>`);
+    parts.push(
+      `<rect x="${W - R + 15}" y="${T + i * 20}" width="12" height="12" fill="${color}"/><text x="${W - R + 32}" y="${T + i * 20 + 10}">${esc(p)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');
@@ -328,11 +421,19 @@ export function latencyChart(rows: Row[]): string {
 export function throughputChart(rows: Row[]): string {
   const closed = rows.filter((r) => r.mode === 'closed');
   const placements = [...new Set(closed.map((r) => r.placement))];
-  const W = 720, L = 170, R = 90, T = 40, bar = 14, gap = 10;
+  const W = 720,
+    L = 170,
+    R = 90,
+    T = 40,
+    bar = 14,
+    gap = 10;
   const H = T + placements.length * (2 * bar + gap) + 30;
   const maxX = Math.max(1, ...closed.map((r) => r.throughput));
   const w = (v: number) => (v / maxX) * (W - L - R);
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, `<text x="10" y="22" font-size="14">Maximum throughput, req/s (closed loop): authorisations, and the mix</text>`];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<text x="10" y="22" font-size="14">Maximum throughput, req/s (closed loop): authorisations, and the mix</text>`,
+  ];
   placements.forEach((p, i) => {
     const top = T + i * (2 * bar + gap);
     parts.push(`<text x="${L - 8}" y="${top + bar + 4}" text-anchor="end">${esc(p)}</text>`);
@@ -340,10 +441,14 @@ export function throughputChart(rows: Row[]): string {
       const row = closed.find((r) => r.placement === p && r.workload === workload);
       if (!row) return;
       const color = workload === 'auth' ? '#1f77b4' : '#ff7f0e';
-      parts.push(`<rect x="${L}" y="${top + j * bar}" width="${w(row.throughput)}" height="${bar - 2}" fill="${color}"/><text x="${L + w(row.throughput) + 5}" y="${top + j * bar + 10}">${Math.round(row.throughput)}</text>`);
+      parts.push(
+        `<rect x="${L}" y="${top + j * bar}" width="${w(row.throughput)}" height="${bar - 2}" fill="${color}"/><text x="${L + w(row.throughput) + 5}" y="${top + j * bar + 10}">${Math.round(row.throughput)}</text>`,
+      );
     });
   });
-  parts.push(`<rect x="${L}" y="${H - 20}" width="12" height="12" fill="#1f77b4"/><text x="${L + 17}" y="${H - 10}">authorisations</text><rect x="${L + 130}" y="${H - 20}" width="12" height="12" fill="#ff7f0e"/><text x="${L + 147}" y="${H - 10}">mix</text>`);
+  parts.push(
+    `<rect x="${L}" y="${H - 20}" width="12" height="12" fill="#1f77b4"/><text x="${L + 17}" y="${H - 10}">authorisations</text><rect x="${L + 130}" y="${H - 20}" width="12" height="12" fill="#ff7f0e"/><text x="${L + 147}" y="${H - 10}">mix</text>`,
+  );
   parts.push('</svg>');
   return parts.join('\n');
 }

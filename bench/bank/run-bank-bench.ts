@@ -5,9 +5,31 @@ import { parseArgs } from 'node:util';
 import { NatsServerProcess, natsServerBinary } from '../../test/support/nats-server';
 import { describeMachine } from '../machine';
 import type { LoadResult, LoadSpec } from './load-generator';
-import { contentionBurst, DEFAULT_PLACEMENTS, idleRss, PLACEMENTS, runLoad, seedBank, seedFloor, startPlacement, subscribeToNotifications, type RunningPlacement } from './placements';
+import {
+  contentionBurst,
+  DEFAULT_PLACEMENTS,
+  idleRss,
+  PLACEMENTS,
+  runLoad,
+  seedBank,
+  seedFloor,
+  startPlacement,
+  subscribeToNotifications,
+  type RunningPlacement,
+} from './placements';
 import { postgresServerCpuSeconds, ProcessWatch, waitUntilQuiet } from './process-metrics';
-import { latencyChart, pushLatency, renderReport, summarise, summarisePlacements, targets, throughputChart, type BankBenchResults, type PlacementRun, type Sample } from './report';
+import {
+  latencyChart,
+  pushLatency,
+  renderReport,
+  summarise,
+  summarisePlacements,
+  targets,
+  throughputChart,
+  type BankBenchResults,
+  type PlacementRun,
+  type Sample,
+} from './report';
 import type { Workload } from './workload';
 
 const { values } = parseArgs({
@@ -51,7 +73,12 @@ interface Phase {
 // Rates ascending and last: a rate the placement can't sustain leaves a backlog behind it.
 const phasesOf = (floor: boolean): Phase[] => [
   { workload: 'auth', mode: 'closed', load: connections },
-  ...(floor ? [] : [{ workload: 'mix' as const, mode: 'closed' as const, load: connections }, ...mixRates.map((rate) => ({ workload: 'mix' as const, mode: 'open' as const, load: rate }))]),
+  ...(floor
+    ? []
+    : [
+        { workload: 'mix' as const, mode: 'closed' as const, load: connections },
+        ...mixRates.map((rate) => ({ workload: 'mix' as const, mode: 'open' as const, load: rate })),
+      ]),
   ...authRates.map((rate) => ({ workload: 'auth' as const, mode: 'open' as const, load: rate })),
 ];
 const totalPhases = repetitions * specs.reduce((n, s) => n + phasesOf(!!s.floor).length, 0);
@@ -70,7 +97,9 @@ const placementRuns: PlacementRun[] = [];
 const topRate = Math.max(...authRates);
 let current: RunningPlacement | undefined;
 try {
-  say(`bench: ${specs.map((s) => s.id).join(', ')}; ${repetitions} repetition(s), ${totalPhases} phases of ~${phaseSeconds} s (≈ ${Math.ceil((totalPhases * phaseSeconds) / 60)} min of load, plus start-up and seeding); nats-server on ${nats.url}`);
+  say(
+    `bench: ${specs.map((s) => s.id).join(', ')}; ${repetitions} repetition(s), ${totalPhases} phases of ~${phaseSeconds} s (≈ ${Math.ceil((totalPhases * phaseSeconds) / 60)} min of load, plus start-up and seeding); nats-server on ${nats.url}`,
+  );
   let done = 0;
   for (let repetition = 0; repetition < repetitions; repetition++) {
     // Each repetition starts with a different placement, so none always runs first or last. One placement
@@ -79,16 +108,25 @@ try {
     const order = specs.map((_, i) => specs[(i + repetition) % specs.length]!);
     for (const spec of order) {
       const placement = (current = await startPlacement(spec, nats.url));
-      const seed = spec.floor ? await seedFloor(placement.url, customers, Math.ceil(customers / 10)) : await seedBank(placement.url, customers, Math.ceil(customers / 10));
+      const seed = spec.floor
+        ? await seedFloor(placement.url, customers, Math.ceil(customers / 10))
+        : await seedBank(placement.url, customers, Math.ceil(customers / 10));
       const pids = placement.processes.map((p) => p.pid);
-      say(`rep ${repetition + 1}: ${spec.id} up in ${(placement.startup.wholeMs / 1000).toFixed(1)} s (${placement.processes.length} process${placement.processes.length > 1 ? 'es' : ''}), ${customers} customers seeded`);
+      say(
+        `rep ${repetition + 1}: ${spec.id} up in ${(placement.startup.wholeMs / 1000).toFixed(1)} s (${placement.processes.length} process${placement.processes.length > 1 ? 'es' : ''}), ${customers} customers seeded`,
+      );
       await waitUntilQuiet(pids, quick ? 10_000 : 60_000);
       const rss = idleRss(placement.processes);
       // Scaling out: one more ledger replica, started on its own beside a running split.
-      const replicaStartMs = placement.replicaStartMs && spec.groups.some((g) => g.length === 1 && g[0] === 'ledger') ? await placement.replicaStartMs('ledger') : null;
+      const replicaStartMs =
+        placement.replicaStartMs && spec.groups.some((g) => g.length === 1 && g[0] === 'ledger')
+          ? await placement.replicaStartMs('ledger')
+          : null;
       const burst = await contentionBurst(placement.url, seed.customers[0]!.cardToken, burstSize);
       placementRuns.push({ placement: spec.id, repetition, startup: placement.startup, idleRss: rss, replicaStartMs, burst });
-      say(`  ${burstSize} at once on one balance: ${burst.approved} approved, declined ${JSON.stringify(burst.declines)}, errors ${burst.errors}; idle RSS ${rss.map((r) => `${r.name} ${Math.round(r.rssMiB)}`).join(', ')} MiB`);
+      say(
+        `  ${burstSize} at once on one balance: ${burst.approved} approved, declined ${JSON.stringify(burst.declines)}, errors ${burst.errors}; idle RSS ${rss.map((r) => `${r.name} ${Math.round(r.rssMiB)}`).join(', ')} MiB`,
+      );
       for (const phase of phasesOf(!!spec.floor)) {
         const waited = await waitUntilQuiet(pids, quick ? 10_000 : 60_000);
         if (waited > 2_500) say(`  waited ${(waited / 1000).toFixed(0)} s for ${spec.id} to finish the work the last phase left`);
@@ -115,13 +153,27 @@ try {
         const processes = watch.stop();
         const databaseCpuSeconds = databaseBefore === undefined ? null : postgresServerCpuSeconds() - databaseBefore;
         const usesNats = placement.processes.length > 1;
-        const natsPerRequest = usesNats && result.answered > 0 ? (natsAfter.in - natsBefore.in + natsAfter.out - natsBefore.out) / result.answered : null;
+        const natsPerRequest =
+          usesNats && result.answered > 0 ? (natsAfter.in - natsBefore.in + natsAfter.out - natsBefore.out) / result.answered : null;
         const push = subscriber ? pushLatency(result.approvals ?? [], (await subscriber.report()).arrivals) : null;
         const { approvals: _, ...kept } = result;
-        samples.push({ placement: spec.id, workload: phase.workload, mode: phase.mode, load: phase.load, repetition, result: kept, processes, databaseCpuSeconds, natsMessagesPerRequest: natsPerRequest, push });
+        samples.push({
+          placement: spec.id,
+          workload: phase.workload,
+          mode: phase.mode,
+          load: phase.load,
+          repetition,
+          result: kept,
+          processes,
+          databaseCpuSeconds,
+          natsMessagesPerRequest: natsPerRequest,
+          push,
+        });
         done++;
         const what = phase.mode === 'closed' ? `closed c=${phase.load}` : `open ${phase.load}/s`;
-        const cpu = (processes.filter((p) => p.name !== 'nats-server').reduce((sum, p) => sum + p.cpuSeconds, 0) / Math.max(1, result.answered)) * 1_000;
+        const cpu =
+          (processes.filter((p) => p.name !== 'nats-server').reduce((sum, p) => sum + p.cpuSeconds, 0) / Math.max(1, result.answered)) *
+          1_000;
         say(
           `[${done}/${totalPhases}] ${spec.id.padEnd(22)} ${phase.workload.padEnd(4)} ${what.padEnd(14)} ${Math.round(result.throughput).toString().padStart(6)} req/s  p50 ${result.latency.p50.toFixed(1).padStart(6)}  p99 ${result.latency.p99.toFixed(1).padStart(7)} ms  CPU ${cpu.toFixed(2)} ms/req  declined ${result.declined}  errors ${result.errors}${push ? `  push p99 ${push.p99.toFixed(0)} ms (${push.missing} missing)` : ''}  (~${Math.ceil(((totalPhases - done) * phaseSeconds) / 60)} min of load left)`,
         );
@@ -153,5 +205,6 @@ writeFileSync(`${dir}/results.json`, JSON.stringify(results, null, 2));
 writeFileSync(`${dir}/report.md`, renderReport(results));
 writeFileSync(`${dir}/latency.svg`, latencyChart(rows));
 writeFileSync(`${dir}/throughput.svg`, throughputChart(rows));
-for (const t of targets(rows, Math.max(...authRates), summarisePlacements(placementRuns))) say(`target: ${t.target}: ${t.measured}${t.met === null ? '' : t.met ? ' — met' : ' — MISSED'}`);
+for (const t of targets(rows, Math.max(...authRates), summarisePlacements(placementRuns)))
+  say(`target: ${t.target}: ${t.measured}${t.met === null ? '' : t.met ? ' — met' : ' — MISSED'}`);
 say(`report: ${dir}/report.md`);

@@ -72,7 +72,10 @@ export class RequestPlanner {
       case 'presentment':
       case 'reversal': {
         const { ntx, amount } = this.approved.splice(Math.floor(Math.random() * this.approved.length), 1)[0]!;
-        const body = kind === 'presentment' ? { presentment_id: `pres-${uid()}`, network_transaction_id: ntx, amount, currency: 'GBP' } : { reversal_id: `rev-${uid()}`, network_transaction_id: ntx };
+        const body =
+          kind === 'presentment'
+            ? { presentment_id: `pres-${uid()}`, network_transaction_id: ntx, amount, currency: 'GBP' }
+            : { reversal_id: `rev-${uid()}`, network_transaction_id: ntx };
         return { kind, method: 'POST', path: `/network/${kind}s`, headers: json(NETWORK_AUTH), body: JSON.stringify(body) };
       }
       case 'balance': {
@@ -81,14 +84,30 @@ export class RequestPlanner {
       }
       case 'transactions': {
         const c = pick(this.seed.customers);
-        return { kind, method: 'GET', path: `/transactions?account_id=${c.account}&limit=20`, headers: { authorization: `Bearer ${c.token}` } };
+        return {
+          kind,
+          method: 'GET',
+          path: `/transactions?account_id=${c.account}&limit=20`,
+          headers: { authorization: `Bearer ${c.token}` },
+        };
       }
       case 'transfer': {
         const from = pick(this.seed.customers);
         let to = pick(this.seed.customers);
         while (to === from && this.seed.customers.length > 1) to = pick(this.seed.customers);
-        const body = { source_account_id: from.account, destination_account_id: to.account, amount: 100 + Math.floor(Math.random() * 900), description: 'Split the bill' };
-        return { kind, method: 'POST', path: '/transfers', headers: { ...json(`Bearer ${from.token}`), 'idempotency-key': `bench-${uid()}` }, body: JSON.stringify(body) };
+        const body = {
+          source_account_id: from.account,
+          destination_account_id: to.account,
+          amount: 100 + Math.floor(Math.random() * 900),
+          description: 'Split the bill',
+        };
+        return {
+          kind,
+          method: 'POST',
+          path: '/transfers',
+          headers: { ...json(`Bearer ${from.token}`), 'idempotency-key': `bench-${uid()}` },
+          body: JSON.stringify(body),
+        };
       }
     }
   }
@@ -107,8 +126,21 @@ export class RequestPlanner {
   private authorisation(onEmptyCard: boolean): PlannedRequest {
     const cardToken = onEmptyCard && this.seed.emptyCards.length > 0 ? pick(this.seed.emptyCards) : pick(this.seed.customers).cardToken;
     const ntx = `ntx-${uid()}`;
-    const body = { card_token: cardToken, amount: 100 + Math.floor(Math.random() * 4_900), currency: 'GBP', network_transaction_id: ntx, merchant: pick(MERCHANTS) };
-    return { kind: onEmptyCard ? 'decline' : 'authorisation', method: 'POST', path: '/network/authorisations', headers: json(NETWORK_AUTH), body: JSON.stringify(body), networkTransactionId: ntx };
+    const body = {
+      card_token: cardToken,
+      amount: 100 + Math.floor(Math.random() * 4_900),
+      currency: 'GBP',
+      network_transaction_id: ntx,
+      merchant: pick(MERCHANTS),
+    };
+    return {
+      kind: onEmptyCard ? 'decline' : 'authorisation',
+      method: 'POST',
+      path: '/network/authorisations',
+      headers: json(NETWORK_AUTH),
+      body: JSON.stringify(body),
+      networkTransactionId: ntx,
+    };
   }
 }
 

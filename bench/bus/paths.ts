@@ -37,7 +37,14 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 function cleaveConfig(env: BenchEnv, services: string, transport: 'auto' | 'nats' | 'in-process') {
-  return loadCleaveConfig({ CLEAVE_MANAGEMENT_PORT: 'off', CLEAVE_SERVICES: services, CLEAVE_TRANSPORT: transport, NATS_URL: env.natsUrl, CLEAVE_NATS_PREFIX: env.prefix, LOG_LEVEL: 'silent' });
+  return loadCleaveConfig({
+    CLEAVE_MANAGEMENT_PORT: 'off',
+    CLEAVE_SERVICES: services,
+    CLEAVE_TRANSPORT: transport,
+    NATS_URL: env.natsUrl,
+    CLEAVE_NATS_PREFIX: env.prefix,
+    LOG_LEVEL: 'silent',
+  });
 }
 
 /** A NATS responder that decodes the JSON request and answers JSON, as every other path's does. */
@@ -144,7 +151,8 @@ export const PATHS: readonly BenchPath[] = [
       const nc = await connect({ servers: env.natsUrl });
       const subject = `${env.prefix}.raw.echo`;
       return {
-        call: async () => JSON.parse(decoder.decode((await nc.request(subject, encoder.encode(JSON.stringify(PAYLOAD)), { timeout: 5_000 })).data)),
+        call: async () =>
+          JSON.parse(decoder.decode((await nc.request(subject, encoder.encode(JSON.stringify(PAYLOAD)), { timeout: 5_000 })).data)),
         close: () => nc.close(),
       };
     },
@@ -171,13 +179,23 @@ export const PATHS: readonly BenchPath[] = [
     id: 'moleculer-nats',
     label: 'Moleculer 0.15 over NATS',
     responder: async (env) => {
-      const broker = new ServiceBroker({ logger: false, namespace: env.prefix, nodeID: `responder-${process.pid}`, transporter: { type: 'NATS', options: { url: env.natsUrl } } });
+      const broker = new ServiceBroker({
+        logger: false,
+        namespace: env.prefix,
+        nodeID: `responder-${process.pid}`,
+        transporter: { type: 'NATS', options: { url: env.natsUrl } },
+      });
       broker.createService({ name: 'bench', actions: { echo: (ctx: { params: typeof PAYLOAD }) => answer(ctx.params) } });
       await broker.start();
       return () => broker.stop();
     },
     caller: async (env) => {
-      const broker = new ServiceBroker({ logger: false, namespace: env.prefix, nodeID: `caller-${process.pid}`, transporter: { type: 'NATS', options: { url: env.natsUrl } } });
+      const broker = new ServiceBroker({
+        logger: false,
+        namespace: env.prefix,
+        nodeID: `caller-${process.pid}`,
+        transporter: { type: 'NATS', options: { url: env.natsUrl } },
+      });
       await broker.start();
       await broker.waitForServices('bench', 10_000);
       return { call: () => broker.call('bench.echo', PAYLOAD), close: () => broker.stop() };

@@ -49,7 +49,8 @@ export function summarise(paths: string[], concurrencies: number[], samples: Sam
   return summary;
 }
 
-const ops = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(1)}k` : Math.round(n).toLocaleString('en-GB'));
+const ops = (n: number) =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(1)}k` : Math.round(n).toLocaleString('en-GB');
 const us = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(2)} ms` : `${n.toFixed(n < 10 ? 2 : 0)} µs`);
 
 /** One target: a ratio of two paths' throughput at one concurrency, against a floor. */
@@ -62,12 +63,36 @@ interface Target {
 }
 
 const TARGETS: Target[] = [
-  { name: 'NATS bus ≥ 0.8× raw NATS with a shared reply inbox', path: 'cleave-nats', versus: 'nats-shared-inbox', concurrency: 64, atLeast: 0.8 },
+  {
+    name: 'NATS bus ≥ 0.8× raw NATS with a shared reply inbox',
+    path: 'cleave-nats',
+    versus: 'nats-shared-inbox',
+    concurrency: 64,
+    atLeast: 0.8,
+  },
   { name: 'NATS bus ahead of Moleculer over NATS', path: 'cleave-nats', versus: 'moleculer-nats', concurrency: 64, atLeast: 1 },
   { name: 'NATS bus ahead of NestJS ClientProxy', path: 'cleave-nats', versus: 'nest-client-proxy', concurrency: 64, atLeast: 1 },
-  { name: 'NATS bus ≥ 0.8× raw shared inbox, one at a time', path: 'cleave-nats', versus: 'nats-shared-inbox', concurrency: 1, atLeast: 0.8 },
-  { name: 'in-process bus ≥ 0.25× Moleculer local call', path: 'cleave-in-process', versus: 'moleculer-local', concurrency: 1, atLeast: 0.25 },
-  { name: 'in-process bus ≥ 0.25× Moleculer local call, c=64', path: 'cleave-in-process', versus: 'moleculer-local', concurrency: 64, atLeast: 0.25 },
+  {
+    name: 'NATS bus ≥ 0.8× raw shared inbox, one at a time',
+    path: 'cleave-nats',
+    versus: 'nats-shared-inbox',
+    concurrency: 1,
+    atLeast: 0.8,
+  },
+  {
+    name: 'in-process bus ≥ 0.25× Moleculer local call',
+    path: 'cleave-in-process',
+    versus: 'moleculer-local',
+    concurrency: 1,
+    atLeast: 0.25,
+  },
+  {
+    name: 'in-process bus ≥ 0.25× Moleculer local call, c=64',
+    path: 'cleave-in-process',
+    versus: 'moleculer-local',
+    concurrency: 64,
+    atLeast: 0.25,
+  },
 ];
 
 export function renderReport(r: BusBenchResults): string {
@@ -89,7 +114,11 @@ export function renderReport(r: BusBenchResults): string {
     }
     lines.push(`| ${row.join(' | ')} |`);
   }
-  const errors = Object.entries(r.summary).flatMap(([p, byC]) => Object.entries(byC).filter(([, m]) => m.errors > 0).map(([c, m]) => `${p} c=${c}: ${m.errors}`));
+  const errors = Object.entries(r.summary).flatMap(([p, byC]) =>
+    Object.entries(byC)
+      .filter(([, m]) => m.errors > 0)
+      .map(([c, m]) => `${p} c=${c}: ${m.errors}`),
+  );
   if (errors.length) lines.push('', `Errors: ${errors.join('; ')}.`);
   lines.push('', '## Targets (ratios of throughput from this run)', '', '| target | ratio | result |', '| --- | ---: | --- |');
   for (const t of TARGETS) {
@@ -97,7 +126,9 @@ export function renderReport(r: BusBenchResults): string {
     const b = r.summary[t.versus]?.[t.concurrency]?.opsPerSecond;
     if (a === undefined || b === undefined) continue;
     const ratio = a / b;
-    lines.push(`| ${t.name} (c=${t.concurrency}) | ${ratio.toFixed(2)}× | ${ratio >= t.atLeast ? 'met' : `missed (needs ${t.atLeast}×)`} |`);
+    lines.push(
+      `| ${t.name} (c=${t.concurrency}) | ${ratio.toFixed(2)}× | ${ratio >= t.atLeast ? 'met' : `missed (needs ${t.atLeast}×)`} |`,
+    );
   }
   lines.push('');
   return lines.join('\n');

@@ -62,7 +62,9 @@ const total = rounds * paths.length * concurrencies.length;
 const startedAt = new Date();
 try {
   for (const path of paths) await startResponder(path);
-  process.stdout.write(`bench:bus: ${paths.length} paths × c=${concurrencies.join(',')} × ${rounds} rounds of ${durationMs} ms (+${warmupMs} ms warm-up), nats-server on ${nats.url}\n`);
+  process.stdout.write(
+    `bench:bus: ${paths.length} paths × c=${concurrencies.join(',')} × ${rounds} rounds of ${durationMs} ms (+${warmupMs} ms warm-up), nats-server on ${nats.url}\n`,
+  );
   for (let round = 0; round < rounds; round++) {
     // Rotate the order each round so no path always runs first or last.
     const order = paths.map((_, i) => paths[(i + round) % paths.length]!);
@@ -88,7 +90,11 @@ const results: BusBenchResults = {
   settings: { rounds, durationMs, warmupMs, concurrencies },
   paths: paths.map((p) => ({ id: p.id, label: p.label })),
   samples,
-  summary: summarise(paths.map((p) => p.id), concurrencies, samples),
+  summary: summarise(
+    paths.map((p) => p.id),
+    concurrencies,
+    samples,
+  ),
 };
 const dir = `${values.out}/${startedAt.toISOString().replaceAll(':', '-').slice(0, 19)}-bus`;
 mkdirSync(dir, { recursive: true });

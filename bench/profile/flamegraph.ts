@@ -68,8 +68,24 @@ export function fold(profile: CpuProfile, lastSeconds?: number): Frame {
   return root;
 }
 
-const COLOURS: Record<string, string> = { vm: '#c7c7c7', node: '#9ecae1', typeorm: '#fdae6b', 'better-sqlite3': '#fd8d3c', pg: '#fd8d3c', 'class-validator': '#c994c7', 'class-transformer': '#c994c7' };
-const colourOf = (group: string) => COLOURS[group] ?? (group.startsWith('cleave:') ? '#74c476' : group.startsWith('@nestjs/') || group === 'rxjs' ? '#fb6a4a' : group.startsWith('@nats-io/') ? '#6baed6' : '#fdd0a2');
+const COLOURS: Record<string, string> = {
+  vm: '#c7c7c7',
+  node: '#9ecae1',
+  typeorm: '#fdae6b',
+  'better-sqlite3': '#fd8d3c',
+  pg: '#fd8d3c',
+  'class-validator': '#c994c7',
+  'class-transformer': '#c994c7',
+};
+const colourOf = (group: string) =>
+  COLOURS[group] ??
+  (group.startsWith('cleave:')
+    ? '#74c476'
+    : group.startsWith('@nestjs/') || group === 'rxjs'
+      ? '#fb6a4a'
+      : group.startsWith('@nats-io/')
+        ? '#6baed6'
+        : '#fdd0a2');
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The flame graph: callers below, callees above, widths in proportion to time; frames under 0.1% dropped. */
@@ -91,14 +107,20 @@ export function render(root: Frame, title: string): string {
   };
   walk(root, 0, 0);
   const height = (depth + 1) * row + 40;
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="monospace" font-size="10">`, `<text x="4" y="14" font-size="13" font-family="sans-serif">${esc(title)} (${(root.total / 1000).toFixed(0)} ms of samples; hover for names)</text>`];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="monospace" font-size="10">`,
+    `<text x="4" y="14" font-size="13" font-family="sans-serif">${esc(title)} (${(root.total / 1000).toFixed(0)} ms of samples; hover for names)</text>`,
+  ];
   for (const line of rows) {
     const [level, x, w, group, ...rest] = line.split('|');
     const share = rest.pop();
     const name = rest.join('|');
     const y = height - (Number(level) + 1) * row - 4;
-    const label = Number(w) > 40 ? `<text x="${Number(x) + 2}" y="${y + 11}">${esc(name.slice(0, Math.floor(Number(w) / 6.2)))}</text>` : '';
-    parts.push(`<g><title>${esc(name)} [${esc(group!)}] ${share}%</title><rect x="${x}" y="${y}" width="${w}" height="${row - 1}" fill="${colourOf(group!)}"/>${label}</g>`);
+    const label =
+      Number(w) > 40 ? `<text x="${Number(x) + 2}" y="${y + 11}">${esc(name.slice(0, Math.floor(Number(w) / 6.2)))}</text>` : '';
+    parts.push(
+      `<g><title>${esc(name)} [${esc(group!)}] ${share}%</title><rect x="${x}" y="${y}" width="${w}" height="${row - 1}" fill="${colourOf(group!)}"/>${label}</g>`,
+    );
   }
   parts.push('</svg>');
   return parts.join('\n');
@@ -112,10 +134,16 @@ export function render(root: Frame, title: string): string {
  */
 /** A step with no Cleave code on its stack, by the library that ran (after an `await`, only it shows). */
 function withoutCleave(library: string): string {
-  if (/^(typeorm|better-sqlite3|pg|pg-protocol|pg-pool|@nestjs\/typeorm)$/.test(library)) return 'database: TypeORM and driver (BEGIN, COMMIT, pool)';
+  if (/^(typeorm|better-sqlite3|pg|pg-protocol|pg-pool|@nestjs\/typeorm)$/.test(library))
+    return 'database: TypeORM and driver (BEGIN, COMMIT, pool)';
   if (library.startsWith('@nats-io/')) return 'NATS client';
   if (/^(class-validator|class-transformer|validator)$/.test(library)) return 'validation libraries (HTTP bodies)';
-  if (/^(fastify|@fastify\/|@nestjs\/|rxjs|pino|@pinojs\/|nestjs-pino|pino-http|find-my-way|avvio|light-my-request|secure-json-parse)/.test(library)) return 'HTTP and Nest';
+  if (
+    /^(fastify|@fastify\/|@nestjs\/|rxjs|pino|@pinojs\/|nestjs-pino|pino-http|find-my-way|avvio|light-my-request|secure-json-parse)/.test(
+      library,
+    )
+  )
+    return 'HTTP and Nest';
   if (library === 'node') return 'Node internals (promises, async hooks, socket I/O)';
   if (library === 'vm') return 'native and system calls (socket writes, …)';
   return `other: ${library}`;
@@ -135,10 +163,15 @@ export function steps(profile: CpuProfile, lastSeconds?: number): Array<{ step: 
       if (functionName === '(garbage collector)') return 'garbage collection';
       // Observability and resilience are charged where their own code runs (not what runs under them), so
       // their cost shows as a step of its own.
-      const guard = /\/node_modules\/(prom-client|cockatiel|@nestjs\/throttler|@fastify\/under-pressure)\/|\/libs\/platform\/src\/observability\//.exec(url);
-      if (guard && platform === undefined) return guard[1] === undefined || guard[1] === 'prom-client' ? 'metrics (prom-client, health)' : `resilience (${guard[1]})`;
+      const guard =
+        /\/node_modules\/(prom-client|cockatiel|@nestjs\/throttler|@fastify\/under-pressure)\/|\/libs\/platform\/src\/observability\//.exec(
+          url,
+        );
+      if (guard && platform === undefined)
+        return guard[1] === undefined || guard[1] === 'prom-client' ? 'metrics (prom-client, health)' : `resilience (${guard[1]})`;
       const lib = /\/libs\/([^/]+)\/src\/([^/]+)/.exec(url);
-      if (lib && lib[1] !== 'platform' && lib[1] !== 'contracts') return lib[1] === 'gateway' ? 'gateway (controllers, guards, views)' : lib[1]!;
+      if (lib && lib[1] !== 'platform' && lib[1] !== 'contracts')
+        return lib[1] === 'gateway' ? 'gateway (controllers, guards, views)' : lib[1]!;
       if (lib && lib[1] === 'platform') platform ??= `platform: ${lib[2]}`;
       library ??= url ? groupOf(url) : undefined;
     }

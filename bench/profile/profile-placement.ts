@@ -14,7 +14,13 @@ const [id = 'monolith-sqlite', seconds = '8'] = process.argv.slice(2);
 const spec = PLACEMENTS.find((p) => p.id === id && !p.floor);
 const dirFlag = process.execArgv.find((a) => a.startsWith('--cpu-prof-dir='));
 if (!spec || !dirFlag) {
-  console.error(`usage: node --cpu-prof --cpu-prof-dir=<dir> dist/bench/profile/profile-placement.js <placement> [seconds]; placements: ${PLACEMENTS.filter((p) => !p.floor).map((p) => p.id).join(', ')}`);
+  console.error(
+    `usage: node --cpu-prof --cpu-prof-dir=<dir> dist/bench/profile/profile-placement.js <placement> [seconds]; placements: ${PLACEMENTS.filter(
+      (p) => !p.floor,
+    )
+      .map((p) => p.id)
+      .join(', ')}`,
+  );
   process.exit(2);
 }
 const dir = dirFlag.slice('--cpu-prof-dir='.length);
@@ -24,7 +30,8 @@ const before = new Set(readdirSync(dir));
 const nats = await NatsServerProcess.start({ monitoring: true });
 const placement = await startPlacement(spec, nats.url);
 const seed = await seedBank(placement.url, 30, 3);
-const load = (durationMs: number) => runLoad<LoadResult>({ url: placement.url, seed, workload: 'auth', mode: 'closed', connections: 32, durationMs, warmupMs: 0 });
+const load = (durationMs: number) =>
+  runLoad<LoadResult>({ url: placement.url, seed, workload: 'auth', mode: 'closed', connections: 32, durationMs, warmupMs: 0 });
 // Warmed up first, so the profile's last seconds are the steady state.
 await load(3_000);
 const cpuBefore = placement.processes.map((p) => cpuSeconds(p.pid) ?? 0);
@@ -35,7 +42,9 @@ await placement.stop();
 await nats.dispose();
 
 console.log(`${spec.id}: ${Math.round(result.throughput)} authorisations/s under the profiler, ${result.answered} answered`);
-placement.processes.forEach((p, i) => console.log(`  ${p.name.padEnd(12)} ${(((cpuAfter[i]! - cpuBefore[i]!) / result.answered) * 1_000).toFixed(2)} ms CPU per authorisation`));
+placement.processes.forEach((p, i) =>
+  console.log(`  ${p.name.padEnd(12)} ${(((cpuAfter[i]! - cpuBefore[i]!) / result.answered) * 1_000).toFixed(2)} ms CPU per authorisation`),
+);
 // V8 writes CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile as each process exits.
 for (const file of readdirSync(dir).filter((f) => !before.has(f) && f.endsWith('.cpuprofile'))) {
   const pid = Number(file.split('.')[3]);
@@ -53,5 +62,10 @@ for (const file of readdirSync(dir).filter((f) => !before.has(f) && f.endsWith('
   // µs per authorisation, by step: the profile's share of the process's measured CPU.
   const index = placement.processes.findIndex((p) => p.pid === pid);
   const perAuthorisationUs = ((cpuAfter[index]! - cpuBefore[index]!) / result.answered) * 1e6;
-  for (const { step, share } of steps(profile, Number(seconds))) console.log(`    ${step.padEnd(52)} ${(share * 100).toFixed(1).padStart(5)}%  ${Math.round(share * perAuthorisationUs).toString().padStart(5)} µs`);
+  for (const { step, share } of steps(profile, Number(seconds)))
+    console.log(
+      `    ${step.padEnd(52)} ${(share * 100).toFixed(1).padStart(5)}%  ${Math.round(share * perAuthorisationUs)
+        .toString()
+        .padStart(5)} µs`,
+    );
 }

@@ -28,7 +28,9 @@ function cruise(cwd: string, dirs: string[]): Violation[] {
 /** A workspace shaped like Cleave's, with the project's own tsconfig aliases, holding the given files. */
 function workspace(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'cleave-arch-'));
-  const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } };
+  const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as {
+    compilerOptions: { paths: Record<string, string[]> };
+  };
   const paths = { ...tsconfig.compilerOptions.paths };
   for (const lib of ['cards', 'feed', 'webhooks']) paths[`@cleave/${lib}`] = [`libs/${lib}/src/index.ts`];
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...tsconfig.compilerOptions, paths } }));
@@ -51,8 +53,8 @@ describe('the boundary check', () => {
     const dir = workspace({
       'libs/contracts/src/index.ts': "import { bus } from '@cleave/platform';\nexport const c = bus;\n",
       'libs/platform/src/index.ts': "import { ledger } from '@cleave/ledger';\nexport const bus = ledger;\n",
-      'libs/ledger/src/index.ts': "export const ledger = 1;\n",
-      'libs/ledger/src/internal.ts': "export const secret = 2;\n",
+      'libs/ledger/src/index.ts': 'export const ledger = 1;\n',
+      'libs/ledger/src/internal.ts': 'export const secret = 2;\n',
       'libs/accounts/src/index.ts': "import { ledger } from '@cleave/ledger';\nexport const accounts = ledger;\n",
       'libs/cards/src/index.ts': "import { secret } from '../../ledger/src/internal';\nexport const cards = secret;\n",
       'libs/feed/src/index.ts': "import { secret } from '@cleave/ledger/src/internal';\nexport const feed = secret;\n",
@@ -61,7 +63,8 @@ describe('the boundary check', () => {
       'apps/cleave/src/main.ts': 'export const main = 1;\n',
       'apps/cleave/src/version.ts': "import { secret } from '../../../libs/ledger/src/internal';\nexport const v = secret;\n",
       'bench/peek.ts': "import { secret } from '../libs/ledger/src/internal';\nexport const p = secret;\n",
-      'test/peek.spec.ts': "import { ledger } from '../libs/ledger/src/index';\nimport { secret } from '../libs/ledger/src/internal';\nexport const t = [ledger, secret];\n",
+      'test/peek.spec.ts':
+        "import { ledger } from '../libs/ledger/src/index';\nimport { secret } from '../libs/ledger/src/internal';\nexport const t = [ledger, secret];\n",
     });
     made.push(dir);
     const found = cruise(dir, ['apps', 'libs', 'test', 'bench']).map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`);
@@ -87,7 +90,8 @@ describe('the boundary check', () => {
     const dir = workspace({
       'libs/contracts/src/index.ts': "import { IsString } from 'class-validator';\nexport const c = IsString;\n",
       'libs/platform/src/index.ts': "import { c } from '@cleave/contracts';\nexport const bus = c;\n",
-      'libs/ledger/src/index.ts': "import { c } from '@cleave/contracts';\nimport { bus } from '@cleave/platform';\nimport { own } from './own';\nexport const ledger = [c, bus, own];\n",
+      'libs/ledger/src/index.ts':
+        "import { c } from '@cleave/contracts';\nimport { bus } from '@cleave/platform';\nimport { own } from './own';\nexport const ledger = [c, bus, own];\n",
       'libs/ledger/src/own.ts': 'export const own = 1;\n',
     });
     made.push(dir);

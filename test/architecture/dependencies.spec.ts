@@ -32,7 +32,8 @@ function referencedBy(context: string): { patterns: Set<string>; events: Set<str
     }
     // `Object.values(XPatterns)`: every pattern of that context.
     for (const [, constant] of readFileSync(file, 'utf8').matchAll(/Object\.values\(([A-Z][A-Za-z]*Patterns)\)/g)) {
-      for (const name of Object.values((contracts as unknown as Record<string, Record<string, string>>)[constant!]!)) if (contextOf(name) !== context) patterns.add(name);
+      for (const name of Object.values((contracts as unknown as Record<string, Record<string, string>>)[constant!]!))
+        if (contextOf(name) !== context) patterns.add(name);
     }
   }
   return { patterns, events };

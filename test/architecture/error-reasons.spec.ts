@@ -19,7 +19,8 @@ function sources(dir: string): string[] {
  * A reason a context fails with, or that another reads, is a constant its contract declares: a string typed
  * at each end drifts apart silently (cards once read `insufficient_funds` the ledger raised).
  */
-const RAISED_AS_STRING = /CleaveError\.(?:badRequest|forbidden|notFound|conflict|unavailable)\([^;]*?,\s*'[a-z_]+'\s*[,)]|new CleaveError\('[a-z_]+',[^;]*?\{\s*reason:\s*'[a-z_]+'/s;
+const RAISED_AS_STRING =
+  /CleaveError\.(?:badRequest|forbidden|notFound|conflict|unavailable)\([^;]*?,\s*'[a-z_]+'\s*[,)]|new CleaveError\('[a-z_]+',[^;]*?\{\s*reason:\s*'[a-z_]+'/s;
 const READ_AS_STRING = /(?<!typeof )\b[\w.()]+\.reason\s*[!=]==\s*'[a-z_]+'/;
 
 describe('error reasons', () => {
@@ -32,7 +33,8 @@ describe('error reasons', () => {
       for (const file of sources(join(root, 'libs', context, 'src'))) {
         const text = readFileSync(file, 'utf8');
         for (const statement of text.split(/;\s*\n/)) {
-          if (RAISED_AS_STRING.test(statement) || READ_AS_STRING.test(statement)) offenders.push(`${relative(root, file)}: ${statement.trim().slice(0, 120)}`);
+          if (RAISED_AS_STRING.test(statement) || READ_AS_STRING.test(statement))
+            offenders.push(`${relative(root, file)}: ${statement.trim().slice(0, 120)}`);
         }
       }
     }
@@ -53,7 +55,9 @@ describe('error reasons', () => {
     expect(received.is(LedgerErrors.insufficientFunds)).toBe(true);
     expect(received.is(LedgerErrors.holdNotPending)).toBe(false);
     expect(received.retryable).toBe(false);
-    const shed = CleaveError.fromEnvelope(JSON.parse(JSON.stringify(CleaveError.of(PlatformErrors.overloaded, 'busy', { retryAfterSeconds: 1 }).toEnvelope())));
+    const shed = CleaveError.fromEnvelope(
+      JSON.parse(JSON.stringify(CleaveError.of(PlatformErrors.overloaded, 'busy', { retryAfterSeconds: 1 }).toEnvelope())),
+    );
     expect(shed.retryable).toBe(true);
     expect(shed.details?.retryAfterSeconds).toBe(1);
     // Undeclared: a timeout or an unavailable callee may answer next time; a wrong request never will.

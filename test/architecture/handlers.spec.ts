@@ -11,7 +11,8 @@ import { EmptyRequest } from '../fixtures/fixture.contracts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cleave-arch-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-const config = () => loadCleaveConfig({ CLEAVE_MANAGEMENT_PORT: 'off', CLEAVE_DATA_DIR: dataDir, LOG_LEVEL: 'silent', CLEAVE_TRANSPORT: 'in-process' });
+const config = () =>
+  loadCleaveConfig({ CLEAVE_MANAGEMENT_PORT: 'off', CLEAVE_DATA_DIR: dataDir, LOG_LEVEL: 'silent', CLEAVE_TRANSPORT: 'in-process' });
 
 describe('handlers and contracts', () => {
   it('every pattern in the contracts has exactly one handler, and every handler one pattern', async () => {
@@ -41,7 +42,10 @@ describe('handlers and contracts', () => {
       'lonely.first': query(EmptyRequest).returns<number>(),
       'lonely.second': command(EmptyRequest).returns<number>(),
     };
-    const attempt = createCleaveApp({ contracts: { requests, events: {}, dependencies: {} }, contexts: { lonely: LonelyModule }, version: '0.0.0' }, config());
+    const attempt = createCleaveApp(
+      { contracts: { requests, events: {}, dependencies: {} }, contexts: { lonely: LonelyModule }, version: '0.0.0' },
+      config(),
+    );
     await expect(attempt).rejects.toThrow(/lonely is hosted here but nothing handles lonely.second/);
   });
 
@@ -63,12 +67,16 @@ describe('handlers and contracts', () => {
     @Module({ controllers: [One, Two] })
     class TwiceModule {}
     const requests = { 'twice.call': query(EmptyRequest).returns<number>() };
-    const attempt = createCleaveApp({ contracts: { requests, events: {}, dependencies: {} }, contexts: { twice: TwiceModule }, version: '0.0.0' }, config());
+    const attempt = createCleaveApp(
+      { contracts: { requests, events: {}, dependencies: {} }, contexts: { twice: TwiceModule }, version: '0.0.0' },
+      config(),
+    );
     await expect(attempt).rejects.toThrow(/two handlers for twice.call/);
   });
 
   it('the build resolves @cleave/* exactly as tsconfig.json does', () => {
-    const tsPaths = (JSON.parse(readFileSync('tsconfig.json', 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
+    const tsPaths = (JSON.parse(readFileSync('tsconfig.json', 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } })
+      .compilerOptions.paths;
     const swcPaths = (JSON.parse(readFileSync('.swcrc', 'utf8')) as { jsc: { paths: Record<string, string[]> } }).jsc.paths;
     const normalise = (paths: Record<string, string[]>) =>
       Object.fromEntries(Object.entries(paths).map(([k, [v]]) => [k, v!.replace(/^\.\//, '')]));

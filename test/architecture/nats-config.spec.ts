@@ -11,8 +11,13 @@ describe('deploy/nats', () => {
   });
 
   it('is a configuration nats-server accepts', () => {
-    const passwords = Object.fromEntries([...splitRoles().map((r) => r.name), 'observer'].map((role) => [passwordVariable(role), `pw${role}`]));
-    const check = spawnSync(natsServerBinary(), ['-t', '-c', 'deploy/nats/nats-server.conf'], { encoding: 'utf8', env: { ...process.env, ...passwords } });
+    const passwords = Object.fromEntries(
+      [...splitRoles().map((r) => r.name), 'observer'].map((role) => [passwordVariable(role), `pw${role}`]),
+    );
+    const check = spawnSync(natsServerBinary(), ['-t', '-c', 'deploy/nats/nats-server.conf'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...passwords },
+    });
     expect(`${check.stdout}${check.stderr}`).toMatch(/configuration file .* is valid/);
     expect(check.status).toBe(0);
   });

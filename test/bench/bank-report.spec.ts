@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { latencyChart, pushLatency, renderReport, summarise, summarisePlacements, targets, throughputChart, type BankBenchResults, type PlacementRun, type Sample } from '../../bench/bank/report';
+import {
+  latencyChart,
+  pushLatency,
+  renderReport,
+  summarise,
+  summarisePlacements,
+  targets,
+  throughputChart,
+  type BankBenchResults,
+  type PlacementRun,
+  type Sample,
+} from '../../bench/bank/report';
 import { RequestPlanner, type Seed } from '../../bench/bank/workload';
 import { fold, render } from '../../bench/profile/flamegraph';
 
@@ -35,7 +46,12 @@ const run = (placement: string, repetition: number, issuerUnavailable: number): 
   startup: { wholeMs: [9_000, 12_000, 11_000][repetition]!, processes: [{ name: 'ledger', readyMs: 3_000 }] },
   idleRss: [{ name: 'ledger', rssMiB: [90, 95, 120][repetition]! }],
   replicaStartMs: 1_500,
-  burst: { sent: 150, approved: 150 - issuerUnavailable, declines: issuerUnavailable ? { issuer_unavailable: issuerUnavailable } : {}, errors: 0 },
+  burst: {
+    sent: 150,
+    approved: 150 - issuerUnavailable,
+    declines: issuerUnavailable ? { issuer_unavailable: issuerUnavailable } : {},
+    errors: 0,
+  },
 });
 
 describe('the bank benchmark report', () => {
@@ -135,7 +151,8 @@ describe('the workload', () => {
         expect(cleared.has(ntx)).toBe(false);
         cleared.add(ntx);
       }
-      if (request.kind === 'transfer') expect(JSON.parse(request.body!).source_account_id).not.toBe(JSON.parse(request.body!).destination_account_id);
+      if (request.kind === 'transfer')
+        expect(JSON.parse(request.body!).source_account_id).not.toBe(JSON.parse(request.body!).destination_account_id);
       const body = request.kind === 'authorisation' ? '{"approved":true}' : '{"approved":false}';
       if (planner.answered(request, 200, body) === 'ok' && request.kind === 'authorisation') approved.add(request.networkTransactionId!);
     }
@@ -148,9 +165,19 @@ describe('the workload', () => {
 
 describe('the flame graph', () => {
   // main → a (3 samples) and main → b (1 sample), and idle time, which is left out.
-  const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({ id, callFrame: { functionName, url, lineNumber: 1 }, children });
+  const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({
+    id,
+    callFrame: { functionName, url, lineNumber: 1 },
+    children,
+  });
   const profile = {
-    nodes: [frame(1, '(root)', '', [2, 5]), frame(2, 'main', 'file:///x/dist/libs/cards/src/a.js', [3, 4]), frame(3, 'a', 'file:///x/node_modules/typeorm/q.js'), frame(4, 'b', 'node:internal/x'), frame(5, '(idle)', '')],
+    nodes: [
+      frame(1, '(root)', '', [2, 5]),
+      frame(2, 'main', 'file:///x/dist/libs/cards/src/a.js', [3, 4]),
+      frame(3, 'a', 'file:///x/node_modules/typeorm/q.js'),
+      frame(4, 'b', 'node:internal/x'),
+      frame(5, '(idle)', ''),
+    ],
     startTime: 0,
     endTime: 6_000_000,
     samples: [3, 3, 3, 4, 5, 5],

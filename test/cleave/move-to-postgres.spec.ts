@@ -22,9 +22,14 @@ const CONTEXTS = Object.values(cleaveDeployment.contexts).flatMap((module) => co
 /** Runs a command to its end, without blocking this process (the webhook receiver lives in it). */
 function run(entry: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [entry, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [entry, ...args],
+      { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -43,7 +48,9 @@ async function accountView(api: Api, customer: Customer, account: string) {
   const webhooks = (await read(`/webhooks?account_id=${account}`)).webhooks as Array<{ id: string }>;
   return {
     balance: await read(`/balance?account_id=${account}`),
-    transactions: (await read(`/transactions?account_id=${account}&limit=100&expand[]=merchant`)).transactions as Array<Record<string, any>>,
+    transactions: (await read(`/transactions?account_id=${account}&limit=100&expand[]=merchant`)).transactions as Array<
+      Record<string, any>
+    >,
     feed: (await read(`/feed?account_id=${account}&limit=100`)).items as Array<Record<string, any>>,
     notifications: (await read(`/notifications?account_id=${account}`)).notifications,
     pots: (await read(`/pots?current_account_id=${account}`)).pots,
@@ -65,7 +72,11 @@ async function authorise(api: Api, cardToken: string, amount: number): Promise<{
 }
 
 async function present(api: Api, ntx: string, amount: number): Promise<void> {
-  const reply = await api.post('/network/presentments', { presentment_id: `p-${ntx}`, network_transaction_id: ntx, amount, currency: 'GBP' }, NETWORK);
+  const reply = await api.post(
+    '/network/presentments',
+    { presentment_id: `p-${ntx}`, network_transaction_id: ntx, amount, currency: 'GBP' },
+    NETWORK,
+  );
   expect(reply.status, JSON.stringify(reply.body)).toBeLessThan(300);
 }
 
@@ -74,7 +85,10 @@ async function dump(url: string, schema: string): Promise<Record<string, unknown
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows: tables } = await client.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema]);
+    const { rows: tables } = await client.query<{ table_name: string }>(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+      [schema],
+    );
     const out: Record<string, unknown[]> = {};
     for (const { table_name } of tables) {
       out[table_name] = (await client.query(`SELECT * FROM "${schema}"."${table_name}"`)).rows.map((row) => JSON.stringify(row)).sort();
@@ -112,7 +126,11 @@ describe('npm run move-to-postgres', () => {
 
   it('moves a monolith from its SQLite files to PostgreSQL: the same balances, transactions, feed, webhooks and dead letters, an event not yet relayed relayed after, and it still serves', async () => {
     // A monolith on SQLite whose feed parks the first transaction event it gets as a dead letter.
-    const sqlite = await monolith({ CLEAVE_DATA_DIR: dataDir, CLEAVE_EVENT_FAULTS: 'feed:ledger.transaction-created.v1=fail:1', CLEAVE_EVENT_MAX_ATTEMPTS: '1' });
+    const sqlite = await monolith({
+      CLEAVE_DATA_DIR: dataDir,
+      CLEAVE_EVENT_FAULTS: 'feed:ledger.transaction-created.v1=fail:1',
+      CLEAVE_EVENT_MAX_ATTEMPTS: '1',
+    });
     banks.push(sqlite);
     let api = new Api(sqlite.url);
     const ada = await signUp(api, 'Ada');
@@ -122,17 +140,39 @@ describe('npm run move-to-postgres', () => {
     const hook = await api.post('/webhooks', { account_id: adaAccount, url: receiver.url }, { token: ada.token });
     expect(hook.status).toBe(201);
     const parkedTopUp = await topUp(api, ada, adaAccount, 10_000);
-    expect((await api.post('/transfers', { source_account_id: adaAccount, destination_account_id: bobAccount, amount: 2_500, description: 'Rent' }, { token: ada.token, idempotencyKey: key() })).status).toBe(201);
+    expect(
+      (
+        await api.post(
+          '/transfers',
+          { source_account_id: adaAccount, destination_account_id: bobAccount, amount: 2_500, description: 'Rent' },
+          { token: ada.token, idempotencyKey: key() },
+        )
+      ).status,
+    ).toBe(201);
     const pot = (await api.post('/pots', { current_account_id: adaAccount, name: 'Holiday' }, { token: ada.token })).body;
-    expect((await api.put(`/pots/${pot.id}/deposit`, { source_account_id: adaAccount, amount: 1_000, dedupe_id: key() }, { token: ada.token })).status).toBe(200);
+    expect(
+      (await api.put(`/pots/${pot.id}/deposit`, { source_account_id: adaAccount, amount: 1_000, dedupe_id: key() }, { token: ada.token }))
+        .status,
+    ).toBe(200);
     const card = (await api.post('/cards', { account_id: adaAccount }, { token: ada.token })).body;
     const coffee = await authorise(api, card.token, 1_915);
     await present(api, coffee.ntx, 1_915);
     const held = await authorise(api, card.token, 500);
-    expect((await api.post('/feed', { account_id: adaAccount, type: 'basic', params: { title: 'Welcome', body: 'Moved soon' } }, { token: ada.token })).status).toBeLessThan(300);
+    expect(
+      (
+        await api.post(
+          '/feed',
+          { account_id: adaAccount, type: 'basic', params: { title: 'Welcome', body: 'Moved soon' } },
+          { token: ada.token },
+        )
+      ).status,
+    ).toBeLessThan(300);
 
     // Everything settles: the feed has an item per transaction but the parked one, the webhook every event.
-    const parked = await eventually(async () => (await api.get('/admin/dead-letters?context=feed', ADMIN)).body.dead_letters as Array<{ id: string }>, (l) => l.length === 1);
+    const parked = await eventually(
+      async () => (await api.get('/admin/dead-letters?context=feed', ADMIN)).body.dead_letters as Array<{ id: string }>,
+      (l) => l.length === 1,
+    );
     const before = await eventually(
       () => accountView(api, ada, adaAccount),
       (view) =>
@@ -150,7 +190,10 @@ describe('npm run move-to-postgres', () => {
     );
 
     // One event committed and never relayed: the process dies between the two.
-    const crashing = await sqlite.restart(sqlite.processes[0]!, { CLEAVE_CRASH_AFTER_COMMIT: 'ledger.transaction-created.v1', CLEAVE_EVENT_FAULTS: undefined });
+    const crashing = await sqlite.restart(sqlite.processes[0]!, {
+      CLEAVE_CRASH_AFTER_COMMIT: 'ledger.transaction-created.v1',
+      CLEAVE_EVENT_FAULTS: undefined,
+    });
     api = new Api(sqlite.url);
     await api.post(`/accounts/${adaAccount}/top-ups`, { amount: 700 }, { token: ada.token, idempotencyKey: key() }).catch(() => undefined);
     expect(await crashing.waitForExit()).toBe(-1);
@@ -177,30 +220,61 @@ describe('npm run move-to-postgres', () => {
     const lost = after.transactions.at(-1)!;
     expect(lost).toMatchObject({ amount: 700, is_load: true });
     expect(after.transactions.slice(0, -1)).toEqual(before.transactions);
-    expect(after.balance).toEqual({ ...before.balance, balance: before.balance.balance + 700, total_balance: before.balance.total_balance + 700 });
-    expect({ ...after, balance: undefined, transactions: undefined, feed: undefined, deliveries: undefined }).toEqual({ ...before, balance: undefined, transactions: undefined, feed: undefined, deliveries: undefined });
+    expect(after.balance).toEqual({
+      ...before.balance,
+      balance: before.balance.balance + 700,
+      total_balance: before.balance.total_balance + 700,
+    });
+    expect({ ...after, balance: undefined, transactions: undefined, feed: undefined, deliveries: undefined }).toEqual({
+      ...before,
+      balance: undefined,
+      transactions: undefined,
+      feed: undefined,
+      deliveries: undefined,
+    });
     expect(after.feed.slice(-before.feed.length)).toEqual(before.feed);
 
     // The event committed before the crash is relayed from PostgreSQL's outbox: to the feed and the webhook.
-    await eventually(async () => (await accountView(api, ada, adaAccount)).feed.some((item) => item.transaction_id === lost.id), (found) => found);
-    await eventually(async () => receiver.accepted().some((d) => d.data.id === lost.id), (found) => found);
+    await eventually(
+      async () => (await accountView(api, ada, adaAccount)).feed.some((item) => item.transaction_id === lost.id),
+      (found) => found,
+    );
+    await eventually(
+      async () => receiver.accepted().some((d) => d.data.id === lost.id),
+      (found) => found,
+    );
 
     // The parked event is still parked, and replays.
     const stillParked = (await api.get('/admin/dead-letters?context=feed', ADMIN)).body.dead_letters as Array<{ id: string }>;
     expect(stillParked.map((l) => l.id)).toEqual(parked.map((l) => l.id));
     expect((await api.post(`/admin/dead-letters/feed/${parked[0]!.id}/replay`, undefined, ADMIN)).status).toBeLessThan(300);
-    await eventually(async () => (await accountView(api, ada, adaAccount)).feed.some((item) => item.transaction_id === parkedTopUp.id), (found) => found);
+    await eventually(
+      async () => (await accountView(api, ada, adaAccount)).feed.some((item) => item.transaction_id === parkedTopUp.id),
+      (found) => found,
+    );
 
     // It still serves: the pending hold settles, a new transfer and card payment go through.
     await present(api, held.ntx, 500);
-    expect((await api.get(`/transactions/${held.transactionId}`, { token: ada.token })).body.transaction).toMatchObject({ amount: -500, amount_is_pending: false });
-    const transfer = await api.post('/transfers', { source_account_id: adaAccount, destination_account_id: bobAccount, amount: 100, description: 'Lunch' }, { token: ada.token, idempotencyKey: key() });
+    expect((await api.get(`/transactions/${held.transactionId}`, { token: ada.token })).body.transaction).toMatchObject({
+      amount: -500,
+      amount_is_pending: false,
+    });
+    const transfer = await api.post(
+      '/transfers',
+      { source_account_id: adaAccount, destination_account_id: bobAccount, amount: 100, description: 'Lunch' },
+      { token: ada.token, idempotencyKey: key() },
+    );
     expect(transfer.status).toBe(201);
     await authorise(api, card.token, 200);
     expect((await api.get(`/balance?account_id=${bobAccount}`, { token: bob.token })).body.balance).toBe(bobBefore.balance.balance + 100);
-    expect((await api.get(`/balance?account_id=${adaAccount}`, { token: ada.token })).body.balance).toBe(before.balance.balance + 700 - 100 - 200);
+    expect((await api.get(`/balance?account_id=${adaAccount}`, { token: ada.token })).body.balance).toBe(
+      before.balance.balance + 700 - 100 - 200,
+    );
     // New rows take ids after the moved ones (the sequences were reset): the new transfer reaches the feed.
-    await eventually(async () => (await accountView(api, ada, adaAccount)).feed.some((item) => item.transaction_id === transfer.body.transaction?.id), (found) => found);
+    await eventually(
+      async () => (await accountView(api, ada, adaAccount)).feed.some((item) => item.transaction_id === transfer.body.transaction?.id),
+      (found) => found,
+    );
   }, 180_000);
 
   it('refuses a SQLite file Cleave has open, a schema that already holds rows, and a copy that arrives different, changing nothing', async () => {
@@ -237,7 +311,9 @@ describe('npm run move-to-postgres', () => {
     const taken = await dump(target.url, 'ledger');
     const again = await run(MOVE, ['--context', 'ledger'], env);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/refused: ledger: PostgreSQL schema ledger already holds rows \S+ledger\.sqlite doesn't, or holds differently \(.*1 in ledger_transactions.*\); nothing was copied\. Pass --replace/);
+    expect(again.stderr).toMatch(
+      /refused: ledger: PostgreSQL schema ledger already holds rows \S+ledger\.sqlite doesn't, or holds differently \(.*1 in ledger_transactions.*\); nothing was copied\. Pass --replace/,
+    );
     expect(await dump(target.url, 'ledger')).toEqual(taken);
     const replaced = await run(MOVE, ['--context', 'ledger', '--replace'], env);
     expect(replaced.code, replaced.stderr).toBe(0);
@@ -254,7 +330,7 @@ describe('npm run move-to-postgres', () => {
     );
     const different = await run(MOVE, ['--context', 'ledger'], { CLEAVE_DATA_DIR: dir, DATABASE_URL: tampered.url });
     expect(different.code).toBe(1);
-    expect(different.stdout).toMatch(/^  ledger_postings +(\d+) +\1  DIFFERENT$/m);
+    expect(different.stdout).toMatch(/^ {2}ledger_postings +(\d+) +\1 {2}DIFFERENT$/m);
     expect(different.stderr).toContain('ledger: ');
     expect(different.stderr).toContain('rolled back, nothing of ledger was kept');
     expect(different.stderr).toMatch(/ledger balances: PostgreSQL: entry \S+ sums to -2 GBP, not 0/);

@@ -14,15 +14,24 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Starts Cleave with `env`; a refusal must come within the timeout, as one JSON line on stderr. */
 function start(env: Record<string, string>) {
-  const run = spawnSync(process.execPath, [MAIN], { env: { ...process.env, CLEAVE_DATA_DIR: dataDir, PORT: '0', ...env }, encoding: 'utf8', timeout: 15_000 });
-  return { ...run, line: run.stderr.trim().split('\n').length === 1 ? (JSON.parse(run.stderr) as { level: number; msg: string }) : undefined };
+  const run = spawnSync(process.execPath, [MAIN], {
+    env: { ...process.env, CLEAVE_DATA_DIR: dataDir, PORT: '0', ...env },
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
+  return {
+    ...run,
+    line: run.stderr.trim().split('\n').length === 1 ? (JSON.parse(run.stderr) as { level: number; msg: string }) : undefined,
+  };
 }
 
 describe('start-up refuses a bad configuration, naming it', () => {
   it('an unknown context', () => {
     const run = start({ CLEAVE_SERVICES: 'ledger,cardz' });
     expect(run.status).toBe(78);
-    expect(run.stderr).toContain(`CLEAVE_SERVICES names unknown context 'cardz' (known: ${Object.keys(cleaveDeployment.contexts).join(', ')})`);
+    expect(run.stderr).toContain(
+      `CLEAVE_SERVICES names unknown context 'cardz' (known: ${Object.keys(cleaveDeployment.contexts).join(', ')})`,
+    );
   });
 
   it('an unreachable NATS when a context is not hosted here', () => {
@@ -68,7 +77,12 @@ describe('start-up refuses a bad configuration, naming it', () => {
     const gateway = start({ NODE_ENV: 'production', CLEAVE_TRANSPORT: 'in-process', CLEAVE_CARD_PAN_KEY: 'a-pan-key-of-our-own' });
     expect(gateway.status, gateway.stderr).toBe(78);
     expect(gateway.line?.msg).toMatch(/NODE_ENV=production with the development CLEAVE_NETWORK_SECRET, CLEAVE_ADMIN_SECRET: set each/);
-    const cards = start({ NODE_ENV: 'production', CLEAVE_TRANSPORT: 'in-process', CLEAVE_NETWORK_SECRET: 'a-network-secret-of-our-own', CLEAVE_ADMIN_SECRET: 'an-admin-secret-of-our-own' });
+    const cards = start({
+      NODE_ENV: 'production',
+      CLEAVE_TRANSPORT: 'in-process',
+      CLEAVE_NETWORK_SECRET: 'a-network-secret-of-our-own',
+      CLEAVE_ADMIN_SECRET: 'an-admin-secret-of-our-own',
+    });
     expect(cards.status, cards.stderr).toBe(78);
     expect(cards.line?.msg).toMatch(/NODE_ENV=production with the development CLEAVE_CARD_PAN_KEY: set it/);
   });
@@ -78,7 +92,7 @@ describe('start-up refuses a bad configuration, naming it', () => {
     expect(run.status, run.stderr).toBe(78);
     expect(run.line?.msg).toMatch(/CLEAVE_TIMEZONE="Mars\/Olympus_Mons": CLEAVE_TIMEZONE must be a valid IANA time-zone/);
     // Nest's own ExceptionHandler prints coloured text unless the process's logger takes over first.
-    expect(run.stdout + run.stderr).not.toMatch(/\x1b\[|ExceptionHandler/);
+    expect(run.stdout + run.stderr).not.toMatch(new RegExp(`${String.fromCharCode(27)}\\[|ExceptionHandler`));
   });
 
   it('a malformed value', () => {

@@ -37,7 +37,12 @@ async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => bool
 let markers = 0;
 const marker = () => `m-${process.pid}-${++markers}`;
 
-const alice: Principal = { kind: 'user', id: 'user_00000000000000000001', clientId: 'oauth2client_0000000000001', scopes: ['accounts:read'] };
+const alice: Principal = {
+  kind: 'user',
+  id: 'user_00000000000000000001',
+  clientId: 'oauth2client_0000000000001',
+  scopes: ['accounts:read'],
+};
 
 /**
  * The bus's contract, one case list run unchanged under every placement. Cases that need a NATS hop
@@ -97,7 +102,10 @@ export function busConformanceSuite(name: PlacementName): void {
         p.bus.send('probe.validate', { amount: 5, currency: 'GBP', merchant: { name: 'B', mcc: '5814', x: 1 }, admin: true } as never),
       );
       expect(error.code).toBe('bad_request');
-      expect(error.details?.fields?.map((f) => `${f.field}:${f.rule}`).sort()).toEqual(['admin:whitelistValidation', 'merchant.x:whitelistValidation']);
+      expect(error.details?.fields?.map((f) => `${f.field}:${f.rule}`).sort()).toEqual([
+        'admin:whitelistValidation',
+        'merchant.x:whitelistValidation',
+      ]);
     });
 
     it('gives the callee its own copy of the request and the caller its own copy of the reply', async () => {
@@ -200,7 +208,10 @@ export function busConformanceSuite(name: PlacementName): void {
         const late = marker();
         const h = natsHeaders();
         h.set('cleave-timeout-ms', '0');
-        const msg = await nc.request(requestSubject(p.prefix, 'probe.touch'), JSON.stringify({ marker: late }), { timeout: 5_000, headers: h });
+        const msg = await nc.request(requestSubject(p.prefix, 'probe.touch'), JSON.stringify({ marker: late }), {
+          timeout: 5_000,
+          headers: h,
+        });
         expect(msg.headers?.get('Nats-Service-Error-Code')).toBe('504');
         expect(msg.json()).toMatchObject({ code: 'timeout' });
         await sleep(200);

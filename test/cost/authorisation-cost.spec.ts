@@ -83,7 +83,13 @@ describe('the NATS messages an approved authorisation costs, split on SQLite', (
     const traceId = randomBytes(16).toString('hex');
     const reply = await api.post(
       '/network/authorisations',
-      { card_token: cardToken, amount: 120, currency: 'GBP', network_transaction_id: `ntx-${randomBytes(8).toString('hex')}`, merchant: { name: 'Counted Cafe', mcc: '5814' } },
+      {
+        card_token: cardToken,
+        amount: 120,
+        currency: 'GBP',
+        network_transaction_id: `ntx-${randomBytes(8).toString('hex')}`,
+        merchant: { name: 'Counted Cafe', mcc: '5814' },
+      },
       { headers: { authorization: `Bearer ${NETWORK_SECRET}`, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } },
     );
     expect(reply.body?.approved).toBe(true);
@@ -120,7 +126,9 @@ describe('the NATS messages an approved authorisation costs, split on SQLite', (
     await settled(burst, from);
     // The last notifications' acknowledgements may trail their publications.
     await eventually(
-      async () => tap.messagesOf(burst, from).filter((m) => m.subject.endsWith('.evt.feed.notification-created.v1')).length - tap.messagesOf(burst, from).filter((m) => /^_INBOX\.[^.]+\.feed\./.test(m.subject)).length,
+      async () =>
+        tap.messagesOf(burst, from).filter((m) => m.subject.endsWith('.evt.feed.notification-created.v1')).length -
+        tap.messagesOf(burst, from).filter((m) => /^_INBOX\.[^.]+\.feed\./.test(m.subject)).length,
       (unanswered) => unanswered === 0,
     );
     const seconds = (Date.now() - started) / 1_000;
@@ -129,7 +137,10 @@ describe('the NATS messages an approved authorisation costs, split on SQLite', (
     // What the messages were, should a check fail.
     const kinds: Record<string, number> = {};
     for (const m of messages) {
-      const kind = m.subject.replace(/^_INBOX\.[^.]+\.([^.]+)\..*/, 'reply to $1').replace(/^\$JS\.ACK\.[^.]+\.([^.]+)\..*/, 'ack by $1').replace(/^\w+\./, '');
+      const kind = m.subject
+        .replace(/^_INBOX\.[^.]+\.([^.]+)\..*/, 'reply to $1')
+        .replace(/^\$JS\.ACK\.[^.]+\.([^.]+)\..*/, 'ack by $1')
+        .replace(/^\w+\./, '');
       kinds[kind] = (kinds[kind] ?? 0) + 1;
     }
     const seen = JSON.stringify({ ...kinds, pulls, perAuthorisation: (messages.length + pulls) / burst.size });
@@ -138,8 +149,11 @@ describe('the NATS messages an approved authorisation costs, split on SQLite', (
     const calls = count('req.cards.authorise') + count('req.ledger.place-hold') + count('reply to cards') + count('reply to gateway');
     expect(calls, seen).toBe(NATS_BUDGET.callsPerAuthorisation * burst.size);
     // A run of the ledger's events: stored (publish, acknowledgement), delivered to feed and webhooks, acked by each.
-    const ledgerRuns = messages.filter((m) => m.subject.endsWith('.evt.ledger.transaction-created.v1') && !m.reply.startsWith('$JS.ACK.')).length;
-    const ledgerMessages = count('evt.ledger.transaction-created.v1') + count('reply to ledger') + count('ack by feed') + count('ack by webhooks');
+    const ledgerRuns = messages.filter(
+      (m) => m.subject.endsWith('.evt.ledger.transaction-created.v1') && !m.reply.startsWith('$JS.ACK.'),
+    ).length;
+    const ledgerMessages =
+      count('evt.ledger.transaction-created.v1') + count('reply to ledger') + count('ack by feed') + count('ack by webhooks');
     expect(ledgerRuns, seen).toBeGreaterThan(0);
     expect(ledgerRuns, seen).toBeLessThanOrEqual(burst.size);
     expect(ledgerMessages, seen).toBe(NATS_BUDGET.perLedgerRun * ledgerRuns);

@@ -64,12 +64,21 @@ export async function quiescent(app: CleaveApp): Promise<void> {
 }
 
 /** Statements and transactions per context that one approved card authorisation costs, consumers included. */
-export async function costOfAuthorisation(bank: CountedBank, cardToken: string): Promise<Record<string, { statements: number; transactions: number }>> {
+export async function costOfAuthorisation(
+  bank: CountedBank,
+  cardToken: string,
+): Promise<Record<string, { statements: number; transactions: number }>> {
   await quiescent(bank.app);
   const before = sqlStatistics();
   const reply = await bank.api.post(
     '/network/authorisations',
-    { card_token: cardToken, amount: 150, currency: 'GBP', network_transaction_id: `ntx-${randomBytes(8).toString('hex')}`, merchant: { name: 'Counted Cafe', mcc: '5814' } },
+    {
+      card_token: cardToken,
+      amount: 150,
+      currency: 'GBP',
+      network_transaction_id: `ntx-${randomBytes(8).toString('hex')}`,
+      merchant: { name: 'Counted Cafe', mcc: '5814' },
+    },
     { headers: { authorization: `Bearer ${NETWORK_SECRET}` } },
   );
   if (reply.body?.approved !== true) throw new Error(`the authorisation was not approved: ${JSON.stringify(reply.body)}`);
@@ -77,7 +86,16 @@ export async function costOfAuthorisation(bank: CountedBank, cardToken: string):
   const after = sqlStatistics();
   return Object.fromEntries(
     Object.keys(after)
-      .map((context) => [context, { statements: after[context]!.statements - (before[context]?.statements ?? 0), transactions: after[context]!.transactions - (before[context]?.transactions ?? 0) }] as const)
+      .map(
+        (context) =>
+          [
+            context,
+            {
+              statements: after[context]!.statements - (before[context]?.statements ?? 0),
+              transactions: after[context]!.transactions - (before[context]?.transactions ?? 0),
+            },
+          ] as const,
+      )
       .filter(([, c]) => c.statements > 0 || c.transactions > 0),
   );
 }

@@ -77,7 +77,10 @@ export class WireTap {
         await this.nc.flush();
         return;
       }
-      if (Date.now() > deadline) throw new Error(`the consumers of ${stream} never caught up: ${JSON.stringify(consumers.map((c) => [c.name, c.num_pending, c.num_ack_pending]))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `the consumers of ${stream} never caught up: ${JSON.stringify(consumers.map((c) => [c.name, c.num_pending, c.num_ack_pending]))}`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   }

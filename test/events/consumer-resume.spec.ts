@@ -26,7 +26,13 @@ describe('event consumers resume in seconds, split on SQLite', () => {
   async function pay(merchant: string): Promise<string> {
     const reply = await api().post(
       '/network/authorisations',
-      { card_token: card.cardToken, amount: 250, currency: 'GBP', network_transaction_id: `ntx-${randomBytes(6).toString('hex')}`, merchant: { name: merchant, mcc: '5814' } },
+      {
+        card_token: card.cardToken,
+        amount: 250,
+        currency: 'GBP',
+        network_transaction_id: `ntx-${randomBytes(6).toString('hex')}`,
+        merchant: { name: merchant, mcc: '5814' },
+      },
       { headers: { authorization: `Bearer ${NETWORK_SECRET}` } },
     );
     expect(reply.body).toMatchObject({ approved: true });
@@ -36,16 +42,27 @@ describe('event consumers resume in seconds, split on SQLite', () => {
   /** Waits until the feed has an item for each merchant, and then checks each has exactly one. */
   async function feedShows(merchants: string[], timeoutMs: number): Promise<void> {
     const items = await eventually(
-      async () => ((await api().get(`/feed?account_id=${card.account}&limit=100`, { token: card.customer.token })).body.items ?? []) as Array<{ title: string }>,
+      async () =>
+        ((await api().get(`/feed?account_id=${card.account}&limit=100`, { token: card.customer.token })).body.items ?? []) as Array<{
+          title: string;
+        }>,
       (found) => merchants.every((m) => found.some((i) => i.title.includes(m))),
       timeoutMs,
     );
-    for (const m of merchants) expect(items.filter((i) => i.title.includes(m)), m).toHaveLength(1);
+    for (const m of merchants)
+      expect(
+        items.filter((i) => i.title.includes(m)),
+        m,
+      ).toHaveLength(1);
   }
 
   /** Pays once the bank answers again (right after NATS came back, a context may not have reconnected yet). */
   async function payWhenServing(merchant: string): Promise<void> {
-    await eventually(async () => (await api().get('/readyz')).status, (status) => status === 200, 20_000);
+    await eventually(
+      async () => (await api().get('/readyz')).status,
+      (status) => status === 200,
+      20_000,
+    );
     await eventually(
       async () => (await api().post('/network/authorisations', {}, { headers: { authorization: `Bearer ${NETWORK_SECRET}` } })).status,
       (status) => status === 400,

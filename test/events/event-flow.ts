@@ -20,12 +20,20 @@ export function eventFlowSuite(layout: Layout, storage: Storage): void {
     const network = { token: NETWORK_SECRET, json: true };
     const nid = () => `ntx-${randomBytes(6).toString('hex')}`;
     const authorise = (cardToken: string, amount: number, networkTransactionId = nid()) =>
-      api.post('/network/authorisations', { card_token: cardToken, amount, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: networkTransactionId }, network);
+      api.post(
+        '/network/authorisations',
+        { card_token: cardToken, amount, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: networkTransactionId },
+        network,
+      );
 
     beforeAll(async () => {
       // The receiver fails the first two tries: the first delivery must be retried to get through.
       receiver = await WebhookReceiver.start([500, 500]);
-      bank = await startBank(layout, storage, { CLEAVE_WEBHOOKS_ALLOW_PRIVATE: 'true', CLEAVE_WEBHOOK_BACKOFF_MS: '50', CLEAVE_AUTHORISATION_BUDGET_MS: '20000' });
+      bank = await startBank(layout, storage, {
+        CLEAVE_WEBHOOKS_ALLOW_PRIVATE: 'true',
+        CLEAVE_WEBHOOK_BACKOFF_MS: '50',
+        CLEAVE_AUTHORISATION_BUDGET_MS: '20000',
+      });
       api = new Api(bank.url);
     });
     afterAll(async () => {
@@ -62,7 +70,10 @@ export function eventFlowSuite(layout: Layout, storage: Storage): void {
           (list) => list.length === 3,
         );
         expect(notifications.map((n) => n.text).reverse()).toEqual(expected);
-        await eventually(async () => stream.events.length, (n) => n >= 3);
+        await eventually(
+          async () => stream.events.length,
+          (n) => n >= 3,
+        );
         expect(stream.events.map((e) => JSON.parse(e.data).text)).toEqual(expected);
         expect(stream.events.every((e) => e.event === 'notification')).toBe(true);
 
@@ -76,27 +87,49 @@ export function eventFlowSuite(layout: Layout, storage: Storage): void {
 
         // Every card transaction reaches the receiver once, signed; the first only after two 500s.
         const cardIds = await eventually(
-          async () => (await api.get(`/transactions?account_id=${account}`, { token })).body.transactions.filter((t: Record<string, any>) => t.merchant).map((t: Record<string, any>) => t.id) as string[],
+          async () =>
+            (await api.get(`/transactions?account_id=${account}`, { token })).body.transactions
+              .filter((t: Record<string, any>) => t.merchant)
+              .map((t: Record<string, any>) => t.id) as string[],
           (ids) => ids.length === 3,
         );
-        await eventually(async () => receiver.accepted().filter((d) => d.type === 'transaction.created' && cardIds.includes(d.data.id)).length, (n) => n === 3);
+        await eventually(
+          async () => receiver.accepted().filter((d) => d.type === 'transaction.created' && cardIds.includes(d.data.id)).length,
+          (n) => n === 3,
+        );
         const created = receiver.accepted().filter((d) => d.type === 'transaction.created' && cardIds.includes(d.data.id));
         expect(new Set(created.map((d) => d.data.id)).size).toBe(3);
-        expect(created.find((d) => d.data.id === cardIds[0])!.data).toMatchObject({ amount: -1915, currency: 'GBP', account_id: account, merchant: { name: 'Brightbird Espresso', emoji: '☕' } });
+        expect(created.find((d) => d.data.id === cardIds[0])!.data).toMatchObject({
+          amount: -1915,
+          currency: 'GBP',
+          account_id: account,
+          merchant: { name: 'Brightbird Espresso', emoji: '☕' },
+        });
         for (const r of receiver.received) expect(signatureIsValid(secret, r.headers['cleave-signature'] as string, r.body)).toBe(true);
         // The two 500s were retried, under the same delivery id, until accepted.
         const refusedIds = receiver.received.filter((r) => r.status === 500).map((r) => r.headers['cleave-delivery-id']);
         expect(refusedIds).toHaveLength(2);
-        for (const id of refusedIds) expect(receiver.received.some((r) => r.status === 200 && r.headers['cleave-delivery-id'] === id)).toBe(true);
+        for (const id of refusedIds)
+          expect(receiver.received.some((r) => r.status === 200 && r.headers['cleave-delivery-id'] === id)).toBe(true);
 
-        const deliveries = (await api.get(`/webhooks/${hook.body.webhook.id}/deliveries`, { token })).body.deliveries as Array<Record<string, any>>;
+        const deliveries = (await api.get(`/webhooks/${hook.body.webhook.id}/deliveries`, { token })).body.deliveries as Array<
+          Record<string, any>
+        >;
         const codes = deliveries.map((d) => d.attempts.map((a: Record<string, any>) => a.status_code));
         expect(codes.flat().filter((c: number) => c === 500)).toHaveLength(2);
         expect(codes.every((c: number[]) => c.at(-1) === 200)).toBe(true);
         expect(deliveries.every((d) => d.status === 'delivered')).toBe(true);
 
         // Clearing settles the payment: transaction.updated follows.
-        expect((await api.post('/network/presentments', { presentment_id: nid(), network_transaction_id: coffee, amount: 1915, currency: 'GBP' }, network)).status).toBe(200);
+        expect(
+          (
+            await api.post(
+              '/network/presentments',
+              { presentment_id: nid(), network_transaction_id: coffee, amount: 1915, currency: 'GBP' },
+              network,
+            )
+          ).status,
+        ).toBe(200);
         const updated = await eventually(
           async () => receiver.accepted().find((d) => d.type === 'transaction.updated' && d.data.id === cardIds[0]),
           (d) => d !== undefined,
@@ -110,20 +143,42 @@ export function eventFlowSuite(layout: Layout, storage: Storage): void {
     it('posts custom feed items, and refuses bad ones naming the field', async () => {
       const { customer, account } = await fundedCard(api, 100);
       const token = customer.token;
-      const posted = await api.post('/feed', { account_id: account, type: 'basic', params: { title: 'Trip to Lisbon', body: 'Have fun', image_url: 'https://example.com/lisbon.png' }, url: 'https://example.com/trip' }, { token });
+      const posted = await api.post(
+        '/feed',
+        {
+          account_id: account,
+          type: 'basic',
+          params: { title: 'Trip to Lisbon', body: 'Have fun', image_url: 'https://example.com/lisbon.png' },
+          url: 'https://example.com/trip',
+        },
+        { token },
+      );
       expect(posted.status).toBe(201);
       const feed = (await api.get(`/feed?account_id=${account}&limit=1`, { token })).body.items;
-      expect(feed[0]).toMatchObject({ type: 'basic', title: 'Trip to Lisbon', body: 'Have fun', image_url: 'https://example.com/lisbon.png', url: 'https://example.com/trip' });
-      const bad = await api.post('/feed', { account_id: account, type: 'basic', params: { title: '', image_url: 'javascript:alert(1)' } }, { token });
+      expect(feed[0]).toMatchObject({
+        type: 'basic',
+        title: 'Trip to Lisbon',
+        body: 'Have fun',
+        image_url: 'https://example.com/lisbon.png',
+        url: 'https://example.com/trip',
+      });
+      const bad = await api.post(
+        '/feed',
+        { account_id: account, type: 'basic', params: { title: '', image_url: 'javascript:alert(1)' } },
+        { token },
+      );
       expect(bad.status).toBe(400);
       expect(Object.keys(bad.body.params).sort()).toEqual(['params[image_url]', 'params[title]']);
-      expect((await api.post('/feed', { account_id: account, type: 'fancy', params: { title: 'x' } }, { token })).body.params).toHaveProperty('type');
+      expect(
+        (await api.post('/feed', { account_id: account, type: 'fancy', params: { title: 'x' } }, { token })).body.params,
+      ).toHaveProperty('type');
     });
 
     it("manages webhooks as Monzo's API does, and keeps one customer's from another", async () => {
       const ada = await fundedCard(api, 100);
       const bob = await fundedCard(api, 100);
-      const made = (await api.post('/webhooks', { account_id: ada.account, url: receiver.url }, { token: ada.customer.token })).body.webhook;
+      const made = (await api.post('/webhooks', { account_id: ada.account, url: receiver.url }, { token: ada.customer.token })).body
+        .webhook;
       const listed = (await api.get(`/webhooks?account_id=${ada.account}`, { token: ada.customer.token })).body.webhooks;
       expect(listed).toEqual([expect.objectContaining({ id: made.id, url: receiver.url, status: 'active' })]);
       expect(listed[0]).not.toHaveProperty('secret');
@@ -133,7 +188,9 @@ export function eventFlowSuite(layout: Layout, storage: Storage): void {
       expect((await api.post('/webhooks', { account_id: bob.account, url: receiver.url }, { token: ada.customer.token })).status).toBe(404);
       expect((await api.call('DELETE', `/webhooks/${made.id}`, undefined, { token: ada.customer.token })).status).toBe(200);
       expect((await api.get(`/webhooks?account_id=${ada.account}`, { token: ada.customer.token })).body.webhooks).toEqual([]);
-      expect((await api.post('/webhooks', { account_id: ada.account, url: 'ftp://example.com/x' }, { token: ada.customer.token })).body.params).toHaveProperty('url');
+      expect(
+        (await api.post('/webhooks', { account_id: ada.account, url: 'ftp://example.com/x' }, { token: ada.customer.token })).body.params,
+      ).toHaveProperty('url');
     });
   });
 }

@@ -16,10 +16,22 @@ const network = { token: NETWORK_SECRET, json: true };
 const DEAD_LETTERS_CLI = fileURLToPath(new URL('../../dist/apps/cleave/src/cli/dead-letters.js', import.meta.url));
 
 const pay = (api: Api, cardToken: string, amount: number) =>
-  api.post('/network/authorisations', { card_token: cardToken, amount, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `ntx-${randomBytes(6).toString('hex')}` }, network);
+  api.post(
+    '/network/authorisations',
+    {
+      card_token: cardToken,
+      amount,
+      currency: 'GBP',
+      merchant: BRIGHTBIRD,
+      network_transaction_id: `ntx-${randomBytes(6).toString('hex')}`,
+    },
+    network,
+  );
 
 const notificationTexts = async (api: Api, customer: Customer, account: string): Promise<string[]> =>
-  ((await api.get(`/notifications?account_id=${account}&limit=100`, { token: customer.token })).body.notifications ?? []).map((n: { text: string }) => n.text).reverse();
+  ((await api.get(`/notifications?account_id=${account}&limit=100`, { token: customer.token })).body.notifications ?? [])
+    .map((n: { text: string }) => n.text)
+    .reverse();
 
 describe('events survive crashes, outages and replicas (split over NATS)', () => {
   let bank: RunningBank;
@@ -28,7 +40,12 @@ describe('events survive crashes, outages and replicas (split over NATS)', () =>
 
   beforeAll(async () => {
     receiver = await WebhookReceiver.start();
-    bank = await startBank('split', 'sqlite', { CLEAVE_WEBHOOKS_ALLOW_PRIVATE: 'true', CLEAVE_WEBHOOK_BACKOFF_MS: '50', CLEAVE_AUTHORISATION_BUDGET_MS: '20000' }, { feed: 2 });
+    bank = await startBank(
+      'split',
+      'sqlite',
+      { CLEAVE_WEBHOOKS_ALLOW_PRIVATE: 'true', CLEAVE_WEBHOOK_BACKOFF_MS: '50', CLEAVE_AUTHORISATION_BUDGET_MS: '20000' },
+      { feed: 2 },
+    );
     api = new Api(bank.url);
   });
   afterAll(async () => {
@@ -54,14 +71,22 @@ describe('events survive crashes, outages and replicas (split over NATS)', () =>
     expect((await api.get(`/balance?account_id=${account}`, { token: customer.token })).body.balance).toBe(4_200);
 
     const items = await eventually(
-      async () => (await api.get(`/feed?account_id=${account}`, { token: customer.token })).body.items as Array<{ transaction_id?: string }>,
+      async () =>
+        (await api.get(`/feed?account_id=${account}`, { token: customer.token })).body.items as Array<{ transaction_id?: string }>,
       (list) => list.some((i) => i.transaction_id === txId),
     );
-    await eventually(async () => receiver.accepted().filter((d) => d.data.id === txId).length, (n) => n >= 1);
+    await eventually(
+      async () => receiver.accepted().filter((d) => d.data.id === txId).length,
+      (n) => n >= 1,
+    );
     // Give a duplicate every chance to show up before counting.
     await new Promise((r) => setTimeout(r, 1_500));
     expect(items.filter((i) => i.transaction_id === txId)).toHaveLength(1);
-    expect((await api.get(`/feed?account_id=${account}`, { token: customer.token })).body.items.filter((i: { transaction_id?: string }) => i.transaction_id === txId)).toHaveLength(1);
+    expect(
+      (await api.get(`/feed?account_id=${account}`, { token: customer.token })).body.items.filter(
+        (i: { transaction_id?: string }) => i.transaction_id === txId,
+      ),
+    ).toHaveLength(1);
     expect(receiver.accepted().filter((d) => d.data.id === txId)).toHaveLength(1);
     const deliveries = (await api.get(`/webhooks/${hook.id}/deliveries`, { token: customer.token })).body.deliveries;
     expect(deliveries.filter((d: { status: string }) => d.status === 'delivered')).toHaveLength(1);
@@ -69,7 +94,10 @@ describe('events survive crashes, outages and replicas (split over NATS)', () =>
 
   it('lets the feed catch up in order after being down, with two replicas never both applying an event', async () => {
     const { customer, account, cardToken } = await fundedCard(api, 100_000);
-    await eventually(() => notificationTexts(api, customer, account), (t) => t.length === 0);
+    await eventually(
+      () => notificationTexts(api, customer, account),
+      (t) => t.length === 0,
+    );
     const feeds = bank.hosting('feed');
     expect(feeds).toHaveLength(2);
     await Promise.all(feeds.map((f) => f.stop()));
@@ -80,13 +108,23 @@ describe('events survive crashes, outages and replicas (split over NATS)', () =>
     await Promise.all(feeds.map((f) => bank.restart(f)));
 
     // Each running total depends on every payment before it having been applied, once, in order.
-    const expected = ['£5.00', '£12.00', '£15.00', '£27.50', '£27.95'].map((total, i) => `☕ £${(amounts[i]! / 100).toFixed(2)} at Brightbird Espresso. You've spent ${total} today.`);
-    const texts = await eventually(() => notificationTexts(api, customer, account), (t) => t.length >= amounts.length, 20_000);
+    const expected = ['£5.00', '£12.00', '£15.00', '£27.50', '£27.95'].map(
+      (total, i) => `☕ £${(amounts[i]! / 100).toFixed(2)} at Brightbird Espresso. You've spent ${total} today.`,
+    );
+    const texts = await eventually(
+      () => notificationTexts(api, customer, account),
+      (t) => t.length >= amounts.length,
+      20_000,
+    );
     expect(texts).toEqual(expected);
 
     // Both replicas now share the consumer: a burst of payments is applied once each.
     for (let i = 0; i < 20; i++) expect((await pay(api, cardToken, 10)).body.approved).toBe(true);
-    const all = await eventually(() => notificationTexts(api, customer, account), (t) => t.length >= 25, 20_000);
+    const all = await eventually(
+      () => notificationTexts(api, customer, account),
+      (t) => t.length >= 25,
+      20_000,
+    );
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await notificationTexts(api, customer, account)).toHaveLength(25);
     expect(all.at(-1)).toBe("☕ £0.10 at Brightbird Espresso. You've spent £29.95 today.");
@@ -101,7 +139,11 @@ describe('a run of events over JetStream whose handler fails at first', () => {
 
   beforeAll(async () => {
     // The feed's handler fails its first two runs: the first event of the run, then its retry.
-    bank = await startBank('split', 'sqlite', { CLEAVE_EVENT_FAULTS: 'feed:ledger.transaction-created.v1=fail:2', CLEAVE_EVENT_BACKOFF_MS: '50', CLEAVE_EVENT_MAX_ATTEMPTS: '5' });
+    bank = await startBank('split', 'sqlite', {
+      CLEAVE_EVENT_FAULTS: 'feed:ledger.transaction-created.v1=fail:2',
+      CLEAVE_EVENT_BACKOFF_MS: '50',
+      CLEAVE_EVENT_MAX_ATTEMPTS: '5',
+    });
     api = new Api(bank.url);
   });
   afterAll(async () => {
@@ -111,7 +153,12 @@ describe('a run of events over JetStream whose handler fails at first', () => {
   it('retries the failing event in place and applies every event of the run once, parking none', async () => {
     const customer = await signUp(api);
     const account = await openAccount(api, customer);
-    const ledger = await connect({ servers: bank.nats!.url, user: 'ledger', pass: bank.security!.passwords.ledger, inboxPrefix: `_INBOX.${bank.security!.prefix}.ledger` });
+    const ledger = await connect({
+      servers: bank.nats!.url,
+      user: 'ledger',
+      pass: bank.security!.passwords.ledger,
+      inboxPrefix: `_INBOX.${bank.security!.prefix}.ledger`,
+    });
     try {
       const now = new Date().toISOString();
       const titles = ['Run One', 'Run Two', 'Run Three'];
@@ -119,13 +166,35 @@ describe('a run of events over JetStream whose handler fails at first', () => {
         id: newEntityId('evt'),
         time: now,
         aggregateId: account,
-        payload: { transaction: { id: newEntityId('tx'), accountId: account, amount: -250, currency: 'GBP', created: now, description, category: 'general', settled: '', metadata: {}, notes: '', isLoad: false, status: 'pending' } },
+        payload: {
+          transaction: {
+            id: newEntityId('tx'),
+            accountId: account,
+            amount: -250,
+            currency: 'GBP',
+            created: now,
+            description,
+            category: 'general',
+            settled: '',
+            metadata: {},
+            notes: '',
+            isLoad: false,
+            status: 'pending',
+          },
+        },
       }));
       const h = natsHeaders();
       h.set('cleave-batch', String(entries.length));
-      await jetstream(ledger).publish(`${bank.security!.prefix}.evt.ledger.transaction-created.v1`, JSON.stringify(entries), { msgID: `${entries[0]!.id}+2`, headers: h });
+      await jetstream(ledger).publish(`${bank.security!.prefix}.evt.ledger.transaction-created.v1`, JSON.stringify(entries), {
+        msgID: `${entries[0]!.id}+2`,
+        headers: h,
+      });
       const feed = await eventually(
-        async () => ((await api.get(`/feed?account_id=${account}&limit=100`, { token: customer.token })).body.items ?? []) as Array<{ title?: string; body?: string }>,
+        async () =>
+          ((await api.get(`/feed?account_id=${account}&limit=100`, { token: customer.token })).body.items ?? []) as Array<{
+            title?: string;
+            body?: string;
+          }>,
         (items) => titles.every((t) => JSON.stringify(items).includes(t)),
       );
       // Each once, though the first was tried three times and the run may have been delivered again.
@@ -160,20 +229,40 @@ describe('dead letters', () => {
     const customer = await signUp(api);
     const account = await openAccount(api, customer);
     const tx = await topUp(api, customer, account, 1_000);
-    const parked = await eventually(async () => (await api.get('/admin/dead-letters?context=feed', admin)).body.dead_letters as Array<Record<string, any>>, (l) => l.length === 1);
-    expect(parked[0]).toMatchObject({ context: 'feed', event: 'ledger.transaction-created.v1', attempts: 3, error: 'injected failure (CLEAVE_EVENT_FAULTS)', replayed: null });
+    const parked = await eventually(
+      async () => (await api.get('/admin/dead-letters?context=feed', admin)).body.dead_letters as Array<Record<string, any>>,
+      (l) => l.length === 1,
+    );
+    expect(parked[0]).toMatchObject({
+      context: 'feed',
+      event: 'ledger.transaction-created.v1',
+      attempts: 3,
+      error: 'injected failure (CLEAVE_EVENT_FAULTS)',
+      replayed: null,
+    });
     expect((await api.get(`/feed?account_id=${account}`, { token: customer.token })).body.items).toEqual([]);
     // Later events are not held up behind it.
     const second = await topUp(api, customer, account, 500);
-    await eventually(async () => (await api.get(`/feed?account_id=${account}`, { token: customer.token })).body.items.map((i: { transaction_id: string }) => i.transaction_id), (ids) => ids.includes(second.id));
+    await eventually(
+      async () =>
+        (await api.get(`/feed?account_id=${account}`, { token: customer.token })).body.items.map(
+          (i: { transaction_id: string }) => i.transaction_id,
+        ),
+      (ids) => ids.includes(second.id),
+    );
 
     expect((await api.get('/admin/dead-letters?context=feed', { token: customer.token })).status).toBe(401);
     expect((await api.get('/admin/dead-letters?context=ledger', admin)).status).toBe(400);
 
-    const run = (...args: string[]) => promisify(execFile)(process.execPath, [DEAD_LETTERS_CLI, ...args], { env: { ...process.env, CLEAVE_URL: bank.url, CLEAVE_ADMIN_SECRET: admin.token } });
+    const run = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [DEAD_LETTERS_CLI, ...args], {
+        env: { ...process.env, CLEAVE_URL: bank.url, CLEAVE_ADMIN_SECRET: admin.token },
+      });
     expect((await run('list', 'feed')).stdout).toContain(parked[0]!.id);
     expect((await run('replay', 'feed', parked[0]!.id)).stdout).toContain(`replayed ${parked[0]!.id}`);
-    const ids = (await api.get(`/feed?account_id=${account}`, { token: customer.token })).body.items.map((i: { transaction_id: string }) => i.transaction_id);
+    const ids = (await api.get(`/feed?account_id=${account}`, { token: customer.token })).body.items.map(
+      (i: { transaction_id: string }) => i.transaction_id,
+    );
     expect(ids.sort()).toEqual([tx.id, second.id].sort());
     expect((await run('list', 'feed')).stdout).toContain('no dead letters in feed');
     const all = (await api.get('/admin/dead-letters?context=feed&include_replayed=true', admin)).body.dead_letters;

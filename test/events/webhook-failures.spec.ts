@@ -42,7 +42,11 @@ describe('a webhook receiver that never answers', () => {
 
     // Decided within the normal 2 s budget while every delivery hangs for its full timeout.
     for (let i = 1; i <= 2; i++) {
-      const decision = await api.post('/network/authorisations', { card_token: card.token, amount: 100, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `hang-${Date.now()}-${i}` }, { token: NETWORK_SECRET, json: true });
+      const decision = await api.post(
+        '/network/authorisations',
+        { card_token: card.token, amount: 100, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `hang-${Date.now()}-${i}` },
+        { token: NETWORK_SECRET, json: true },
+      );
       expect(decision.body).toMatchObject({ approved: true });
     }
 
@@ -59,13 +63,22 @@ describe('a webhook receiver that never answers', () => {
       20_000,
     );
     const tries = deliveries.flatMap((d) => d.attempts as Array<Record<string, any>>);
-    expect(tries.every((a) => a.status_code === null && ['no answer within 1000 ms', 'the webhook is disabled'].includes(a.error))).toBe(true);
+    expect(tries.every((a) => a.status_code === null && ['no answer within 1000 ms', 'the webhook is disabled'].includes(a.error))).toBe(
+      true,
+    );
     expect(tries.filter((a) => a.error === 'no answer within 1000 ms').length).toBeGreaterThanOrEqual(4);
     expect(hits).toBe(tries.filter((a) => a.error === 'no answer within 1000 ms').length);
 
     // A disabled webhook gets nothing more.
-    await api.post('/network/authorisations', { card_token: card.token, amount: 100, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `hang-${Date.now()}-3` }, { token: NETWORK_SECRET, json: true });
-    await eventually(async () => (await api.get(`/notifications?account_id=${account}`, { token })).body.notifications.length, (n) => n === 3);
+    await api.post(
+      '/network/authorisations',
+      { card_token: card.token, amount: 100, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `hang-${Date.now()}-3` },
+      { token: NETWORK_SECRET, json: true },
+    );
+    await eventually(
+      async () => (await api.get(`/notifications?account_id=${account}`, { token })).body.notifications.length,
+      (n) => n === 3,
+    );
     expect((await api.get(`/webhooks/${hook.id}/deliveries`, { token })).body.deliveries).toHaveLength(3);
   });
 });

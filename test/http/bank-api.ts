@@ -20,7 +20,9 @@ const key = () => `key-${process.pid}-${++keys}-${randomBytes(4).toString('hex')
  * that no customer reaches another's money.
  */
 export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<string, number> = {}): void {
-  const shown = Object.entries(replicas).map(([c, n]) => `, ${n} ${c} replicas`).join('');
+  const shown = Object.entries(replicas)
+    .map(([c, n]) => `, ${n} ${c} replicas`)
+    .join('');
   describe(`the HTTP API, ${layout} on ${storage}${shown}`, () => {
     let bank: RunningBank;
     let api: Api;
@@ -32,7 +34,11 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
       expect(user.status).toBe(201);
       // From an address of its own: the per-address login limit is a test of its own.
       const from = { 'x-forwarded-for': `10.${randomBytes(3).join('.')}` };
-      const token = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: email, password }, { headers: from });
+      const token = await api.post(
+        '/oauth2/token',
+        { grant_type: 'password', client_id: CLIENT_ID, username: email, password },
+        { headers: from },
+      );
       expect(token.status).toBe(200);
       return { userId: user.body.id, email, password, token: token.body.access_token, refreshToken: token.body.refresh_token };
     }
@@ -49,13 +55,19 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
       return reply.body.transaction;
     }
 
-    const balanceOf = async (customer: Customer, accountId: string) => (await api.get(`/balance?account_id=${accountId}`, { token: customer.token })).body;
+    const balanceOf = async (customer: Customer, accountId: string) =>
+      (await api.get(`/balance?account_id=${accountId}`, { token: customer.token })).body;
 
     beforeAll(async () => {
       // Debug level logs every request with its headers: the leak test below then reads real request logs.
       // A generous request deadline: these tests check what is answered, and a loaded CI machine can take seconds
       // to work through 60 logins raced on one address (deadlines have suites of their own).
-      bank = await startBank(layout, storage, { CLEAVE_TRUST_PROXY: 'true', LOG_LEVEL: 'debug', CLEAVE_HTTP_TIMEOUT_MS: '30000' }, replicas);
+      bank = await startBank(
+        layout,
+        storage,
+        { CLEAVE_TRUST_PROXY: 'true', LOG_LEVEL: 'debug', CLEAVE_HTTP_TIMEOUT_MS: '30000' },
+        replicas,
+      );
       api = new Api(bank.url);
     });
     afterAll(async () => {
@@ -67,13 +79,22 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         const email = `new-${randomBytes(4).toString('hex')}@example.com`;
         const reply = await api.post('/users', { name: 'Grace Hopper', email, password: 'a long password' });
         expect(reply.status).toBe(201);
-        expect(reply.body).toEqual({ id: expect.stringMatching(/^user_[0-9A-Za-z]{22}$/), name: 'Grace Hopper', email, created: expect.any(String) });
+        expect(reply.body).toEqual({
+          id: expect.stringMatching(/^user_[0-9A-Za-z]{22}$/),
+          name: 'Grace Hopper',
+          email,
+          created: expect.any(String),
+        });
       });
 
       it('refuses a taken email, whatever its case', async () => {
         const email = `Taken-${randomBytes(4).toString('hex')}@Example.com`;
         await api.post('/users', { name: 'First', email, password: 'a long password' });
-        const again = await api.post('/users', { name: 'Second', email: email.toLowerCase(), password: 'another password' }, { json: true });
+        const again = await api.post(
+          '/users',
+          { name: 'Second', email: email.toLowerCase(), password: 'another password' },
+          { json: true },
+        );
         expect(again.status).toBe(409);
         expect(again.body.code).toBe('conflict.email_taken');
       });
@@ -96,7 +117,11 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
     describe('tokens', () => {
       it('issues a token pair for the password grant, form-encoded or JSON', async () => {
         const customer = await signUp();
-        const json = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: customer.email, password: customer.password }, { json: true });
+        const json = await api.post(
+          '/oauth2/token',
+          { grant_type: 'password', client_id: CLIENT_ID, username: customer.email, password: customer.password },
+          { json: true },
+        );
         expect(json.status).toBe(200);
         expect(json.body).toEqual({
           access_token: expect.stringMatching(/^cleave_at_/),
@@ -110,7 +135,11 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
 
       it('tells who a token speaks for, and refuses requests without a valid one', async () => {
         const customer = await signUp();
-        expect((await api.get('/ping/whoami', { token: customer.token })).body).toEqual({ authenticated: true, client_id: CLIENT_ID, user_id: customer.userId });
+        expect((await api.get('/ping/whoami', { token: customer.token })).body).toEqual({
+          authenticated: true,
+          client_id: CLIENT_ID,
+          user_id: customer.userId,
+        });
         const none = await api.get('/ping/whoami');
         expect(none.status).toBe(401);
         expect(none.body.code).toBe('unauthorized.bad_access_token');
@@ -119,10 +148,20 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
 
       it('refuses a wrong password and an unknown client', async () => {
         const customer = await signUp();
-        const wrong = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: customer.email, password: 'wrong password' });
+        const wrong = await api.post('/oauth2/token', {
+          grant_type: 'password',
+          client_id: CLIENT_ID,
+          username: customer.email,
+          password: 'wrong password',
+        });
         expect(wrong.status).toBe(401);
         expect(wrong.body.code).toBe('unauthorized.bad_credentials');
-        const client = await api.post('/oauth2/token', { grant_type: 'password', client_id: 'oauth2client_0000000000000000000000', username: customer.email, password: customer.password });
+        const client = await api.post('/oauth2/token', {
+          grant_type: 'password',
+          client_id: 'oauth2client_0000000000000000000000',
+          username: customer.email,
+          password: customer.password,
+        });
         expect(client.body.code).toBe('unauthorized.bad_client');
       });
 
@@ -130,11 +169,19 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         const customer = await signUp();
         // Used once, so the gateway has it cached: the refresh must end it at once all the same.
         expect((await api.get('/ping/whoami', { token: customer.token })).status).toBe(200);
-        const refreshed = await api.post('/oauth2/token', { grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: customer.refreshToken });
+        const refreshed = await api.post('/oauth2/token', {
+          grant_type: 'refresh_token',
+          client_id: CLIENT_ID,
+          refresh_token: customer.refreshToken,
+        });
         expect(refreshed.status).toBe(200);
         expect((await api.get('/ping/whoami', { token: refreshed.body.access_token })).status).toBe(200);
         expect((await api.get('/ping/whoami', { token: customer.token })).status).toBe(401);
-        const reused = await api.post('/oauth2/token', { grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: customer.refreshToken });
+        const reused = await api.post('/oauth2/token', {
+          grant_type: 'refresh_token',
+          client_id: CLIENT_ID,
+          refresh_token: customer.refreshToken,
+        });
         expect(reused.status).toBe(401);
         expect(reused.body.code).toBe('unauthorized.refresh_token_used');
       });
@@ -144,7 +191,11 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         expect((await api.get('/ping/whoami', { token: customer.token })).status).toBe(200);
         expect((await api.post('/oauth2/logout', undefined, { token: customer.token })).status).toBe(200);
         expect((await api.get('/ping/whoami', { token: customer.token })).status).toBe(401);
-        const refresh = await api.post('/oauth2/token', { grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: customer.refreshToken });
+        const refresh = await api.post('/oauth2/token', {
+          grant_type: 'refresh_token',
+          client_id: CLIENT_ID,
+          refresh_token: customer.refreshToken,
+        });
         expect(refresh.status).toBe(401);
       });
 
@@ -152,10 +203,18 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         const customer = await signUp();
         const from = { 'x-forwarded-for': `198.51.100.${Math.floor(Math.random() * 200)}` };
         for (let i = 0; i < 5; i++) {
-          const attempt = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: customer.email, password: 'nope' }, { headers: from });
+          const attempt = await api.post(
+            '/oauth2/token',
+            { grant_type: 'password', client_id: CLIENT_ID, username: customer.email, password: 'nope' },
+            { headers: from },
+          );
           expect(attempt.status).toBe(401);
         }
-        const limited = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: customer.email, password: customer.password }, { headers: from });
+        const limited = await api.post(
+          '/oauth2/token',
+          { grant_type: 'password', client_id: CLIENT_ID, username: customer.email, password: customer.password },
+          { headers: from },
+        );
         expect(limited.status).toBe(429);
         expect(limited.body.code).toBe('too_many_requests.too_many_login_attempts');
       });
@@ -164,10 +223,20 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         const from = { 'x-forwarded-for': `203.0.113.${Math.floor(Math.random() * 200)}` };
         let status = 0;
         for (let i = 0; i < 31 && status !== 429; i++) {
-          status = (await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: `nobody${i}@example.com`, password: 'x' }, { headers: from })).status;
+          status = (
+            await api.post(
+              '/oauth2/token',
+              { grant_type: 'password', client_id: CLIENT_ID, username: `nobody${i}@example.com`, password: 'x' },
+              { headers: from },
+            )
+          ).status;
         }
         expect(status).toBe(429);
-        const elsewhere = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: 'nobody@example.com', password: 'x' }, { headers: { 'x-forwarded-for': '192.0.2.77' } });
+        const elsewhere = await api.post(
+          '/oauth2/token',
+          { grant_type: 'password', client_id: CLIENT_ID, username: 'nobody@example.com', password: 'x' },
+          { headers: { 'x-forwarded-for': '192.0.2.77' } },
+        );
         expect(elsewhere.status).toBe(401);
       });
     });
@@ -177,7 +246,11 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         const customer = await signUp();
         const attempts = await Promise.all(
           Array.from({ length: 40 }, (_, i) =>
-            api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: customer.email, password: `wrong-${i}` }, { headers: { 'x-forwarded-for': `198.18.${i}.1` } }),
+            api.post(
+              '/oauth2/token',
+              { grant_type: 'password', client_id: CLIENT_ID, username: customer.email, password: `wrong-${i}` },
+              { headers: { 'x-forwarded-for': `198.18.${i}.1` } },
+            ),
           ),
         );
         const statuses = attempts.map((a) => a.status);
@@ -188,7 +261,13 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
       it('lets no more logins from one address be tried at once than the limit allows', async () => {
         const from = { 'x-forwarded-for': `203.0.113.${200 + Math.floor(Math.random() * 50)}` };
         const attempts = await Promise.all(
-          Array.from({ length: 60 }, (_, i) => api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: `racer${i}@example.com`, password: 'x' }, { headers: from })),
+          Array.from({ length: 60 }, (_, i) =>
+            api.post(
+              '/oauth2/token',
+              { grant_type: 'password', client_id: CLIENT_ID, username: `racer${i}@example.com`, password: 'x' },
+              { headers: from },
+            ),
+          ),
         );
         const evaluated = attempts.filter((a) => a.status !== 429).length;
         expect(evaluated).toBeLessThanOrEqual(30);
@@ -203,7 +282,15 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         await openAccount(bob);
         const list = await api.get('/accounts', { token: ada.token });
         expect(list.body.accounts).toEqual([
-          { id: adaAccount, description: 'Current account', created: expect.any(String), currency: 'GBP', type: 'uk_retail', closed: false, owners: [{ user_id: ada.userId }] },
+          {
+            id: adaAccount,
+            description: 'Current account',
+            created: expect.any(String),
+            currency: 'GBP',
+            type: 'uk_retail',
+            closed: false,
+            owners: [{ user_id: ada.userId }],
+          },
         ]);
       });
 
@@ -249,9 +336,19 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         const [ada, bob] = [await signUp('Ada'), await signUp('Bob')];
         const [a, b] = [await openAccount(ada), await openAccount(bob)];
         await topUp(ada, a, 5_000);
-        const paid = await api.post('/transfers', { source_account_id: a, destination_account_id: b, amount: 1_250, description: 'Dinner' }, { token: ada.token, idempotencyKey: key() });
+        const paid = await api.post(
+          '/transfers',
+          { source_account_id: a, destination_account_id: b, amount: 1_250, description: 'Dinner' },
+          { token: ada.token, idempotencyKey: key() },
+        );
         expect(paid.status).toBe(201);
-        expect(paid.body.transaction).toMatchObject({ account_id: a, amount: -1_250, description: 'Dinner', category: 'transfers', counterparty: { account_id: b } });
+        expect(paid.body.transaction).toMatchObject({
+          account_id: a,
+          amount: -1_250,
+          description: 'Dinner',
+          category: 'transfers',
+          counterparty: { account_id: b },
+        });
         expect(await balanceOf(ada, a)).toMatchObject({ balance: 3_750, spend_today: -1_250 });
         expect((await balanceOf(bob, b)).balance).toBe(1_250);
         const bobs = await api.get(`/transactions?account_id=${b}`, { token: bob.token });
@@ -263,7 +360,11 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         const [a, b, euro] = [await openAccount(ada), await openAccount(bob), await openAccount(bob, 'EUR')];
         await topUp(ada, a, 1_000);
         const send = (destination: string, amount: number, withKey = true) =>
-          api.post('/transfers', { source_account_id: a, destination_account_id: destination, amount }, { token: ada.token, idempotencyKey: withKey ? key() : undefined });
+          api.post(
+            '/transfers',
+            { source_account_id: a, destination_account_id: destination, amount },
+            { token: ada.token, idempotencyKey: withKey ? key() : undefined },
+          );
         const poor = await send(b, 1_001);
         expect([poor.status, poor.body.code]).toEqual([412, 'precondition_failed.insufficient_funds']);
         expect((await send('acc_0000000000000000000000', 1)).status).toBe(404);
@@ -278,7 +379,15 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         const [a, b] = [await openAccount(ada), await openAccount(bob)];
         await topUp(ada, a, 1_000);
         const k = key();
-        const replies = await Promise.all(Array.from({ length: 5 }, () => api.post('/transfers', { source_account_id: a, destination_account_id: b, amount: 300 }, { token: ada.token, idempotencyKey: k })));
+        const replies = await Promise.all(
+          Array.from({ length: 5 }, () =>
+            api.post(
+              '/transfers',
+              { source_account_id: a, destination_account_id: b, amount: 300 },
+              { token: ada.token, idempotencyKey: k },
+            ),
+          ),
+        );
         expect(new Set(replies.map((r) => r.body.transaction.id)).size).toBe(1);
         expect((await balanceOf(ada, a)).balance).toBe(700);
       });
@@ -293,13 +402,22 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         expect(pot.status).toBe(201);
         expect(pot.body).toMatchObject({ name: 'Holiday', balance: 0, currency: 'GBP', deleted: false, current_account_id: account });
         const dedupe = `d-${randomBytes(4).toString('hex')}`;
-        const deposit = () => api.put(`/pots/${pot.body.id}/deposit`, { source_account_id: account, amount: 4_000, dedupe_id: dedupe }, { token: ada.token });
+        const deposit = () =>
+          api.put(`/pots/${pot.body.id}/deposit`, { source_account_id: account, amount: 4_000, dedupe_id: dedupe }, { token: ada.token });
         expect((await deposit()).body.balance).toBe(4_000);
         expect((await deposit()).body.balance).toBe(4_000);
         expect(await balanceOf(ada, account)).toEqual({ balance: 6_000, total_balance: 10_000, currency: 'GBP', spend_today: 0 });
-        const withdraw = await api.put(`/pots/${pot.body.id}/withdraw`, { destination_account_id: account, amount: 1_500, dedupe_id: `w-${dedupe}` }, { token: ada.token });
+        const withdraw = await api.put(
+          `/pots/${pot.body.id}/withdraw`,
+          { destination_account_id: account, amount: 1_500, dedupe_id: `w-${dedupe}` },
+          { token: ada.token },
+        );
         expect(withdraw.body.balance).toBe(2_500);
-        const tooMuch = await api.put(`/pots/${pot.body.id}/withdraw`, { destination_account_id: account, amount: 2_501, dedupe_id: `x-${dedupe}` }, { token: ada.token });
+        const tooMuch = await api.put(
+          `/pots/${pot.body.id}/withdraw`,
+          { destination_account_id: account, amount: 2_501, dedupe_id: `x-${dedupe}` },
+          { token: ada.token },
+        );
         expect([tooMuch.status, tooMuch.body.code]).toEqual([412, 'precondition_failed.insufficient_funds']);
         const list = await api.get(`/pots?current_account_id=${account}`, { token: ada.token });
         expect(list.body.pots).toEqual([expect.objectContaining({ id: pot.body.id, balance: 2_500 })]);
@@ -310,7 +428,11 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         const [one, two] = [await openAccount(ada), await openAccount(ada)];
         await topUp(ada, two, 1_000);
         const pot = await api.post('/pots', { current_account_id: one, name: 'Rainy day' }, { token: ada.token });
-        const reply = await api.put(`/pots/${pot.body.id}/deposit`, { source_account_id: two, amount: 100, dedupe_id: 'x' }, { token: ada.token });
+        const reply = await api.put(
+          `/pots/${pot.body.id}/deposit`,
+          { source_account_id: two, amount: 100, dedupe_id: 'x' },
+          { token: ada.token },
+        );
         expect(reply.body.code).toBe('bad_request.wrong_account');
       });
     });
@@ -324,7 +446,10 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
           made.push(await topUp(ada, account, amount));
           await new Promise((r) => setTimeout(r, 5));
         }
-        const list = async (query: string) => (await api.get(`/transactions?account_id=${account}${query}`, { token: ada.token })).body.transactions.map((t: { amount: number }) => t.amount);
+        const list = async (query: string) =>
+          (await api.get(`/transactions?account_id=${account}${query}`, { token: ada.token })).body.transactions.map(
+            (t: { amount: number }) => t.amount,
+          );
         expect(await list('')).toEqual([100, 200, 300, 400]);
         expect(await list('&limit=2')).toEqual([100, 200]);
         expect(await list(`&since=${made[1].id}`)).toEqual([300, 400]);
@@ -340,7 +465,11 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         const account = await openAccount(ada);
         const tx = await topUp(ada, account, 500);
         expect((await api.get(`/transactions/${tx.id}`, { token: ada.token })).body.transaction).toEqual(tx);
-        const patched = await api.patch(`/transactions/${tx.id}`, { metadata: { trip: 'Lisbon', tag: 'x' }, notes: 'birthday' }, { token: ada.token });
+        const patched = await api.patch(
+          `/transactions/${tx.id}`,
+          { metadata: { trip: 'Lisbon', tag: 'x' }, notes: 'birthday' },
+          { token: ada.token },
+        );
         expect(patched.status).toBe(200);
         expect(patched.body.transaction).toMatchObject({ metadata: { trip: 'Lisbon', tag: 'x' }, notes: 'birthday' });
         const cleared = await api.patch(`/transactions/${tx.id}`, { metadata: { tag: '' } }, { token: ada.token });
@@ -396,9 +525,25 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         expect((await api.post('/pots', { current_account_id: account, name: heart.repeat(20) }, { token: ada.token })).status).toBe(201);
         const cases: Array<[string, Promise<{ status: number; body: any }>, string]> = [
           ['pot name', api.post('/pots', { current_account_id: account, name: heart.repeat(40) }, { token: ada.token }), 'name'],
-          ['sign-up name', api.post('/users', { name: heart.repeat(100), email: `h-${key()}@example.com`, password: 'long enough password' }), 'name'],
-          ['account description', api.post('/accounts', { currency: 'GBP', description: heart.repeat(140) }, { token: ada.token }), 'description'],
-          ['top-up description', api.post(`/accounts/${account}/top-ups`, { amount: 100, description: heart.repeat(140) }, { token: ada.token, idempotencyKey: key() }), 'description'],
+          [
+            'sign-up name',
+            api.post('/users', { name: heart.repeat(100), email: `h-${key()}@example.com`, password: 'long enough password' }),
+            'name',
+          ],
+          [
+            'account description',
+            api.post('/accounts', { currency: 'GBP', description: heart.repeat(140) }, { token: ada.token }),
+            'description',
+          ],
+          [
+            'top-up description',
+            api.post(
+              `/accounts/${account}/top-ups`,
+              { amount: 100, description: heart.repeat(140) },
+              { token: ada.token, idempotencyKey: key() },
+            ),
+            'description',
+          ],
         ];
         for (const [what, reply, field] of cases) {
           const r = await reply;
@@ -407,7 +552,11 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         await topUp(ada, account, 10_000);
         const token = await card(ada, account);
         const pay = (name: string, ntx: string) =>
-          api.post('/network/authorisations', { card_token: token, amount: 100, currency: 'GBP', network_transaction_id: ntx, merchant: { name, mcc: '5814' } }, { headers: NETWORK });
+          api.post(
+            '/network/authorisations',
+            { card_token: token, amount: 100, currency: 'GBP', network_transaction_id: ntx, merchant: { name, mcc: '5814' } },
+            { headers: NETWORK },
+          );
         expect((await pay(heart.repeat(50), `ntx-${key()}`)).body).toMatchObject({ approved: true });
         const long = await pay(heart.repeat(100), `ntx-${key()}`);
         expect([long.status, long.body.params]).toEqual([400, { 'merchant[name]': expect.stringMatching(/characters/) }]);
@@ -420,11 +569,44 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         const token = await card(ada, account);
         const replies: Array<[string, { status: number; body: any }]> = [
           ['pot name', await api.post('/pots', { current_account_id: account, name: 'Hol\u0000iday' }, { token: ada.token })],
-          ['sign-up name', await api.post('/users', { name: 'A\u0000da', email: `n-${key()}@example.com`, password: 'long enough password' })],
-          ['feed title', await api.post('/feed', { account_id: account, type: 'basic', params: { title: 'Hi\u0000' } }, { token: ada.token })],
-          ['email', await api.post('/users', { name: 'Ada', email: `a\uD800b-${key()}@example.com`, password: 'long enough password' }, { json: true })],
-          ['username', await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: 'x\uDFFF@example.com', password: 'whatever' }, { json: true })],
-          ['network id', await api.post('/network/authorisations', { card_token: token, amount: 100, currency: 'GBP', network_transaction_id: 'ntx\u0000', merchant: { name: 'Cafe', mcc: '5814' } }, { headers: NETWORK })],
+          [
+            'sign-up name',
+            await api.post('/users', { name: 'A\u0000da', email: `n-${key()}@example.com`, password: 'long enough password' }),
+          ],
+          [
+            'feed title',
+            await api.post('/feed', { account_id: account, type: 'basic', params: { title: 'Hi\u0000' } }, { token: ada.token }),
+          ],
+          [
+            'email',
+            await api.post(
+              '/users',
+              { name: 'Ada', email: `a\uD800b-${key()}@example.com`, password: 'long enough password' },
+              { json: true },
+            ),
+          ],
+          [
+            'username',
+            await api.post(
+              '/oauth2/token',
+              { grant_type: 'password', client_id: CLIENT_ID, username: 'x\uDFFF@example.com', password: 'whatever' },
+              { json: true },
+            ),
+          ],
+          [
+            'network id',
+            await api.post(
+              '/network/authorisations',
+              {
+                card_token: token,
+                amount: 100,
+                currency: 'GBP',
+                network_transaction_id: 'ntx\u0000',
+                merchant: { name: 'Cafe', mcc: '5814' },
+              },
+              { headers: NETWORK },
+            ),
+          ],
         ];
         for (const [what, reply] of replies) {
           expect([what, reply.status, reply.body.code]).toEqual([what, 400, expect.stringMatching(/^bad_request/)]);
@@ -445,7 +627,11 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
             headers: { authorization: `Bearer ${ada.token}`, 'idempotency-key': key(), 'content-type': 'application/json' },
             body,
           });
-          expect([body, reply.status, Object.keys(((await reply.json()) as { params?: object }).params ?? {})]).toEqual([body, 400, ['amount']]);
+          expect([body, reply.status, Object.keys(((await reply.json()) as { params?: object }).params ?? {})]).toEqual([
+            body,
+            400,
+            ['amount'],
+          ]);
         }
         expect(await balanceOf(ada, account)).toMatchObject({ balance: 0 });
       });
@@ -465,13 +651,39 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         const auth = { authorization: `Bearer ${ada.token}` };
         const replies: Array<[string, { status: number; body: any }]> = [
           ['null notes', await api.patch(`/transactions/${tx.id}`, { notes: null }, { token: ada.token, ...json })],
-          ['merchant []', await api.post('/network/authorisations', { card_token: token, amount: 100, currency: 'GBP', network_transaction_id: `ntx-${key()}`, merchant: [] }, { headers: NETWORK, ...json })],
-          ['refund merchant []', await api.post('/network/refunds', { card_token: token, amount: 100, currency: 'GBP', network_transaction_id: `ntx-${key()}`, merchant: [] }, { headers: NETWORK, ...json })],
-          ['deep transfer', await raw('POST', '/transfers', `{"source_account_id":"${account}","destination_account_id":"${account}","amount":1,"description":${deep}}`, { ...auth, 'idempotency-key': key() })],
-          ['deep sign-up', await raw('POST', '/users', `{"name":${deep},"email":"deep@example.com","password":"long enough password"}`, {})],
+          [
+            'merchant []',
+            await api.post(
+              '/network/authorisations',
+              { card_token: token, amount: 100, currency: 'GBP', network_transaction_id: `ntx-${key()}`, merchant: [] },
+              { headers: NETWORK, ...json },
+            ),
+          ],
+          [
+            'refund merchant []',
+            await api.post(
+              '/network/refunds',
+              { card_token: token, amount: 100, currency: 'GBP', network_transaction_id: `ntx-${key()}`, merchant: [] },
+              { headers: NETWORK, ...json },
+            ),
+          ],
+          [
+            'deep transfer',
+            await raw(
+              'POST',
+              '/transfers',
+              `{"source_account_id":"${account}","destination_account_id":"${account}","amount":1,"description":${deep}}`,
+              { ...auth, 'idempotency-key': key() },
+            ),
+          ],
+          [
+            'deep sign-up',
+            await raw('POST', '/users', `{"name":${deep},"email":"deep@example.com","password":"long enough password"}`, {}),
+          ],
           ['deep metadata', await raw('PATCH', `/transactions/${tx.id}`, `{"metadata":{"a":${deep}}}`, auth)],
         ];
-        for (const [what, reply] of replies) expect([what, reply.status, reply.body.code]).toEqual([what, 400, expect.stringMatching(/^bad_request/)]);
+        for (const [what, reply] of replies)
+          expect([what, reply.status, reply.body.code]).toEqual([what, 400, expect.stringMatching(/^bad_request/)]);
       });
 
       it('treats a reused network id as a conflict when the payment differs, and as a retry when it is the same', async () => {
@@ -480,7 +692,13 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         await topUp(ada, account, 10_000);
         const token = await card(ada, account);
         const ntx = `ntx-${key()}`;
-        const payment = { card_token: token, amount: 500, currency: 'GBP', network_transaction_id: ntx, merchant: { name: 'Cafe', mcc: '5814' } };
+        const payment = {
+          card_token: token,
+          amount: 500,
+          currency: 'GBP',
+          network_transaction_id: ntx,
+          merchant: { name: 'Cafe', mcc: '5814' },
+        };
         const first = await api.post('/network/authorisations', payment, { headers: NETWORK });
         expect(first.body).toMatchObject({ approved: true });
         expect((await api.post('/network/authorisations', payment, { headers: NETWORK })).body).toEqual(first.body);
@@ -490,8 +708,15 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         }
         // The other idempotent entry points keep the same rule.
         const pot = (await api.post('/pots', { current_account_id: account, name: 'Keys' }, { token: ada.token })).body.id;
-        expect((await api.put(`/pots/${pot}/deposit`, { source_account_id: account, amount: 100, dedupe_id: 'same' }, { token: ada.token })).status).toBe(200);
-        const pot409 = await api.put(`/pots/${pot}/deposit`, { source_account_id: account, amount: 200, dedupe_id: 'same' }, { token: ada.token });
+        expect(
+          (await api.put(`/pots/${pot}/deposit`, { source_account_id: account, amount: 100, dedupe_id: 'same' }, { token: ada.token }))
+            .status,
+        ).toBe(200);
+        const pot409 = await api.put(
+          `/pots/${pot}/deposit`,
+          { source_account_id: account, amount: 200, dedupe_id: 'same' },
+          { token: ada.token },
+        );
         expect([pot409.status, pot409.body.code]).toEqual([409, 'conflict.idempotency_key_reused']);
         const present = { presentment_id: `pres-${key()}`, network_transaction_id: ntx, amount: 500, currency: 'GBP' };
         expect((await api.post('/network/presentments', present, { headers: NETWORK })).status).toBe(200);
@@ -502,8 +727,15 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
 
       it("answers what Fastify itself refuses in Monzo's shape too", async () => {
         const ada = await signUp();
-        const text = await fetch(`${bank.url}/accounts`, { method: 'POST', headers: { authorization: `Bearer ${ada.token}`, 'content-type': 'text/plain' }, body: 'currency=GBP' });
-        expect([text.status, await text.json()]).toEqual([400, { code: 'bad_request.unsupported_media_type', message: expect.any(String) }]);
+        const text = await fetch(`${bank.url}/accounts`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ada.token}`, 'content-type': 'text/plain' },
+          body: 'currency=GBP',
+        });
+        expect([text.status, await text.json()]).toEqual([
+          400,
+          { code: 'bad_request.unsupported_media_type', message: expect.any(String) },
+        ]);
       });
     });
 
@@ -511,16 +743,39 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
       const ada = await signUp();
       const route = await api.get('/nowhere', { token: ada.token });
       expect([route.status, route.body.code]).toEqual([404, 'not_found.unknown_route']);
-      const broken = await fetch(`${bank.url}/accounts`, { method: 'POST', headers: { authorization: `Bearer ${ada.token}`, 'content-type': 'application/json' }, body: '{"currency":' });
+      const broken = await fetch(`${bank.url}/accounts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ada.token}`, 'content-type': 'application/json' },
+        body: '{"currency":',
+      });
       expect(broken.status).toBe(400);
       expect(((await broken.json()) as { code: string }).code).toMatch(/^bad_request/);
     });
 
     it('publishes its OpenAPI document at /docs, from the DTOs that validate requests', async () => {
       expect((await fetch(`${bank.url}/docs`)).status).toBe(200);
-      const doc = (await (await fetch(`${bank.url}/docs/openapi.json`)).json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, { properties: Record<string, unknown> }> } };
-      for (const path of ['/users', '/oauth2/token', '/accounts', '/balance', '/transfers', '/pots', '/pots/{id}/deposit', '/transactions/{id}']) expect(doc.paths).toHaveProperty([path]);
-      expect(Object.keys(doc.components.schemas.TransferBody!.properties).sort()).toEqual(['amount', 'currency', 'description', 'destination_account_id', 'source_account_id']);
+      const doc = (await (await fetch(`${bank.url}/docs/openapi.json`)).json()) as {
+        paths: Record<string, unknown>;
+        components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+      };
+      for (const path of [
+        '/users',
+        '/oauth2/token',
+        '/accounts',
+        '/balance',
+        '/transfers',
+        '/pots',
+        '/pots/{id}/deposit',
+        '/transactions/{id}',
+      ])
+        expect(doc.paths).toHaveProperty([path]);
+      expect(Object.keys(doc.components.schemas.TransferBody!.properties).sort()).toEqual([
+        'amount',
+        'currency',
+        'description',
+        'destination_account_id',
+        'source_account_id',
+      ]);
     });
 
     it('never writes tokens or passwords to its logs', async () => {

@@ -39,7 +39,13 @@ export function cardDeadlineSuite(layout: Layout): void {
         const started = Date.now();
         const decision = await api.post(
           '/network/authorisations',
-          { card_token: f.card.token, amount: 1_915, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `slow-${randomBytes(4).toString('hex')}` },
+          {
+            card_token: f.card.token,
+            amount: 1_915,
+            currency: 'GBP',
+            merchant: BRIGHTBIRD,
+            network_transaction_id: `slow-${randomBytes(4).toString('hex')}`,
+          },
           network,
         );
         const took = Date.now() - started;
@@ -51,7 +57,10 @@ export function cardDeadlineSuite(layout: Layout): void {
           (b) => b.balance === 10_000,
         );
         expect(after).toMatchObject({ balance: 10_000, total_balance: 10_000, spend_today: 0 });
-        const list = (await api.get(`/transactions?account_id=${f.account}`, { token: f.customer.token })).body.transactions as Array<{ status: string; amount: number }>;
+        const list = (await api.get(`/transactions?account_id=${f.account}`, { token: f.customer.token })).body.transactions as Array<{
+          status: string;
+          amount: number;
+        }>;
         expect(list.filter((t) => t.amount < 0 && t.status === 'pending')).toEqual([]);
       });
     });
@@ -72,19 +81,33 @@ export function cardDeadlineSuite(layout: Layout): void {
       it.each(['presentment', 'reversal'] as const)('decides other payments while a %s waits for the ledger', async (kind) => {
         const f = await fundedCard(api, 10_000);
         const id = `slow-clear-${randomBytes(4).toString('hex')}`;
-        const approved = await api.post('/network/authorisations', { card_token: f.card.token, amount: 500, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: id }, network);
+        const approved = await api.post(
+          '/network/authorisations',
+          { card_token: f.card.token, amount: 500, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: id },
+          network,
+        );
         expect(approved.body.approved).toBe(true);
         let waiting = true;
         const slow = (
           kind === 'presentment'
-            ? api.post('/network/presentments', { presentment_id: `p-${id}`, network_transaction_id: id, amount: 500, currency: 'GBP' }, network)
+            ? api.post(
+                '/network/presentments',
+                { presentment_id: `p-${id}`, network_transaction_id: id, amount: 500, currency: 'GBP' },
+                network,
+              )
             : api.post('/network/reversals', { reversal_id: `r-${id}`, network_transaction_id: id }, network)
         ).finally(() => (waiting = false));
         let decidedMeanwhile = 0;
         while (waiting) {
           const decision = await api.post(
             '/network/authorisations',
-            { card_token: `cardtok_${randomBytes(11).toString('hex')}`, amount: 100, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `other-${randomBytes(6).toString('hex')}` },
+            {
+              card_token: `cardtok_${randomBytes(11).toString('hex')}`,
+              amount: 100,
+              currency: 'GBP',
+              merchant: BRIGHTBIRD,
+              network_transaction_id: `other-${randomBytes(6).toString('hex')}`,
+            },
             network,
           );
           expect(decision.body).toMatchObject({ approved: false, decline_reason: 'invalid_card' });
@@ -111,7 +134,15 @@ export function cardDeadlineSuite(layout: Layout): void {
       it('expires and releases its hold; a late presentment is still cleared, as a force post', async () => {
         const f = await fundedCard(api, 10_000);
         const id = `expiring-${randomBytes(4).toString('hex')}`;
-        expect((await api.post('/network/authorisations', { card_token: f.card.token, amount: 2_000, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: id }, network)).body.approved).toBe(true);
+        expect(
+          (
+            await api.post(
+              '/network/authorisations',
+              { card_token: f.card.token, amount: 2_000, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: id },
+              network,
+            )
+          ).body.approved,
+        ).toBe(true);
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(8_000);
         await eventually(
           () => balanceOf(api, f.customer, f.account),
@@ -119,7 +150,11 @@ export function cardDeadlineSuite(layout: Layout): void {
         );
         const held = (await api.get(`/transactions?account_id=${f.account}`, { token: f.customer.token })).body.transactions[1];
         expect(held).toMatchObject({ amount: -2_000, status: 'reversed', settled: '' });
-        const late = await api.post('/network/presentments', { presentment_id: `p-${id}`, network_transaction_id: id, amount: 2_000, currency: 'GBP' }, network);
+        const late = await api.post(
+          '/network/presentments',
+          { presentment_id: `p-${id}`, network_transaction_id: id, amount: 2_000, currency: 'GBP' },
+          network,
+        );
         expect(late.body).toMatchObject({ status: 'force_posted', amount: 2_000 });
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(8_000);
       });

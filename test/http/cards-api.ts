@@ -34,10 +34,15 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
     }
 
     const authorise = (cardToken: string, amount: number, networkTransactionId = nid(), merchant: object = BRIGHTBIRD) =>
-      api.post('/network/authorisations', { card_token: cardToken, amount, currency: 'GBP', merchant, network_transaction_id: networkTransactionId }, network);
+      api.post(
+        '/network/authorisations',
+        { card_token: cardToken, amount, currency: 'GBP', merchant, network_transaction_id: networkTransactionId },
+        network,
+      );
 
     const transactions = async (f: Funded, expand = false) =>
-      (await api.get(`/transactions?account_id=${f.account}${expand ? '&expand[]=merchant' : ''}`, { token: f.customer.token })).body.transactions as Array<Record<string, any>>;
+      (await api.get(`/transactions?account_id=${f.account}${expand ? '&expand[]=merchant' : ''}`, { token: f.customer.token })).body
+        .transactions as Array<Record<string, any>>;
 
     beforeAll(async () => {
       // A generous decision budget: these cases are about outcomes, and 200 simultaneous authorisations on a
@@ -119,13 +124,24 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
           () => transactions(f),
           (list) => list.some((t) => t.decline_reason === 'INSUFFICIENT_FUNDS'),
         );
-        expect(declined.find((t) => t.decline_reason)).toMatchObject({ amount: -1_001, amount_is_pending: false, merchant: expect.stringMatching(/^merch_/) });
+        expect(declined.find((t) => t.decline_reason)).toMatchObject({
+          amount: -1_001,
+          amount_is_pending: false,
+          merchant: expect.stringMatching(/^merch_/),
+        });
       });
 
       it('declines an unknown card as invalid_card, and another currency too', async () => {
-        expect((await authorise('cardtok_0000000000000000000000', 100)).body).toMatchObject({ approved: false, decline_reason: 'invalid_card' });
+        expect((await authorise('cardtok_0000000000000000000000', 100)).body).toMatchObject({
+          approved: false,
+          decline_reason: 'invalid_card',
+        });
         const f = await funded();
-        const euros = await api.post('/network/authorisations', { card_token: f.card.token, amount: 100, currency: 'EUR', merchant: BRIGHTBIRD, network_transaction_id: nid() }, network);
+        const euros = await api.post(
+          '/network/authorisations',
+          { card_token: f.card.token, amount: 100, currency: 'EUR', merchant: BRIGHTBIRD, network_transaction_id: nid() },
+          network,
+        );
         expect(euros.body).toMatchObject({ approved: false, decline_reason: 'invalid_card' });
       });
 
@@ -140,7 +156,11 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
       });
 
       it('rejects a malformed authorisation with the field named', async () => {
-        const reply = await api.post('/network/authorisations', { card_token: 'nope', amount: -1, currency: 'GBP', merchant: { name: 'X' }, network_transaction_id: nid() }, network);
+        const reply = await api.post(
+          '/network/authorisations',
+          { card_token: 'nope', amount: -1, currency: 'GBP', merchant: { name: 'X' }, network_transaction_id: nid() },
+          network,
+        );
         expect(reply.status).toBe(400);
         expect(Object.keys(reply.body.params).sort()).toEqual(['amount', 'card_token', 'merchant[mcc]']);
       });
@@ -155,13 +175,21 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
         const f = await funded(10_000);
         const id = nid();
         expect((await authorise(f.card.token, held, id)).body.approved).toBe(true);
-        const present = await api.post('/network/presentments', { presentment_id: `p-${id}`, network_transaction_id: id, amount: presented, currency: 'GBP' }, network);
+        const present = await api.post(
+          '/network/presentments',
+          { presentment_id: `p-${id}`, network_transaction_id: id, amount: presented, currency: 'GBP' },
+          network,
+        );
         expect(present.body).toMatchObject({ status: 'posted', amount: presented });
         expect(await balanceOf(api, f.customer, f.account)).toMatchObject({ balance: after });
         const payment = (await transactions(f))[1]!;
         expect(payment).toMatchObject({ amount: -presented, amount_is_pending: false });
         expect(payment.settled).not.toBe('');
-        const replay = await api.post('/network/presentments', { presentment_id: `p-${id}`, network_transaction_id: id, amount: presented, currency: 'GBP' }, network);
+        const replay = await api.post(
+          '/network/presentments',
+          { presentment_id: `p-${id}`, network_transaction_id: id, amount: presented, currency: 'GBP' },
+          network,
+        );
         expect(replay.body.status).toBe('posted');
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(after);
       });
@@ -170,18 +198,30 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
         const f = await funded(1_000);
         const id = nid();
         await authorise(f.card.token, 900, id);
-        const present = await api.post('/network/presentments', { presentment_id: `p-${id}`, network_transaction_id: id, amount: 1_200, currency: 'GBP' }, network);
+        const present = await api.post(
+          '/network/presentments',
+          { presentment_id: `p-${id}`, network_transaction_id: id, amount: 1_200, currency: 'GBP' },
+          network,
+        );
         expect(present.body).toMatchObject({ status: 'posted', amount: 900, reason: 'insufficient_funds_for_extra' });
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(100);
       });
 
       it('force-posts without an authorisation, and refuses one the account cannot cover', async () => {
         const f = await funded(1_000);
-        const forced = await api.post('/network/presentments', { presentment_id: nid(), card_token: f.card.token, merchant: BRIGHTBIRD, amount: 400, currency: 'GBP' }, network);
+        const forced = await api.post(
+          '/network/presentments',
+          { presentment_id: nid(), card_token: f.card.token, merchant: BRIGHTBIRD, amount: 400, currency: 'GBP' },
+          network,
+        );
         expect(forced.body).toMatchObject({ status: 'force_posted', amount: 400 });
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(600);
         expect((await transactions(f))[1]).toMatchObject({ amount: -400, amount_is_pending: false, description: 'Brightbird Espresso' });
-        const refused = await api.post('/network/presentments', { presentment_id: nid(), card_token: f.card.token, merchant: BRIGHTBIRD, amount: 601, currency: 'GBP' }, network);
+        const refused = await api.post(
+          '/network/presentments',
+          { presentment_id: nid(), card_token: f.card.token, merchant: BRIGHTBIRD, amount: 601, currency: 'GBP' },
+          network,
+        );
         expect(refused.body).toMatchObject({ status: 'rejected', reason: 'insufficient_funds' });
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(600);
       });
@@ -190,7 +230,11 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
         const f = await funded(10_000);
         const id = nid();
         await authorise(f.card.token, 3_000, id);
-        const partial = await api.post('/network/reversals', { reversal_id: `r1-${id}`, network_transaction_id: id, amount: 1_000 }, network);
+        const partial = await api.post(
+          '/network/reversals',
+          { reversal_id: `r1-${id}`, network_transaction_id: id, amount: 1_000 },
+          network,
+        );
         expect(partial.body).toMatchObject({ status: 'partially_reversed', remaining: 2_000 });
         expect(await balanceOf(api, f.customer, f.account)).toMatchObject({ balance: 8_000 });
         const again = await api.post('/network/reversals', { reversal_id: `r1-${id}`, network_transaction_id: id, amount: 1_000 }, network);
@@ -204,7 +248,11 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
 
       it('credits a refund with its merchant', async () => {
         const f = await funded(1_000);
-        const refund = await api.post('/network/refunds', { network_transaction_id: nid(), card_token: f.card.token, amount: 350, currency: 'GBP', merchant: BRIGHTBIRD }, network);
+        const refund = await api.post(
+          '/network/refunds',
+          { network_transaction_id: nid(), card_token: f.card.token, amount: 350, currency: 'GBP', merchant: BRIGHTBIRD },
+          network,
+        );
         expect(refund.status).toBe(200);
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(1_350);
         expect((await transactions(f, true))[1]).toMatchObject({ amount: 350, merchant: { name: 'Brightbird Espresso' } });
@@ -238,12 +286,19 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
         expect((await api.post('/cards', { account_id: ada.account }, as)).status).toBe(404);
         expect((await api.put(`/cards/${ada.card.id}/status`, { status: 'FROZEN' }, as)).status).toBe(404);
         expect((await api.put(`/cards/${ada.card.id}/limits`, { per_transaction: 1 }, as)).status).toBe(404);
-        expect((await api.get(`/cards?account_id=${ada.account}`, { token: ada.customer.token })).body.cards[0]).toMatchObject({ status: 'ACTIVE', limits: { per_transaction: null } });
+        expect((await api.get(`/cards?account_id=${ada.account}`, { token: ada.customer.token })).body.cards[0]).toMatchObject({
+          status: 'ACTIVE',
+          limits: { per_transaction: null },
+        });
       });
 
       it('a customer token cannot call the network, and the network credential cannot call customer routes', async () => {
         const f = await funded();
-        const asCustomer = await api.post('/network/authorisations', { card_token: f.card.token, amount: 1, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: nid() }, { token: f.customer.token, json: true });
+        const asCustomer = await api.post(
+          '/network/authorisations',
+          { card_token: f.card.token, amount: 1, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: nid() },
+          { token: f.customer.token, json: true },
+        );
         expect([asCustomer.status, asCustomer.body.code]).toEqual([401, 'unauthorized.bad_network_credential']);
         for (const path of ['/accounts', `/balance?account_id=${f.account}`, `/cards?account_id=${f.account}`]) {
           expect((await api.get(path, { token: NETWORK_SECRET })).status).toBe(401);

@@ -34,7 +34,11 @@ describe('the HTTP server at its edges', () => {
     const { cardToken } = await fundedCard(api, 10_000);
     const network = { authorization: `Bearer ${NETWORK_SECRET}` };
     const authorise = (id: string, headers: Record<string, string>) =>
-      api.post('/network/authorisations', { card_token: cardToken, amount: 100, currency: 'GBP', network_transaction_id: id, merchant: { name: 'Edge Cafe', mcc: '5814' } }, { headers: { ...network, ...headers } });
+      api.post(
+        '/network/authorisations',
+        { card_token: cardToken, amount: 100, currency: 'GBP', network_transaction_id: id, merchant: { name: 'Edge Cafe', mcc: '5814' } },
+        { headers: { ...network, ...headers } },
+      );
     const named = await authorise(`edge-${Date.now()}-1`, { 'x-request-id': 'network-req-1' });
     expect(named.body.approved).toBe(true);
     expect(named.headers.get('x-request-id')).toBe('network-req-1');
@@ -42,7 +46,9 @@ describe('the HTTP server at its edges', () => {
     const hurried = await authorise(`edge-${Date.now()}-2`, { 'request-timeout-ms': '50' });
     expect(hurried.body).toMatchObject({ approved: false, decline_reason: 'issuer_unavailable' });
     // Operators' headers are checked like anyone's.
-    const admin = await api.get('/admin/dead-letters', { headers: { authorization: 'Bearer cleave-development-admin-secret', 'x-request-id': 'has spaces' } });
+    const admin = await api.get('/admin/dead-letters', {
+      headers: { authorization: 'Bearer cleave-development-admin-secret', 'x-request-id': 'has spaces' },
+    });
     expect(admin.status).toBe(400);
     expect(admin.body.code).toBe('bad_request.bad_header');
   });

@@ -17,7 +17,18 @@ describe('split readiness', () => {
   let nats: NatsServerProcess;
   const processes: ServiceProcess[] = [];
   const start = async (services: string) => {
-    const p = new ServiceProcess({ label: services, entry: MAIN, env: { CLEAVE_SERVICES: services, NATS_URL: nats.url, CLEAVE_NATS_PREFIX: prefix, CLEAVE_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'error' } });
+    const p = new ServiceProcess({
+      label: services,
+      entry: MAIN,
+      env: {
+        CLEAVE_SERVICES: services,
+        NATS_URL: nats.url,
+        CLEAVE_NATS_PREFIX: prefix,
+        CLEAVE_DATA_DIR: dataDir,
+        PORT: '0',
+        LOG_LEVEL: 'error',
+      },
+    });
     processes.push(p);
     await p.start(60_000);
     return p;

@@ -19,7 +19,14 @@ describe('token revocation across gateway replicas', () => {
     const [one, two] = gateways as [Api, Api];
     const email = `revoke-${Date.now()}@example.com`;
     await one.post('/users', { name: 'Rev', email, password: 'a long password' });
-    const token = (await one.post('/oauth2/token', { grant_type: 'password', client_id: 'oauth2client_00009cleaveQuickStart0', username: email, password: 'a long password' })).body.access_token;
+    const token = (
+      await one.post('/oauth2/token', {
+        grant_type: 'password',
+        client_id: 'oauth2client_00009cleaveQuickStart0',
+        username: email,
+        password: 'a long password',
+      })
+    ).body.access_token;
     expect((await one.get('/ping/whoami', { token })).status).toBe(200);
     expect((await two.get('/ping/whoami', { token })).status).toBe(200);
     expect((await one.post('/oauth2/logout', undefined, { token })).status).toBe(200);

@@ -7,7 +7,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NatsServerProcess } from '../support/nats-server';
 
 /** Runs an npm script as a process manager would, and waits until it prints `until`. */
-async function npmRun(script: string, env: Record<string, string>, until: RegExp): Promise<{ npm: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+async function npmRun(
+  script: string,
+  env: Record<string, string>,
+  until: RegExp,
+): Promise<{ npm: ChildProcess; output: () => string; exited: Promise<number | null> }> {
   const npm = spawn('npm', ['run', '--silent', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   npm.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -21,7 +25,11 @@ async function npmRun(script: string, env: Record<string, string>, until: RegExp
   return { npm, output: () => output, exited };
 }
 
-const accepts = async (url: string) => fetch(`${url}/healthz`).then(() => true, () => false);
+const accepts = async (url: string) =>
+  fetch(`${url}/healthz`).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * A process manager stops `npm start` by signalling npm: the server must get the signal, drain and exit.
@@ -41,7 +49,11 @@ describe('npm start and npm run start:split pass signals to the server', () => {
   });
 
   it('npm run start:prod: SIGTERM to npm stops the bank and frees its port', async () => {
-    const { npm, output, exited } = await npmRun('start:prod', { CLEAVE_DATA_DIR: join(dataDir, 'monolith'), PORT: '0', LOG_LEVEL: 'info' }, /HTTP on http:\/\/[\d.:]+/);
+    const { npm, output, exited } = await npmRun(
+      'start:prod',
+      { CLEAVE_DATA_DIR: join(dataDir, 'monolith'), PORT: '0', LOG_LEVEL: 'info' },
+      /HTTP on http:\/\/[\d.:]+/,
+    );
     const url = /HTTP on (http:\/\/[\d.:]+)/.exec(output())![1]!;
     expect(await accepts(url)).toBe(true);
     npm.kill('SIGTERM');
@@ -55,7 +67,13 @@ describe('npm start and npm run start:split pass signals to the server', () => {
     try {
       const { npm, output, exited } = await npmRun(
         'start:split:prod',
-        { NATS_URL: nats.url, CLEAVE_NATS_PREFIX: `t${randomBytes(6).toString('hex')}`, CLEAVE_DATA_DIR: join(dataDir, 'split'), PORT: '0', LOG_LEVEL: 'info' },
+        {
+          NATS_URL: nats.url,
+          CLEAVE_NATS_PREFIX: `t${randomBytes(6).toString('hex')}`,
+          CLEAVE_DATA_DIR: join(dataDir, 'split'),
+          PORT: '0',
+          LOG_LEVEL: 'info',
+        },
         /processes ready/,
       );
       const url = /HTTP on (http:\/\/[\d.:]+)/.exec(output())![1]!;

@@ -14,7 +14,12 @@ import { fundedCard } from '../http/customers';
 /** The environment a running process was started with, from /proc. */
 function environmentOf(pid: number): Record<string, string> {
   const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
-  return Object.fromEntries(raw.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    raw
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
 }
 
 /**
@@ -23,17 +28,30 @@ function environmentOf(pid: number): Record<string, string> {
  */
 describe('start:split against the committed NATS users and permissions', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cleave-locked-'));
-  const passwords = Object.fromEntries([...splitRoles().map((r) => r.name), 'observer'].map((role) => [passwordVariable(role), `p${randomBytes(10).toString('hex')}`]));
+  const passwords = Object.fromEntries(
+    [...splitRoles().map((r) => r.name), 'observer'].map((role) => [passwordVariable(role), `p${randomBytes(10).toString('hex')}`]),
+  );
   const keyFile = join(dir, 'principal.pem');
   let nats: NatsServerProcess;
   let launcher: SplitLauncher;
 
   beforeAll(async () => {
     writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
-    nats = await NatsServerProcess.start({ authorization: { block: readFileSync('deploy/nats/cleave-auth.conf', 'utf8'), env: passwords } });
+    nats = await NatsServerProcess.start({
+      authorization: { block: readFileSync('deploy/nats/cleave-auth.conf', 'utf8'), env: passwords },
+    });
     launcher = await SplitLauncher.start(
       [],
-      { ...process.env, ...passwords, NATS_URL: nats.url, CLEAVE_PRINCIPAL_PRIVATE_KEY_FILE: keyFile, CLEAVE_DATA_DIR: join(dir, 'data'), PORT: '0', LOG_LEVEL: 'info', CLEAVE_PASSWORD_HASH_COST: '10' },
+      {
+        ...process.env,
+        ...passwords,
+        NATS_URL: nats.url,
+        CLEAVE_PRINCIPAL_PRIVATE_KEY_FILE: keyFile,
+        CLEAVE_DATA_DIR: join(dir, 'data'),
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        CLEAVE_PASSWORD_HASH_COST: '10',
+      },
       { readyWithinMs: 90_000 },
     );
   }, 120_000);
@@ -49,14 +67,23 @@ describe('start:split against the committed NATS users and permissions', () => {
     const card = await fundedCard(api, 5_000);
     const paid = await api.post(
       '/network/authorisations',
-      { card_token: card.cardToken, amount: 700, currency: 'GBP', network_transaction_id: `ntx-${randomBytes(4).toString('hex')}`, merchant: { name: 'Cafe', mcc: '5814' } },
+      {
+        card_token: card.cardToken,
+        amount: 700,
+        currency: 'GBP',
+        network_transaction_id: `ntx-${randomBytes(4).toString('hex')}`,
+        merchant: { name: 'Cafe', mcc: '5814' },
+      },
       { headers: { authorization: 'Bearer cleave-development-network-secret' } },
     );
     expect(paid.body).toMatchObject({ approved: true });
   });
 
-  it("gives each child its own user and password, and the private key to the gateway alone", () => {
-    const children = execFileSync('pgrep', ['-P', String(launcher.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  it('gives each child its own user and password, and the private key to the gateway alone', () => {
+    const children = execFileSync('pgrep', ['-P', String(launcher.pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map(Number);
     expect(children).toHaveLength(7);
     for (const pid of children) {
       const env = environmentOf(pid);

@@ -64,9 +64,14 @@ describe('npm run start:split', () => {
   });
 
   it('starts one process per context, with the replicas asked for, each log line prefixed', async () => {
-    expect(launcher.output).toMatch(/8 processes ready over nats:\/\/127\.0\.0\.1:\d+ \(gateway, identity, accounts, ledger-1, ledger-2, cards, feed, webhooks\)/);
-    for (const label of ['gateway', 'identity', 'accounts', 'ledger-1', 'ledger-2', 'cards']) expect(launcher.output).toMatch(new RegExp(`^${label}\\s+│ INFO  Cleave: ready`, 'm'));
-    expect(launcher.output).toMatch(/^gateway\s+│ INFO  Cleave: ready: hosting gateway, NATS for the rest; HTTP on http:\/\/127\.0\.0\.1:\d+/m);
+    expect(launcher.output).toMatch(
+      /8 processes ready over nats:\/\/127\.0\.0\.1:\d+ \(gateway, identity, accounts, ledger-1, ledger-2, cards, feed, webhooks\)/,
+    );
+    for (const label of ['gateway', 'identity', 'accounts', 'ledger-1', 'ledger-2', 'cards'])
+      expect(launcher.output).toMatch(new RegExp(`^${label}\\s+│ INFO  Cleave: ready`, 'm'));
+    expect(launcher.output).toMatch(
+      /^gateway\s+│ INFO {2}Cleave: ready: hosting gateway, NATS for the rest; HTTP on http:\/\/127\.0\.0\.1:\d+/m,
+    );
     expect(await servicesAnswering(nats.url, 'ledger', prefix)).toHaveLength(2);
     expect(await servicesAnswering(nats.url, 'accounts', prefix)).toHaveLength(1);
   });
@@ -81,7 +86,9 @@ describe('npm run start:split', () => {
       const ownerId = 'user_0000000000000000000009';
       const customer = rootContext({ principal: { kind: 'user', id: ownerId, scopes: ['customer'] } }, 5_000);
       const opened = await runWithContext(customer, () => client.bus.send(AccountsPatterns.OpenAccount, { ownerId, currency: 'EUR' }));
-      expect(await runWithContext(customer, () => client.bus.send(AccountsPatterns.GetAccount, { accountId: opened.id }))).toMatchObject({ currency: 'EUR' });
+      expect(await runWithContext(customer, () => client.bus.send(AccountsPatterns.GetAccount, { accountId: opened.id }))).toMatchObject({
+        currency: 'EUR',
+      });
       expect(await client.bus.send(LedgerPatterns.GetBalance, { accountId: opened.id })).toMatchObject({ currency: 'EUR', balance: 0 });
       await expect(client.bus.send(AccountsPatterns.GetAccount, { accountId: opened.id })).rejects.toMatchObject({ code: 'forbidden' });
     } finally {
@@ -96,7 +103,10 @@ describe('npm run start:split', () => {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ name: 'Ada', email: `ctrl-c-${i}-${prefix}@example.com`, password: 'long enough password' }),
-      }).then((r) => r.status, (e: Error) => e.message),
+      }).then(
+        (r) => r.status,
+        (e: Error) => e.message,
+      ),
     );
     await new Promise((r) => setTimeout(r, 500));
     // What a terminal does on Ctrl-C: SIGINT to every process in the foreground group.
@@ -112,10 +122,17 @@ describe('npm run start:split', () => {
   });
 
   it('refuses bad options and an unreachable NATS with a message', () => {
-    const bad = spawnSync(process.execPath, [LAUNCHER, '--services', 'ledger', '--replicas', 'cards=2'], { encoding: 'utf8', timeout: 20_000 });
+    const bad = spawnSync(process.execPath, [LAUNCHER, '--services', 'ledger', '--replicas', 'cards=2'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--replicas names 'cards', which is not started/);
-    const noNats = spawnSync(process.execPath, [LAUNCHER], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, NATS_URL: 'nats://127.0.0.1:1' } });
+    const noNats = spawnSync(process.execPath, [LAUNCHER], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, NATS_URL: 'nats://127.0.0.1:1' },
+    });
     expect(noNats.status).toBe(2);
     expect(noNats.stderr).toMatch(/cannot reach NATS at nats:\/\/127\.0\.0\.1:1 \(NATS_URL\)/);
   });

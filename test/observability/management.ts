@@ -10,7 +10,8 @@ const BRIGHTBIRD = { name: 'Brightbird Espresso', mcc: '5814', city: 'London', c
 /** What `promtool check metrics` (Prometheus's own linter) says of an exposition: empty when it passes. */
 export function promtoolProblems(exposition: string): string {
   const run = spawnSync(PROMTOOL, ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
-  if (run.error) throw new Error(`promtool is needed (Debian's prometheus package; .ci/run fetches it, or set PROMTOOL): ${run.error.message}`);
+  if (run.error)
+    throw new Error(`promtool is needed (Debian's prometheus package; .ci/run fetches it, or set PROMTOOL): ${run.error.message}`);
   return run.status === 0 ? '' : `${run.stdout}${run.stderr}`.trim() || `exit ${run.status}`;
 }
 
@@ -19,8 +20,11 @@ export function sample(exposition: string, name: string, labels: Record<string, 
   for (const line of exposition.split('\n')) {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.keys(found).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
+    const found = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    );
+    if (Object.keys(found).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => found[k] === v))
+      return Number(match[3]);
   }
   return undefined;
 }
@@ -61,9 +65,11 @@ export function managementSuite(layout: Layout): void {
         );
         expect(ready.body.status).toMatch(/^(ok|degraded)$/);
         const hosted = p.readyMessage!.services.filter((c) => c !== 'gateway');
-        for (const context of hosted) expect(ready.body.details[`${context}.database`]?.status, `${p.spec.label}: ${context}.database`).toBe('up');
+        for (const context of hosted)
+          expect(ready.body.details[`${context}.database`]?.status, `${p.spec.label}: ${context}.database`).toBe('up');
         if (layout !== 'monolith') expect(ready.body.details.nats?.status).toBe('up');
-        if (p.readyMessage!.services.includes('gateway') && layout !== 'monolith') expect(ready.body.details['gateway.callees']?.status).toBe('up');
+        if (p.readyMessage!.services.includes('gateway') && layout !== 'monolith')
+          expect(ready.body.details['gateway.callees']?.status).toBe('up');
         expect((await fetch(`${url}/nowhere`)).status).toBe(404);
       }
     });
@@ -77,8 +83,10 @@ export function managementSuite(layout: Layout): void {
         expect(body).toMatch(new RegExp(`^cleave_info\\{.*services="${p.readyMessage!.services.join(',')}"`, 'm'));
         if (layout !== 'monolith') expect(sample(body, 'cleave_nats_connected')).toBe(1);
         // State read when scraped: each outbox here, and in a split each durable consumer's lag.
-        if (p.readyMessage!.services.includes('ledger')) expect(sample(body, 'cleave_outbox_depth', { context: 'ledger' })).toBeGreaterThanOrEqual(0);
-        if (layout !== 'monolith' && p.readyMessage!.services.includes('feed')) expect(sample(body, 'cleave_event_consumer_pending', { context: 'feed' })).toBeGreaterThanOrEqual(0);
+        if (p.readyMessage!.services.includes('ledger'))
+          expect(sample(body, 'cleave_outbox_depth', { context: 'ledger' })).toBeGreaterThanOrEqual(0);
+        if (layout !== 'monolith' && p.readyMessage!.services.includes('feed'))
+          expect(sample(body, 'cleave_event_consumer_pending', { context: 'feed' })).toBeGreaterThanOrEqual(0);
       }
     });
 
@@ -87,7 +95,13 @@ export function managementSuite(layout: Layout): void {
       const authorise = (amount: number) =>
         api.post(
           '/network/authorisations',
-          { card_token: f.cardToken, amount, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `m-${randomBytes(6).toString('hex')}` },
+          {
+            card_token: f.cardToken,
+            amount,
+            currency: 'GBP',
+            merchant: BRIGHTBIRD,
+            network_transaction_id: `m-${randomBytes(6).toString('hex')}`,
+          },
           { token: NETWORK_SECRET, json: true },
         );
       const before = await metricsOf('cards');
@@ -105,13 +119,24 @@ export function managementSuite(layout: Layout): void {
       expect(count(cards, 'cleave_cards_active', {})).toBeGreaterThanOrEqual(1);
 
       const gateway = await metricsOf('gateway');
-      expect(count(gateway, 'cleave_bus_client_requests_total', { pattern: 'cards.authorise', transport: busTransport(), outcome: 'ok' })).toBeGreaterThanOrEqual(2);
-      expect(count(gateway, 'cleave_http_requests_total', { method: 'POST', route: '/network/authorisations', status: '200' })).toBeGreaterThanOrEqual(2);
-      expect(count(gateway, 'cleave_http_request_duration_seconds_count', { method: 'POST', route: '/network/authorisations' })).toBeGreaterThanOrEqual(2);
+      expect(
+        count(gateway, 'cleave_bus_client_requests_total', { pattern: 'cards.authorise', transport: busTransport(), outcome: 'ok' }),
+      ).toBeGreaterThanOrEqual(2);
+      expect(
+        count(gateway, 'cleave_http_requests_total', { method: 'POST', route: '/network/authorisations', status: '200' }),
+      ).toBeGreaterThanOrEqual(2);
+      expect(
+        count(gateway, 'cleave_http_request_duration_seconds_count', { method: 'POST', route: '/network/authorisations' }),
+      ).toBeGreaterThanOrEqual(2);
 
       // The ledger's events reach the feed: its handler runs are counted where the feed is hosted.
       await eventually(
-        async () => count(await metricsOf('feed'), 'cleave_event_handled_total', { context: 'feed', event: 'ledger.transaction-created.v1', outcome: 'ok' }),
+        async () =>
+          count(await metricsOf('feed'), 'cleave_event_handled_total', {
+            context: 'feed',
+            event: 'ledger.transaction-created.v1',
+            outcome: 'ok',
+          }),
         (n) => n >= 1,
       );
     });

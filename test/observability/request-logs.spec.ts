@@ -38,8 +38,18 @@ describe('log lines of a request', () => {
     const traceId = randomBytes(16).toString('hex');
     const decision = await api.post(
       '/network/authorisations',
-      { card_token: f.cardToken, amount: 1_915, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `logs-${randomBytes(6).toString('hex')}` },
-      { token: NETWORK_SECRET, json: true, headers: { 'x-request-id': requestId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } },
+      {
+        card_token: f.cardToken,
+        amount: 1_915,
+        currency: 'GBP',
+        merchant: BRIGHTBIRD,
+        network_transaction_id: `logs-${randomBytes(6).toString('hex')}`,
+      },
+      {
+        token: NETWORK_SECRET,
+        json: true,
+        headers: { 'x-request-id': requestId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      },
     );
     expect(decision.body).toMatchObject({ approved: false, decline_reason: 'issuer_unavailable' });
     expect(decision.headers.get('x-request-id')).toBe(requestId);
@@ -49,7 +59,11 @@ describe('log lines of a request', () => {
       (found) => found.some((l) => l.res !== undefined) && found.some((l) => /declined as issuer_unavailable/.test(l.msg)),
     );
     const access = lines.find((l) => l.res !== undefined)!;
-    expect(access).toMatchObject({ msg: 'request completed', req: { id: requestId, url: '/network/authorisations' }, res: { statusCode: 200 } });
+    expect(access).toMatchObject({
+      msg: 'request completed',
+      req: { id: requestId, url: '/network/authorisations' },
+      res: { statusCode: 200 },
+    });
     expect(access).toMatchObject({ request_id: requestId, trace_id: traceId });
     expect(access.span_id).toMatch(/^[0-9a-f]{16}$/);
 

@@ -59,14 +59,23 @@ export function tracingSuite(layout: Layout): void {
       const networkSpan = randomBytes(8).toString('hex');
       const decision = await api.post(
         '/network/authorisations',
-        { card_token: f.cardToken, amount: 1_915, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: `trace-${randomBytes(6).toString('hex')}` },
+        {
+          card_token: f.cardToken,
+          amount: 1_915,
+          currency: 'GBP',
+          merchant: BRIGHTBIRD,
+          network_transaction_id: `trace-${randomBytes(6).toString('hex')}`,
+        },
         { token: NETWORK_SECRET, json: true, headers: { traceparent: `00-${traceId}-${networkSpan}-01` } },
       );
       expect(decision.body.approved).toBe(true);
 
       const has = (spans: ReceivedSpan[], e: Expected) =>
         spans.some(
-          (s) => s.kind === e.kind && (typeof e.name === 'string' ? s.name === e.name : e.name.test(s.name)) && (serviceOf(e.context) === undefined || s.service === serviceOf(e.context)),
+          (s) =>
+            s.kind === e.kind &&
+            (typeof e.name === 'string' ? s.name === e.name : e.name.test(s.name)) &&
+            (serviceOf(e.context) === undefined || s.service === serviceOf(e.context)),
         );
       // Spans arrive from each process in its own time: wait for every expected one, and for every parent.
       const spans = await eventually(
@@ -98,7 +107,8 @@ export function tracingSuite(layout: Layout): void {
       // Each process names itself: its contexts as service.name, its instance id as service.instance.id.
       const processes = new Set(spans.map((s) => `${s.service} ${s.instance}`));
       if (layout === 'split') {
-        for (const context of ['gateway', 'cards', 'ledger', 'feed', 'webhooks']) expect(processes).toContain(`cleave-${context} ${context}-1`);
+        for (const context of ['gateway', 'cards', 'ledger', 'feed', 'webhooks'])
+          expect(processes).toContain(`cleave-${context} ${context}-1`);
       } else {
         expect([...processes]).toEqual(['cleave-all all-1']);
       }

@@ -33,7 +33,10 @@ describe('guarded subscriptions', () => {
     });
     await nc.flush();
     for (const body of ['one', 'poison', 'two', 'poison', 'three']) nc.publish('ok.throws', body);
-    await eventually(async () => handled, (h) => h.length === 3);
+    await eventually(
+      async () => handled,
+      (h) => h.length === 3,
+    );
     expect(handled).toEqual(['one', 'two', 'three']);
     expect(subs.problems()).toEqual([]);
     subs.close();
@@ -43,7 +46,10 @@ describe('guarded subscriptions', () => {
     const subs = new GuardedSubscriptions(nc, new Logger('test'));
     const handled: string[] = [];
     subs.add('later.allowed', (msg: Msg) => handled.push(msg.string()));
-    const down = await eventually(async () => subs.problems(), (p) => p.length === 1);
+    const down = await eventually(
+      async () => subs.problems(),
+      (p) => p.length === 1,
+    );
     expect(down[0]).toMatch(/subscription to later\.allowed is down: .*permissions violation/i);
     await server.reload(permissions(['ok.>', 'later.>']));
     // The resubscription lands once the server has the new permissions; messages then flow again.

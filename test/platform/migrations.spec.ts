@@ -18,7 +18,10 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 /** Every context's schema and the migrations it must have run, each once. */
 const expected = Object.values(cleaveDeployment.contexts)
   .flatMap((module) => contextDatabasesOf(module))
-  .map((options) => ({ schema: options.context, migrations: (options.migrations as (new () => { name?: string })[]).map((m) => new m().name || m.name).sort() }));
+  .map((options) => ({
+    schema: options.context,
+    migrations: (options.migrations as (new () => { name?: string })[]).map((m) => new m().name || m.name).sort(),
+  }));
 
 /** What each schema's `migrations` table records: migration name → times recorded. */
 async function recordedMigrations(url: string): Promise<Record<string, Record<string, number>>> {
@@ -27,7 +30,9 @@ async function recordedMigrations(url: string): Promise<Record<string, Record<st
   try {
     const recorded: Record<string, Record<string, number>> = {};
     for (const { schema } of expected) {
-      const { rows } = await client.query<{ name: string; n: string }>(`SELECT name, count(*) AS n FROM "${schema}".migrations GROUP BY name`);
+      const { rows } = await client.query<{ name: string; n: string }>(
+        `SELECT name, count(*) AS n FROM "${schema}".migrations GROUP BY name`,
+      );
       recorded[schema] = Object.fromEntries(rows.map((r) => [r.name, Number(r.n)]));
     }
     return recorded;
@@ -36,13 +41,26 @@ async function recordedMigrations(url: string): Promise<Record<string, Record<st
   }
 }
 
-const onceEach = () => Object.fromEntries(expected.map(({ schema, migrations }) => [schema, Object.fromEntries(migrations.map((m) => [m, 1]))]));
+const onceEach = () =>
+  Object.fromEntries(expected.map(({ schema, migrations }) => [schema, Object.fromEntries(migrations.map((m) => [m, 1]))]));
 
 /** A Cleave process hosting everything in-process on `env`'s database, its every line kept. */
 function cleaveProcess(label: string, env: Record<string, string>) {
   const lines: string[] = [];
   const process = new ServiceProcess(
-    { label, entry: MAIN, env: { CLEAVE_SERVICES: 'all', CLEAVE_TRANSPORT: 'in-process', CLEAVE_INSTANCE_ID: label, PORT: '0', LOG_LEVEL: 'info', CLEAVE_DATA_DIR: dataDir, ...env } },
+    {
+      label,
+      entry: MAIN,
+      env: {
+        CLEAVE_SERVICES: 'all',
+        CLEAVE_TRANSPORT: 'in-process',
+        CLEAVE_INSTANCE_ID: label,
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        CLEAVE_DATA_DIR: dataDir,
+        ...env,
+      },
+    },
     (_label, line) => lines.push(line),
   );
   return { process, lines };
@@ -50,7 +68,11 @@ function cleaveProcess(label: string, env: Record<string, string>) {
 
 /** Runs a command to its end; a failure must be one JSON line on stderr. */
 function run(entry: string, env: Record<string, string>) {
-  const result = spawnSync(process.execPath, [entry], { env: { ...process.env, CLEAVE_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ...env }, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, [entry], {
+    env: { ...process.env, CLEAVE_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   const errLines = result.stderr.trim().split('\n').filter(Boolean);
   return { ...result, line: errLines.length === 1 ? (JSON.parse(errLines[0]!) as { level: number; msg: string }) : undefined };
 }
@@ -110,7 +132,9 @@ describe('CLEAVE_MIGRATIONS=off and npm run migrate', () => {
       try {
         await process.start(60_000);
         // Reads the feed's dead letters: its tables are there.
-        const response = await fetch(`${process.readyMessage!.httpUrl}/admin/dead-letters?context=feed`, { headers: { authorization: 'Bearer cleave-development-admin-secret' } });
+        const response = await fetch(`${process.readyMessage!.httpUrl}/admin/dead-letters?context=feed`, {
+          headers: { authorization: 'Bearer cleave-development-admin-secret' },
+        });
         expect(response.status, lines.join('\n')).toBe(200);
       } finally {
         await process.stop();

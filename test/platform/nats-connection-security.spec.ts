@@ -20,10 +20,55 @@ const MAIN = fileURLToPath(new URL('../../dist/apps/cleave/src/main.js', import.
 function certificates(dir: string): { ca: string; cert: string; key: string } {
   const file = (name: string) => join(dir, name);
   const run = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=cleave-test-ca', '-keyout', file('ca-key.pem'), '-out', file('ca.pem'));
-  run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', file('server-key.pem'), '-out', file('server.csr'));
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=cleave-test-ca',
+    '-keyout',
+    file('ca-key.pem'),
+    '-out',
+    file('ca.pem'),
+  );
+  run(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    file('server-key.pem'),
+    '-out',
+    file('server.csr'),
+  );
   writeFileSync(file('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  run('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca-key.pem'), '-CAcreateserial', '-days', '1', '-extfile', file('ext.cnf'), '-out', file('server.pem'));
+  run(
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca-key.pem'),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    file('ext.cnf'),
+    '-out',
+    file('server.pem'),
+  );
   return { ca: file('ca.pem'), cert: file('server.pem'), key: file('server-key.pem') };
 }
 
@@ -57,9 +102,16 @@ describe('NATS connection options: TLS and NKeys, from files', () => {
 
   it('serves a context over TLS with an NKey, and a client calls it the same way', async () => {
     const env = { NATS_URL: `tls://127.0.0.1:${server.port}`, NATS_TLS_CA_FILE: tls.ca, NATS_NKEY_SEED_FILE: seedFile };
-    ledger = new ServiceProcess({ label: 'ledger', entry: MAIN, env: { ...env, CLEAVE_SERVICES: 'ledger', CLEAVE_DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'error', CLEAVE_NATS_PREFIX: 'tls' } });
+    ledger = new ServiceProcess({
+      label: 'ledger',
+      entry: MAIN,
+      env: { ...env, CLEAVE_SERVICES: 'ledger', CLEAVE_DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'error', CLEAVE_NATS_PREFIX: 'tls' },
+    });
     await ledger.start(60_000);
-    const client = await createCleaveApp(cleaveDeployment, loadCleaveConfig({ ...env, CLEAVE_MANAGEMENT_PORT: '0', CLEAVE_SERVICES: 'none', CLEAVE_NATS_PREFIX: 'tls', LOG_LEVEL: 'silent' }));
+    const client = await createCleaveApp(
+      cleaveDeployment,
+      loadCleaveConfig({ ...env, CLEAVE_MANAGEMENT_PORT: '0', CLEAVE_SERVICES: 'none', CLEAVE_NATS_PREFIX: 'tls', LOG_LEVEL: 'silent' }),
+    );
     try {
       const book = await client.bus.send(LedgerPatterns.OpenBook, { accountId: 'acc_0000000000000000000001', currency: 'GBP' });
       expect(book).toMatchObject({ accountId: 'acc_0000000000000000000001', balance: 0 });
@@ -70,7 +122,17 @@ describe('NATS connection options: TLS and NKeys, from files', () => {
 
   it('stops with a message naming what to fix when the server cannot be verified, or refuses the key', () => {
     const start = (env: Record<string, string>) =>
-      spawnSync(process.execPath, [MAIN], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, CLEAVE_SERVICES: 'ledger', CLEAVE_DATA_DIR: join(dir, 'data2'), NATS_URL: `tls://127.0.0.1:${server.port}`, ...env } });
+      spawnSync(process.execPath, [MAIN], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: {
+          ...process.env,
+          CLEAVE_SERVICES: 'ledger',
+          CLEAVE_DATA_DIR: join(dir, 'data2'),
+          NATS_URL: `tls://127.0.0.1:${server.port}`,
+          ...env,
+        },
+      });
     const unverified = start({ NATS_NKEY_SEED_FILE: seedFile });
     expect(unverified.status).toBe(78);
     expect(messageOf(unverified.stderr)).toMatch(/cannot reach NATS at tls:\/\/127\.0\.0\.1:\d+ \(NATS_URL\)/);

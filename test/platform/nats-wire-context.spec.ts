@@ -2,13 +2,22 @@ import { connect, headers as natsHeaders, MsgHdrsImpl, type Msg, type NatsConnec
 import { generateKeyPairSync } from 'node:crypto';
 import { rootContext } from '@cleave/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contextFieldsOf, contextFromFields, contextToHeaders, parseContextHeaders, rawHeaderBlock } from '../../libs/platform/src/nats/wire-context';
+import {
+  contextFieldsOf,
+  contextFromFields,
+  contextToHeaders,
+  parseContextHeaders,
+  rawHeaderBlock,
+} from '../../libs/platform/src/nats/wire-context';
 import { PrincipalSeal, principalKeysFrom } from '../../libs/platform/src/security/principal-seal';
 import { NatsServerProcess } from '../support/nats-server';
 
 function keyPair(): { privatePem: string; publicPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return { privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string };
+  return {
+    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+  };
 }
 
 describe('call context on NATS headers', () => {
@@ -50,7 +59,13 @@ describe('call context on NATS headers', () => {
       idempotencyKey: msg.headers!.get('idempotency-key'),
     });
     const received = contextFromFields(fields, 5000, contextSeal);
-    expect(received).toMatchObject({ traceId: sent.traceId, spanId: sent.spanId, requestId: 'req_custom', principal, idempotencyKey: 'key-1' });
+    expect(received).toMatchObject({
+      traceId: sent.traceId,
+      spanId: sent.spanId,
+      requestId: 'req_custom',
+      principal,
+      idempotencyKey: 'key-1',
+    });
     expect(received.deadline - Date.now()).toBeLessThanOrEqual(1234);
     // A context forwards the seal it was given: it can't make one of its own.
     expect(contextToHeaders(received, contextSeal)).toBeDefined();
@@ -59,7 +74,9 @@ describe('call context on NATS headers', () => {
   it('refuses a principal that is not sealed by the gateway, or sealed for another call', async () => {
     const principal = { kind: 'user' as const, id: 'user_1', scopes: ['customer'] };
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    const sealed = contextFieldsOf(await roundTrip((s) => nc.publish(s, 'x', { headers: contextToHeaders(rootContext({ principal, traceparent }, 5000), gatewaySeal) })));
+    const sealed = contextFieldsOf(
+      await roundTrip((s) => nc.publish(s, 'x', { headers: contextToHeaders(rootContext({ principal, traceparent }, 5000), gatewaySeal) })),
+    );
     expect(contextFromFields(sealed, 5000, contextSeal).principal).toEqual(principal);
     const refusal = (fields: Record<string, string | undefined>) => {
       try {
@@ -72,10 +89,14 @@ describe('call context on NATS headers', () => {
     // The JSON the bus used to trust.
     expect(refusal({ traceparent, principal: JSON.stringify(principal) })).toMatch(/^unauthenticated: .*malformed/);
     // Sealed with another key: a context that is not the gateway trying to vouch.
-    const impostor = new PrincipalSeal(principalKeysFrom(keyPair().privatePem, undefined)).seal(rootContext({ principal, traceparent }, 5000));
+    const impostor = new PrincipalSeal(principalKeysFrom(keyPair().privatePem, undefined)).seal(
+      rootContext({ principal, traceparent }, 5000),
+    );
     expect(refusal({ traceparent, principal: impostor })).toMatch(/^unauthenticated: .*not genuine/);
     // A genuine seal lifted onto another call.
-    expect(refusal({ traceparent: '00-11111111111111111111111111111111-00f067aa0ba902b7-01', principal: sealed.principal })).toMatch(/another call/);
+    expect(refusal({ traceparent: '00-11111111111111111111111111111111-00f067aa0ba902b7-01', principal: sealed.principal })).toMatch(
+      /another call/,
+    );
     expect(refusal({ principal: sealed.principal })).toMatch(/traceparent/);
     // One replayed after its call's deadline.
     const expired = gatewaySeal.seal(rootContext({ principal: { ...principal }, traceparent, deadline: Date.now() - 10_000 }, 5000));
@@ -123,7 +144,12 @@ describe('call context on NATS headers', () => {
     for (const block of blocks) {
       const ours = parseContextHeaders(block);
       const theirs = MsgHdrsImpl.decode(new TextEncoder().encode(block));
-      for (const [name, field] of [['traceparent', 'traceparent'], ['cleave-timeout-ms', 'timeoutMs'], ['cleave-request-id', 'requestId'], ['idempotency-key', 'idempotencyKey']] as const) {
+      for (const [name, field] of [
+        ['traceparent', 'traceparent'],
+        ['cleave-timeout-ms', 'timeoutMs'],
+        ['cleave-request-id', 'requestId'],
+        ['idempotency-key', 'idempotencyKey'],
+      ] as const) {
         expect(ours[field] ?? '').toBe(theirs.get(name));
       }
     }

@@ -37,7 +37,10 @@ describe('degrading, split', () => {
     expect(refused.body.code).toBe('service_unavailable.circuit_open');
     expect((await balance()).status).toBe(200);
     const gateway = bank.hosting('gateway')[0]!.readyMessage!.managementUrl!;
-    const readiness = (await (await fetch(`${gateway}/readyz`)).json()) as { status: string; details: Record<string, { status: string; open?: string[] }> };
+    const readiness = (await (await fetch(`${gateway}/readyz`)).json()) as {
+      status: string;
+      details: Record<string, { status: string; open?: string[] }>;
+    };
     expect(readiness.status).toBe('degraded');
     expect(readiness.details['bus.circuits']).toMatchObject({ status: 'degraded', open: ['webhooks'] });
   });
@@ -61,22 +64,37 @@ describe('degrading, split', () => {
     process.kill(ledger!.pid!, 'SIGKILL');
     await ledger!.waitForExit();
     killed = true;
-    await eventually(async () => answers.filter((a) => a.what === 'balance').length, (n) => n >= 20, 20_000);
+    await eventually(
+      async () => answers.filter((a) => a.what === 'balance').length,
+      (n) => n >= 20,
+      20_000,
+    );
     running = false;
     await load;
     const balances = answers.filter((a) => a.what === 'balance');
     // Refused as unavailable (nobody there, or the circuit open), never left to time out.
-    expect(balances.every((a) => a.status === 503 && /^service_unavailable\./.test(a.code ?? '')), JSON.stringify(balances.slice(0, 5))).toBe(true);
+    expect(
+      balances.every((a) => a.status === 503 && /^service_unavailable\./.test(a.code ?? '')),
+      JSON.stringify(balances.slice(0, 5)),
+    ).toBe(true);
     expect(answers.filter((a) => a.what === 'accounts').every((a) => a.status === 200)).toBe(true);
 
     await bank.restart(ledger!);
-    await eventually(async () => (await balance()).status, (status) => status === 200, 20_000);
+    await eventually(
+      async () => (await balance()).status,
+      (status) => status === 200,
+      20_000,
+    );
   });
 
   it('an overloaded process sheds what it cannot take, at once and with Retry-After, and answers what it took', async () => {
     const [feed] = bank.hosting('feed');
     await bank.restart(feed!, { CLEAVE_MAX_IN_FLIGHT: '2' });
-    await eventually(async () => (await api.get(`/feed?account_id=${account}`, { token: customer.token })).status, (s) => s === 200, 20_000);
+    await eventually(
+      async () => (await api.get(`/feed?account_id=${account}`, { token: customer.token })).status,
+      (s) => s === 200,
+      20_000,
+    );
     const replies = await Promise.all(Array.from({ length: 8 }, () => api.get(`/feed?account_id=${account}`, { token: customer.token })));
     const statuses = replies.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);

@@ -18,7 +18,12 @@ describe('HTTP load shedding', () => {
       Promise.all(
         Array.from({ length: 300 }, async () => {
           const reply = await fetch(`${bank.url}/docs-json`);
-          return { status: reply.status, retryAfter: reply.headers.get('retry-after'), requestId: reply.headers.get('x-request-id'), body: await reply.text() };
+          return {
+            status: reply.status,
+            retryAfter: reply.headers.get('retry-after'),
+            requestId: reply.headers.get('x-request-id'),
+            body: await reply.text(),
+          };
         }),
       );
     const replies = await eventually(burst, (rs) => rs.some((r) => r.status === 503), 30_000);

@@ -38,7 +38,13 @@ describe('API rate limits', () => {
     for (let i = 0; i < LIMIT + 2; i++) {
       const decision = await api.post(
         '/network/authorisations',
-        { card_token: ada.cardToken, amount: 1, currency: 'GBP', merchant: { name: 'Kiosk', mcc: '5814', city: 'London', country: 'GB' }, network_transaction_id: `rl-${randomBytes(6).toString('hex')}` },
+        {
+          card_token: ada.cardToken,
+          amount: 1,
+          currency: 'GBP',
+          merchant: { name: 'Kiosk', mcc: '5814', city: 'London', country: 'GB' },
+          network_transaction_id: `rl-${randomBytes(6).toString('hex')}`,
+        },
         { token: NETWORK_SECRET, json: true },
       );
       expect(decision.status).toBe(200);

@@ -33,7 +33,13 @@ describe('rolling restart of a two-replica context under load', () => {
     const pay = async (payer: { customer: Customer; account: string; cardToken: string }) => {
       const reply = await api.post(
         '/network/authorisations',
-        { card_token: payer.cardToken, amount: 100, currency: 'GBP', network_transaction_id: `roll-${process.pid}-${++sequence}`, merchant: { name: 'Rolling Bakery', mcc: '5814' } },
+        {
+          card_token: payer.cardToken,
+          amount: 100,
+          currency: 'GBP',
+          network_transaction_id: `roll-${process.pid}-${++sequence}`,
+          merchant: { name: 'Rolling Bakery', mcc: '5814' },
+        },
         { headers: { authorization: `Bearer ${NETWORK_SECRET}` } },
       );
       record('authorisation', reply.status, reply.body);
@@ -45,7 +51,11 @@ describe('rolling restart of a two-replica context under load', () => {
           await pay(payer);
           const balance = await api.get(`/balance?account_id=${payer.account}`, { token: payer.customer.token });
           record('balance', balance.status, balance.body);
-          const topUp = await api.post(`/accounts/${payer.account}/top-ups`, { amount: 1 }, { token: payer.customer.token, idempotencyKey: key() });
+          const topUp = await api.post(
+            `/accounts/${payer.account}/top-ups`,
+            { amount: 1 },
+            { token: payer.customer.token, idempotencyKey: key() },
+          );
           record('top-up', topUp.status, topUp.body);
           if (topUp.status === 201) toppedUpPence += 1;
         }
@@ -71,7 +81,8 @@ describe('rolling restart of a two-replica context under load', () => {
     expect(bank.hosting('ledger').every((p) => p.readyMessage !== undefined)).toBe(true);
     // Nothing booked twice or lost: the balances are what was paid in, less what was approved.
     let total = 0;
-    for (const payer of payers) total += (await api.get(`/balance?account_id=${payer.account}`, { token: payer.customer.token })).body.balance;
+    for (const payer of payers)
+      total += (await api.get(`/balance?account_id=${payer.account}`, { token: payer.customer.token })).body.balance;
     expect(approvedPence).toBeGreaterThan(0);
     expect(total).toBe(payers.length * 100_000 + toppedUpPence - approvedPence);
   });

@@ -7,7 +7,11 @@ authorisationCrashSuite('split', 'sqlite', [
   { name: 'cards dies once the ledger placed the hold', crashes: { cards: 'cards.authorise:after-hold' } },
   { name: 'cards dies once it approved, before answering', crashes: { cards: 'cards.authorise:after-approve' } },
   { name: 'the gateway dies before answering an approval', crashes: { gateway: 'gateway.authorise:before-answer' } },
-  { name: 'cards answers too late, and the gateway dies once it recorded the abandonment', crashes: { gateway: 'gateway.authorise:after-abandon' }, faults: LATE_CARDS },
+  {
+    name: 'cards answers too late, and the gateway dies once it recorded the abandonment',
+    crashes: { gateway: 'gateway.authorise:after-abandon' },
+    faults: LATE_CARDS,
+  },
   {
     name: 'cards dies once it approved, and the gateway once it recorded the abandonment',
     crashes: { cards: 'cards.authorise:after-approve', gateway: 'gateway.authorise:after-abandon' },

@@ -44,7 +44,13 @@ export function authorisationCrashSuite(layout: Layout, storage: Storage, cases:
       try {
         const reply = await new Api(bank.url).post(
           '/network/authorisations',
-          { card_token: cardToken, amount: AMOUNT, currency: 'GBP', network_transaction_id: ntx, merchant: { name: merchant, mcc: '5814' } },
+          {
+            card_token: cardToken,
+            amount: AMOUNT,
+            currency: 'GBP',
+            network_transaction_id: ntx,
+            merchant: { name: merchant, mcc: '5814' },
+          },
           { headers: { authorization: `Bearer ${NETWORK_SECRET}` } },
         );
         return reply.status === 200 ? (reply.body as { approved: boolean }) : 'no answer';
@@ -67,13 +73,20 @@ export function authorisationCrashSuite(layout: Layout, storage: Storage, cases:
       const first = await authorise(card.cardToken, ntx, merchant);
       // Every crash point was reached: those processes are gone. Bring everything back as it normally runs.
       for (const contexts of Object.keys(crash.crashes)) {
-        const exited = await Promise.race([processOf(contexts).waitForExit(), new Promise((r) => setTimeout(() => r('still running'), 15_000))]);
+        const exited = await Promise.race([
+          processOf(contexts).waitForExit(),
+          new Promise((r) => setTimeout(() => r('still running'), 15_000)),
+        ]);
         expect(exited, `${contexts} should have died at ${crash.crashes[contexts]}`).not.toBe('still running');
       }
       for (const contexts of involved) await bank.restart(processOf(contexts), { CLEAVE_CRASH_AT: undefined, CLEAVE_FAULTS: undefined });
 
       // The network retries the same payment until it hears an answer.
-      const final = await eventually(() => authorise(card.cardToken, ntx, merchant), (answer) => answer !== 'no answer', 30_000);
+      const final = await eventually(
+        () => authorise(card.cardToken, ntx, merchant),
+        (answer) => answer !== 'no answer',
+        30_000,
+      );
       if (first !== 'no answer') expect(final).toMatchObject({ approved: first.approved });
       const approved = (final as { approved: boolean }).approved;
 
@@ -82,7 +95,8 @@ export function authorisationCrashSuite(layout: Layout, storage: Storage, cases:
       const customer = card.customer;
       const settled = await eventually(
         async () => {
-          const transactions = (await new Api(bank.url).get(`/transactions?account_id=${card.account}`, { token: customer.token })).body.transactions as Array<{
+          const transactions = (await new Api(bank.url).get(`/transactions?account_id=${card.account}`, { token: customer.token })).body
+            .transactions as Array<{
             description: string;
             status: string;
             amount: number;

@@ -43,9 +43,18 @@ describe('a split bank trusts no one on its NATS server', () => {
   }
 
   /** A request's outcome: the reply's JSON, or the error nats.js raised (a permissions violation, say). */
-  async function attempt(nc: NatsConnection, pattern: string, body: unknown, principal?: string, traceparent = formatTraceparent(rootContext({}, 1000))) {
+  async function attempt(
+    nc: NatsConnection,
+    pattern: string,
+    body: unknown,
+    principal?: string,
+    traceparent = formatTraceparent(rootContext({}, 1000)),
+  ) {
     try {
-      const reply = await nc.request(subject(pattern), JSON.stringify(body), { timeout: 2_000, headers: callHeaders(traceparent, principal) });
+      const reply = await nc.request(subject(pattern), JSON.stringify(body), {
+        timeout: 2_000,
+        headers: callHeaders(traceparent, principal),
+      });
       return { reply: reply.json<Record<string, unknown>>(), error: reply.headers?.get('Nats-Service-Error-Code') ?? null };
     } catch (error) {
       return { refused: (error as Error).message };
@@ -79,9 +88,13 @@ describe('a split bank trusts no one on its NATS server', () => {
   it("refuses a service's credentials for what its contracts don't list: calls, inboxes, other services' requests and events", async () => {
     const feed = await as('feed');
     // The attacks of the drill: mint money, move it, read it, answer as identity, read everyone's replies.
-    expect(await attempt(feed, 'ledger.top-up', { accountId: victim.account, amount: 1_000_000_000, currency: 'GBP' })).toMatchObject({ refused: expect.stringMatching(/permissions violation/i) });
+    expect(await attempt(feed, 'ledger.top-up', { accountId: victim.account, amount: 1_000_000_000, currency: 'GBP' })).toMatchObject({
+      refused: expect.stringMatching(/permissions violation/i),
+    });
     expect(await attempt(feed, 'accounts.transfer', {})).toMatchObject({ refused: expect.stringMatching(/permissions violation/i) });
-    expect(await attempt(feed, 'accounts.list-accounts', { ownerId: victim.customer.userId })).toMatchObject({ refused: expect.stringMatching(/permissions violation/i) });
+    expect(await attempt(feed, 'accounts.list-accounts', { ownerId: victim.customer.userId })).toMatchObject({
+      refused: expect.stringMatching(/permissions violation/i),
+    });
     expect(await attempt(feed, 'cards.authorise', {})).toMatchObject({ refused: expect.stringMatching(/permissions violation/i) });
     expect(await attempt(feed, 'webhooks.register', {})).toMatchObject({ refused: expect.stringMatching(/permissions violation/i) });
     expect(await subscribeOutcome(feed, '_INBOX.>')).toBe('refused');
@@ -96,8 +109,12 @@ describe('a split bank trusts no one on its NATS server', () => {
     await expect(js.publish(`${bank.security!.prefix}.evt.ledger.transaction-created.v1`, '{}')).rejects.toThrow();
     // Cards may move money through the ledger, but only with the commands it uses.
     const cards = await as('cards');
-    expect(await attempt(cards, 'ledger.top-up', { accountId: victim.account, amount: 1000, currency: 'GBP' })).toMatchObject({ refused: expect.stringMatching(/permissions violation/i) });
-    expect(await attempt(cards, 'identity.authenticate', { accessTokenHash: '0'.repeat(64) })).toMatchObject({ refused: expect.stringMatching(/permissions violation/i) });
+    expect(await attempt(cards, 'ledger.top-up', { accountId: victim.account, amount: 1000, currency: 'GBP' })).toMatchObject({
+      refused: expect.stringMatching(/permissions violation/i),
+    });
+    expect(await attempt(cards, 'identity.authenticate', { accessTokenHash: '0'.repeat(64) })).toMatchObject({
+      refused: expect.stringMatching(/permissions violation/i),
+    });
     expect((await balanceOf(api, victim.customer, victim.account)).balance).toBe(50_000);
   });
 
@@ -108,25 +125,49 @@ describe('a split bank trusts no one on its NATS server', () => {
     // A principal as plain JSON (what the bus used to believe), and no principal at all.
     const forged = await attempt(gateway, 'accounts.list-accounts', list, JSON.stringify(principal));
     expect(forged).toMatchObject({ error: '401', reply: { code: 'unauthenticated', reason: 'bad_principal' } });
-    expect(await attempt(gateway, 'accounts.list-accounts', list)).toMatchObject({ error: '403', reply: { code: 'forbidden', reason: 'missing_scope' } });
+    expect(await attempt(gateway, 'accounts.list-accounts', list)).toMatchObject({
+      error: '403',
+      reply: { code: 'forbidden', reason: 'missing_scope' },
+    });
     // Sealed with a key that is not the gateway's.
-    const impostor = new PrincipalSeal(principalKeysFrom((await import('node:crypto')).generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, undefined));
+    const impostor = new PrincipalSeal(
+      principalKeysFrom(
+        (await import('node:crypto')).generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+        undefined,
+      ),
+    );
     const call = rootContext({ principal }, 2_000);
-    expect(await attempt(gateway, 'accounts.list-accounts', list, impostor.seal(call), formatTraceparent(call))).toMatchObject({ reply: { code: 'unauthenticated' } });
+    expect(await attempt(gateway, 'accounts.list-accounts', list, impostor.seal(call), formatTraceparent(call))).toMatchObject({
+      reply: { code: 'unauthenticated' },
+    });
     // Sealed with the real key: what the gateway's own process does. The reply proves the rest of the path works.
     const genuine = new PrincipalSeal(principalKeysFrom(bank.security!.privateKey, undefined));
     const honest = await attempt(gateway, 'accounts.list-accounts', list, genuine.seal(call), formatTraceparent(call));
     expect(honest).toMatchObject({ error: null, reply: [expect.objectContaining({ id: victim.account })] });
     // The same seal replayed on another call, and one replayed after its call's deadline.
     const other = rootContext({}, 2_000);
-    expect(await attempt(gateway, 'accounts.list-accounts', list, genuine.seal(call), formatTraceparent(other))).toMatchObject({ reply: { code: 'unauthenticated', message: expect.stringMatching(/another call/) } });
+    expect(await attempt(gateway, 'accounts.list-accounts', list, genuine.seal(call), formatTraceparent(other))).toMatchObject({
+      reply: { code: 'unauthenticated', message: expect.stringMatching(/another call/) },
+    });
     const lapsed = rootContext({ principal: { ...principal }, deadline: Date.now() - 6_000 }, 2_000);
-    expect(await attempt(gateway, 'accounts.list-accounts', list, genuine.seal(lapsed), formatTraceparent(lapsed))).toMatchObject({ reply: { code: 'unauthenticated', message: expect.stringMatching(/expired/) } });
+    expect(await attempt(gateway, 'accounts.list-accounts', list, genuine.seal(lapsed), formatTraceparent(lapsed))).toMatchObject({
+      reply: { code: 'unauthenticated', message: expect.stringMatching(/expired/) },
+    });
     // Network and admin authority travel only in the gateway's seal.
-    expect(await attempt(gateway, 'cards.authorise', { cardToken: victim.cardToken, amount: 100, currency: 'GBP', networkTransactionId: 'ntx-forged', merchant: { name: 'X', mcc: '5814' } })).toMatchObject({ reply: { code: 'forbidden' } });
+    expect(
+      await attempt(gateway, 'cards.authorise', {
+        cardToken: victim.cardToken,
+        amount: 100,
+        currency: 'GBP',
+        networkTransactionId: 'ntx-forged',
+        merchant: { name: 'X', mcc: '5814' },
+      }),
+    ).toMatchObject({ reply: { code: 'forbidden' } });
     expect(await attempt(gateway, 'feed.list-dead-letters', {})).toMatchObject({ reply: { code: 'forbidden' } });
     const customerSeal = genuine.seal(call);
-    expect(await attempt(gateway, 'feed.list-dead-letters', {}, customerSeal, formatTraceparent(call))).toMatchObject({ reply: { code: 'forbidden', reason: 'missing_scope' } });
+    expect(await attempt(gateway, 'feed.list-dead-letters', {}, customerSeal, formatTraceparent(call))).toMatchObject({
+      reply: { code: 'forbidden', reason: 'missing_scope' },
+    });
     expect((await balanceOf(api, victim.customer, victim.account)).balance).toBe(50_000);
   });
 
@@ -134,13 +175,27 @@ describe('a split bank trusts no one on its NATS server', () => {
     // The gateway's own credentials may read its own inbox: the most any peer could see of a login.
     const gateway = await as('gateway');
     const seen: string[] = [];
-    const sub = gateway.subscribe(`_INBOX.${bank.security!.prefix}.gateway.>`, { callback: (e, m: Msg) => void (e || seen.push(m.string())) });
+    const sub = gateway.subscribe(`_INBOX.${bank.security!.prefix}.gateway.>`, {
+      callback: (e, m: Msg) => void (e || seen.push(m.string())),
+    });
     await gateway.flush();
-    const login = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: victim.customer.email, password: victim.customer.password });
+    const login = await api.post('/oauth2/token', {
+      grant_type: 'password',
+      client_id: CLIENT_ID,
+      username: victim.customer.email,
+      password: victim.customer.password,
+    });
     expect(login.status).toBe(200);
-    const refresh = await api.post('/oauth2/token', { grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: login.body.refresh_token });
+    const refresh = await api.post('/oauth2/token', {
+      grant_type: 'refresh_token',
+      client_id: CLIENT_ID,
+      refresh_token: login.body.refresh_token,
+    });
     expect(refresh.status).toBe(200);
-    await eventually(async () => seen.length, (n) => n >= 2);
+    await eventually(
+      async () => seen.length,
+      (n) => n >= 2,
+    );
     sub.unsubscribe();
     for (const token of [login.body.access_token, login.body.refresh_token, refresh.body.access_token, refresh.body.refresh_token]) {
       expect(seen.join('\n')).not.toContain(token);
@@ -154,7 +209,13 @@ describe('a split bank trusts no one on its NATS server', () => {
     const pay = (credential: string) =>
       api.post(
         '/network/authorisations',
-        { card_token: victim.cardToken, amount: 500, currency: 'GBP', network_transaction_id: `ntx-trust-${credential.length}`, merchant: { name: 'Cafe', mcc: '5814' } },
+        {
+          card_token: victim.cardToken,
+          amount: 500,
+          currency: 'GBP',
+          network_transaction_id: `ntx-trust-${credential.length}`,
+          merchant: { name: 'Cafe', mcc: '5814' },
+        },
         { headers: { authorization: `Bearer ${credential}` } },
       );
     expect((await pay(victim.customer.token)).status).toBe(401);
@@ -205,7 +266,10 @@ describe('a split bank trusts no one on its NATS server', () => {
     const feed = await as('feed');
     const ledger = await as('ledger');
     // Live (every-replica) events with no id, no JSON, and a principal header it no longer reads.
-    for (const [nc, event] of [[identity, 'identity.token-revoked.v1'], [feed, 'feed.notification-created.v1']] as const) {
+    for (const [nc, event] of [
+      [identity, 'identity.token-revoked.v1'],
+      [feed, 'feed.notification-created.v1'],
+    ] as const) {
       nc.publish(`${prefix}.evt.${event}`, 'garbage');
       const h = natsHeaders();
       h.set('Nats-Msg-Id', newEntityId('evt'));
@@ -231,21 +295,34 @@ describe('a split bank trusts no one on its NATS server', () => {
     // Each consuming context parks all five at once, on its first attempt.
     for (const context of ['feed', 'webhooks']) {
       const parked = await eventually(
-        async () => (await api.get(`/admin/dead-letters?context=${context}`, { headers: ADMIN })).body.dead_letters as Array<{ attempts: number; error: string }>,
+        async () =>
+          (await api.get(`/admin/dead-letters?context=${context}`, { headers: ADMIN })).body.dead_letters as Array<{
+            attempts: number;
+            error: string;
+          }>,
         (letters) => letters?.length >= 5,
       );
       expect(parked.every((l) => l.attempts === 1)).toBe(true);
-      expect(parked.map((l) => l.error).join('\n')).toMatch(/poison: the payload is not JSON[\s\S]*bad_request[\s\S]*poison: the event id[\s\S]*poison: the event id/);
+      expect(parked.map((l) => l.error).join('\n')).toMatch(
+        /poison: the payload is not JSON[\s\S]*bad_request[\s\S]*poison: the event id[\s\S]*poison: the event id/,
+      );
     }
     // The consumers moved on: the next payment reaches the feed, and the gateway still serves.
     const paid = await api.post(
       '/network/authorisations',
-      { card_token: victim.cardToken, amount: 700, currency: 'GBP', network_transaction_id: `ntx-after-poison-${Date.now()}`, merchant: { name: 'After Poison', mcc: '5814' } },
+      {
+        card_token: victim.cardToken,
+        amount: 700,
+        currency: 'GBP',
+        network_transaction_id: `ntx-after-poison-${Date.now()}`,
+        merchant: { name: 'After Poison', mcc: '5814' },
+      },
       { headers: { authorization: `Bearer ${NETWORK_SECRET}` } },
     );
     expect(paid.body).toMatchObject({ approved: true });
     await eventually(
-      async () => (await api.get(`/feed?account_id=${victim.account}`, { token: victim.customer.token })).body.items as Array<{ title?: string }>,
+      async () =>
+        (await api.get(`/feed?account_id=${victim.account}`, { token: victim.customer.token })).body.items as Array<{ title?: string }>,
       (items) => JSON.stringify(items ?? []).includes('After Poison'),
     );
     expect((await api.get('/readyz')).status).toBe(200);
@@ -255,7 +332,10 @@ describe('a split bank trusts no one on its NATS server', () => {
   it('takes a run of events in one message apart: good events applied, each bad one parked alone, a bad run parked whole', async () => {
     const prefix = bank.security!.prefix;
     const js = jetstream(await as('ledger'));
-    const lettersOf = async (context: string) => ((await api.get(`/admin/dead-letters?context=${context}`, { headers: ADMIN })).body.dead_letters as Array<{ error: string }>).map((l) => l.error);
+    const lettersOf = async (context: string) =>
+      ((await api.get(`/admin/dead-letters?context=${context}`, { headers: ADMIN })).body.dead_letters as Array<{ error: string }>).map(
+        (l) => l.error,
+      );
     const lettersBefore = new Map<string, string[]>();
     for (const context of ['feed', 'webhooks']) lettersBefore.set(context, await lettersOf(context));
     const now = new Date().toISOString();
@@ -283,14 +363,28 @@ describe('a split bank trusts no one on its NATS server', () => {
       return js.publish(`${prefix}.evt.ledger.transaction-created.v1`, data, { msgID: `${newEntityId('evt')}+x`, headers: h });
     };
     // A good event either side of two bad ones: a payload the contract refuses, and an id Cleave never makes.
-    await run([entry(transaction('Batch First')), entry({ transaction: { id: 'nonsense' } }), entry(transaction('Never'), 'evt_bad'), entry(transaction('Batch Last'))], '4');
+    await run(
+      [
+        entry(transaction('Batch First')),
+        entry({ transaction: { id: 'nonsense' } }),
+        entry(transaction('Never'), 'evt_bad'),
+        entry(transaction('Batch Last')),
+      ],
+      '4',
+    );
     // Runs that are not runs: not JSON, not an array, empty, too long.
     await run('{not json', '2');
     await run({ not: 'an array' }, '1');
     await run([], '1');
-    await run(Array.from({ length: 101 }, () => entry(transaction('Too Many'))), '101');
+    await run(
+      Array.from({ length: 101 }, () => entry(transaction('Too Many'))),
+      '101',
+    );
     await eventually(
-      async () => (await api.get(`/feed?account_id=${victim.account}&limit=100`, { token: victim.customer.token })).body.items as Array<{ title?: string }>,
+      async () =>
+        (await api.get(`/feed?account_id=${victim.account}&limit=100`, { token: victim.customer.token })).body.items as Array<{
+          title?: string;
+        }>,
       (items) => ['Batch First', 'Batch Last'].every((title) => JSON.stringify(items ?? []).includes(title)),
     );
     // Each consuming context parks the two bad events and the four bad runs, once each.
@@ -307,7 +401,9 @@ describe('a split bank trusts no one on its NATS server', () => {
       expect(added(/poison: the batch is not JSON/)).toBe(1);
       expect(added(/poison: a batch must be an array/)).toBe(3);
     }
-    const feed = JSON.stringify((await api.get(`/feed?account_id=${victim.account}&limit=100`, { token: victim.customer.token })).body.items);
+    const feed = JSON.stringify(
+      (await api.get(`/feed?account_id=${victim.account}&limit=100`, { token: victim.customer.token })).body.items,
+    );
     expect(feed).not.toContain('Never');
     expect(feed).not.toContain('Too Many');
     expect((await api.get('/readyz')).status).toBe(200);
@@ -319,7 +415,10 @@ describe('a split bank trusts no one on its NATS server', () => {
     const accounts = await as('accounts');
     const observer = await as('observer');
     // Accounts may call the ledger; it asks for the answer to go to the stream's delete API.
-    accounts.publish(subject('ledger.get-balance'), JSON.stringify({ accountId: victim.account }), { reply: `$JS.API.STREAM.DELETE.${stream}`, headers: callHeaders(formatTraceparent(rootContext({}, 1000))) });
+    accounts.publish(subject('ledger.get-balance'), JSON.stringify({ accountId: victim.account }), {
+      reply: `$JS.API.STREAM.DELETE.${stream}`,
+      headers: callHeaders(formatTraceparent(rootContext({}, 1000))),
+    });
     observer.publish('$SRV.PING', '', { reply: `$JS.API.STREAM.PURGE.${stream}` });
     await accounts.flush();
     await observer.flush();
@@ -328,7 +427,7 @@ describe('a split bank trusts no one on its NATS server', () => {
     const feed = await as('feed');
     const info = await feed.request(`$JS.API.STREAM.INFO.${stream}`, '', { timeout: 2_000 });
     expect(info.json<{ config?: { name: string }; error?: unknown }>()).toMatchObject({ config: { name: stream } });
-    expect((info.json<{ state: { messages: number } }>()).state.messages).toBeGreaterThan(0);
+    expect(info.json<{ state: { messages: number } }>().state.messages).toBeGreaterThan(0);
   });
 
   it('survives hostile replies: a bad answer fails one call, never the gateway', async () => {
@@ -345,12 +444,14 @@ describe('a split bank trusts no one on its NATS server', () => {
     await rogue.flush();
     const statuses: number[] = [];
     const deadline = Date.now() + 30_000;
-    while (answered < 4 && Date.now() < deadline) statuses.push((await api.get(`/balance?account_id=${victim.account}`, { token: victim.customer.token })).status);
+    while (answered < 4 && Date.now() < deadline)
+      statuses.push((await api.get(`/balance?account_id=${victim.account}`, { token: victim.customer.token })).status);
     sub.unsubscribe();
     await rogue.flush();
     expect(answered).toBeGreaterThanOrEqual(4);
     expect(statuses.every((s) => s === 200 || s === 500)).toBe(true);
     expect(statuses).toContain(500);
-    for (let i = 0; i < 5; i++) expect((await api.get(`/balance?account_id=${victim.account}`, { token: victim.customer.token })).status).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect((await api.get(`/balance?account_id=${victim.account}`, { token: victim.customer.token })).status).toBe(200);
   });
 });

@@ -16,7 +16,10 @@ export type Storage = 'sqlite' | 'postgres';
 const LAYOUTS: Record<Layout, string[][]> = {
   monolith: [['all']],
   split: [['gateway'], ['identity'], ['accounts'], ['ledger'], ['cards'], ['feed'], ['webhooks']],
-  hybrid: [['gateway', 'identity', 'accounts', 'cards', 'feed'], ['ledger', 'webhooks']],
+  hybrid: [
+    ['gateway', 'identity', 'accounts', 'cards', 'feed'],
+    ['ledger', 'webhooks'],
+  ],
 };
 
 const MAIN = fileURLToPath(new URL('../../dist/apps/cleave/src/main.js', import.meta.url));
@@ -64,9 +67,16 @@ export const TAP_USER = 'tap';
 
 export function bankSecurity(prefix: string, processGroups: readonly string[][], options: BankOptions = {}): BankSecurity {
   const roles = processGroups.map((services) => roleFor(services));
-  const extraUsers = options.tap ? [{ role: TAP_USER, publish: ['$JS.API.INFO', '$JS.API.CONSUMER.LIST.>'], subscribe: ['>'], allowResponses: false }] : [];
+  const extraUsers = options.tap
+    ? [{ role: TAP_USER, publish: ['$JS.API.INFO', '$JS.API.CONSUMER.LIST.>'], subscribe: ['>'], allowResponses: false }]
+    : [];
   // nats-server reads each password as a config value: a letter first keeps it a plain string.
-  const passwords = Object.fromEntries([...roles.map((r) => r.name), 'observer', ...extraUsers.map((u) => u.role)].map((name) => [name, `p${randomBytes(12).toString('hex')}`]));
+  const passwords = Object.fromEntries(
+    [...roles.map((r) => r.name), 'observer', ...extraUsers.map((u) => u.role)].map((name) => [
+      name,
+      `p${randomBytes(12).toString('hex')}`,
+    ]),
+  );
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const publicPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
@@ -93,7 +103,13 @@ export interface BankOptions {
   readonly tap?: boolean;
 }
 
-export async function startBank(layout: Layout, storage: Storage, env: Record<string, string> = {}, replicas: Record<string, number> = {}, options: BankOptions = {}): Promise<RunningBank> {
+export async function startBank(
+  layout: Layout,
+  storage: Storage,
+  env: Record<string, string> = {},
+  replicas: Record<string, number> = {},
+  options: BankOptions = {},
+): Promise<RunningBank> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cleave-bank-'));
   const database = storage === 'postgres' ? await TestDatabase.create() : undefined;
   const prefix = `t${randomBytes(6).toString('hex')}`;

@@ -20,7 +20,10 @@ export class EventStream {
 
   static async open(url: string, token: string): Promise<EventStream> {
     const stream = new EventStream();
-    const response = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: stream.abort.signal });
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      signal: stream.abort.signal,
+    });
     if (response.status !== 200) throw new Error(`stream answered ${response.status}: ${await response.text()}`);
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
@@ -40,7 +43,9 @@ export class EventStream {
               opened();
               continue;
             }
-            const fields = Object.fromEntries(block.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trimStart()]));
+            const fields = Object.fromEntries(
+              block.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trimStart()]),
+            );
             stream.events.push({ id: fields.id, event: fields.event ?? 'message', data: fields.data ?? '' });
           }
         }

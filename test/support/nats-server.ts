@@ -95,7 +95,10 @@ export class NatsServerProcess {
 
   /** Replaces the authorization block and has the running server reload its configuration (SIGHUP). */
   async reload(block: string): Promise<void> {
-    (this.options as { authorization?: NatsServerOptions['authorization'] }).authorization = { block, env: this.options.authorization?.env ?? {} };
+    (this.options as { authorization?: NatsServerOptions['authorization'] }).authorization = {
+      block,
+      env: this.options.authorization?.env ?? {},
+    };
     writeFileSync(join(this.storeDir, 'nats-server.conf'), block);
     this.child?.kill('SIGHUP');
   }

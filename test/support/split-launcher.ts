@@ -15,8 +15,14 @@ export class SplitLauncher {
   }
 
   /** `detached`: in a process group of its own, as a terminal runs it (Ctrl-C there signals the whole group). */
-  static async start(args: readonly string[], env: NodeJS.ProcessEnv, options: { readyWithinMs: number; detached?: boolean }): Promise<SplitLauncher> {
-    const launcher = new SplitLauncher(spawn(process.execPath, [LAUNCHER, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false }));
+  static async start(
+    args: readonly string[],
+    env: NodeJS.ProcessEnv,
+    options: { readyWithinMs: number; detached?: boolean },
+  ): Promise<SplitLauncher> {
+    const launcher = new SplitLauncher(
+      spawn(process.execPath, [LAUNCHER, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false }),
+    );
     const deadline = Date.now() + options.readyWithinMs;
     while (!launcher.output.includes('processes ready')) {
       if (launcher.child.exitCode !== null || Date.now() > deadline) throw new Error(`launcher did not get ready:\n${launcher.output}`);

@@ -55,7 +55,11 @@ export async function startTopology(spec: TopologySpec): Promise<RunningTopology
   let app: CleaveApp;
   try {
     await Promise.all(processes.map((p) => p.start()));
-    const config = loadCleaveConfig({ CLEAVE_MANAGEMENT_PORT: '0', ...env(spec.local, 'test'), CLEAVE_TRANSPORT: nats ? 'auto' : 'in-process' });
+    const config = loadCleaveConfig({
+      CLEAVE_MANAGEMENT_PORT: '0',
+      ...env(spec.local, 'test'),
+      CLEAVE_TRANSPORT: nats ? 'auto' : 'in-process',
+    });
     app = await createCleaveApp(spec.deployment, config);
   } catch (error) {
     await Promise.all(processes.map((p) => p.stop()));

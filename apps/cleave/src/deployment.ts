@@ -12,7 +12,15 @@ import { cleaveVersion } from './version';
 /** Cleave's contexts, each a module placed by CLEAVE_SERVICES. */
 export const cleaveDeployment: CleaveDeployment = {
   contracts: { requests: CleaveRequests, events: CleaveEvents, dependencies: CleaveDependencies },
-  contexts: { gateway: GatewayModule, identity: IdentityModule, accounts: AccountsModule, ledger: LedgerModule, cards: CardsModule, feed: FeedModule, webhooks: WebhooksModule },
+  contexts: {
+    gateway: GatewayModule,
+    identity: IdentityModule,
+    accounts: AccountsModule,
+    ledger: LedgerModule,
+    cards: CardsModule,
+    feed: FeedModule,
+    webhooks: WebhooksModule,
+  },
   http: { context: 'gateway', serverOptions: gatewayServerOptions, setup: setUpGatewayHttp },
   version: cleaveVersion(),
 };

@@ -1,4 +1,12 @@
-import { ContractRegistry, natsRole, observerPermissions, renderAuthorization, rolePermissions, type NatsRole, type RolePermissions } from '@cleave/platform';
+import {
+  ContractRegistry,
+  natsRole,
+  observerPermissions,
+  renderAuthorization,
+  rolePermissions,
+  type NatsRole,
+  type RolePermissions,
+} from '@cleave/platform';
 import { cleaveDeployment } from './deployment';
 
 /** The context that makes the events stream (the ledger publishes most of what it carries); the rest wait for it. */
@@ -25,5 +33,8 @@ export function cleaveNatsAuthorization(prefix: string, roles: readonly NatsRole
     '# Generated from libs/contracts by `npm run nats:config`; do not edit (CI checks it matches).',
     `# Subject prefix: ${prefix}. Passwords come from nats-server's environment, one variable per user.`,
   ].join('\n');
-  return renderAuthorization([...roles.map((role) => rolePermissions(registry, prefix, role, STREAM_OWNERS)), observerPermissions(prefix), ...extraUsers], header);
+  return renderAuthorization(
+    [...roles.map((role) => rolePermissions(registry, prefix, role, STREAM_OWNERS)), observerPermissions(prefix), ...extraUsers],
+    header,
+  );
 }

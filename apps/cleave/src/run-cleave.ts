@@ -1,6 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { hostname } from 'node:os';
-import { ConfigurationError, createCleaveApp, loadCleaveConfig, processLogger, type CleaveApp, type CleaveDeployment } from '@cleave/platform';
+import {
+  ConfigurationError,
+  createCleaveApp,
+  loadCleaveConfig,
+  processLogger,
+  type CleaveApp,
+  type CleaveDeployment,
+} from '@cleave/platform';
 
 /** The message a process sends its parent (the split launcher, a test) once it serves. */
 export interface ReadyMessage {
@@ -65,7 +72,10 @@ export async function runCleave(deployment: CleaveDeployment, env: NodeJS.Proces
   stopOnSignals(cleave);
   // A promise nothing waited on failed: a bug. Say so as a log line like any other, then stop (as Node would).
   process.on('unhandledRejection', (reason) => {
-    processLogger('fatal', instance, 2).fatal({ context: 'Cleave', err: reason }, `unhandled rejection: ${(reason as Error)?.message ?? String(reason)}`);
+    processLogger('fatal', instance, 2).fatal(
+      { context: 'Cleave', err: reason },
+      `unhandled rejection: ${(reason as Error)?.message ?? String(reason)}`,
+    );
     process.exit(1);
   });
   const services = [...cleave.placement.hosted];

@@ -1,5 +1,12 @@
 import { Module } from '@nestjs/common';
-import { CLEAVE_CONFIG, DatabaseModule, IdempotencyRecord, readSettings, refuseDevelopmentCredentials, type CleaveConfig } from '@cleave/platform';
+import {
+  CLEAVE_CONFIG,
+  DatabaseModule,
+  IdempotencyRecord,
+  readSettings,
+  refuseDevelopmentCredentials,
+  type CleaveConfig,
+} from '@cleave/platform';
 import { Authorisation } from './authorisations/authorisation.entity';
 import { CardSpend } from './authorisations/card-spend.entity';
 import { NetworkHandler } from './authorisations/network.handler';
@@ -12,12 +19,19 @@ import { cardsMigrations } from './migrations';
 
 /** Payment cards and the card network's messages about them, in a database of their own. */
 @Module({
-  imports: [DatabaseModule.forContext({ context: 'cards', entities: [Card, Authorisation, CardSpend, IdempotencyRecord], migrations: cardsMigrations })],
+  imports: [
+    DatabaseModule.forContext({
+      context: 'cards',
+      entities: [Card, Authorisation, CardSpend, IdempotencyRecord],
+      migrations: cardsMigrations,
+    }),
+  ],
   controllers: [CardsHandlers],
   providers: [
     {
       provide: CardsSettings,
-      useFactory: (config: CleaveConfig) => refuseDevelopmentCredentials(readSettings(CardsSettings, config.env), ['CLEAVE_CARD_PAN_KEY'], config, 'Cards'),
+      useFactory: (config: CleaveConfig) =>
+        refuseDevelopmentCredentials(readSettings(CardsSettings, config.env), ['CLEAVE_CARD_PAN_KEY'], config, 'Cards'),
       inject: [CLEAVE_CONFIG],
     },
     CardsHandler,

@@ -74,13 +74,10 @@ export type RequestMap = Readonly<Record<string, RequestSpec<any, any>>>;
 export type EventMap = Readonly<Record<string, EventSpec<any>>>;
 
 /** The request DTO of pattern `P` in map `M`. */
-export type RequestOf<M extends RequestMap, P extends keyof M> =
-  M[P] extends RequestSpec<infer Req, any> ? Req : never;
+export type RequestOf<M extends RequestMap, P extends keyof M> = M[P] extends RequestSpec<infer Req, any> ? Req : never;
 
 /** The reply of pattern `P` in map `M`. */
-export type ReplyOf<M extends RequestMap, P extends keyof M> =
-  M[P] extends RequestSpec<any, infer Rep> ? Rep : never;
+export type ReplyOf<M extends RequestMap, P extends keyof M> = M[P] extends RequestSpec<any, infer Rep> ? Rep : never;
 
 /** The payload of event `E` in map `M`. */
-export type PayloadOf<M extends EventMap, E extends keyof M> =
-  M[E] extends EventSpec<infer P> ? P : never;
+export type PayloadOf<M extends EventMap, E extends keyof M> = M[E] extends EventSpec<infer P> ? P : never;

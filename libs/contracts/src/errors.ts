@@ -65,7 +65,8 @@ export function errorReasons<const T extends Record<string, Declaration>>(declar
     const known = declaredReasons.get(`${code}.${reason}`);
     const reasonOf: ErrorReason = { code, reason, retryable: retryable === 'retryable' };
     // Two contexts may fail with the same reason (currency_mismatch); it must mean the same to a caller.
-    if (known !== undefined && known.retryable !== reasonOf.retryable) throw new Error(`${code}.${reason} is declared both retryable and not`);
+    if (known !== undefined && known.retryable !== reasonOf.retryable)
+      throw new Error(`${code}.${reason} is declared both retryable and not`);
     declaredReasons.set(`${code}.${reason}`, reasonOf);
     reasons[name] = reasonOf;
   }

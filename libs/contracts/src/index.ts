@@ -44,12 +44,28 @@ export * from './gateway/gateway.messages';
 export * from './gateway/gateway.contract';
 
 /** Every request pattern of every context → its request class and reply type. */
-export const CleaveRequests = { ...GatewayRequests, ...IdentityRequests, ...AccountsRequests, ...LedgerRequests, ...CardsRequests, ...FeedRequests, ...WebhooksRequests } as const;
+export const CleaveRequests = {
+  ...GatewayRequests,
+  ...IdentityRequests,
+  ...AccountsRequests,
+  ...LedgerRequests,
+  ...CardsRequests,
+  ...FeedRequests,
+  ...WebhooksRequests,
+} as const;
 /** The type of {@link CleaveRequests}: what `bus.send` is checked against. */
 export type CleaveRequests = typeof CleaveRequests;
 
 /** Every event of every context → its payload class. */
-export const CleaveEvents = { ...GatewayEvents, ...IdentityEvents, ...AccountsEvents, ...LedgerEvents, ...CardsEvents, ...FeedEvents, ...WebhooksEvents } as const;
+export const CleaveEvents = {
+  ...GatewayEvents,
+  ...IdentityEvents,
+  ...AccountsEvents,
+  ...LedgerEvents,
+  ...CardsEvents,
+  ...FeedEvents,
+  ...WebhooksEvents,
+} as const;
 /** The type of {@link CleaveEvents}: what `bus.emit` is checked against. */
 export type CleaveEvents = typeof CleaveEvents;
 

@@ -33,7 +33,8 @@ export function Text(min: number, max: number, options?: ValidationOptions): Pro
       name: 'text',
       constraints: [min, max],
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && textFault(value) === undefined && codePoints(value) >= min && codePoints(value) <= max,
+        validate: (value: unknown) =>
+          typeof value === 'string' && textFault(value) === undefined && codePoints(value) >= min && codePoints(value) <= max,
         defaultMessage: (args?: ValidationArguments) => {
           const value = args?.value;
           const field = args?.property ?? 'value';

@@ -11,7 +11,9 @@ import { SpendingNotifications } from './spending/spending-notifications';
 
 /** The activity feed and spending notifications, kept from the ledger's events in a database of their own. */
 @Module({
-  imports: [DatabaseModule.forContext({ context: 'feed', events: true, entities: [FeedItem, CardSpend, Notification], migrations: feedMigrations })],
+  imports: [
+    DatabaseModule.forContext({ context: 'feed', events: true, entities: [FeedItem, CardSpend, Notification], migrations: feedMigrations }),
+  ],
   controllers: [FeedHandlers],
   providers: [
     { provide: FeedSettings, useFactory: (config: CleaveConfig) => readSettings(FeedSettings, config.env), inject: [CLEAVE_CONFIG] },

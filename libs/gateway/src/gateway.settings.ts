@@ -29,5 +29,10 @@ export class GatewaySettings {
 
 /** Reads the gateway's settings; its development credentials are refused in production and warned about elsewhere. */
 export function readGatewaySettings(config: CleaveConfig): GatewaySettings {
-  return refuseDevelopmentCredentials(readSettings(GatewaySettings, config.env), ['CLEAVE_NETWORK_SECRET', 'CLEAVE_ADMIN_SECRET'], config, 'Gateway');
+  return refuseDevelopmentCredentials(
+    readSettings(GatewaySettings, config.env),
+    ['CLEAVE_NETWORK_SECRET', 'CLEAVE_ADMIN_SECRET'],
+    config,
+    'Gateway',
+  );
 }

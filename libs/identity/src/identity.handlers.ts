@@ -1,5 +1,11 @@
 import { Controller } from '@nestjs/common';
-import { IdentityPatterns, type AuthenticateRequest, type IssueTokenRequest, type RevokeTokenRequest, type SignUpRequest } from '@cleave/contracts';
+import {
+  IdentityPatterns,
+  type AuthenticateRequest,
+  type IssueTokenRequest,
+  type RevokeTokenRequest,
+  type SignUpRequest,
+} from '@cleave/contracts';
 import { Handles } from '@cleave/platform';
 import { TokensHandler } from './tokens/tokens.handler';
 import { SignUpHandler } from './users/sign-up.handler';

@@ -1,5 +1,13 @@
 import { Module } from '@nestjs/common';
-import { CLEAVE_CONFIG, ContextDatabase, DatabaseModule, Housekeeping, HousekeepingSettings, readSettings, type CleaveConfig } from '@cleave/platform';
+import {
+  CLEAVE_CONFIG,
+  ContextDatabase,
+  DatabaseModule,
+  Housekeeping,
+  HousekeepingSettings,
+  readSettings,
+  type CleaveConfig,
+} from '@cleave/platform';
 import { OAuthClient } from './clients/oauth-client.entity';
 import { IdentityHandlers } from './identity.handlers';
 import { IdentitySettings } from './identity.settings';
@@ -13,16 +21,32 @@ import { User } from './users/user.entity';
 
 /** Customers, OAuth2 clients and tokens, in a database of their own. */
 @Module({
-  imports: [DatabaseModule.forContext({ context: 'identity', events: true, entities: [User, OAuthClient, Token, LoginAttempt], migrations: identityMigrations })],
+  imports: [
+    DatabaseModule.forContext({
+      context: 'identity',
+      events: true,
+      entities: [User, OAuthClient, Token, LoginAttempt],
+      migrations: identityMigrations,
+    }),
+  ],
   controllers: [IdentityHandlers],
   providers: [
-    { provide: IdentitySettings, useFactory: (config: CleaveConfig) => readSettings(IdentitySettings, config.env), inject: [CLEAVE_CONFIG] },
+    {
+      provide: IdentitySettings,
+      useFactory: (config: CleaveConfig) => readSettings(IdentitySettings, config.env),
+      inject: [CLEAVE_CONFIG],
+    },
     SignUpHandler,
     LoginLimiter,
     {
       provide: Housekeeping,
       useFactory: (db: ContextDatabase, config: CleaveConfig, settings: IdentitySettings) =>
-        new Housekeeping('identity', db, [loginAttemptsPruning(settings)], readSettings(HousekeepingSettings, config.env).CLEAVE_HOUSEKEEPING_MS),
+        new Housekeeping(
+          'identity',
+          db,
+          [loginAttemptsPruning(settings)],
+          readSettings(HousekeepingSettings, config.env).CLEAVE_HOUSEKEEPING_MS,
+        ),
       inject: [ContextDatabase, CLEAVE_CONFIG, IdentitySettings],
     },
     TokensHandler,

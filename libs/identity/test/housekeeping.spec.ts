@@ -36,7 +36,10 @@ const loginKeepMs = loginAttemptsPruning(settings).keepMs;
 const OLD_ROWS = 1_203;
 
 // Plain SQL, as it needs no entity metadata: the running app's DataSource has its own.
-const insertAttempt = sql('test.insert-attempt', "INSERT INTO login_attempts (id, email, address, succeeded, at) VALUES (?, 'someone@example.com', '203.0.113.9', ?, ?)");
+const insertAttempt = sql(
+  'test.insert-attempt',
+  "INSERT INTO login_attempts (id, email, address, succeeded, at) VALUES (?, 'someone@example.com', '203.0.113.9', ?, ?)",
+);
 const attemptIds = sql('test.attempt-ids', 'SELECT id FROM login_attempts ORDER BY id');
 
 async function insertLoginAttempts(db: ContextDatabase, rows: Array<{ id: string; at: number }>): Promise<void> {
@@ -48,7 +51,10 @@ async function insertLoginAttempts(db: ContextDatabase, rows: Array<{ id: string
 const loginAttemptIds = async (db: ContextDatabase) => (await db.all<{ id: string }>(undefined, attemptIds, [])).map((row) => row.id);
 
 const engines: Array<[string, () => Promise<{ config: CleaveConfig; dispose: () => Promise<void> }>]> = [
-  ['SQLite', async () => ({ config: loadCleaveConfig({ CLEAVE_DATA_DIR: mkdtempSync(join(dataDir, 'sqlite-')) }), dispose: async () => undefined })],
+  [
+    'SQLite',
+    async () => ({ config: loadCleaveConfig({ CLEAVE_DATA_DIR: mkdtempSync(join(dataDir, 'sqlite-')) }), dispose: async () => undefined }),
+  ],
   [
     'PostgreSQL',
     async () => {
@@ -66,7 +72,12 @@ describe.each(engines)('housekeeping on %s', (_engine, open) => {
     await dispose?.();
   });
 
-  async function contextDatabase(config: CleaveConfig, context: string, entities: Function[], migrations: Function[]): Promise<ContextDatabase> {
+  async function contextDatabase(
+    config: CleaveConfig,
+    context: string,
+    entities: Function[],
+    migrations: Function[],
+  ): Promise<ContextDatabase> {
     const dataSource = await openContextDataSource(dataSourceOptions(config, { context, events: true, entities, migrations }), true);
     opened.push(dataSource);
     return new ContextDatabase(context, dataSource);
@@ -89,7 +100,6 @@ describe.each(engines)('housekeeping on %s', (_engine, open) => {
     expect(await loginAttemptIds(db)).toEqual(kept.map((k) => k.id).sort());
     expect(await housekeeping.prune(NOW)).toEqual({ login_attempts: 0 });
   });
-
 });
 
 describe('housekeeping in a running process', () => {

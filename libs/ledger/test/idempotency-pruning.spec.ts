@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ContextDatabase, dataSourceOptions, Housekeeping, IdempotencyRecord, idempotencyRecordsPruning, loadCleaveConfig, openContextDataSource, sql, type CleaveConfig } from '@cleave/platform';
+import {
+  ContextDatabase,
+  dataSourceOptions,
+  Housekeeping,
+  IdempotencyRecord,
+  idempotencyRecordsPruning,
+  loadCleaveConfig,
+  openContextDataSource,
+  sql,
+  type CleaveConfig,
+} from '@cleave/platform';
 import { TestDatabase } from '../../../test/support/postgres';
 import { ledgerMigrations } from '../src/migrations';
 
@@ -19,11 +29,17 @@ const idempotencyKeepMs = idempotencyRecordsPruning(7 * 24).keepMs;
 /** More old rows than one delete batch takes, so pruning has to come back for the rest. */
 const OLD_ROWS = 1_203;
 
-const insertRecord = sql('test.insert-record', "INSERT INTO idempotency_records (scope, idempotency_key, request_hash, response, created_at) VALUES ('internal:ledger.top-up', ?, 'h', '{}', ?)");
+const insertRecord = sql(
+  'test.insert-record',
+  "INSERT INTO idempotency_records (scope, idempotency_key, request_hash, response, created_at) VALUES ('internal:ledger.top-up', ?, 'h', '{}', ?)",
+);
 const recordKeys = sql('test.record-keys', 'SELECT idempotency_key AS key FROM idempotency_records ORDER BY idempotency_key');
 
 const engines: Array<[string, () => Promise<{ config: CleaveConfig; dispose: () => Promise<void> }>]> = [
-  ['SQLite', async () => ({ config: loadCleaveConfig({ CLEAVE_DATA_DIR: mkdtempSync(join(dataDir, 'sqlite-')) }), dispose: async () => undefined })],
+  [
+    'SQLite',
+    async () => ({ config: loadCleaveConfig({ CLEAVE_DATA_DIR: mkdtempSync(join(dataDir, 'sqlite-')) }), dispose: async () => undefined }),
+  ],
   [
     'PostgreSQL',
     async () => {
@@ -44,7 +60,10 @@ describe.each(engines)("the ledger's idempotency records on %s", (_engine, open)
   it('are honoured for their retention, then forgotten', async () => {
     const engine = await open();
     dispose = engine.dispose;
-    dataSource = await openContextDataSource(dataSourceOptions(engine.config, { context: 'ledger', events: true, entities: [IdempotencyRecord], migrations: ledgerMigrations }), true);
+    dataSource = await openContextDataSource(
+      dataSourceOptions(engine.config, { context: 'ledger', events: true, entities: [IdempotencyRecord], migrations: ledgerMigrations }),
+      true,
+    );
     const db = new ContextDatabase('ledger', dataSource);
     const old = Array.from({ length: OLD_ROWS }, (_, i) => ({ key: `old-${i}`, at: NOW - idempotencyKeepMs - 1 - i * 1000 }));
     const kept = [

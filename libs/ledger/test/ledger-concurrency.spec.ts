@@ -31,9 +31,13 @@ async function raceDebitsNow(bus: MessageBus, kind: 'transfer' | 'hold'): Promis
   const outcomes = await Promise.allSettled(attempts);
   const refused = outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason as CleaveError);
   // Every refusal is for want of money; anything else shows up here by its code, reason and message.
-  expect([...new Set(refused.map((e) => (e instanceof CleaveError && e.reason === 'insufficient_funds' ? 'insufficient_funds' : `${e.code}.${e.reason}: ${e.message}`)))]).toEqual(
-    refused.length > 0 ? ['insufficient_funds'] : [],
-  );
+  expect([
+    ...new Set(
+      refused.map((e) =>
+        e instanceof CleaveError && e.reason === 'insufficient_funds' ? 'insufficient_funds' : `${e.code}.${e.reason}: ${e.message}`,
+      ),
+    ),
+  ]).toEqual(refused.length > 0 ? ['insufficient_funds'] : []);
   expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(100);
   const balance = await bus.send(LedgerPatterns.GetBalance, { accountId: source });
   expect(balance.available).toBe(0);
@@ -87,7 +91,11 @@ describe('concurrent debits on PostgreSQL, two ledger replicas', () => {
       const outcomes: string[] = [];
       for (let round = 0; round < 40; round++) {
         const holdId = newEntityId('hold');
-        const place = bus.send(LedgerPatterns.PlaceHold, { holdId, accountId: account, amount: 10, currency: 'GBP', description: 'Race' }, { idempotencyKey: `place-${holdId}` });
+        const place = bus.send(
+          LedgerPatterns.PlaceHold,
+          { holdId, accountId: account, amount: 10, currency: 'GBP', description: 'Race' },
+          { idempotencyKey: `place-${holdId}` },
+        );
         const cancel = bus.send(LedgerPatterns.VoidHold, { holdId, cancelIfAbsent: true }, { idempotencyKey: `void-${holdId}` });
         for (const o of await Promise.allSettled([place, cancel])) {
           outcomes.push(o.status === 'fulfilled' ? 'ok' : `${(o.reason as CleaveError).code}.${(o.reason as CleaveError).reason ?? ''}`);
@@ -95,6 +103,10 @@ describe('concurrent debits on PostgreSQL, two ledger replicas', () => {
       }
       // A placement that lost to the void is hold_cancelled; a void that found the hold placed voids it.
       expect([...new Set(outcomes)].filter((o) => o !== 'ok' && o !== 'conflict.hold_cancelled')).toEqual([]);
-      expect(await bus.send(LedgerPatterns.GetBalance, { accountId: account })).toMatchObject({ balance: 100_000, available: 100_000, held: 0 });
+      expect(await bus.send(LedgerPatterns.GetBalance, { accountId: account })).toMatchObject({
+        balance: 100_000,
+        available: 100_000,
+        held: 0,
+      });
     }));
 });

@@ -29,7 +29,12 @@ describe.each<Storage>(['sqlite', 'postgres'])('ledger properties on %s (seed %i
   let keys = 0;
   beforeAll(async () => {
     // Expiry is driven by the test, not the timer, so every run is the same.
-    ledger = await startContexts(storage, { requests: LedgerRequests, events: LedgerEvents, dependencies: {} }, { ledger: LedgerModule }, { CLEAVE_HOLD_SWEEP_MS: '3600000' });
+    ledger = await startContexts(
+      storage,
+      { requests: LedgerRequests, events: LedgerEvents, dependencies: {} },
+      { ledger: LedgerModule },
+      { CLEAVE_HOLD_SWEEP_MS: '3600000' },
+    );
   });
   afterAll(async () => {
     await ledger?.stop();
@@ -44,7 +49,10 @@ describe.each<Storage>(['sqlite', 'postgres'])('ledger properties on %s (seed %i
     const send = ledger.bus.send.bind(ledger.bus);
     const key = () => ({ idempotencyKey: `p-${++keys}` });
 
-    for (const [currency, count] of [['GBP', 5], ['EUR', 2]] as const) {
+    for (const [currency, count] of [
+      ['GBP', 5],
+      ['EUR', 2],
+    ] as const) {
       for (let i = 0; i < count; i++) {
         const id = newEntityId('acc');
         await send(LedgerPatterns.OpenBook, { accountId: id, currency, kind: 'customer' });
@@ -84,16 +92,31 @@ describe.each<Storage>(['sqlite', 'postgres'])('ledger properties on %s (seed %i
         const [from, to] = [pick(customers), pick(customers)];
         if (from === to || books.get(from)!.currency !== books.get(to)!.currency) return;
         const n = amount(3_000);
-        if (await expectOutcome(n <= available(from), () => send(LedgerPatterns.Transfer, { sourceAccountId: from, destinationAccountId: to, amount: n, currency: books.get(from)!.currency }, key()))) {
+        if (
+          await expectOutcome(n <= available(from), () =>
+            send(
+              LedgerPatterns.Transfer,
+              { sourceAccountId: from, destinationAccountId: to, amount: n, currency: books.get(from)!.currency },
+              key(),
+            ),
+          )
+        ) {
           books.get(from)!.posted -= n;
           books.get(to)!.posted += n;
         }
       },
       async () => {
-        const [from, to] = random() < 0.5 ? [pick(customers.filter((c) => books.get(c)!.currency === 'GBP')), pick(pots)] : [pick(pots), pick(customers.filter((c) => books.get(c)!.currency === 'GBP'))];
+        const [from, to] =
+          random() < 0.5
+            ? [pick(customers.filter((c) => books.get(c)!.currency === 'GBP')), pick(pots)]
+            : [pick(pots), pick(customers.filter((c) => books.get(c)!.currency === 'GBP'))];
         const n = amount(2_000);
         const kind = from.startsWith('pot_') ? 'pot_withdrawal' : 'pot_deposit';
-        if (await expectOutcome(n <= available(from), () => send(LedgerPatterns.Transfer, { sourceAccountId: from, destinationAccountId: to, amount: n, currency: 'GBP', kind }, key()))) {
+        if (
+          await expectOutcome(n <= available(from), () =>
+            send(LedgerPatterns.Transfer, { sourceAccountId: from, destinationAccountId: to, amount: n, currency: 'GBP', kind }, key()),
+          )
+        ) {
           books.get(from)!.posted -= n;
           books.get(to)!.posted += n;
         }
@@ -104,7 +127,19 @@ describe.each<Storage>(['sqlite', 'postgres'])('ledger properties on %s (seed %i
         const expiring = random() < 0.25;
         let holdId = '';
         const placed = await expectOutcome(n <= available(id), async () => {
-          holdId = (await send(LedgerPatterns.PlaceHold, { accountId: id, amount: n, currency: books.get(id)!.currency, description: 'Card payment', ...(expiring ? { expiresInSeconds: 1 } : {}) }, key())).id;
+          holdId = (
+            await send(
+              LedgerPatterns.PlaceHold,
+              {
+                accountId: id,
+                amount: n,
+                currency: books.get(id)!.currency,
+                description: 'Card payment',
+                ...(expiring ? { expiresInSeconds: 1 } : {}),
+              },
+              key(),
+            )
+          ).id;
         });
         if (placed) {
           books.get(id)!.held += n;
@@ -117,7 +152,11 @@ describe.each<Storage>(['sqlite', 'postgres'])('ledger properties on %s (seed %i
         const [holdId, hold] = pick(open);
         const n = pick([hold.amount, Math.floor(hold.amount / 2), hold.amount + amount(500), 0]);
         const book = books.get(hold.accountId)!;
-        if (await expectOutcome(n - hold.amount <= available(hold.accountId), () => send(LedgerPatterns.PostHold, { holdId, amount: n }, key()))) {
+        if (
+          await expectOutcome(n - hold.amount <= available(hold.accountId), () =>
+            send(LedgerPatterns.PostHold, { holdId, amount: n }, key()),
+          )
+        ) {
           book.held -= hold.amount;
           book.posted -= n;
           holds.delete(holdId);
@@ -136,7 +175,10 @@ describe.each<Storage>(['sqlite', 'postgres'])('ledger properties on %s (seed %i
     const checkInvariants = async () => {
       const db = ledger.app.select(LedgerModule).get(ContextDatabase, { strict: false });
       await db.read(async (em) => {
-        const totals = (await em.query('SELECT currency, SUM(posted) AS total FROM ledger_accounts GROUP BY currency')) as Array<{ currency: string; total: string | number }>;
+        const totals = (await em.query('SELECT currency, SUM(posted) AS total FROM ledger_accounts GROUP BY currency')) as Array<{
+          currency: string;
+          total: string | number;
+        }>;
         for (const t of totals) expect({ currency: t.currency, total: Number(t.total) }).toEqual({ currency: t.currency, total: 0 });
         const rows = (await em.query(
           `SELECT a.id, a.kind, a.posted, a.held,
@@ -149,7 +191,12 @@ describe.each<Storage>(['sqlite', 'postgres'])('ledger properties on %s (seed %i
           expect({ id: r.id, held: Number(r.held) }).toEqual({ id: r.id, held: Number(r.pending) });
           if (r.kind === 'customer' || r.kind === 'pot') expect(Number(r.posted) - Number(r.held)).toBeGreaterThanOrEqual(0);
           const model = books.get(r.id);
-          if (model) expect({ id: r.id, posted: Number(r.posted), held: Number(r.held) }).toEqual({ id: r.id, posted: model.posted, held: model.held });
+          if (model)
+            expect({ id: r.id, posted: Number(r.posted), held: Number(r.held) }).toEqual({
+              id: r.id,
+              posted: model.posted,
+              held: model.held,
+            });
         }
       });
     };

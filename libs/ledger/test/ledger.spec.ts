@@ -27,7 +27,12 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
   const topUp = (accountId: string, amount: number) => ledger.bus.send(LedgerPatterns.TopUp, { accountId, amount, currency: 'GBP' }, key());
 
   beforeAll(async () => {
-    ledger = await startContexts(storage, { requests: LedgerRequests, events: LedgerEvents, dependencies: {} }, { ledger: LedgerModule }, { CLEAVE_HOLD_SWEEP_MS: '100' });
+    ledger = await startContexts(
+      storage,
+      { requests: LedgerRequests, events: LedgerEvents, dependencies: {} },
+      { ledger: LedgerModule },
+      { CLEAVE_HOLD_SWEEP_MS: '100' },
+    );
   });
   afterAll(async () => {
     await ledger?.stop();
@@ -51,7 +56,11 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
   it('transfers between accounts, with a transaction on each side naming the other', async () => {
     const [a, b] = [await open(), await open()];
     await topUp(a, 10_000);
-    const { debit, credit } = await ledger.bus.send(LedgerPatterns.Transfer, { sourceAccountId: a, destinationAccountId: b, amount: 2_500, currency: 'GBP', description: 'Rent' }, key());
+    const { debit, credit } = await ledger.bus.send(
+      LedgerPatterns.Transfer,
+      { sourceAccountId: a, destinationAccountId: b, amount: 2_500, currency: 'GBP', description: 'Rent' },
+      key(),
+    );
     expect(debit).toMatchObject({ accountId: a, amount: -2_500, category: 'transfers', counterparty: { accountId: b } });
     expect(credit).toMatchObject({ accountId: b, amount: 2_500, counterparty: { accountId: a } });
     expect((await balance(a)).balance).toBe(7_500);
@@ -62,7 +71,9 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
   it('refuses to overdraw a customer, and leaves the balances as they were', async () => {
     const [a, b] = [await open(), await open()];
     await topUp(a, 1_000);
-    const error = await failure(ledger.bus.send(LedgerPatterns.Transfer, { sourceAccountId: a, destinationAccountId: b, amount: 1_001, currency: 'GBP' }, key()));
+    const error = await failure(
+      ledger.bus.send(LedgerPatterns.Transfer, { sourceAccountId: a, destinationAccountId: b, amount: 1_001, currency: 'GBP' }, key()),
+    );
     expect(error).toMatchObject({ code: 'precondition_failed', reason: 'insufficient_funds' });
     expect((await balance(a)).balance).toBe(1_000);
     expect((await balance(b)).balance).toBe(0);
@@ -71,9 +82,27 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
   it('refuses transfers across currencies, to missing books, and without an idempotency key', async () => {
     const [gbp, eur] = [await open(), await open('customer', 'EUR')];
     await topUp(gbp, 1_000);
-    expect((await failure(ledger.bus.send(LedgerPatterns.Transfer, { sourceAccountId: gbp, destinationAccountId: eur, amount: 1, currency: 'GBP' }, key()))).reason).toBe('currency_mismatch');
-    expect((await failure(ledger.bus.send(LedgerPatterns.Transfer, { sourceAccountId: gbp, destinationAccountId: newEntityId('acc'), amount: 1, currency: 'GBP' }, key()))).code).toBe('not_found');
-    expect((await failure(ledger.bus.send(LedgerPatterns.TopUp, { accountId: gbp, amount: 1, currency: 'GBP' }))).reason).toBe('missing_idempotency_key');
+    expect(
+      (
+        await failure(
+          ledger.bus.send(LedgerPatterns.Transfer, { sourceAccountId: gbp, destinationAccountId: eur, amount: 1, currency: 'GBP' }, key()),
+        )
+      ).reason,
+    ).toBe('currency_mismatch');
+    expect(
+      (
+        await failure(
+          ledger.bus.send(
+            LedgerPatterns.Transfer,
+            { sourceAccountId: gbp, destinationAccountId: newEntityId('acc'), amount: 1, currency: 'GBP' },
+            key(),
+          ),
+        )
+      ).code,
+    ).toBe('not_found');
+    expect((await failure(ledger.bus.send(LedgerPatterns.TopUp, { accountId: gbp, amount: 1, currency: 'GBP' }))).reason).toBe(
+      'missing_idempotency_key',
+    );
   });
 
   it('replays the first result for the same key and request, and refuses the key for another request', async () => {
@@ -92,14 +121,20 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
     const [a, b] = [await open(), await open()];
     await topUp(a, 1_000);
     const request = { sourceAccountId: a, destinationAccountId: b, amount: 100, currency: 'GBP' };
-    const replies = await Promise.all(Array.from({ length: 20 }, () => ledger.bus.send(LedgerPatterns.Transfer, request, { idempotencyKey: 'burst-key' })));
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => ledger.bus.send(LedgerPatterns.Transfer, request, { idempotencyKey: 'burst-key' })),
+    );
     expect(new Set(replies.map((r) => r.debit.id)).size).toBe(1);
     expect((await balance(a)).balance).toBe(900);
   });
 
   describe('holds', () => {
     const place = (accountId: string, amount: number, extra: Partial<{ expiresInSeconds: number }> = {}) =>
-      ledger.bus.send(LedgerPatterns.PlaceHold, { accountId, amount, currency: 'GBP', description: 'Brightbird Espresso', category: 'eating_out', ...extra }, key());
+      ledger.bus.send(
+        LedgerPatterns.PlaceHold,
+        { accountId, amount, currency: 'GBP', description: 'Brightbird Espresso', category: 'eating_out', ...extra },
+        key(),
+      );
 
     it('reserves money: available drops, the balance does not, and a pending transaction shows it', async () => {
       const id = await open();
@@ -138,7 +173,9 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
       const id = await open();
       await topUp(id, 1_000);
       const hold = await place(id, 900);
-      expect((await failure(ledger.bus.send(LedgerPatterns.PostHold, { holdId: hold.id, amount: 1_200 }, key()))).reason).toBe('insufficient_funds');
+      expect((await failure(ledger.bus.send(LedgerPatterns.PostHold, { holdId: hold.id, amount: 1_200 }, key()))).reason).toBe(
+        'insufficient_funds',
+      );
       expect(await balance(id)).toMatchObject({ held: 900, available: 100 });
     });
 
@@ -149,7 +186,9 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
       expect(await ledger.bus.send(LedgerPatterns.VoidHold, { holdId: hold.id }, key())).toMatchObject({ status: 'voided' });
       expect(await balance(id)).toMatchObject({ held: 0, available: 1_000, spendToday: 0 });
       expect((await ledger.bus.send(LedgerPatterns.GetTransaction, { transactionId: hold.transactionId })).status).toBe('reversed');
-      expect((await failure(ledger.bus.send(LedgerPatterns.PostHold, { holdId: hold.id, amount: 400 }, key()))).reason).toBe('hold_not_pending');
+      expect((await failure(ledger.bus.send(LedgerPatterns.PostHold, { holdId: hold.id, amount: 400 }, key()))).reason).toBe(
+        'hold_not_pending',
+      );
     });
 
     it('expires a hold nobody posted, releasing its money', async () => {
@@ -164,8 +203,23 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
   });
 
   describe('card payments', () => {
-    const merchant = { id: 'merch_0000000000000000000001', name: 'Brightbird Espresso', category: 'eating_out', mcc: '5814', emoji: '☕', city: 'London', country: 'GB' };
-    const payment = (accountId: string, amount: number) => ({ accountId, amount, currency: 'GBP', description: 'Brightbird Espresso', category: 'eating_out', merchant });
+    const merchant = {
+      id: 'merch_0000000000000000000001',
+      name: 'Brightbird Espresso',
+      category: 'eating_out',
+      mcc: '5814',
+      emoji: '☕',
+      city: 'London',
+      country: 'GB',
+    };
+    const payment = (accountId: string, amount: number) => ({
+      accountId,
+      amount,
+      currency: 'GBP',
+      description: 'Brightbird Espresso',
+      category: 'eating_out',
+      merchant,
+    });
 
     it('cancels a hold before it is placed: the placement then fails and holds nothing', async () => {
       const id = await open();
@@ -173,7 +227,9 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
       const holdId = newEntityId('hold');
       const tombstone = await ledger.bus.send(LedgerPatterns.VoidHold, { holdId, cancelIfAbsent: true }, key());
       expect(tombstone).toMatchObject({ id: holdId, status: 'voided', transactionId: '' });
-      const late = await failure(ledger.bus.send(LedgerPatterns.PlaceHold, { holdId, accountId: id, amount: 500, currency: 'GBP', description: 'Late' }, key()));
+      const late = await failure(
+        ledger.bus.send(LedgerPatterns.PlaceHold, { holdId, accountId: id, amount: 500, currency: 'GBP', description: 'Late' }, key()),
+      );
       expect(late.reason).toBe('hold_cancelled');
       expect(await balance(id)).toMatchObject({ held: 0, available: 1_000 });
       expect(await ledger.bus.send(LedgerPatterns.ListTransactions, { accountId: id })).toHaveLength(1);
@@ -182,11 +238,20 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
     it('releases part of a hold, then the rest voids it', async () => {
       const id = await open();
       await topUp(id, 1_000);
-      const hold = await ledger.bus.send(LedgerPatterns.PlaceHold, { accountId: id, amount: 600, currency: 'GBP', description: 'Hotel' }, key());
-      expect(await ledger.bus.send(LedgerPatterns.ReleaseHold, { holdId: hold.id, amount: 200 }, key())).toMatchObject({ amount: 400, status: 'pending' });
+      const hold = await ledger.bus.send(
+        LedgerPatterns.PlaceHold,
+        { accountId: id, amount: 600, currency: 'GBP', description: 'Hotel' },
+        key(),
+      );
+      expect(await ledger.bus.send(LedgerPatterns.ReleaseHold, { holdId: hold.id, amount: 200 }, key())).toMatchObject({
+        amount: 400,
+        status: 'pending',
+      });
       expect(await balance(id)).toMatchObject({ held: 400, available: 600 });
       expect((await ledger.bus.send(LedgerPatterns.GetTransaction, { transactionId: hold.transactionId })).amount).toBe(-400);
-      expect(await ledger.bus.send(LedgerPatterns.ReleaseHold, { holdId: hold.id, amount: 400 }, key())).toMatchObject({ status: 'voided' });
+      expect(await ledger.bus.send(LedgerPatterns.ReleaseHold, { holdId: hold.id, amount: 400 }, key())).toMatchObject({
+        status: 'voided',
+      });
       expect(await balance(id)).toMatchObject({ held: 0, available: 1_000 });
     });
 
@@ -198,7 +263,11 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
       expect((await failure(ledger.bus.send(LedgerPatterns.PostCardPayment, payment(id, 701), key()))).reason).toBe('insufficient_funds');
       const refund = await ledger.bus.send(LedgerPatterns.RefundCardPayment, payment(id, 120), key());
       expect(refund).toMatchObject({ amount: 120, status: 'settled', merchant });
-      const declined = await ledger.bus.send(LedgerPatterns.RecordDecline, { ...payment(id, 5_000), declineReason: 'insufficient_funds' }, key());
+      const declined = await ledger.bus.send(
+        LedgerPatterns.RecordDecline,
+        { ...payment(id, 5_000), declineReason: 'insufficient_funds' },
+        key(),
+      );
       expect(declined).toMatchObject({ amount: -5_000, status: 'declined', declineReason: 'insufficient_funds', settled: '' });
       expect(await balance(id)).toMatchObject({ balance: 820, spendToday: -300 });
     });
@@ -214,18 +283,36 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
       }
       const all = await ledger.bus.send(LedgerPatterns.ListTransactions, { accountId: id });
       expect(all.map((t) => t.amount)).toEqual([100, 200, 300, 400, 500]);
-      expect((await ledger.bus.send(LedgerPatterns.ListTransactions, { accountId: id, limit: 2 })).map((t) => t.amount)).toEqual([100, 200]);
-      expect((await ledger.bus.send(LedgerPatterns.ListTransactions, { accountId: id, since: made[1]!.id })).map((t) => t.amount)).toEqual([300, 400, 500]);
-      expect((await ledger.bus.send(LedgerPatterns.ListTransactions, { accountId: id, since: made[2]!.created })).map((t) => t.amount)).toEqual([400, 500]);
-      expect((await ledger.bus.send(LedgerPatterns.ListTransactions, { accountId: id, before: made[2]!.created })).map((t) => t.amount)).toEqual([100, 200]);
+      expect((await ledger.bus.send(LedgerPatterns.ListTransactions, { accountId: id, limit: 2 })).map((t) => t.amount)).toEqual([
+        100, 200,
+      ]);
+      expect((await ledger.bus.send(LedgerPatterns.ListTransactions, { accountId: id, since: made[1]!.id })).map((t) => t.amount)).toEqual([
+        300, 400, 500,
+      ]);
+      expect(
+        (await ledger.bus.send(LedgerPatterns.ListTransactions, { accountId: id, since: made[2]!.created })).map((t) => t.amount),
+      ).toEqual([400, 500]);
+      expect(
+        (await ledger.bus.send(LedgerPatterns.ListTransactions, { accountId: id, before: made[2]!.created })).map((t) => t.amount),
+      ).toEqual([100, 200]);
     });
 
     it('annotates with metadata (an empty value deletes a key) and notes', async () => {
       const id = await open();
       const tx = await topUp(id, 100);
-      const once = await ledger.bus.send(LedgerPatterns.AnnotateTransaction, { transactionId: tx.id, metadata: [{ key: 'trip', value: 'Lisbon' }, { key: 'tag', value: 'x' }], notes: 'birthday' });
+      const once = await ledger.bus.send(LedgerPatterns.AnnotateTransaction, {
+        transactionId: tx.id,
+        metadata: [
+          { key: 'trip', value: 'Lisbon' },
+          { key: 'tag', value: 'x' },
+        ],
+        notes: 'birthday',
+      });
       expect(once).toMatchObject({ metadata: { trip: 'Lisbon', tag: 'x' }, notes: 'birthday' });
-      const twice = await ledger.bus.send(LedgerPatterns.AnnotateTransaction, { transactionId: tx.id, metadata: [{ key: 'tag', value: '' }] });
+      const twice = await ledger.bus.send(LedgerPatterns.AnnotateTransaction, {
+        transactionId: tx.id,
+        metadata: [{ key: 'tag', value: '' }],
+      });
       expect(twice).toMatchObject({ metadata: { trip: 'Lisbon' }, notes: 'birthday' });
       expect(await ledger.bus.send(LedgerPatterns.GetTransaction, { transactionId: tx.id })).toEqual(twice);
     });

@@ -26,7 +26,14 @@ export { CleaveError, toCleaveError, isErrorEnvelope, isErrorCode } from './erro
 export { HTTP_STATUS } from './errors/http-status';
 export { decoderFor, VALIDATOR_OPTIONS, type DtoDecoder } from './validation/dto-decoder';
 export { plainValueFault, assertStorable, type PlainValueFault } from './validation/plain-value';
-export { loadCleaveConfig, readSettings, refuseDevelopmentCredentials, ConfigurationError, type CleaveConfig, type TransportMode } from './config/cleave-config';
+export {
+  loadCleaveConfig,
+  readSettings,
+  refuseDevelopmentCredentials,
+  ConfigurationError,
+  type CleaveConfig,
+  type TransportMode,
+} from './config/cleave-config';
 export { resolvePlacement, natsRole, type Placement } from './host/placement';
 export { CLEAVE_CONFIG, PLACEMENT, NATS_TRANSPORT, PlatformModule } from './host/platform.module';
 export { processLogger } from './logging/process-logger';
@@ -34,12 +41,27 @@ export { CleaveLogger } from './logging/cleave-logger';
 export { createCleaveApp, type CleaveApp, type CleaveDeployment } from './host/create-cleave-app';
 export { NatsTransport } from './nats/nats.transport';
 export { requestSubject, eventSubject, eventStreamName, inboxPrefix } from './nats/subjects';
-export { rolePermissions, observerPermissions, renderAuthorization, passwordVariable, type NatsRole, type RolePermissions } from './nats/nats-permissions';
+export {
+  rolePermissions,
+  observerPermissions,
+  renderAuthorization,
+  passwordVariable,
+  type NatsRole,
+  type RolePermissions,
+} from './nats/nats-permissions';
 export { PrincipalSeal, principalKeysFrom, developmentPrincipalKeys, type PrincipalKeys } from './security/principal-seal';
 export { ContextDatabase } from './database/context-database';
 export { sql, type Sql } from './database/sql';
 export { sqlStatistics, type SqlCounts } from './database/sql-statistics';
-export { DatabaseModule, dataSourceOptions, databaseSetting, openContextDataSource, contextDatabasesOf, UnmigratedDatabaseError, type ContextDatabaseOptions } from './database/database.module';
+export {
+  DatabaseModule,
+  dataSourceOptions,
+  databaseSetting,
+  openContextDataSource,
+  contextDatabasesOf,
+  UnmigratedDatabaseError,
+  type ContextDatabaseOptions,
+} from './database/database.module';
 export { bigintAsNumber } from './database/columns';
 export { newEntityId } from './context/ids';
 export { isUniqueViolation } from './database/errors';

@@ -4,7 +4,8 @@ import { CleaveError } from '../src/errors/cleave-error';
 import { Metrics } from '../src/observability/metrics';
 
 const settings = { breakerFailures: 3, breakerHalfOpenMs: 60_000, maxOutstanding: 2, retries: 2 };
-const policies = (overrides: Partial<typeof settings> = {}) => new CallPolicies({ ...settings, ...overrides }, new Metrics({ version: 't', services: [], instance: 't' }));
+const policies = (overrides: Partial<typeof settings> = {}) =>
+  new CallPolicies({ ...settings, ...overrides }, new Metrics({ version: 't', services: [], instance: 't' }));
 const shape = (overrides: Partial<CallShape> = {}): CallShape => ({
   pattern: 'ledger.get-balance',
   context: 'ledger',
@@ -29,7 +30,11 @@ function destination(...failures: CleaveError[]) {
   };
 }
 
-const reason = (promise: Promise<unknown>) => promise.then(() => 'answered', (e: CleaveError) => e.reason ?? e.code);
+const reason = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'answered',
+    (e: CleaveError) => e.reason ?? e.code,
+  );
 
 describe('calls to another process', () => {
   it('repeat a query that timed out, within the retries allowed', async () => {
@@ -105,7 +110,9 @@ describe('calls to another process', () => {
     expect(await Promise.all(queued.map(reason))).toEqual(['timeout', 'timeout', 'timeout', 'timeout', 'timeout']);
     expect(guard.openCircuits()).toEqual([]);
     // Silence, though, is the destination's: the same timeouts with nothing answered in between open it.
-    const silent = Array.from({ length: 3 }, () => guard.call(shape({ kind: 'command' }), async () => Promise.reject(CleaveError.timeout('no answer'))));
+    const silent = Array.from({ length: 3 }, () =>
+      guard.call(shape({ kind: 'command' }), async () => Promise.reject(CleaveError.timeout('no answer'))),
+    );
     await Promise.all(silent.map(reason));
     expect(guard.openCircuits()).toEqual(['ledger']);
   });

@@ -45,7 +45,12 @@ describe('the outbox relay', () => {
   let relay: OutboxRelay;
 
   beforeEach(async () => {
-    dataSource = new DataSource({ type: 'better-sqlite3', database: ':memory:', entities: EVENT_ENTITIES, migrations: [eventsMigration(1764100000000)] });
+    dataSource = new DataSource({
+      type: 'better-sqlite3',
+      database: ':memory:',
+      entities: EVENT_ENTITIES,
+      migrations: [eventsMigration(1764100000000)],
+    });
     await dataSource.initialize();
     await dataSource.runMigrations();
     db = new ContextDatabase('probe', dataSource);
@@ -63,10 +68,12 @@ describe('the outbox relay', () => {
   it('publishes committed events in order, and nothing from a rolled-back transaction', async () => {
     relay.start();
     await add(1);
-    await db.transaction(async (em) => {
-      await outbox.add<any, any>(em, 'probe.happened.v1', { n: 99 }, 'agg-99');
-      throw new Error('roll back');
-    }).catch(() => undefined);
+    await db
+      .transaction(async (em) => {
+        await outbox.add<any, any>(em, 'probe.happened.v1', { n: 99 }, 'agg-99');
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
     await add(2);
     await add(3);
     await until(() => bus.published.length === 3);
@@ -92,10 +99,12 @@ describe('the outbox relay', () => {
     await add(1);
     await db.transaction((em) => em.update(OutboxEvent, { seq: 1 }, { publishedAt: '2026-01-01T00:00:00.000Z' }));
     await add(2);
-    await db.transaction((em) => em.insert(InboxRecord, [
-      { context: 'probe', eventId: 'evt_old', processedAt: '2026-01-01T00:00:00.000Z' },
-      { context: 'probe', eventId: 'evt_new', processedAt: new Date().toISOString() },
-    ]));
+    await db.transaction((em) =>
+      em.insert(InboxRecord, [
+        { context: 'probe', eventId: 'evt_old', processedAt: '2026-01-01T00:00:00.000Z' },
+        { context: 'probe', eventId: 'evt_new', processedAt: new Date().toISOString() },
+      ]),
+    );
     await relay.prune(Date.parse('2026-03-01T00:00:00.000Z'));
     const left = await db.read((em) => em.find(OutboxEvent, { order: { seq: 'ASC' } }));
     expect(left.map((r) => r.seq)).toEqual([2]);

@@ -11,10 +11,16 @@ import { WebhooksSettings } from './webhooks.settings';
 
 /** Signed webhooks for each account's transaction events, delivered with retries from a database of their own. */
 @Module({
-  imports: [DatabaseModule.forContext({ context: 'webhooks', events: true, entities: [Webhook, Delivery], migrations: webhooksMigrations })],
+  imports: [
+    DatabaseModule.forContext({ context: 'webhooks', events: true, entities: [Webhook, Delivery], migrations: webhooksMigrations }),
+  ],
   controllers: [WebhooksHandlers],
   providers: [
-    { provide: WebhooksSettings, useFactory: (config: CleaveConfig) => readSettings(WebhooksSettings, config.env), inject: [CLEAVE_CONFIG] },
+    {
+      provide: WebhooksSettings,
+      useFactory: (config: CleaveConfig) => readSettings(WebhooksSettings, config.env),
+      inject: [CLEAVE_CONFIG],
+    },
     Registrations,
     Deliveries,
     DeliveryDispatcher,

@@ -7,7 +7,9 @@ export class WebhooksSettings {
    * Development only: lets webhooks point at loopback and private addresses (a receiver on your laptop).
    * Off, a URL that resolves to loopback, private, link-local or cloud-metadata addresses is refused.
    */
-  @Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value)) @IsBoolean() CLEAVE_WEBHOOKS_ALLOW_PRIVATE = false;
+  @Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value))
+  @IsBoolean()
+  CLEAVE_WEBHOOKS_ALLOW_PRIVATE = false;
   /** Tries per delivery before it is marked failed. */
   @IsInt() @Min(1) @Max(20) CLEAVE_WEBHOOK_MAX_ATTEMPTS = 8;
   /** Wait before the 2nd try; each later wait is 4× longer (±50% jitter), capped at an hour. */

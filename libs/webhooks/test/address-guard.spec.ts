@@ -36,7 +36,8 @@ describe('the SSRF guard', () => {
   });
 
   it('lets the development setting reach loopback and private networks, never link-local or metadata', () => {
-    for (const address of ['127.0.0.1', '::1', '10.0.0.1', '192.168.1.1', 'fd12:3456::1']) expect(blockedRange(address, true)).toBeUndefined();
+    for (const address of ['127.0.0.1', '::1', '10.0.0.1', '192.168.1.1', 'fd12:3456::1'])
+      expect(blockedRange(address, true)).toBeUndefined();
     for (const address of ['169.254.169.254', 'fd00:ec2::254', 'fe80::1', '0.0.0.0']) expect(blockedRange(address, true)).toBeDefined();
   });
 
@@ -45,7 +46,9 @@ describe('the SSRF guard', () => {
     expect(refused).toMatchObject({ code: 'bad_request', reason: 'url_not_allowed' });
     expect(JSON.stringify(refused)).toContain('url');
     await expect(assertPublicUrl(new URL('http://[::1]/hook'), false)).rejects.toMatchObject({ reason: 'url_not_allowed' });
-    await expect(assertPublicUrl(new URL('http://name-that-does-not-exist.invalid/hook'), false)).rejects.toMatchObject({ reason: 'url_unresolvable' });
+    await expect(assertPublicUrl(new URL('http://name-that-does-not-exist.invalid/hook'), false)).rejects.toMatchObject({
+      reason: 'url_unresolvable',
+    });
   });
 
   describe('at delivery', () => {

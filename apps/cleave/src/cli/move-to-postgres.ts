@@ -51,11 +51,18 @@ const options = commandLine(COMMAND, USAGE, {
 });
 
 function chosenContexts(): ContextDatabaseOptions[] {
-  const named = (options.context ?? []).flatMap((value) => value.split(',')).map((name) => name.trim()).filter(Boolean);
+  const named = (options.context ?? [])
+    .flatMap((value) => value.split(','))
+    .map((name) => name.trim())
+    .filter(Boolean);
   if (options.all && named.length > 0) failCommand(COMMAND, `--all or --context, not both\n\n${USAGE}`);
   if (!options.all && named.length === 0) failCommand(COMMAND, `name the contexts to move (--context) or --all\n\n${USAGE}`);
   if (options.all) return WITH_DATABASES;
-  return [...new Set(named)].map((name) => WITH_DATABASES.find((o) => o.context === name) ?? failCommand(COMMAND, `${name} is not a context with a database (${WITH_DATABASES.map((o) => o.context).join(', ')})`));
+  return [...new Set(named)].map(
+    (name) =>
+      WITH_DATABASES.find((o) => o.context === name) ??
+      failCommand(COMMAND, `${name} is not a context with a database (${WITH_DATABASES.map((o) => o.context).join(', ')})`),
+  );
 }
 
 /** The names TypeORM records its migrations under. */
@@ -85,7 +92,10 @@ const silent: TypeOrmLogger = { logQuery() {}, logQueryError() {}, logQuerySlow(
 
 /** What the context's migrations write by themselves, from a scratch database in memory: no file, no log lines. */
 async function seedsOf(config: CleaveConfig, database: ContextDatabaseOptions): Promise<MigrationSeeds> {
-  const scratch = await openContextDataSource({ ...dataSourceOptions({ ...config, dataDir: ':memory:', databaseUrl: undefined, contextDatabaseUrls: {} }, database), logger: silent }, true);
+  const scratch = await openContextDataSource(
+    { ...dataSourceOptions({ ...config, dataDir: ':memory:', databaseUrl: undefined, contextDatabaseUrls: {} }, database), logger: silent },
+    true,
+  );
   try {
     return await migrationSeeds(scratch);
   } finally {
@@ -95,7 +105,9 @@ async function seedsOf(config: CleaveConfig, database: ContextDatabaseOptions): 
 
 function requirePostgres(config: CleaveConfig, context: string): void {
   if ((config.contextDatabaseUrls[context] ?? config.databaseUrl) === undefined) {
-    throw new ConfigurationError(`there is no PostgreSQL database to move ${context} into: set DATABASE_URL (or CLEAVE_${context.toUpperCase()}_DATABASE_URL)`);
+    throw new ConfigurationError(
+      `there is no PostgreSQL database to move ${context} into: set DATABASE_URL (or CLEAVE_${context.toUpperCase()}_DATABASE_URL)`,
+    );
   }
 }
 
@@ -103,7 +115,9 @@ function print(report: MoveReport): void {
   const width = Math.max(5, ...report.tables.map((t) => t.table.length));
   const out = [`  ${'table'.padEnd(width)}  ${'SQLite'.padStart(8)}  ${'PostgreSQL'.padStart(10)}  content`];
   for (const t of report.tables) {
-    out.push(`  ${t.table.padEnd(width)}  ${String(t.sqliteRows).padStart(8)}  ${String(t.postgresRows).padStart(10)}  ${t.sameContent ? 'same' : 'DIFFERENT'}`);
+    out.push(
+      `  ${t.table.padEnd(width)}  ${String(t.sqliteRows).padStart(8)}  ${String(t.postgresRows).padStart(10)}  ${t.sameContent ? 'same' : 'DIFFERENT'}`,
+    );
   }
   for (const check of report.checks) out.push(`  ${check.name}: ${check.summary}`);
   process.stdout.write(`${out.join('\n')}\n`);
@@ -133,7 +147,9 @@ async function main(): Promise<number> {
       try {
         target = await openContextDataSource(dataSourceOptions(config, database), true);
       } catch (error) {
-        throw new ConfigurationError(`cannot open or migrate the ${database.context} database (${databaseSetting(config, database.context)}): ${(error as Error).message}`);
+        throw new ConfigurationError(
+          `cannot open or migrate the ${database.context} database (${databaseSetting(config, database.context)}): ${(error as Error).message}`,
+        );
       }
       targets.push(target);
       const move = new ContextMove(database.context, sources.get(database.context)!, target, MOVE_CHECKS[database.context] ?? []);
@@ -142,7 +158,9 @@ async function main(): Promise<number> {
       moves.push({ move, seeds });
     }
     for (const [i, { move, seeds }] of moves.entries()) {
-      process.stdout.write(`\n${move.context}: ${sources.get(move.context)!.file} → PostgreSQL schema ${move.context} (${databaseSetting(config, move.context)})\n`);
+      process.stdout.write(
+        `\n${move.context}: ${sources.get(move.context)!.file} → PostgreSQL schema ${move.context} (${databaseSetting(config, move.context)})\n`,
+      );
       try {
         const report = await move.run(options.replace ?? false, seeds);
         print(report);
@@ -151,14 +169,18 @@ async function main(): Promise<number> {
       } catch (error) {
         if (error instanceof MoveMismatchError) {
           print(error.report);
-          process.stderr.write(`${error.message}; rolled back, nothing of ${move.context} was kept:\n${error.problems.map((p) => `  ${p}`).join('\n')}\n`);
+          process.stderr.write(
+            `${error.message}; rolled back, nothing of ${move.context} was kept:\n${error.problems.map((p) => `  ${p}`).join('\n')}\n`,
+          );
         }
         const left = moves.slice(i + 1).map((m) => m.move.context);
         if (left.length > 0) process.stderr.write(`not moved: ${[move.context, ...left].join(', ')}\n`);
         throw error;
       }
     }
-    process.stdout.write(`\nDone. Start Cleave with ${[...new Set(databases.map((d) => databaseSetting(config, d.context)))].join(', ')} set; keep the SQLite files until you are satisfied.\n`);
+    process.stdout.write(
+      `\nDone. Start Cleave with ${[...new Set(databases.map((d) => databaseSetting(config, d.context)))].join(', ')} set; keep the SQLite files until you are satisfied.\n`,
+    );
     return 0;
   } finally {
     for (const source of sources.values()) source.close();

@@ -34,7 +34,12 @@ const values = commandLine('start:split', USAGE, {
 });
 
 const known = Object.keys(cleaveDeployment.contexts);
-const services = values.services ? values.services.split(',').map((s) => s.trim()).filter(Boolean) : known;
+const services = values.services
+  ? values.services
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  : known;
 for (const s of services) if (!known.includes(s)) fail(`unknown context '${s}' in --services (known: ${known.join(', ')})`);
 const replicas = new Map(services.map((s) => [s, 1]));
 for (const spec of values.replicas) {
@@ -50,14 +55,20 @@ try {
   const nc = await connect({
     servers: natsUrl.split(','),
     timeout: 3_000,
-    ...(gatewayPassword === undefined ? { user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD } : { user: 'gateway', pass: gatewayPassword }),
+    ...(gatewayPassword === undefined
+      ? { user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD }
+      : { user: 'gateway', pass: gatewayPassword }),
   });
   await nc.close();
 } catch (error) {
-  fail(`cannot reach NATS at ${natsUrl} (NATS_URL): ${(error as Error).message}\n  start one with: nats-server -js   (or: docker compose up -d nats)`);
+  fail(
+    `cannot reach NATS at ${natsUrl} (NATS_URL): ${(error as Error).message}\n  start one with: nats-server -js   (or: docker compose up -d nats)`,
+  );
 }
 if (!process.env.DATABASE_URL && [...replicas.values()].some((n) => n > 1)) {
-  process.stderr.write('start:split: warning: replicas share one SQLite file per context; use DATABASE_URL (PostgreSQL) for real concurrency.\n');
+  process.stderr.write(
+    'start:split: warning: replicas share one SQLite file per context; use DATABASE_URL (PostgreSQL) for real concurrency.\n',
+  );
 }
 
 /**
@@ -130,7 +141,8 @@ for (const [service, count] of replicas) {
             CLEAVE_MANAGEMENT_PORT: managementPort(processes.length),
           },
         },
-        (_label, line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`${prefix} ${values.raw ? line : formatLine(line)}\n`),
+        (_label, line, stream) =>
+          (stream === 'stderr' ? process.stderr : process.stdout).write(`${prefix} ${values.raw ? line : formatLine(line)}\n`),
       ),
     );
   }
@@ -142,7 +154,8 @@ async function stopAll(code: number): Promise<never> {
     stopping = true;
     process.stdout.write(`start:split: stopping ${processes.length} processes, callers first: ${stopOrder(services).join(', ')}\n`);
     // A caller drains while what it calls still answers, so nothing in flight is cut off.
-    for (const context of stopOrder(services)) await Promise.all(processes.filter((p) => p.spec.env.CLEAVE_SERVICES === context).map((p) => p.stop()));
+    for (const context of stopOrder(services))
+      await Promise.all(processes.filter((p) => p.spec.env.CLEAVE_SERVICES === context).map((p) => p.stop()));
   }
   process.exit(code);
 }
@@ -180,9 +193,12 @@ for (const url of readinessUrls) {
 }
 // Let the processes' last start-up lines print before the summary.
 await new Promise((resolve) => setTimeout(resolve, 100));
-process.stdout.write(`start:split: ${processes.length} processes ready over ${natsUrl} (${processes.map((p) => p.spec.label).join(', ')}); Ctrl-C stops them all\n`);
+process.stdout.write(
+  `start:split: ${processes.length} processes ready over ${natsUrl} (${processes.map((p) => p.spec.label).join(', ')}); Ctrl-C stops them all\n`,
+);
 for (const p of processes) {
-  if (p.readyMessage?.managementUrl) process.stdout.write(`start:split:   ${p.spec.label.padEnd(width)} health and metrics on ${p.readyMessage.managementUrl}\n`);
+  if (p.readyMessage?.managementUrl)
+    process.stdout.write(`start:split:   ${p.spec.label.padEnd(width)} health and metrics on ${p.readyMessage.managementUrl}\n`);
 }
 for (const p of processes) {
   void p.waitForExit().then((code) => {

@@ -19,7 +19,9 @@ export class GetAccountHandler {
 
   async list(request: ListAccountsRequest): Promise<AccountView[]> {
     this.owned.assertActingFor(request.ownerId);
-    const accounts = await this.db.read((em) => em.find(Account, { where: { ownerId: request.ownerId }, order: { createdAt: 'ASC', id: 'ASC' } }));
+    const accounts = await this.db.read((em) =>
+      em.find(Account, { where: { ownerId: request.ownerId }, order: { createdAt: 'ASC', id: 'ASC' } }),
+    );
     return accounts.map(accountView);
   }
 }

@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { type AccountBalanceView, AccountsErrors, type GetAccountBalanceRequest, LedgerPatterns, type TopUpAccountRequest, type TransactionView, type TransferMoneyRequest, type TransferReply } from '@cleave/contracts';
+import {
+  type AccountBalanceView,
+  AccountsErrors,
+  type GetAccountBalanceRequest,
+  LedgerPatterns,
+  type TopUpAccountRequest,
+  type TransactionView,
+  type TransferMoneyRequest,
+  type TransferReply,
+} from '@cleave/contracts';
 import { CleaveError, ContextDatabase, MessageBus } from '@cleave/platform';
 import { OwnedAccounts } from '../ownership/owned-accounts';
 import { Pot } from '../pots/pot.entity';
@@ -29,8 +38,14 @@ export class MoneyHandler {
   async topUp(request: TopUpAccountRequest): Promise<TransactionView> {
     const account = await this.owned.account(request.accountId);
     const currency = request.currency ?? account.currency;
-    if (currency !== account.currency) throw CleaveError.of(AccountsErrors.currencyMismatch, `account ${account.id} holds ${account.currency}, not ${currency}`);
-    return this.bus.send(LedgerPatterns.TopUp, { accountId: account.id, amount: request.amount, currency, description: request.description });
+    if (currency !== account.currency)
+      throw CleaveError.of(AccountsErrors.currencyMismatch, `account ${account.id} holds ${account.currency}, not ${currency}`);
+    return this.bus.send(LedgerPatterns.TopUp, {
+      accountId: account.id,
+      amount: request.amount,
+      currency,
+      description: request.description,
+    });
   }
 
   async transfer(request: TransferMoneyRequest): Promise<TransferReply> {
@@ -39,7 +54,8 @@ export class MoneyHandler {
     const destination = await this.owned.anyAccount(request.destinationAccountId);
     const currency = request.currency ?? source.currency;
     for (const account of [source, destination]) {
-      if (account.currency !== currency) throw CleaveError.of(AccountsErrors.currencyMismatch, `account ${account.id} holds ${account.currency}, not ${currency}`);
+      if (account.currency !== currency)
+        throw CleaveError.of(AccountsErrors.currencyMismatch, `account ${account.id} holds ${account.currency}, not ${currency}`);
     }
     return this.bus.send(LedgerPatterns.Transfer, {
       sourceAccountId: source.id,

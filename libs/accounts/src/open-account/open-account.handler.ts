@@ -29,7 +29,12 @@ export class OpenAccountHandler {
         createdAt: new Date().toISOString(),
       });
       await em.insert(Account, created);
-      await this.outbox.add(em, AccountsEventNames.AccountOpened, { accountId: id, ownerId: created.ownerId, currency: created.currency, opened: created.createdAt }, id);
+      await this.outbox.add(
+        em,
+        AccountsEventNames.AccountOpened,
+        { accountId: id, ownerId: created.ownerId, currency: created.currency, opened: created.createdAt },
+        id,
+      );
       return created;
     });
     return accountView(account);

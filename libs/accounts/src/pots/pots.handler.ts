@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { AccountsErrors, type CreatePotRequest, LedgerPatterns, type ListPotsRequest, type MovePotMoneyRequest, type PotView } from '@cleave/contracts';
+import {
+  AccountsErrors,
+  type CreatePotRequest,
+  LedgerPatterns,
+  type ListPotsRequest,
+  type MovePotMoneyRequest,
+  type PotView,
+} from '@cleave/contracts';
 import { CleaveError, ContextDatabase, MessageBus, newEntityId } from '@cleave/platform';
 import { OwnedAccounts } from '../ownership/owned-accounts';
 import { Pot } from './pot.entity';
@@ -18,14 +25,24 @@ export class PotsHandler {
     const id = newEntityId('pot');
     await this.bus.send(LedgerPatterns.OpenBook, { accountId: id, currency: account.currency, kind: 'pot' });
     const now = new Date().toISOString();
-    const pot: Pot = { id, accountId: account.id, name: request.name, currency: account.currency, deleted: false, createdAt: now, updatedAt: now };
+    const pot: Pot = {
+      id,
+      accountId: account.id,
+      name: request.name,
+      currency: account.currency,
+      deleted: false,
+      createdAt: now,
+      updatedAt: now,
+    };
     await this.db.transaction((em) => em.insert(Pot, pot));
     return potView(pot, 0);
   }
 
   async list(request: ListPotsRequest): Promise<PotView[]> {
     const account = await this.owned.account(request.currentAccountId);
-    const pots = await this.db.read((em) => em.find(Pot, { where: { accountId: account.id, deleted: false }, order: { createdAt: 'ASC', id: 'ASC' } }));
+    const pots = await this.db.read((em) =>
+      em.find(Pot, { where: { accountId: account.id, deleted: false }, order: { createdAt: 'ASC', id: 'ASC' } }),
+    );
     if (pots.length === 0) return [];
     const balances = await this.bus.send(LedgerPatterns.GetBalances, { accountIds: pots.map((p) => p.id) });
     return pots.map((pot, i) => potView(pot, balances[i]!.balance));

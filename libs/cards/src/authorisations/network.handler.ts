@@ -1,7 +1,22 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { In, IsNull, LessThan, Not } from 'typeorm';
-import { type AbandonAuthorisationRequest, type AuthorisationDecision, type AuthoriseRequest, CardsErrors, type DeclineReason, LedgerErrors, LedgerPatterns, type MerchantView, type PresentmentResult, type PresentRequest, type RefundRequest, type RefundResult, type ReversalResult, type ReverseRequest } from '@cleave/contracts';
+import {
+  type AbandonAuthorisationRequest,
+  type AuthorisationDecision,
+  type AuthoriseRequest,
+  CardsErrors,
+  type DeclineReason,
+  LedgerErrors,
+  LedgerPatterns,
+  type MerchantView,
+  type PresentmentResult,
+  type PresentRequest,
+  type RefundRequest,
+  type RefundResult,
+  type ReversalResult,
+  type ReverseRequest,
+} from '@cleave/contracts';
 import {
   canonicalJson,
   CleaveError,
@@ -81,7 +96,10 @@ const declineOverLimit = sql(
   'authorisations.over-limit',
   "UPDATE card_authorisations SET status = 'declined', decline_reason = 'spending_limit', spend_day = NULL, followup = CASE WHEN account_id IS NULL THEN NULL ELSE 'record_decline' END WHERE id = ?",
 );
-const approve = sql('authorisations.approve', "UPDATE card_authorisations SET status = 'approved', held_amount = ?, transaction_id = ? WHERE id = ? AND status = 'pending'");
+const approve = sql(
+  'authorisations.approve',
+  "UPDATE card_authorisations SET status = 'approved', held_amount = ?, transaction_id = ? WHERE id = ? AND status = 'pending'",
+);
 
 /** An authorisation asked for without a deadline gets the network's usual two seconds. */
 const DEFAULT_BUDGET_MS = 2_000;
@@ -143,19 +161,28 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
       if ((await this.db.run(em, recordAuthorisation, authorisationRow(auth))) === 0) return 'known' as const;
       if (refusal) return 'declined' as const;
       const limit = card!.limitPerDay === null ? undefined : Number(card!.limitPerDay);
-      const counted = limit === undefined ? await this.db.run(em, countDay, [card!.id, day, auth.amount]) : await this.db.run(em, countDayWithin, [card!.id, day, auth.amount, limit]);
+      const counted =
+        limit === undefined
+          ? await this.db.run(em, countDay, [card!.id, day, auth.amount])
+          : await this.db.run(em, countDayWithin, [card!.id, day, auth.amount, limit]);
       if (counted === 1) return 'pending' as const;
       // Over the daily limit: declined in the same transaction, nothing counted.
       await this.db.run(em, declineOverLimit, [auth.id]);
       return 'over_limit' as const;
     });
     // The network's retry of a payment it sent before (or raced): it gets the one decision.
-    if (recorded === 'known') return this.awaitDecision(this.sameRequest((await this.byNetworkId(request.networkTransactionId))!, requestHash));
+    if (recorded === 'known')
+      return this.awaitDecision(this.sameRequest((await this.byNetworkId(request.networkTransactionId))!, requestHash));
     crashPoint('cards.authorise:after-record');
     let decision: AuthorisationDecision;
     if (recorded === 'declined' || recorded === 'over_limit') {
       if (auth.accountId) this.followUpSoon(auth.id);
-      decision = { approved: false, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, declineReason: refusal ?? 'spending_limit' };
+      decision = {
+        approved: false,
+        networkTransactionId: auth.networkTransactionId,
+        authorisationId: auth.id,
+        declineReason: refusal ?? 'spending_limit',
+      };
     } else {
       decision = await this.holdAndApprove(auth, card!, request, merchant);
     }
@@ -164,7 +191,12 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
   }
 
   /** Asks the ledger to hold the money, then approves unless the network gave up meanwhile. */
-  private async holdAndApprove(auth: Authorisation, card: CardRow, request: AuthoriseRequest, merchant: ReturnType<typeof enrichMerchant>): Promise<AuthorisationDecision> {
+  private async holdAndApprove(
+    auth: Authorisation,
+    card: CardRow,
+    request: AuthoriseRequest,
+    merchant: ReturnType<typeof enrichMerchant>,
+  ): Promise<AuthorisationDecision> {
     let transactionId: string;
     try {
       const hold = await this.bus.send(
@@ -195,7 +227,13 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
     const approved = await this.db.run(undefined, approve, [request.amount, transactionId, auth.id]);
     crashPoint('cards.authorise:after-approve');
     // Abandoned while the hold was being placed: the abandonment has already scheduled its void.
-    if (approved !== 1) return { approved: false, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, declineReason: 'issuer_unavailable' };
+    if (approved !== 1)
+      return {
+        approved: false,
+        networkTransactionId: auth.networkTransactionId,
+        authorisationId: auth.id,
+        declineReason: 'issuer_unavailable',
+      };
     return { approved: true, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, transactionId };
   }
 
@@ -271,20 +309,42 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
   }
 
   /** What the ledger makes of a presentment, and the authorisation it settles (if any). */
-  private async clear(request: PresentRequest, auth: Authorisation | null, card: Card): Promise<{ result: PresentmentResult; settles: Authorisation | null }> {
+  private async clear(
+    request: PresentRequest,
+    auth: Authorisation | null,
+    card: Card,
+  ): Promise<{ result: PresentmentResult; settles: Authorisation | null }> {
     if (auth && LIVE.includes(auth.status) && auth.heldAmount > 0) {
       const post = (amount: number, suffix: string) =>
-        this.bus.send(LedgerPatterns.PostHold, { holdId: auth.holdId, amount }, { idempotencyKey: `present:${request.presentmentId}${suffix}` });
+        this.bus.send(
+          LedgerPatterns.PostHold,
+          { holdId: auth.holdId, amount },
+          { idempotencyKey: `present:${request.presentmentId}${suffix}` },
+        );
       try {
         await post(request.amount, '');
-        return { result: { presentmentId: request.presentmentId, status: 'posted', amount: request.amount, transactionId: auth.transactionId ?? undefined }, settles: auth };
+        return {
+          result: {
+            presentmentId: request.presentmentId,
+            status: 'posted',
+            amount: request.amount,
+            transactionId: auth.transactionId ?? undefined,
+          },
+          settles: auth,
+        };
       } catch (error) {
         const e = toCleaveError(error);
         if (e.is(LedgerErrors.insufficientFunds)) {
           // More was presented than held and the account can't cover the difference: take what was held.
           await post(auth.heldAmount, ':held');
           return {
-            result: { presentmentId: request.presentmentId, status: 'posted', amount: auth.heldAmount, transactionId: auth.transactionId ?? undefined, reason: 'insufficient_funds_for_extra' },
+            result: {
+              presentmentId: request.presentmentId,
+              status: 'posted',
+              amount: auth.heldAmount,
+              transactionId: auth.transactionId ?? undefined,
+              reason: 'insufficient_funds_for_extra',
+            },
             settles: auth,
           };
         }
@@ -292,21 +352,39 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
         // The hold expired or was released: clearing still happens, as a force post.
       }
     }
-    const merchant = auth && auth.merchant !== '{}' ? (JSON.parse(auth.merchant) as MerchantView) : request.merchant ? enrichMerchant(request.merchant) : undefined;
+    const merchant =
+      auth && auth.merchant !== '{}'
+        ? (JSON.parse(auth.merchant) as MerchantView)
+        : request.merchant
+          ? enrichMerchant(request.merchant)
+          : undefined;
     if (!merchant) throw CleaveError.of(CardsErrors.missingParam, 'a force post needs the merchant');
     try {
       const tx = await this.bus.send(
         LedgerPatterns.PostCardPayment,
-        { accountId: card.accountId, amount: request.amount, currency: request.currency, description: merchant.name, category: merchant.category, merchant },
+        {
+          accountId: card.accountId,
+          amount: request.amount,
+          currency: request.currency,
+          description: merchant.name,
+          category: merchant.category,
+          merchant,
+        },
         { idempotencyKey: `present:${request.presentmentId}:force` },
       );
-      return { result: { presentmentId: request.presentmentId, status: 'force_posted', amount: request.amount, transactionId: tx.id }, settles: auth };
+      return {
+        result: { presentmentId: request.presentmentId, status: 'force_posted', amount: request.amount, transactionId: tx.id },
+        settles: auth,
+      };
     } catch (error) {
       const e = toCleaveError(error);
       if (!e.is(LedgerErrors.insufficientFunds)) throw e;
       // A customer's balance never goes below zero: the bank refuses, and the network raises a chargeback.
       this.log.warn(`force post ${request.presentmentId} refused: insufficient funds on ${card.accountId}`);
-      return { result: { presentmentId: request.presentmentId, status: 'rejected', amount: 0, reason: 'insufficient_funds' }, settles: null };
+      return {
+        result: { presentmentId: request.presentmentId, status: 'rejected', amount: 0, reason: 'insufficient_funds' },
+        settles: null,
+      };
     }
   }
 
@@ -350,7 +428,14 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
     const merchant = enrichMerchant(request.merchant);
     const tx = await this.bus.send(
       LedgerPatterns.RefundCardPayment,
-      { accountId: card.accountId, amount: request.amount, currency: request.currency, description: merchant.name, category: merchant.category, merchant },
+      {
+        accountId: card.accountId,
+        amount: request.amount,
+        currency: request.currency,
+        description: merchant.name,
+        category: merchant.category,
+        merchant,
+      },
       { idempotencyKey: `refund:${request.networkTransactionId}` },
     );
     return { networkTransactionId: request.networkTransactionId, transactionId: tx.id };
@@ -370,7 +455,9 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
     this.sweeping = this.sweeping.then(async () => {
       try {
         await this.declineStale();
-        const due = await this.db.read((em) => em.find(Authorisation, { where: { followup: Not(IsNull()) }, select: { id: true }, take: 50 }));
+        const due = await this.db.read((em) =>
+          em.find(Authorisation, { where: { followup: Not(IsNull()) }, select: { id: true }, take: 50 }),
+        );
         for (const { id } of due) await this.followUp(id);
       } catch (error) {
         this.log.warn(`sweep failed, will retry: ${(error as Error).message}`);
@@ -386,7 +473,9 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
    */
   private async declineStale(): Promise<void> {
     const cutoff = new Date(Date.now() - STALE_GRACE_MS).toISOString();
-    const stale = await this.db.read((em) => em.find(Authorisation, { where: { status: 'pending', decideBy: LessThan(cutoff) }, take: 50 }));
+    const stale = await this.db.read((em) =>
+      em.find(Authorisation, { where: { status: 'pending', decideBy: LessThan(cutoff) }, take: 50 }),
+    );
     for (const auth of stale) {
       this.log.warn(`authorisation ${auth.id} was left pending past its decision time; declining it and voiding its hold`);
       await this.decline(auth, 'issuer_unavailable', true);
@@ -399,7 +488,8 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
     if (card.status === 'CANCELLED') return 'card_blocked';
     if (card.status === 'FROZEN') return 'card_inactive';
     const now = new Date();
-    if (card.expiryYear < now.getUTCFullYear() || (card.expiryYear === now.getUTCFullYear() && card.expiryMonth < now.getUTCMonth() + 1)) return 'card_inactive';
+    if (card.expiryYear < now.getUTCFullYear() || (card.expiryYear === now.getUTCFullYear() && card.expiryMonth < now.getUTCMonth() + 1))
+      return 'card_inactive';
     // Cleave's cards spend in their account's currency only.
     if (request.currency !== card.currency) return 'invalid_card';
     if (card.limitPerTransaction !== null && request.amount > Number(card.limitPerTransaction)) return 'spending_limit';
@@ -449,7 +539,11 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
         if (auth.followup === 'void_hold') {
           let voidedARealHold = false;
           try {
-            const hold = await this.bus.send(LedgerPatterns.VoidHold, { holdId: auth.holdId, cancelIfAbsent: true }, { idempotencyKey: `void:${auth.id}` });
+            const hold = await this.bus.send(
+              LedgerPatterns.VoidHold,
+              { holdId: auth.holdId, cancelIfAbsent: true },
+              { idempotencyKey: `void:${auth.id}` },
+            );
             voidedARealHold = hold.transactionId !== '';
           } catch (error) {
             if (!toCleaveError(error).is(LedgerErrors.holdNotPending)) throw error;
@@ -463,7 +557,15 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
         const merchant = JSON.parse(auth.merchant) as MerchantView;
         await this.bus.send(
           LedgerPatterns.RecordDecline,
-          { accountId: auth.accountId!, amount: auth.amount, currency: auth.currency, description: merchant.name, category: merchant.category, merchant, declineReason: auth.declineReason! },
+          {
+            accountId: auth.accountId!,
+            amount: auth.amount,
+            currency: auth.currency,
+            description: merchant.name,
+            category: merchant.category,
+            merchant,
+            declineReason: auth.declineReason!,
+          },
           { idempotencyKey: `decline:${auth.id}` },
         );
         await this.db.transaction((em) => em.update(Authorisation, { id, followup: 'record_decline' }, { followup: null }));
@@ -515,6 +617,11 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
         declineReason: (current?.declineReason as DeclineReason | null) ?? 'issuer_unavailable',
       };
     }
-    return { approved: true, networkTransactionId: auth.networkTransactionId, authorisationId: current.id, transactionId: current.transactionId ?? undefined };
+    return {
+      approved: true,
+      networkTransactionId: auth.networkTransactionId,
+      authorisationId: current.id,
+      transactionId: current.transactionId ?? undefined,
+    };
   }
 }

@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AccountsPatterns, CardsErrors, type CardView, type IssueCardRequest, type ListCardsRequest, type SetCardLimitsRequest, type SetCardStatusRequest } from '@cleave/contracts';
+import {
+  AccountsPatterns,
+  CardsErrors,
+  type CardView,
+  type IssueCardRequest,
+  type ListCardsRequest,
+  type SetCardLimitsRequest,
+  type SetCardStatusRequest,
+} from '@cleave/contracts';
 import { CleaveError, ContextDatabase, currentContext, MessageBus, newEntityId } from '@cleave/platform';
 import { CardsSettings } from '../cards.settings';
 import { Card } from './card.entity';
@@ -41,14 +49,17 @@ export class CardsHandler {
 
   async list(request: ListCardsRequest): Promise<CardView[]> {
     await this.bus.send(AccountsPatterns.GetAccount, { accountId: request.accountId });
-    const cards = await this.db.read((em) => em.find(Card, { where: { accountId: request.accountId }, order: { createdAt: 'ASC', id: 'ASC' } }));
+    const cards = await this.db.read((em) =>
+      em.find(Card, { where: { accountId: request.accountId }, order: { createdAt: 'ASC', id: 'ASC' } }),
+    );
     return cards.map(cardView);
   }
 
   setStatus(request: SetCardStatusRequest): Promise<CardView> {
     return this.db.transaction(async (em) => {
       const card = this.owned(await em.findOneBy(Card, { id: request.cardId }), request.cardId);
-      if (card.status === 'CANCELLED' && request.status !== 'CANCELLED') throw CleaveError.of(CardsErrors.cardCancelled, 'a cancelled card stays cancelled');
+      if (card.status === 'CANCELLED' && request.status !== 'CANCELLED')
+        throw CleaveError.of(CardsErrors.cardCancelled, 'a cancelled card stays cancelled');
       await em.update(Card, { id: card.id }, { status: request.status });
       return cardView({ ...card, status: request.status });
     });

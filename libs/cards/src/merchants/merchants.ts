@@ -46,7 +46,9 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 export function enrichMerchant(input: MerchantInput): MerchantView {
   const [mccCategory, mccEmoji] = BY_MCC[input.mcc] ?? ['general', '💳'];
   const category = input.category ?? mccCategory;
-  const digest = createHash('sha256').update(`${input.name.trim().toLowerCase()}|${input.city?.trim().toLowerCase() ?? ''}|${input.country ?? ''}`).digest();
+  const digest = createHash('sha256')
+    .update(`${input.name.trim().toLowerCase()}|${input.city?.trim().toLowerCase() ?? ''}|${input.country ?? ''}`)
+    .digest();
   let id = 'merch_';
   for (let i = 0; i < 22; i++) id += BASE62[digest[i]! % 62];
   const emoji = input.category !== undefined && BY_MCC[input.mcc] === undefined ? (BY_CATEGORY[category] ?? '💳') : mccEmoji;

@@ -46,7 +46,10 @@ export class CreateCards1764000000000 implements MigrationInterface {
         ],
       }),
     );
-    await queryRunner.createIndex('card_authorisations', new TableIndex({ name: 'card_authorisations_followup', columnNames: ['followup'] }));
+    await queryRunner.createIndex(
+      'card_authorisations',
+      new TableIndex({ name: 'card_authorisations_followup', columnNames: ['followup'] }),
+    );
     await queryRunner.createTable(
       new Table({
         name: 'card_daily_spend',

@@ -47,7 +47,8 @@ export interface CardView {
 }
 
 /** Why an authorisation was declined. */
-export type DeclineReason = 'insufficient_funds' | 'card_inactive' | 'card_blocked' | 'spending_limit' | 'invalid_card' | 'issuer_unavailable';
+export type DeclineReason =
+  'insufficient_funds' | 'card_inactive' | 'card_blocked' | 'spending_limit' | 'invalid_card' | 'issuer_unavailable';
 
 /** The network asks to authorise a payment. */
 export class AuthoriseRequest {

@@ -136,7 +136,8 @@ export class CardPaymentRequest {
 
 /** A declined card payment, recorded so the customer sees it; no money moves. Needs an idempotency key. */
 export class RecordDeclineRequest extends CardPaymentRequest {
-  @IsIn(['insufficient_funds', 'card_inactive', 'card_blocked', 'spending_limit', 'invalid_card', 'issuer_unavailable']) declineReason!: string;
+  @IsIn(['insufficient_funds', 'card_inactive', 'card_blocked', 'spending_limit', 'invalid_card', 'issuer_unavailable'])
+  declineReason!: string;
 }
 
 /** What happened to a hold. */

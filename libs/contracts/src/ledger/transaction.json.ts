@@ -7,7 +7,15 @@ const merchantJson = (t: TransactionView, expand: boolean) => {
   if (!t.merchant) return null;
   if (!expand) return t.merchant.id;
   const m = t.merchant;
-  return { id: m.id, name: m.name, category: m.category, emoji: m.emoji, logo: '', address: { city: m.city ?? '', country: m.country ?? '' }, metadata: { mcc: m.mcc } };
+  return {
+    id: m.id,
+    name: m.name,
+    category: m.category,
+    emoji: m.emoji,
+    logo: '',
+    address: { city: m.city ?? '', country: m.country ?? '' },
+    metadata: { mcc: m.mcc },
+  };
 };
 
 /** A transaction in Monzo's JSON; with `expandMerchant`, the merchant object instead of its id. */
@@ -27,7 +35,9 @@ export const transactionJson = (t: TransactionView, expandMerchant = false) => (
   metadata: t.metadata,
   notes: t.notes,
   is_load: t.isLoad,
-  counterparty: t.counterparty ? { account_id: t.counterparty.accountId, ...(t.counterparty.name ? { name: t.counterparty.name } : {}) } : {},
+  counterparty: t.counterparty
+    ? { account_id: t.counterparty.accountId, ...(t.counterparty.name ? { name: t.counterparty.name } : {}) }
+    : {},
   merchant: merchantJson(t, expandMerchant),
   ...(t.declineReason ? { decline_reason: t.declineReason.toUpperCase() } : {}),
 });

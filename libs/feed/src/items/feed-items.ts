@@ -36,7 +36,15 @@ export class FeedItems {
 
   async create(request: CreateFeedItemRequest): Promise<FeedItemView> {
     const row = await this.db.transaction((em) =>
-      this.insert(em, { accountId: request.accountId, type: 'basic', title: request.title, body: request.body ?? '', imageUrl: request.imageUrl ?? null, url: request.url ?? null, transactionId: null }),
+      this.insert(em, {
+        accountId: request.accountId,
+        type: 'basic',
+        title: request.title,
+        body: request.body ?? '',
+        imageUrl: request.imageUrl ?? null,
+        url: request.url ?? null,
+        transactionId: null,
+      }),
     );
     return itemView(row);
   }
@@ -50,7 +58,11 @@ export class FeedItems {
     await this.db.run(em, addItem, [newEntityId('feeditem'), tx.accountId, title.slice(0, 200), body, tx.id, tx.created]);
   }
 
-  private async insert(em: EntityManager, fields: Omit<FeedItem, 'seq' | 'id' | 'createdAt'>, createdAt = new Date().toISOString()): Promise<FeedItem> {
+  private async insert(
+    em: EntityManager,
+    fields: Omit<FeedItem, 'seq' | 'id' | 'createdAt'>,
+    createdAt = new Date().toISOString(),
+  ): Promise<FeedItem> {
     const row = { ...fields, id: newEntityId('feeditem'), createdAt } as FeedItem;
     await em.insert(FeedItem, row);
     return row;

@@ -47,7 +47,10 @@ export class CreateFeed1764100000000 implements MigrationInterface {
         ],
       }),
     );
-    await queryRunner.createIndex('notifications', new TableIndex({ name: 'notifications_account', columnNames: ['account_id', 'created_at'] }));
+    await queryRunner.createIndex(
+      'notifications',
+      new TableIndex({ name: 'notifications_account', columnNames: ['account_id', 'created_at'] }),
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

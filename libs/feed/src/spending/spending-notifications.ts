@@ -36,7 +36,9 @@ export class SpendingNotifications {
   ) {}
 
   async list(request: ListNotificationsRequest): Promise<NotificationV1[]> {
-    const rows = await this.db.read((em) => em.find(Notification, { where: { accountId: request.accountId }, order: { createdAt: 'DESC' }, take: request.limit ?? 50 }));
+    const rows = await this.db.read((em) =>
+      em.find(Notification, { where: { accountId: request.accountId }, order: { createdAt: 'DESC' }, take: request.limit ?? 50 }),
+    );
     return rows.map(notificationView);
   }
 
@@ -66,7 +68,14 @@ export class SpendingNotifications {
   }
 
   private async notify(em: EntityManager, tx: TransactionV1, kind: Notification['kind'], text: string): Promise<void> {
-    const row: Notification = { id: newEntityId('notif'), accountId: tx.accountId, kind, text, transactionId: tx.id, createdAt: new Date().toISOString() };
+    const row: Notification = {
+      id: newEntityId('notif'),
+      accountId: tx.accountId,
+      kind,
+      text,
+      transactionId: tx.id,
+      createdAt: new Date().toISOString(),
+    };
     // Once per transaction (a unique key): a replay notifies no one twice.
     if ((await this.db.run(em, notifyOnce, [row.id, row.accountId, row.kind, row.text, row.transactionId, row.createdAt])) === 0) return;
     await this.outbox.add(em, FeedEventNames.NotificationCreated, { notification: notificationView(row) }, tx.accountId);

@@ -22,7 +22,13 @@ export class AccountsController {
   @Post('accounts')
   @ApiOperation({ summary: 'Open a current account' })
   async open(@Body() body: OpenAccountBody) {
-    return accountJson(await this.bus.send(AccountsPatterns.OpenAccount, { ownerId: userId(), currency: body.currency ?? 'GBP', description: body.description }));
+    return accountJson(
+      await this.bus.send(AccountsPatterns.OpenAccount, {
+        ownerId: userId(),
+        currency: body.currency ?? 'GBP',
+        description: body.description,
+      }),
+    );
   }
 
   @Get('balance')
@@ -35,7 +41,12 @@ export class AccountsController {
   @ApiOperation({ summary: 'Top an account up (needs an Idempotency-Key header)' })
   async topUp(@Param('id') id: string, @Body() body: TopUpBody) {
     requireIdempotencyKey();
-    const tx = await this.bus.send(AccountsPatterns.TopUp, { accountId: pathId('account', id, 'account'), amount: body.amount, currency: body.currency, description: body.description });
+    const tx = await this.bus.send(AccountsPatterns.TopUp, {
+      accountId: pathId('account', id, 'account'),
+      amount: body.amount,
+      currency: body.currency,
+      description: body.description,
+    });
     return { transaction: transactionJson(tx) };
   }
 

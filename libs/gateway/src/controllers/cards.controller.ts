@@ -35,7 +35,11 @@ export class CardsController {
   @ApiOperation({ summary: 'Set per-transaction and per-day spending limits (0 removes one)' })
   async limits(@Param('id') id: string, @Body() body: CardLimitsBody) {
     const limit = (value: number | undefined) => (value === undefined ? undefined : value === 0 ? null : value);
-    const card = await this.bus.send(CardsPatterns.SetCardLimits, { cardId: pathId('card', id, 'card'), perTransaction: limit(body.per_transaction), perDay: limit(body.per_day) });
+    const card = await this.bus.send(CardsPatterns.SetCardLimits, {
+      cardId: pathId('card', id, 'card'),
+      perTransaction: limit(body.per_transaction),
+      perDay: limit(body.per_day),
+    });
     return cardJson(card);
   }
 }

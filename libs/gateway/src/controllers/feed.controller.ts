@@ -31,7 +31,7 @@ export class FeedController {
   }
 
   @Post('feed')
-  @ApiOperation({ summary: 'Post a custom item to an account\'s feed: type=basic, params[title], params[body], params[image_url], url' })
+  @ApiOperation({ summary: "Post a custom item to an account's feed: type=basic, params[title], params[body], params[image_url], url" })
   async create(@Body() body: CreateFeedItemBody) {
     await this.bus.send(AccountsPatterns.GetAccount, { accountId: body.account_id });
     const item = await this.bus.send(FeedPatterns.CreateItem, {
@@ -76,7 +76,9 @@ export class FeedController {
       // This replica is stopping: say so, and have the client come back (to another replica) in a second.
       () => {
         clearInterval(keepAlive);
-        raw.end(`retry: ${RECONNECT_AFTER_SHUTDOWN_MS}\nevent: shutdown\ndata: ${JSON.stringify({ reason: 'server_shutting_down', retry_after_ms: RECONNECT_AFTER_SHUTDOWN_MS })}\n\n`);
+        raw.end(
+          `retry: ${RECONNECT_AFTER_SHUTDOWN_MS}\nevent: shutdown\ndata: ${JSON.stringify({ reason: 'server_shutting_down', retry_after_ms: RECONNECT_AFTER_SHUTDOWN_MS })}\n\n`,
+        );
       },
     );
     request.raw.on('close', () => {

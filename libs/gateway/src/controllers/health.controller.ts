@@ -1,6 +1,16 @@
 import { Controller, Get, HttpCode, Inject, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { CleaveError, contextOf, ContractRegistry, Health, type HealthIndicatorSession, NATS_TRANSPORT, PLACEMENT, type NatsTransport, type Placement } from '@cleave/platform';
+import {
+  CleaveError,
+  contextOf,
+  ContractRegistry,
+  Health,
+  type HealthIndicatorSession,
+  NATS_TRANSPORT,
+  PLACEMENT,
+  type NatsTransport,
+  type Placement,
+} from '@cleave/platform';
 import { MonzoErrorFilter } from '../http/monzo-error.filter';
 
 const PROBE_EVERY_MS = 1_000;
@@ -43,7 +53,9 @@ export class HealthController {
     const { ready, result } = await this.health.readiness();
     if (!ready) {
       // Anyone can ask: the answer names the failing checks, not their errors (the management port has those).
-      const failing = Object.entries(result.error ?? {}).map(([key, value]) => (key === 'gateway.callees' && typeof value?.message === 'string' ? value.message : key));
+      const failing = Object.entries(result.error ?? {}).map(([key, value]) =>
+        key === 'gateway.callees' && typeof value?.message === 'string' ? value.message : key,
+      );
       throw CleaveError.unavailable(`not ready: ${result.status === 'shutting_down' ? 'shutting down' : failing.join('; ')}`, 'not_ready');
     }
     return { status: result.status, nats: this.nats === null ? 'not used' : 'connected' };
@@ -51,8 +63,11 @@ export class HealthController {
 
   /** Every context the gateway calls over NATS has an instance answering (asked at most once a second). */
   private async callees(session: HealthIndicatorSession) {
-    if (this.lastProbe === undefined || Date.now() - this.lastProbe.at > PROBE_EVERY_MS) this.lastProbe = { at: Date.now(), silent: this.nats!.silentContexts(this.probes) };
+    if (this.lastProbe === undefined || Date.now() - this.lastProbe.at > PROBE_EVERY_MS)
+      this.lastProbe = { at: Date.now(), silent: this.nats!.silentContexts(this.probes) };
     const silent = await this.lastProbe.silent;
-    return silent.length > 0 ? session.down({ message: `no instance answers for ${silent.join(', ')}`, silent }) : session.up({ contexts: [...this.probes.keys()] });
+    return silent.length > 0
+      ? session.down({ message: `no instance answers for ${silent.join(', ')}`, silent })
+      : session.up({ contexts: [...this.probes.keys()] });
   }
 }

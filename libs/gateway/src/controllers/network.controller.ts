@@ -22,13 +22,21 @@ export class NetworkController {
   @Post('network/authorisations')
   @AuthorisationBudget()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Authorise a card payment within the decision budget; retries with the same network_transaction_id get the same answer' })
+  @ApiOperation({
+    summary: 'Authorise a card payment within the decision budget; retries with the same network_transaction_id get the same answer',
+  })
   async authorise(@Body() body: AuthorisationBody) {
     const reserve = this.settings.CLEAVE_AUTHORISATION_RESERVE_MS;
     try {
       const decision = await this.bus.send(
         CardsPatterns.Authorise,
-        { cardToken: body.card_token, amount: body.amount, currency: body.currency, merchant: body.merchant, networkTransactionId: body.network_transaction_id },
+        {
+          cardToken: body.card_token,
+          amount: body.amount,
+          currency: body.currency,
+          merchant: body.merchant,
+          networkTransactionId: body.network_transaction_id,
+        },
         { timeoutMs: Math.max(0, remainingMs(currentContext()!) - reserve) },
       );
       crashPoint('gateway.authorise:before-answer');
@@ -55,14 +63,23 @@ export class NetworkController {
       amount: body.amount,
       currency: body.currency,
     });
-    return { presentment_id: result.presentmentId, status: result.status, amount: result.amount, ...(result.reason ? { reason: result.reason } : {}) };
+    return {
+      presentment_id: result.presentmentId,
+      status: result.status,
+      amount: result.amount,
+      ...(result.reason ? { reason: result.reason } : {}),
+    };
   }
 
   @Post('network/reversals')
   @HttpCode(200)
   @ApiOperation({ summary: "Release an authorisation's hold, fully or partly" })
   async reverse(@Body() body: ReversalBody) {
-    const result = await this.bus.send(CardsPatterns.Reverse, { reversalId: body.reversal_id, networkTransactionId: body.network_transaction_id, amount: body.amount });
+    const result = await this.bus.send(CardsPatterns.Reverse, {
+      reversalId: body.reversal_id,
+      networkTransactionId: body.network_transaction_id,
+      amount: body.amount,
+    });
     return { reversal_id: result.reversalId, status: result.status, remaining: result.remaining };
   }
 
@@ -87,10 +104,16 @@ export class NetworkController {
    */
   private async recordAbandonment(networkTransactionId: string): Promise<void> {
     try {
-      await this.bus.send(CardsPatterns.AbandonAuthorisation, { networkTransactionId }, { timeoutMs: this.settings.CLEAVE_AUTHORISATION_RESERVE_MS / 2 });
+      await this.bus.send(
+        CardsPatterns.AbandonAuthorisation,
+        { networkTransactionId },
+        { timeoutMs: this.settings.CLEAVE_AUTHORISATION_RESERVE_MS / 2 },
+      );
       return;
     } catch (error) {
-      this.log.warn(`cards could not take the abandonment of ${networkTransactionId} now (${(error as Error).message}); recording it as an event`);
+      this.log.warn(
+        `cards could not take the abandonment of ${networkTransactionId} now (${(error as Error).message}); recording it as an event`,
+      );
     }
     try {
       // Within what is left of the reserve: the network's answer is due.

@@ -10,7 +10,10 @@ export function pathId(kind: keyof typeof Ids, value: string, what: string): str
 /** Money-moving routes need an Idempotency-Key header, so a retry after a timeout never moves money twice. */
 export function requireIdempotencyKey(): void {
   if (!currentContext()?.idempotencyKey) {
-    throw CleaveError.badRequest('this request moves money: send an Idempotency-Key header, the same on every retry', 'missing_idempotency_key');
+    throw CleaveError.badRequest(
+      'this request moves money: send an Idempotency-Key header, the same on every retry',
+      'missing_idempotency_key',
+    );
   }
 }
 

@@ -28,14 +28,24 @@ export class PotsController {
   @Put('pots/:id/deposit')
   @ApiOperation({ summary: 'Move money into a pot; dedupe_id makes a retry happen once' })
   async deposit(@Param('id') id: string, @Body() body: DepositBody) {
-    const pot = await this.bus.send(AccountsPatterns.DepositToPot, { potId: pathId('pot', id, 'pot'), accountId: body.source_account_id, amount: body.amount, dedupeId: body.dedupe_id });
+    const pot = await this.bus.send(AccountsPatterns.DepositToPot, {
+      potId: pathId('pot', id, 'pot'),
+      accountId: body.source_account_id,
+      amount: body.amount,
+      dedupeId: body.dedupe_id,
+    });
     return potJson(pot);
   }
 
   @Put('pots/:id/withdraw')
   @ApiOperation({ summary: 'Move money out of a pot; dedupe_id makes a retry happen once' })
   async withdraw(@Param('id') id: string, @Body() body: WithdrawBody) {
-    const pot = await this.bus.send(AccountsPatterns.WithdrawFromPot, { potId: pathId('pot', id, 'pot'), accountId: body.destination_account_id, amount: body.amount, dedupeId: body.dedupe_id });
+    const pot = await this.bus.send(AccountsPatterns.WithdrawFromPot, {
+      potId: pathId('pot', id, 'pot'),
+      accountId: body.destination_account_id,
+      amount: body.amount,
+      dedupeId: body.dedupe_id,
+    });
     return potJson(pot);
   }
 }

@@ -37,7 +37,10 @@ export class TransactionsController {
   async annotate(@Param('id') id: string, @Body() body: AnnotateBody) {
     const tx = await this.owned(id);
     const metadata = Object.entries(body.metadata ?? {}).map(([key, value]) => {
-      if (typeof value !== 'string') throw CleaveError.badRequest(`metadata[${key}] must be a string`, 'bad_param', { fields: [{ field: `metadata[${key}]`, rule: 'isString', message: `metadata[${key}] must be a string` }] });
+      if (typeof value !== 'string')
+        throw CleaveError.badRequest(`metadata[${key}] must be a string`, 'bad_param', {
+          fields: [{ field: `metadata[${key}]`, rule: 'isString', message: `metadata[${key}] must be a string` }],
+        });
       return { key, value };
     });
     const updated = await this.bus.send(LedgerPatterns.AnnotateTransaction, { transactionId: tx.id, metadata, notes: body.notes });

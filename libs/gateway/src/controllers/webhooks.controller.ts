@@ -13,7 +13,7 @@ export class WebhooksController {
   constructor(private readonly bus: MessageBus) {}
 
   @Post('webhooks')
-  @ApiOperation({ summary: 'Register a URL for an account\'s transaction events; the signing secret is in this reply only' })
+  @ApiOperation({ summary: "Register a URL for an account's transaction events; the signing secret is in this reply only" })
   async register(@Body() body: RegisterWebhookBody) {
     await this.bus.send(AccountsPatterns.GetAccount, { accountId: body.account_id });
     return { webhook: webhookJson(await this.bus.send(WebhooksPatterns.Register, { accountId: body.account_id, url: body.url })) };
@@ -38,7 +38,9 @@ export class WebhooksController {
   @ApiOperation({ summary: "A webhook's deliveries, newest first, each with its tries" })
   async deliveries(@Param('id') id: string, @Query() query: DeliveriesQuery) {
     const hook = await this.owned(id);
-    return { deliveries: (await this.bus.send(WebhooksPatterns.ListDeliveries, { webhookId: hook.id, limit: query.limit })).map(deliveryJson) };
+    return {
+      deliveries: (await this.bus.send(WebhooksPatterns.ListDeliveries, { webhookId: hook.id, limit: query.limit })).map(deliveryJson),
+    };
   }
 
   /** The webhook, if it is on one of the caller's accounts; anyone else's is not_found. */

@@ -71,7 +71,11 @@ export class ExpandQuery {
 }
 
 export class AnnotateBody {
-  @ApiPropertyOptional({ description: 'metadata[key]=value; an empty value deletes the key', type: 'object', additionalProperties: { type: 'string' } })
+  @ApiPropertyOptional({
+    description: 'metadata[key]=value; an empty value deletes the key',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+  })
   @Optional()
   metadata?: Record<string, unknown>;
   @ApiPropertyOptional() @Optional() @Text(0, 1000) notes?: string;

@@ -13,12 +13,23 @@ export class CardsQuery {
 }
 
 export class CardStatusBody {
-  @ApiProperty({ enum: ['ACTIVE', 'FROZEN', 'CANCELLED'] }) @IsIn(['ACTIVE', 'FROZEN', 'CANCELLED']) status!: 'ACTIVE' | 'FROZEN' | 'CANCELLED';
+  @ApiProperty({ enum: ['ACTIVE', 'FROZEN', 'CANCELLED'] }) @IsIn(['ACTIVE', 'FROZEN', 'CANCELLED']) status!:
+    'ACTIVE' | 'FROZEN' | 'CANCELLED';
 }
 
 export class CardLimitsBody {
-  @ApiPropertyOptional({ description: 'Minor units; 0 removes the limit' }) @Optional() @WholeNumber() @Min(0) @Max(MAX_AMOUNT) per_transaction?: number;
-  @ApiPropertyOptional({ description: 'Minor units; 0 removes the limit' }) @Optional() @WholeNumber() @Min(0) @Max(MAX_AMOUNT) per_day?: number;
+  @ApiPropertyOptional({ description: 'Minor units; 0 removes the limit' })
+  @Optional()
+  @WholeNumber()
+  @Min(0)
+  @Max(MAX_AMOUNT)
+  per_transaction?: number;
+  @ApiPropertyOptional({ description: 'Minor units; 0 removes the limit' })
+  @Optional()
+  @WholeNumber()
+  @Min(0)
+  @Max(MAX_AMOUNT)
+  per_day?: number;
 }
 
 export class MerchantBody {
@@ -39,8 +50,14 @@ export class AuthorisationBody {
 
 export class PresentmentBody {
   @ApiProperty() @Text(1, 100) presentment_id!: string;
-  @ApiPropertyOptional({ description: "The authorisation's network_transaction_id" }) @Optional() @Text(1, 100) network_transaction_id?: string;
-  @ApiPropertyOptional({ description: 'For a force post without an authorisation' }) @Optional() @Matches(Ids.cardToken) card_token?: string;
+  @ApiPropertyOptional({ description: "The authorisation's network_transaction_id" })
+  @Optional()
+  @Text(1, 100)
+  network_transaction_id?: string;
+  @ApiPropertyOptional({ description: 'For a force post without an authorisation' })
+  @Optional()
+  @Matches(Ids.cardToken)
+  card_token?: string;
   @ApiPropertyOptional({ type: MerchantBody }) @Optional() @IsObject() @ValidateNested() @Type(() => MerchantBody) merchant?: MerchantBody;
   @MinorUnits() amount!: number;
   @ApiProperty() @IsISO4217CurrencyCode() currency!: string;
@@ -49,7 +66,12 @@ export class PresentmentBody {
 export class ReversalBody {
   @ApiProperty() @Text(1, 100) reversal_id!: string;
   @ApiProperty() @Text(1, 100) network_transaction_id!: string;
-  @ApiPropertyOptional({ description: 'Release only this much (a partial reversal)' }) @Optional() @WholeNumber() @Min(1) @Max(MAX_AMOUNT) amount?: number;
+  @ApiPropertyOptional({ description: 'Release only this much (a partial reversal)' })
+  @Optional()
+  @WholeNumber()
+  @Min(1)
+  @Max(MAX_AMOUNT)
+  amount?: number;
 }
 
 export class RefundBody {

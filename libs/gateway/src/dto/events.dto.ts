@@ -7,20 +7,36 @@ import { WholeNumber, Optional } from './fields';
 export class FeedQuery {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @Optional() @WholeNumber() @Min(1) @Max(100) limit?: number;
-  @ApiPropertyOptional({ description: 'Only items older than this feed item id' }) @Optional() @Matches(Ids.feedItem, { message: 'before must be a feed item id (feeditem_…)' }) before?: string;
+  @ApiPropertyOptional({ description: 'Only items older than this feed item id' })
+  @Optional()
+  @Matches(Ids.feedItem, { message: 'before must be a feed item id (feeditem_…)' })
+  before?: string;
 }
 
 export class FeedItemParams {
   @ApiProperty({ example: 'Your trip to Lisbon' }) @Text(1, 140) title!: string;
   @ApiPropertyOptional() @Optional() @Text(0, 1_000) body?: string;
-  @ApiPropertyOptional({ example: 'https://example.com/lisbon.png' }) @Optional() @IsUrl(HTTP_URL, { message: 'params[image_url] must be an http(s) URL' }) @Text(1, 2_048) image_url?: string;
+  @ApiPropertyOptional({ example: 'https://example.com/lisbon.png' })
+  @Optional()
+  @IsUrl(HTTP_URL, { message: 'params[image_url] must be an http(s) URL' })
+  @Text(1, 2_048)
+  image_url?: string;
 }
 
 export class CreateFeedItemBody {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
   @ApiProperty({ enum: ['basic'] }) @IsIn(['basic'], { message: 'type must be basic' }) type!: 'basic';
-  @ApiProperty({ type: FeedItemParams }) @IsDefined({ message: 'params[title] is required' }) @IsObject() @ValidateNested() @Type(() => FeedItemParams) params!: FeedItemParams;
-  @ApiPropertyOptional({ description: 'Opened when the item is tapped' }) @Optional() @IsUrl(HTTP_URL, { message: 'url must be an http(s) URL' }) @Text(1, 2_048) url?: string;
+  @ApiProperty({ type: FeedItemParams })
+  @IsDefined({ message: 'params[title] is required' })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => FeedItemParams)
+  params!: FeedItemParams;
+  @ApiPropertyOptional({ description: 'Opened when the item is tapped' })
+  @Optional()
+  @IsUrl(HTTP_URL, { message: 'url must be an http(s) URL' })
+  @Text(1, 2_048)
+  url?: string;
 }
 
 export class NotificationsQuery {
@@ -30,7 +46,10 @@ export class NotificationsQuery {
 
 export class RegisterWebhookBody {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
-  @ApiProperty({ example: 'https://example.com/cleave-webhook' }) @Text(1, 2_048) @IsUrl(HTTP_URL, { message: 'url must be an http(s) URL' }) url!: string;
+  @ApiProperty({ example: 'https://example.com/cleave-webhook' })
+  @Text(1, 2_048)
+  @IsUrl(HTTP_URL, { message: 'url must be an http(s) URL' })
+  url!: string;
 }
 
 export class WebhooksQuery {
@@ -42,7 +61,8 @@ export class DeliveriesQuery {
 }
 
 export class DeadLettersQuery {
-  @ApiProperty({ enum: ['feed', 'webhooks'] }) @IsIn(['feed', 'webhooks'], { message: 'context must be feed or webhooks' }) context!: 'feed' | 'webhooks';
+  @ApiProperty({ enum: ['feed', 'webhooks'] }) @IsIn(['feed', 'webhooks'], { message: 'context must be feed or webhooks' }) context!:
+    'feed' | 'webhooks';
   @ApiPropertyOptional({ description: 'Also those already replayed' })
   @Optional()
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))

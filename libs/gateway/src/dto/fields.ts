@@ -18,7 +18,12 @@ export const WholeNumber = (): PropertyDecorator =>
 
 /** Money: a whole number of minor units (1915 for £19.15), at least `min`. */
 export const MinorUnits = (min = 1, description = 'Minor units, e.g. 1915 for £19.15'): PropertyDecorator =>
-  applyDecorators(ApiProperty({ description, minimum: min, maximum: MAX_AMOUNT, type: 'integer' }), WholeNumber(), Min(min), Max(MAX_AMOUNT));
+  applyDecorators(
+    ApiProperty({ description, minimum: min, maximum: MAX_AMOUNT, type: 'integer' }),
+    WholeNumber(),
+    Min(min),
+    Max(MAX_AMOUNT),
+  );
 
 /** May be left out, but not sent as `null`: a JSON null is not a value of any field. */
 export const Optional = (): PropertyDecorator => ValidateIf((_object: object, value: unknown) => value !== undefined);

@@ -28,7 +28,12 @@ export function apiRateLimits(settings: GatewaySettings): ThrottlerModuleOptions
         skipIf: (context) => bearerToken(context.switchToHttp().getRequest<RequestLike>()) === undefined,
         getTracker: (req: Record<string, unknown>) => sha256Hex(bearerToken(req as unknown as RequestLike) ?? ''),
       },
-      { name: 'address', ttl, limit: settings.CLEAVE_RATE_LIMIT_PER_ADDRESS, getTracker: (req: Record<string, unknown>) => address(req as unknown as RequestLike) },
+      {
+        name: 'address',
+        ttl,
+        limit: settings.CLEAVE_RATE_LIMIT_PER_ADDRESS,
+        getTracker: (req: Record<string, unknown>) => address(req as unknown as RequestLike),
+      },
     ],
   };
 }
@@ -44,9 +49,13 @@ function bearerToken(req: RequestLike): string | undefined {
 export class ApiRateLimitGuard extends ThrottlerGuard {
   protected override throwThrottlingException(_context: ExecutionContext, limit: ThrottlerLimitDetail): Promise<void> {
     const retryAfterSeconds = Math.max(1, Math.ceil((limit.timeToBlockExpire || limit.timeToExpire) / 1_000));
-    throw new CleaveError('rate_limited', `more than ${limit.limit} requests in ${limit.ttl / 1_000} s; retry after ${retryAfterSeconds} s`, {
-      reason: 'rate_limit_exceeded',
-      details: { retryAfterSeconds },
-    });
+    throw new CleaveError(
+      'rate_limited',
+      `more than ${limit.limit} requests in ${limit.ttl / 1_000} s; retry after ${retryAfterSeconds} s`,
+      {
+        reason: 'rate_limit_exceeded',
+        details: { retryAfterSeconds },
+      },
+    );
   }
 }

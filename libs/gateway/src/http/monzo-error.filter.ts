@@ -48,7 +48,8 @@ export function httpFailure(exception: unknown): CleaveError {
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const code = FROM_HTTP_STATUS[status] ?? (status >= 500 ? 'internal' : 'bad_request');
-    const reason = status === 404 ? 'unknown_route' : status === 415 ? 'unsupported_media_type' : status === 413 ? 'body_too_large' : undefined;
+    const reason =
+      status === 404 ? 'unknown_route' : status === 415 ? 'unsupported_media_type' : status === 413 ? 'body_too_large' : undefined;
     return new CleaveError(code, exception.message, { reason });
   }
   // Fastify's own errors (a malformed body, an unsupported content type, say) carry a 4xx statusCode and a code.

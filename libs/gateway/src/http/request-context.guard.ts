@@ -28,7 +28,10 @@ export class RequestContextGuard implements CanActivate {
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(\S{20,200})$/i.exec(header);
     if (!match) {
-      throw CleaveError.of(IdentityErrors.badAccessToken, header === undefined ? 'an access token is required' : 'the Authorization header must be "Bearer <token>"');
+      throw CleaveError.of(
+        IdentityErrors.badAccessToken,
+        header === undefined ? 'an access token is required' : 'the Authorization header must be "Bearer <token>"',
+      );
     }
     const hash = sha256Hex(match[1]!);
     let user = this.cache.get(hash);

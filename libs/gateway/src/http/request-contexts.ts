@@ -48,7 +48,8 @@ export class RequestContexts {
       return Array.isArray(value) ? value[0] : value;
     };
     const requestId = header('x-request-id');
-    if (requestId !== undefined && !CLIENT_REQUEST_ID.test(requestId)) throw CleaveError.of(PlatformErrors.badHeader, 'X-Request-Id must be 1-64 letters, digits or ._:-');
+    if (requestId !== undefined && !CLIENT_REQUEST_ID.test(requestId))
+      throw CleaveError.of(PlatformErrors.badHeader, 'X-Request-Id must be 1-64 letters, digits or ._:-');
     const idempotencyKey = header('idempotency-key');
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw CleaveError.of(PlatformErrors.badHeader, 'Idempotency-Key must be 1-255 printable ASCII characters');

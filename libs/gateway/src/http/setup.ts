@@ -49,10 +49,11 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
     const field = inexactNumberField(body as string);
     if (field !== undefined) {
       const message = `${field} must be a whole number: amounts are integers in minor units`;
-      done(CleaveError.badRequest(message, 'bad_param', { fields: [{ field, rule: 'isInt', message }] }), undefined);
+      done(CleaveError.of(PlatformErrors.badParam, message, { fields: [{ field, rule: 'isInt', message }] }), undefined);
       return;
     }
-    parseJson(request, body as string, done);
+    // Fastify's JSON parser answers through `done`; its return value is nothing to wait for.
+    void parseJson(request, body as string, done);
   });
   app.useBodyParser('application/x-www-form-urlencoded', {}, (_request, body, done) => {
     done(null, qs.parse(body.toString('utf8'), { depth: 2, arrayLimit: 50, parameterLimit: 200 }));
@@ -61,10 +62,13 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
   app.useGlobalFilters(new MonzoErrorFilter());
   if (crashPointsArmed()) {
     // Drills: die once the card network has heard the answer, with whatever the gateway had in hand.
-    app.getHttpAdapter().getInstance().addHook('onResponse', (request, _reply, done) => {
-      if (request.routeOptions.url === '/network/authorisations') crashPoint('gateway.authorise:after-answer');
-      done();
-    });
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onResponse', (request, _reply, done) => {
+        if (request.routeOptions.url === '/network/authorisations') crashPoint('gateway.authorise:after-answer');
+        done();
+      });
   }
   const document = SwaggerModule.createDocument(
     app,
@@ -95,7 +99,9 @@ export const gatewayServerOptions: FastifyServerOptions = {
           : [400, new CleaveError('bad_request', 'the request could not be parsed as HTTP/1.1', { reason: 'bad_request_line' })];
     const body = JSON.stringify(monzoErrorBody(failure));
     if (socket.writable) {
-      socket.write(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+      socket.write(
+        `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+      );
     }
     socket.destroy(error);
   },

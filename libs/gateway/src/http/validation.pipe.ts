@@ -10,7 +10,11 @@ function flatten(errors: ValidationError[], prefix = ''): Array<{ field: string;
 }
 
 /** `merchant.name` as a form field is named: `merchant[name]`. */
-export const formFieldName = (dotted: string): string => dotted.split('.').map((part, i) => (i === 0 ? part : `[${part}]`)).join('');
+export const formFieldName = (dotted: string): string =>
+  dotted
+    .split('.')
+    .map((part, i) => (i === 0 ? part : `[${part}]`))
+    .join('');
 
 /**
  * Request bodies and queries, validated against their DTOs: form strings become numbers where declared,

@@ -1,4 +1,17 @@
-import type { DeadLetterView, DeliveryView, FeedItemView, NotificationV1, WebhookView, AccountBalanceView, AccountView, AuthorisationDecision, CardView, PotView, TokenReply, UserView } from '@cleave/contracts';
+import type {
+  DeadLetterView,
+  DeliveryView,
+  FeedItemView,
+  NotificationV1,
+  WebhookView,
+  AccountBalanceView,
+  AccountView,
+  AuthorisationDecision,
+  CardView,
+  PotView,
+  TokenReply,
+  UserView,
+} from '@cleave/contracts';
 
 // Monzo's JSON shapes, snake_case, from the contracts' camelCase.
 

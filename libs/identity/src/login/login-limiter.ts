@@ -10,7 +10,12 @@ const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60_000;
 
 /** login_attempts as housekeeping prunes it: an attempt outside the window no longer counts, so it goes. */
 export function loginAttemptsPruning(settings: IdentitySettings): PrunedTable {
-  return { table: 'login_attempts', key: ['id'], column: 'at', keepMs: settings.CLEAVE_LOGIN_WINDOW_SECONDS * 1000 + CLOCK_SKEW_ALLOWANCE_MS };
+  return {
+    table: 'login_attempts',
+    key: ['id'],
+    column: 'at',
+    keepMs: settings.CLEAVE_LOGIN_WINDOW_SECONDS * 1000 + CLOCK_SKEW_ALLOWANCE_MS,
+  };
 }
 
 /**
@@ -33,8 +38,13 @@ export class LoginLimiter {
       await this.db.lockKeys(em, [`login-user:${email}`, `login-address:${address}`]);
       const failures = await em.countBy(LoginAttempt, { email, succeeded: false, at: MoreThan(since) });
       const fromAddress = await em.countBy(LoginAttempt, { address, at: MoreThan(since) });
-      if (failures >= this.settings.CLEAVE_LOGIN_MAX_FAILURES_PER_USER || fromAddress >= this.settings.CLEAVE_LOGIN_MAX_ATTEMPTS_PER_ADDRESS) {
-        throw CleaveError.of(IdentityErrors.tooManyLoginAttempts, 'too many login attempts; try again later', { retryAfterSeconds: this.settings.CLEAVE_LOGIN_WINDOW_SECONDS });
+      if (
+        failures >= this.settings.CLEAVE_LOGIN_MAX_FAILURES_PER_USER ||
+        fromAddress >= this.settings.CLEAVE_LOGIN_MAX_ATTEMPTS_PER_ADDRESS
+      ) {
+        throw CleaveError.of(IdentityErrors.tooManyLoginAttempts, 'too many login attempts; try again later', {
+          retryAfterSeconds: this.settings.CLEAVE_LOGIN_WINDOW_SECONDS,
+        });
       }
       const id = newEntityId('login');
       await em.insert(LoginAttempt, { id, email, address, succeeded: false, at: new Date().toISOString() });

@@ -1,7 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { IsNull } from 'typeorm';
-import { type AuthenticatedUser, type AuthenticateRequest, IdentityErrors, IdentityEventNames, type IssueTokenRequest, type RevokeTokenRequest, type TokenReply } from '@cleave/contracts';
+import {
+  type AuthenticatedUser,
+  type AuthenticateRequest,
+  IdentityErrors,
+  IdentityEventNames,
+  type IssueTokenRequest,
+  type RevokeTokenRequest,
+  type TokenReply,
+} from '@cleave/contracts';
 import { CleaveError, ContextDatabase, newEntityId, Outbox, sameSecret } from '@cleave/platform';
 import { OAuthClient } from '../clients/oauth-client.entity';
 import { IdentitySettings } from '../identity.settings';
@@ -71,7 +79,12 @@ export class TokensHandler {
         throw CleaveError.of(IdentityErrors.badRefreshToken, 'the refresh token is invalid, expired or revoked');
       }
       // Single use: the conditional update lets exactly one of two concurrent exchanges through.
-      const claimed = await em.createQueryBuilder().update(Token).set({ usedAt: now }).where('hash = :hash AND used_at IS NULL', { hash }).execute();
+      const claimed = await em
+        .createQueryBuilder()
+        .update(Token)
+        .set({ usedAt: now })
+        .where('hash = :hash AND used_at IS NULL', { hash })
+        .execute();
       if (claimed.affected !== 1) throw CleaveError.of(IdentityErrors.refreshTokenUsed, 'the refresh token was already used');
       const previousAccess = await em.findOneBy(Token, { pairId: token.pairId, kind: 'access', revokedAt: IsNull() });
       if (previousAccess) {
@@ -87,15 +100,26 @@ export class TokensHandler {
     const now = Date.now();
     const base = { pairId, userId, clientId: request.clientId, revokedAt: null, usedAt: null, createdAt: new Date(now).toISOString() };
     await em.insert(Token, [
-      { ...base, hash: request.newAccessTokenHash, kind: 'access', expiresAt: new Date(now + this.settings.CLEAVE_ACCESS_TOKEN_TTL_SECONDS * 1000).toISOString() },
-      { ...base, hash: request.newRefreshTokenHash, kind: 'refresh', expiresAt: new Date(now + this.settings.CLEAVE_REFRESH_TOKEN_TTL_SECONDS * 1000).toISOString() },
+      {
+        ...base,
+        hash: request.newAccessTokenHash,
+        kind: 'access',
+        expiresAt: new Date(now + this.settings.CLEAVE_ACCESS_TOKEN_TTL_SECONDS * 1000).toISOString(),
+      },
+      {
+        ...base,
+        hash: request.newRefreshTokenHash,
+        kind: 'refresh',
+        expiresAt: new Date(now + this.settings.CLEAVE_REFRESH_TOKEN_TTL_SECONDS * 1000).toISOString(),
+      },
     ]);
     return { expiresIn: this.settings.CLEAVE_ACCESS_TOKEN_TTL_SECONDS, tokenType: 'Bearer', clientId: request.clientId, userId };
   }
 
   private async authenticateClient(clientId: string, secretHash: string | undefined): Promise<void> {
     const client = await this.db.read((em) => em.findOneBy(OAuthClient, { id: clientId }));
-    const secretOk = client !== null && (client.secretHash === null || (secretHash !== undefined && sameSecret(secretHash, client.secretHash)));
+    const secretOk =
+      client !== null && (client.secretHash === null || (secretHash !== undefined && sameSecret(secretHash, client.secretHash)));
     if (!secretOk) throw CleaveError.of(IdentityErrors.badClient, 'unknown client, or wrong client secret');
   }
 }

@@ -18,6 +18,11 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (scheme !== 'scrypt' || !cost || !r || !p || !salt || !key) return false;
   const expected = Buffer.from(key, 'base64');
   const N = 2 ** Number(cost);
-  const actual = await scryptAsync(password, Buffer.from(salt, 'base64'), expected.length, { N, r: Number(r), p: Number(p), maxmem: 256 * N * Number(r) });
+  const actual = await scryptAsync(password, Buffer.from(salt, 'base64'), expected.length, {
+    N,
+    r: Number(r),
+    p: Number(p),
+    maxmem: 256 * N * Number(r),
+  });
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }

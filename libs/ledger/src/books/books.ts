@@ -72,7 +72,12 @@ export class Books {
 
   /** Releases `amount` of a book's holds. */
   async release(em: EntityManager, id: string, amount: number): Promise<void> {
-    await em.createQueryBuilder().update(LedgerAccount).set({ held: () => 'held - :amount' }).where('id = :id', { id, amount }).execute();
+    await em
+      .createQueryBuilder()
+      .update(LedgerAccount)
+      .set({ held: () => 'held - :amount' })
+      .where('id = :id', { id, amount })
+      .execute();
   }
 
   /**
@@ -93,7 +98,11 @@ export class Books {
    * Posts a hold for `amount` as one entry from the customer's book to the bank's settlement book; the hold's
    * full amount is released from the customer's holds.
    */
-  async postHold(em: EntityManager, hold: { accountId: string; amount: number; currency: string; description: string }, amount: number): Promise<string | null> {
+  async postHold(
+    em: EntityManager,
+    hold: { accountId: string; amount: number; currency: string; description: string },
+    amount: number,
+  ): Promise<string | null> {
     await this.settleHold(em, hold.accountId, hold.amount, amount, hold.currency);
     if (amount === 0) return null;
     const settlement = bankBookId('settlement', hold.currency);
@@ -123,7 +132,8 @@ export class Books {
   private async explainRefusal(em: EntityManager, id: string, currency: string, needed: number, customerOnly = false): Promise<never> {
     const book = await em.findOneBy(LedgerAccount, { id });
     if (!book) throw CleaveError.notFound(`no ledger account ${id}`);
-    if (customerOnly && book.kind !== 'customer') throw CleaveError.of(LedgerErrors.notACurrentAccount, 'holds are placed on current accounts');
+    if (customerOnly && book.kind !== 'customer')
+      throw CleaveError.of(LedgerErrors.notACurrentAccount, 'holds are placed on current accounts');
     if (book.currency !== currency) {
       throw CleaveError.of(LedgerErrors.currencyMismatch, `ledger account ${id} holds ${book.currency}, not ${currency}`);
     }

@@ -38,7 +38,13 @@ export class GetBalanceHandler {
     const row = await em
       .createQueryBuilder(Transaction, 't')
       .select('COALESCE(SUM(t.amount), 0)', 'spent')
-      .where({ accountId, amount: LessThan(0), createdAt: MoreThanOrEqual(since), status: Not(In(['reversed', 'declined'])), category: Not('savings') })
+      .where({
+        accountId,
+        amount: LessThan(0),
+        createdAt: MoreThanOrEqual(since),
+        status: Not(In(['reversed', 'declined'])),
+        category: Not('savings'),
+      })
       .getRawOne<{ spent: string | number }>();
     return Number(row?.spent ?? 0);
   }

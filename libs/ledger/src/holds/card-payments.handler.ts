@@ -19,7 +19,14 @@ export class CardPaymentsHandler {
   forcePost(request: CardPaymentRequest): Promise<TransactionView> {
     return runIdempotent(this.db, LedgerPatterns.PostCardPayment, request, async (em) => {
       const settlement = await this.customerAndSettlement(em, request);
-      const entryId = await this.books.move(em, { kind: 'hold_post', description: request.description, from: request.accountId, to: settlement, amount: request.amount, currency: request.currency });
+      const entryId = await this.books.move(em, {
+        kind: 'hold_post',
+        description: request.description,
+        from: request.accountId,
+        to: settlement,
+        amount: request.amount,
+        currency: request.currency,
+      });
       return this.record(em, request, -request.amount, 'settled', { entryId });
     });
   }
@@ -28,7 +35,14 @@ export class CardPaymentsHandler {
   refund(request: CardPaymentRequest): Promise<TransactionView> {
     return runIdempotent(this.db, LedgerPatterns.RefundCardPayment, request, async (em) => {
       const settlement = await this.customerAndSettlement(em, request);
-      const entryId = await this.books.move(em, { kind: 'hold_post', description: request.description, from: settlement, to: request.accountId, amount: request.amount, currency: request.currency });
+      const entryId = await this.books.move(em, {
+        kind: 'hold_post',
+        description: request.description,
+        from: settlement,
+        to: request.accountId,
+        amount: request.amount,
+        currency: request.currency,
+      });
       return this.record(em, request, request.amount, 'settled', { entryId });
     });
   }

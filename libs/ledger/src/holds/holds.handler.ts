@@ -1,7 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { type HoldStatus, type HoldView, LedgerErrors, LedgerPatterns, type PlaceHoldRequest, type PostHoldRequest, type ReleaseHoldRequest, type VoidHoldRequest } from '@cleave/contracts';
-import { claimIdempotency, CleaveError, ContextDatabase, currentContext, isUniqueViolation, newEntityId, runIdempotent, sql } from '@cleave/platform';
+import {
+  type HoldStatus,
+  type HoldView,
+  LedgerErrors,
+  LedgerPatterns,
+  type PlaceHoldRequest,
+  type PostHoldRequest,
+  type ReleaseHoldRequest,
+  type VoidHoldRequest,
+} from '@cleave/contracts';
+import {
+  claimIdempotency,
+  CleaveError,
+  ContextDatabase,
+  currentContext,
+  isUniqueViolation,
+  newEntityId,
+  runIdempotent,
+  sql,
+} from '@cleave/platform';
 import { Books } from '../books/books';
 import { LedgerSettings } from '../ledger.settings';
 import { Transaction } from '../transactions/transaction.entity';
@@ -34,7 +52,8 @@ export class HoldsHandler {
       return await this.placeOnce(request);
     } catch (error) {
       // Another replica voided the hold (leaving its marker) while this one placed it: the void wins.
-      if (request.holdId && isUniqueViolation(error)) throw CleaveError.of(LedgerErrors.holdCancelled, `hold ${request.holdId} was cancelled before it was placed`);
+      if (request.holdId && isUniqueViolation(error))
+        throw CleaveError.of(LedgerErrors.holdCancelled, `hold ${request.holdId} was cancelled before it was placed`);
       throw error;
     }
   }
@@ -63,7 +82,16 @@ export class HoldsHandler {
       const earlier = await claimIdempotency(this.db, em, LedgerPatterns.PlaceHold, request, result);
       if (earlier) return earlier.replay;
       await this.books.hold(this.db, em, hold.accountId, hold.amount, hold.currency);
-      await this.db.run(em, insertHold, [hold.id, hold.accountId, hold.amount, hold.currency, hold.status, hold.expiresAt, hold.transactionId, hold.createdAt]);
+      await this.db.run(em, insertHold, [
+        hold.id,
+        hold.accountId,
+        hold.amount,
+        hold.currency,
+        hold.status,
+        hold.expiresAt,
+        hold.transactionId,
+        hold.createdAt,
+      ]);
       await this.journal.create(
         em,
         newTransaction({
@@ -81,7 +109,8 @@ export class HoldsHandler {
       );
       // A hold committed after the caller's deadline would hold money for a payment it was told failed.
       const deadline = currentContext()?.deadline;
-      if (deadline !== undefined && deadline <= Date.now()) throw CleaveError.timeout('the hold was ready only after the deadline; not placed');
+      if (deadline !== undefined && deadline <= Date.now())
+        throw CleaveError.timeout('the hold was ready only after the deadline; not placed');
       return result;
     });
   }
@@ -110,7 +139,17 @@ export class HoldsHandler {
     return runIdempotent(this.db, LedgerPatterns.VoidHold, request, async (em) => {
       if (request.cancelIfAbsent && !(await em.existsBy(Hold, { id: request.holdId }))) {
         const now = new Date().toISOString();
-        const tombstone: Hold = { id: request.holdId, accountId: '', amount: 0, currency: '', status: 'voided', postedAmount: null, expiresAt: now, transactionId: '', createdAt: now };
+        const tombstone: Hold = {
+          id: request.holdId,
+          accountId: '',
+          amount: 0,
+          currency: '',
+          status: 'voided',
+          postedAmount: null,
+          expiresAt: now,
+          transactionId: '',
+          createdAt: now,
+        };
         await em.insert(Hold, tombstone);
         return holdView(tombstone);
       }
@@ -141,7 +180,12 @@ export class HoldsHandler {
   async expireDue(limit = 100): Promise<number> {
     const now = new Date().toISOString();
     const due = await this.db.read((em) =>
-      em.createQueryBuilder(Hold, 'h').select('h.id', 'id').where("h.status = 'pending' AND h.expires_at <= :now", { now }).limit(limit).getRawMany<{ id: string }>(),
+      em
+        .createQueryBuilder(Hold, 'h')
+        .select('h.id', 'id')
+        .where("h.status = 'pending' AND h.expires_at <= :now", { now })
+        .limit(limit)
+        .getRawMany<{ id: string }>(),
     );
     let expired = 0;
     for (const { id } of due) {

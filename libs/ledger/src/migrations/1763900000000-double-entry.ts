@@ -66,7 +66,10 @@ export class DoubleEntry1763900000000 implements MigrationInterface {
         ],
       }),
     );
-    await queryRunner.createIndex('ledger_transactions', new TableIndex({ name: 'ledger_transactions_account_created', columnNames: ['account_id', 'created_at'] }));
+    await queryRunner.createIndex(
+      'ledger_transactions',
+      new TableIndex({ name: 'ledger_transactions_account_created', columnNames: ['account_id', 'created_at'] }),
+    );
     await queryRunner.createTable(idempotencyRecordsTable());
   }
 

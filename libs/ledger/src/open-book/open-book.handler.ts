@@ -23,7 +23,10 @@ export class OpenBookHandler {
       await this.books.ensure(em, request.accountId, kind, request.currency);
       const book = await em.findOneByOrFail(LedgerAccount, { id: request.accountId });
       if (book.currency !== request.currency || book.kind !== kind) {
-        throw CleaveError.of(LedgerErrors.bookExists, `ledger account ${request.accountId} exists as a ${book.kind} book in ${book.currency}`);
+        throw CleaveError.of(
+          LedgerErrors.bookExists,
+          `ledger account ${request.accountId} exists as a ${book.kind} book in ${book.currency}`,
+        );
       }
       return balanceOf(book, 0);
     });

@@ -21,7 +21,14 @@ export class TopUpHandler {
       const funding = bankBookId('funding', request.currency);
       await this.books.ensure(em, funding, 'funding', request.currency);
       const description = request.description ?? 'Top up';
-      const entryId = await this.books.move(em, { kind: 'top_up', description, from: funding, to: book.id, amount: request.amount, currency: request.currency });
+      const entryId = await this.books.move(em, {
+        kind: 'top_up',
+        description,
+        from: funding,
+        to: book.id,
+        amount: request.amount,
+        currency: request.currency,
+      });
       const now = new Date().toISOString();
       const tx = newTransaction({
         id: newEntityId('tx'),

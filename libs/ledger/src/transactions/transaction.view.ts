@@ -16,7 +16,9 @@ export function transactionView(t: Transaction): TransactionView {
     notes: t.notes,
     isLoad: t.isLoad,
     status: t.status,
-    ...(t.counterpartyAccountId ? { counterparty: { accountId: t.counterpartyAccountId, ...(t.counterpartyName ? { name: t.counterpartyName } : {}) } } : {}),
+    ...(t.counterpartyAccountId
+      ? { counterparty: { accountId: t.counterpartyAccountId, ...(t.counterpartyName ? { name: t.counterpartyName } : {}) } }
+      : {}),
     ...(t.holdId ? { holdId: t.holdId } : {}),
     ...(t.merchant ? { merchant: JSON.parse(t.merchant) as MerchantView } : {}),
     ...(t.declineReason ? { declineReason: t.declineReason } : {}),
@@ -24,7 +26,10 @@ export function transactionView(t: Transaction): TransactionView {
 }
 
 /** A new transaction row; fields not given take their defaults. */
-export function newTransaction(fields: Pick<Transaction, 'id' | 'accountId' | 'amount' | 'currency' | 'description' | 'category' | 'status' | 'createdAt'> & Partial<Transaction>): Transaction {
+export function newTransaction(
+  fields: Pick<Transaction, 'id' | 'accountId' | 'amount' | 'currency' | 'description' | 'category' | 'status' | 'createdAt'> &
+    Partial<Transaction>,
+): Transaction {
   return {
     isLoad: false,
     settledAt: null,

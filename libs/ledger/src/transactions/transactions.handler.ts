@@ -18,21 +18,30 @@ export class TransactionsHandler {
 
   list(request: ListTransactionsRequest): Promise<TransactionView[]> {
     return this.db.read(async (em) => {
-      if (!(await em.existsBy(LedgerAccount, { id: request.accountId }))) throw CleaveError.notFound(`no ledger account ${request.accountId}`);
+      if (!(await em.existsBy(LedgerAccount, { id: request.accountId })))
+        throw CleaveError.notFound(`no ledger account ${request.accountId}`);
       const query = em.createQueryBuilder(Transaction, 't').where('t.account_id = :accountId', { accountId: request.accountId });
       if (request.since !== undefined) {
         if (Ids.transaction.test(request.since)) {
           const after = await em.findOneBy(Transaction, { id: request.since, accountId: request.accountId });
           if (!after) throw CleaveError.of(LedgerErrors.badParam, `since: no transaction ${request.since} on this account`);
           query.andWhere(
-            new Brackets((b) => b.where('t.created_at > :afterCreated', { afterCreated: after.createdAt }).orWhere('(t.created_at = :afterCreated AND t.id > :afterId)', { afterId: after.id })),
+            new Brackets((b) =>
+              b
+                .where('t.created_at > :afterCreated', { afterCreated: after.createdAt })
+                .orWhere('(t.created_at = :afterCreated AND t.id > :afterId)', { afterId: after.id }),
+            ),
           );
         } else {
           query.andWhere('t.created_at > :since', { since: isoOrThrow('since', request.since) });
         }
       }
       if (request.before !== undefined) query.andWhere('t.created_at < :before', { before: isoOrThrow('before', request.before) });
-      const rows = await query.orderBy('t.created_at', 'ASC').addOrderBy('t.id', 'ASC').limit(request.limit ?? 100).getMany();
+      const rows = await query
+        .orderBy('t.created_at', 'ASC')
+        .addOrderBy('t.id', 'ASC')
+        .limit(request.limit ?? 100)
+        .getMany();
       return rows.map(transactionView);
     });
   }
@@ -52,7 +61,8 @@ export class TransactionsHandler {
         if (value === '') delete metadata[key];
         else metadata[key] = value;
       }
-      if (Object.keys(metadata).length > 50) throw CleaveError.of(LedgerErrors.tooMuchMetadata, 'a transaction keeps at most 50 metadata keys');
+      if (Object.keys(metadata).length > 50)
+        throw CleaveError.of(LedgerErrors.tooMuchMetadata, 'a transaction keeps at most 50 metadata keys');
       const changes = { metadata: JSON.stringify(metadata), ...(request.notes === undefined ? {} : { notes: request.notes }) };
       return transactionView(await this.journal.update(em, row.id, changes));
     });

@@ -36,8 +36,16 @@ export class TransferHandler {
           throw CleaveError.of(LedgerErrors.currencyMismatch, `ledger account ${book.id} holds ${book.currency}, not ${request.currency}`);
         }
       }
-      const description = request.description ?? (kind === 'transfer' ? 'Transfer' : kind === 'pot_deposit' ? 'Deposit to pot' : 'Withdrawal from pot');
-      const entryId = await this.books.move(em, { kind, description, from: source.id, to: destination.id, amount: request.amount, currency: request.currency });
+      const description =
+        request.description ?? (kind === 'transfer' ? 'Transfer' : kind === 'pot_deposit' ? 'Deposit to pot' : 'Withdrawal from pot');
+      const entryId = await this.books.move(em, {
+        kind,
+        description,
+        from: source.id,
+        to: destination.id,
+        amount: request.amount,
+        currency: request.currency,
+      });
       const now = new Date().toISOString();
       const category = kind === 'transfer' ? 'transfers' : 'savings';
       const side = (accountId: string, amount: number, counterpartyAccountId: string, counterpartyName?: string) =>

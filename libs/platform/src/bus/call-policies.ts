@@ -146,7 +146,11 @@ export class CallPolicies {
         for (const [context, d] of destinations) this.labels(context).set(STATE_VALUE[d.breaker.state]);
       },
     });
-    this.retried = metrics.counter({ name: 'cleave_bus_retries_total', help: 'Bus calls tried again after a transient failure.', labelNames: ['pattern'] as const });
+    this.retried = metrics.counter({
+      name: 'cleave_bus_retries_total',
+      help: 'Bus calls tried again after a transient failure.',
+      labelNames: ['pattern'] as const,
+    });
     this.refused = metrics.counter({
       name: 'cleave_bus_refused_total',
       help: 'Bus calls refused at once by this process, by destination and why: circuit_open or bulkhead_full.',
@@ -156,7 +160,9 @@ export class CallPolicies {
 
   /** Open circuits, by destination context: for readiness details. */
   openCircuits(): string[] {
-    return [...this.destinations].filter(([, d]) => d.breaker.state === CircuitState.Open || d.breaker.state === CircuitState.HalfOpen).map(([c]) => c);
+    return [...this.destinations]
+      .filter(([, d]) => d.breaker.state === CircuitState.Open || d.breaker.state === CircuitState.HalfOpen)
+      .map(([c]) => c);
   }
 
   async call<T>(shape: CallShape, send: () => Promise<T>): Promise<T> {
@@ -204,13 +210,21 @@ export class CallPolicies {
    * for what it does next (the gateway: recording that the network was told "declined").
    */
   private repeatable(shape: CallShape, error: unknown): boolean {
-    return error instanceof CleaveError && error.code === 'timeout' && !STARVED.has(error) && (shape.kind === 'query' || shape.idempotencyKey !== undefined);
+    return (
+      error instanceof CleaveError &&
+      error.code === 'timeout' &&
+      !STARVED.has(error) &&
+      (shape.kind === 'query' || shape.idempotencyKey !== undefined)
+    );
   }
 
   private refusal(error: unknown, context: string): CleaveError | undefined {
     if (error instanceof BrokenCircuitError) {
       this.refused.labels(context, 'circuit_open').inc();
-      return CleaveError.of(PlatformErrors.circuitOpen, `${context} keeps failing; calls to it are held back for up to ${this.settings.breakerHalfOpenMs} ms`);
+      return CleaveError.of(
+        PlatformErrors.circuitOpen,
+        `${context} keeps failing; calls to it are held back for up to ${this.settings.breakerHalfOpenMs} ms`,
+      );
     }
     if (error instanceof BulkheadRejectedError) {
       this.refused.labels(context, 'bulkhead_full').inc();

@@ -49,7 +49,9 @@ const DRAIN_LIMIT_MS = 10_000;
 const NONE: readonly string[] = Object.freeze([]);
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
-  value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+  value !== null &&
+  (typeof value === 'object' || typeof value === 'function') &&
+  typeof (value as PromiseLike<unknown>).then === 'function';
 
 /**
  * The Nest custom transport strategy behind every Cleave context. Nest hands it the `@MessagePattern` and
@@ -79,7 +81,10 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     private readonly registry: ContractRegistry,
     private readonly placement: Placement,
     private readonly remote: ServingTransport | undefined,
-    private readonly discoverDirectHandlers: () => ReturnType<typeof findDirectHandlers> = () => ({ requests: new Map(), events: new Map() }),
+    private readonly discoverDirectHandlers: () => ReturnType<typeof findDirectHandlers> = () => ({
+      requests: new Map(),
+      events: new Map(),
+    }),
     private readonly metrics?: Metrics,
   ) {
     super();
@@ -166,7 +171,9 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     if (!local) {
       if (this.requestsInFlight >= this.maxInFlight) {
         this.metrics?.shed('bus');
-        throw CleaveError.of(PlatformErrors.overloaded, `this process already handles ${this.maxInFlight} requests from other processes`, { retryAfterSeconds: 1 });
+        throw CleaveError.of(PlatformErrors.overloaded, `this process already handles ${this.maxInFlight} requests from other processes`, {
+          retryAfterSeconds: 1,
+        });
       }
       this.requestsInFlight++;
     }
@@ -202,7 +209,11 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     const tracer = activeTracer();
     if (tracer === undefined) return this.decodeAndRun(pattern, plain, context, local);
     // Under the caller's client span, whose id the call context carries.
-    const span = startSpan(tracer, pattern, SpanKind.SERVER, context, { 'rpc.system': 'cleave', 'rpc.method': pattern, 'cleave.transport': local ? 'in-process' : 'nats' });
+    const span = startSpan(tracer, pattern, SpanKind.SERVER, context, {
+      'rpc.system': 'cleave',
+      'rpc.method': pattern,
+      'cleave.transport': local ? 'in-process' : 'nats',
+    });
     try {
       return endWhenSettled(span, this.decodeAndRun(pattern, plain, inSpan(context, span), local));
     } catch (error) {
@@ -221,7 +232,8 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     }
     const request = local ? route.decoder.decodeLocal(plain) : route.decoder.decode(plain);
     const fault = this.faults[pattern];
-    if (fault !== undefined) return this.runWithFault(fault, () => this.run(this.direct.requests.get(pattern), handler, request, pattern, context));
+    if (fault !== undefined)
+      return this.runWithFault(fault, () => this.run(this.direct.requests.get(pattern), handler, request, pattern, context));
     return this.run(this.direct.requests.get(pattern), handler, request, pattern, context);
   }
 
@@ -233,7 +245,8 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
   /** Injects configured slowness (CLEAVE_FAULTS) around a handler. */
   setFaults(faults: CleaveConfig['faults']): void {
     this.faults = faults;
-    for (const [pattern, f] of Object.entries(faults)) this.log.warn(`fault injection: ${pattern} delay ${f.delayMs} ms, reply delay ${f.replyDelayMs} ms`);
+    for (const [pattern, f] of Object.entries(faults))
+      this.log.warn(`fault injection: ${pattern} delay ${f.delayMs} ms, reply delay ${f.replyDelayMs} ms`);
   }
 
   // A request held back by a fault is in flight like any other: a draining server waits for it.
@@ -292,7 +305,9 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     let result: unknown;
     this.inFlight++;
     try {
-      result = direct ? runWithContext(context, direct.method, direct.instance, input, rpcContext) : runWithContext(context, nest, undefined, input, rpcContext);
+      result = direct
+        ? runWithContext(context, direct.method, direct.instance, input, rpcContext)
+        : runWithContext(context, nest, undefined, input, rpcContext);
     } catch (error) {
       this.settled();
       throw this.failure(error, pattern, context);
@@ -301,19 +316,21 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
       this.settled();
       return result;
     }
-    return Promise.resolve(result)
-      // Nest's exception filters answer with an erroring Observable rather than a rejection.
-      .then((value) => (isObservable(value) ? lastValueFrom(value, { defaultValue: undefined }) : value))
-      .then(
-        (value) => {
-          this.settled();
-          return value;
-        },
-        (error: unknown) => {
-          this.settled();
-          throw this.failure(error, pattern, context);
-        },
-      );
+    return (
+      Promise.resolve(result)
+        // Nest's exception filters answer with an erroring Observable rather than a rejection.
+        .then((value) => (isObservable(value) ? lastValueFrom(value, { defaultValue: undefined }) : value))
+        .then(
+          (value) => {
+            this.settled();
+            return value;
+          },
+          (error: unknown) => {
+            this.settled();
+            throw this.failure(error, pattern, context);
+          },
+        )
+    );
   }
 
   private settled(): void {
@@ -325,7 +342,9 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     const e = toCleaveError(error);
     if (e.code === 'internal' && !(error instanceof CleaveError) && !isErrorEnvelope(error)) {
       // In the call's context, so the line carries its trace and request id.
-      runWithContext(context, () => this.log.error(`${pattern} failed: ${(error as Error)?.message ?? String(error)}`, (error as Error)?.stack));
+      runWithContext(context, () =>
+        this.log.error(`${pattern} failed: ${(error as Error)?.message ?? String(error)}`, (error as Error)?.stack),
+      );
     }
     return e;
   }
@@ -335,7 +354,8 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     for (const pattern of this.requestHandlers.keys()) {
       const route = this.registry.request(pattern);
       if (!route) problems.push(`handler for ${pattern}, which no contract declares`);
-      else if (!this.placement.hosted.has(route.context)) problems.push(`handler for ${pattern} in a process that does not host ${route.context}`);
+      else if (!this.placement.hosted.has(route.context))
+        problems.push(`handler for ${pattern} in a process that does not host ${route.context}`);
     }
     for (const context of this.placement.hosted) {
       for (const pattern of this.registry.patternsOf(context)) {
@@ -344,15 +364,21 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     }
     for (const { event, context, everyReplica } of this.eventSubscriptions()) {
       if (!this.registry.event(event)) problems.push(`handler for event ${event}, which no contract declares`);
-      if (!this.placement.hosted.has(context)) problems.push(`handler for event ${event} on behalf of ${context}, which is not hosted here`);
+      if (!this.placement.hosted.has(context))
+        problems.push(`handler for event ${event} on behalf of ${context}, which is not hosted here`);
       const declared = this.registry.dependenciesOf(context);
       if (!(everyReplica ? declared.observes : declared.consumes).includes(event)) {
-        problems.push(`${context} handles ${event} ${everyReplica ? 'in every replica' : 'once per context'}, which its dependencies do not list under ${everyReplica ? 'observes' : 'consumes'}`);
+        problems.push(
+          `${context} handles ${event} ${everyReplica ? 'in every replica' : 'once per context'}, which its dependencies do not list under ${everyReplica ? 'observes' : 'consumes'}`,
+        );
       }
     }
     for (const context of this.placement.hosted) {
       const declared = this.registry.dependenciesOf(context);
-      for (const [events, everyReplica] of [[declared.consumes, false], [declared.observes, true]] as const) {
+      for (const [events, everyReplica] of [
+        [declared.consumes, false],
+        [declared.observes, true],
+      ] as const) {
         for (const event of events) {
           if (!this.eventSubscriptions().some((s) => s.event === event && s.context === context && s.everyReplica === everyReplica)) {
             problems.push(`${context} lists ${event} in its dependencies, but nothing here handles it`);

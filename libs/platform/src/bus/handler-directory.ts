@@ -39,7 +39,13 @@ export function findDirectHandlers(
       if (typeof method !== 'function') continue;
       const patterns = Reflect.getMetadata(PATTERN_METADATA, method) as unknown[] | undefined;
       if (!patterns || patterns.length !== 1 || typeof patterns[0] !== 'string') continue;
-      if (classEnhanced || ENHANCER_METADATA.some((key) => Reflect.getMetadata(key, classType, name) !== undefined || Reflect.getMetadata(key, method) !== undefined)) continue;
+      if (
+        classEnhanced ||
+        ENHANCER_METADATA.some(
+          (key) => Reflect.getMetadata(key, classType, name) !== undefined || Reflect.getMetadata(key, method) !== undefined,
+        )
+      )
+        continue;
       const handler: DirectHandler = { instance, method };
       if (Reflect.getMetadata(PATTERN_HANDLER_METADATA, method) === EVENT_HANDLER) {
         const extras = Reflect.getMetadata(PATTERN_EXTRAS_METADATA, method) as { context?: string } | undefined;

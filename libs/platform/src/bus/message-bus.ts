@@ -1,12 +1,4 @@
-import type {
-  CleaveEvents,
-  CleaveRequests,
-  EventMap,
-  PayloadOf,
-  ReplyOf,
-  RequestMap,
-  RequestOf,
-} from '@cleave/contracts';
+import type { CleaveEvents, CleaveRequests, EventMap, PayloadOf, ReplyOf, RequestMap, RequestOf } from '@cleave/contracts';
 import type { CleaveConfig } from '../config/cleave-config';
 import { childContext, currentContext, remainingMs, rootContext, type CallContext } from '../context/call-context';
 import { CleaveError } from '../errors/cleave-error';
@@ -61,25 +53,43 @@ export class MessageBus<R extends RequestMap = CleaveRequests, E extends EventMa
     // The call's client span: its id is the call's span id, so the callee's server span hangs from it.
     const parent = currentContext();
     const span = startSpan(tracer, pattern, SpanKind.CLIENT, parent, { 'rpc.system': 'cleave', 'rpc.method': pattern });
-    return endWhenSettled(span, this.sendIn(inSpan(childContext(parent ?? this.parentContext(), options), span), pattern, request, options?.idempotencyKey));
+    return endWhenSettled(
+      span,
+      this.sendIn(inSpan(childContext(parent ?? this.parentContext(), options), span), pattern, request, options?.idempotencyKey),
+    );
   }
 
-  private sendIn<P extends keyof R & string>(context: CallContext, pattern: P, request: RequestOf<R, P>, ownKey: string | undefined): Promise<ReplyOf<R, P>> {
+  private sendIn<P extends keyof R & string>(
+    context: CallContext,
+    pattern: P,
+    request: RequestOf<R, P>,
+    ownKey: string | undefined,
+  ): Promise<ReplyOf<R, P>> {
     const route = this.registry.request(pattern);
     if (route === undefined) return Promise.reject(CleaveError.internal(`no contract declares the pattern ${pattern}`));
     if (context.deadline <= Date.now()) return Promise.reject(CleaveError.timeout(`the deadline passed before ${pattern} was sent`));
     try {
-      if (this.placement.hosted.has(route.context)) return this.metrics.clientCall(pattern, 'in-process', this.local.request(pattern, request, context) as Promise<ReplyOf<R, P>>);
+      if (this.placement.hosted.has(route.context))
+        return this.metrics.clientCall(pattern, 'in-process', this.local.request(pattern, request, context) as Promise<ReplyOf<R, P>>);
       if (this.remote === undefined) throw CleaveError.unavailable(`${route.context} is not hosted here and NATS is off`);
       if (this.licensed !== undefined && !this.licensed.has(pattern)) {
-        throw CleaveError.of(PlatformErrors.notPermitted, `no context hosted here lists ${pattern} among the calls it makes (its contract's dependencies)`);
+        throw CleaveError.of(
+          PlatformErrors.notPermitted,
+          `no context hosted here lists ${pattern} among the calls it makes (its contract's dependencies)`,
+        );
       }
       const remote = this.remote;
       const shape = { pattern, context: route.context, kind: route.spec.kind, idempotencyKey: ownKey, deadline: context.deadline };
-      return this.metrics.clientCall(pattern, 'nats', this.policies.call(shape, () => remote.request(pattern, request, context) as Promise<ReplyOf<R, P>>));
+      return this.metrics.clientCall(
+        pattern,
+        'nats',
+        this.policies.call(shape, () => remote.request(pattern, request, context) as Promise<ReplyOf<R, P>>),
+      );
     } catch (error) {
       // What JSON.stringify refuses (bigints, cycles) is the caller's bug, the same in both transports.
-      return Promise.reject(error instanceof CleaveError ? error : CleaveError.internal(`the request to ${pattern} could not be serialised`, error));
+      return Promise.reject(
+        error instanceof CleaveError ? error : CleaveError.internal(`the request to ${pattern} could not be serialised`, error),
+      );
     }
   }
 

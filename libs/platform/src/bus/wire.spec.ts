@@ -22,10 +22,19 @@ describe('toWire', () => {
     ['toJSON is called with the key', { inner: new WithToJson(), list: [new WithToJson()] }],
     ['boxed primitives unbox', { n: new Number(3), s: new String('s'), b: new Boolean(false) }],
     ['maps and sets become empty objects', { m: new Map([[1, 2]]), s: new Set([1]) }],
-    ['class instances lose their prototype', { v: new (class { x = 1; y = [2, { z: 3 }] })() }],
+    [
+      'class instances lose their prototype',
+      {
+        v: new (class {
+          x = 1;
+          y = [2, { z: 3 }];
+        })(),
+      },
+    ],
     ['top-level undefined', undefined],
     ['top-level function', () => 1],
     ['deep nesting', { a: { b: { c: { d: [{ e: [1, 2, { f: 'g' }] }] } } } }],
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the case under test
     ['sparse arrays', [1, , 3]],
   ];
 
@@ -35,7 +44,7 @@ describe('toWire', () => {
 
   it('matches JSON round trip on random values', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const gen = (depth: number): unknown => {
       const r = random();
       if (depth > 4 || r < 0.3) {

@@ -116,7 +116,8 @@ const CONTEXT_DATABASE_URL = /^CLEAVE_([A-Z][A-Z0-9]*)_DATABASE_URL$/;
 class CleaveEnvironment {
   @IsOptional() @IsString() CLEAVE_SERVICES?: string;
   @IsOptional() @IsIn(['auto', 'nats', 'in-process']) CLEAVE_TRANSPORT?: string;
-  @IsOptional() @Matches(/^(nats|tls|ws|wss):\/\/[^\s,]+(,(nats|tls|ws|wss):\/\/[^\s,]+)*$/, {
+  @IsOptional()
+  @Matches(/^(nats|tls|ws|wss):\/\/[^\s,]+(,(nats|tls|ws|wss):\/\/[^\s,]+)*$/, {
     message: 'NATS_URL must be one or more comma-separated nats:// URLs',
   })
   NATS_URL?: string;
@@ -124,18 +125,30 @@ class CleaveEnvironment {
   @IsOptional() @IsString() NATS_PASSWORD?: string;
   @IsOptional() @IsString() NATS_TOKEN?: string;
   @IsOptional() @Matches(/^SU[A-Z2-7]{56}$/, { message: 'NATS_NKEY_SEED must be a user NKey seed (SU…)' }) NATS_NKEY_SEED?: string;
-  @IsOptional() @Matches(/-----BEGIN NATS USER JWT-----/, { message: 'NATS_CREDS must be the contents of a .creds file (set NATS_CREDS_FILE to its path)' })
+  @IsOptional()
+  @Matches(/-----BEGIN NATS USER JWT-----/, {
+    message: 'NATS_CREDS must be the contents of a .creds file (set NATS_CREDS_FILE to its path)',
+  })
   NATS_CREDS?: string;
-  @IsOptional() @Matches(/-----BEGIN CERTIFICATE-----/, { message: 'NATS_TLS_CA must be PEM certificates (set NATS_TLS_CA_FILE to a path)' }) NATS_TLS_CA?: string;
-  @IsOptional() @Matches(/-----BEGIN CERTIFICATE-----/, { message: 'NATS_TLS_CERT must be a PEM certificate (set NATS_TLS_CERT_FILE to a path)' }) NATS_TLS_CERT?: string;
-  @IsOptional() @Matches(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, { message: 'NATS_TLS_KEY must be a PEM private key (set NATS_TLS_KEY_FILE to a path)' }) NATS_TLS_KEY?: string;
+  @IsOptional()
+  @Matches(/-----BEGIN CERTIFICATE-----/, { message: 'NATS_TLS_CA must be PEM certificates (set NATS_TLS_CA_FILE to a path)' })
+  NATS_TLS_CA?: string;
+  @IsOptional()
+  @Matches(/-----BEGIN CERTIFICATE-----/, { message: 'NATS_TLS_CERT must be a PEM certificate (set NATS_TLS_CERT_FILE to a path)' })
+  NATS_TLS_CERT?: string;
+  @IsOptional()
+  @Matches(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, { message: 'NATS_TLS_KEY must be a PEM private key (set NATS_TLS_KEY_FILE to a path)' })
+  NATS_TLS_KEY?: string;
   @IsOptional() @IsInt() @Min(1) @Max(5) CLEAVE_EVENT_STREAM_REPLICAS?: number;
-  @IsOptional() @Matches(/-----BEGIN PRIVATE KEY-----/, { message: 'CLEAVE_PRINCIPAL_PRIVATE_KEY must be a PEM (PKCS#8) Ed25519 private key' })
+  @IsOptional()
+  @Matches(/-----BEGIN PRIVATE KEY-----/, { message: 'CLEAVE_PRINCIPAL_PRIVATE_KEY must be a PEM (PKCS#8) Ed25519 private key' })
   CLEAVE_PRINCIPAL_PRIVATE_KEY?: string;
-  @IsOptional() @Matches(/-----BEGIN PUBLIC KEY-----/, { message: 'CLEAVE_PRINCIPAL_PUBLIC_KEY must be a PEM (SPKI) Ed25519 public key' })
+  @IsOptional()
+  @Matches(/-----BEGIN PUBLIC KEY-----/, { message: 'CLEAVE_PRINCIPAL_PUBLIC_KEY must be a PEM (SPKI) Ed25519 public key' })
   CLEAVE_PRINCIPAL_PUBLIC_KEY?: string;
   @IsOptional() @IsString() NODE_ENV?: string;
-  @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
     message: 'CLEAVE_NATS_PREFIX must be 1-64 letters, digits, - or _ (it becomes a NATS subject token)',
   })
   CLEAVE_NATS_PREFIX?: string;
@@ -148,7 +161,9 @@ class CleaveEnvironment {
   @IsOptional() @IsIn(['on', 'off']) CLEAVE_MIGRATIONS?: string;
   @IsOptional() @IsInt() @Min(0) @Max(65_535) PORT?: number;
   @IsOptional() @IsString() HOST?: string;
-  @IsOptional() @Matches(/^(off|\d{1,5})$/, { message: 'CLEAVE_MANAGEMENT_PORT must be a port number (0: any free one) or off' }) CLEAVE_MANAGEMENT_PORT?: string;
+  @IsOptional()
+  @Matches(/^(off|\d{1,5})$/, { message: 'CLEAVE_MANAGEMENT_PORT must be a port number (0: any free one) or off' })
+  CLEAVE_MANAGEMENT_PORT?: string;
   @IsOptional() @IsString() CLEAVE_MANAGEMENT_HOST?: string;
   @IsOptional() @IsInt() @Min(0) @Max(120_000) CLEAVE_SHUTDOWN_DELAY_MS?: number;
   @IsOptional() @IsInt() @Min(1) @Max(1_000) CLEAVE_BREAKER_FAILURES?: number;
@@ -157,13 +172,21 @@ class CleaveEnvironment {
   @IsOptional() @IsInt() @Min(0) @Max(5) CLEAVE_BUS_RETRIES?: number;
   @IsOptional() @IsInt() @Min(1) @Max(1_000_000) CLEAVE_MAX_IN_FLIGHT?: number;
   @IsOptional() @IsInt() @Min(0) @Max(60_000) CLEAVE_HTTP_MAX_EVENT_LOOP_DELAY_MS?: number;
-  @IsOptional() @Matches(/^(true|false|[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*)$/, { message: 'CLEAVE_TRUST_PROXY must be true, false, or a comma-separated list of addresses or CIDRs' })
-  CLEAVE_TRUST_PROXY?: string;
-  @IsOptional() @Matches(/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*=(delay|reply-delay):\d{1,6}(,[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*=(delay|reply-delay):\d{1,6})*$/, {
-    message: 'CLEAVE_FAULTS must look like pattern=delay:ms or pattern=reply-delay:ms, comma-separated',
+  @IsOptional()
+  @Matches(/^(true|false|[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*)$/, {
+    message: 'CLEAVE_TRUST_PROXY must be true, false, or a comma-separated list of addresses or CIDRs',
   })
+  CLEAVE_TRUST_PROXY?: string;
+  @IsOptional()
+  @Matches(
+    /^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*=(delay|reply-delay):\d{1,6}(,[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*=(delay|reply-delay):\d{1,6})*$/,
+    {
+      message: 'CLEAVE_FAULTS must look like pattern=delay:ms or pattern=reply-delay:ms, comma-separated',
+    },
+  )
   CLEAVE_FAULTS?: string;
-  @IsOptional() @Matches(/^[a-z]+:[a-z][a-z0-9.-]*=(fail|delay):\d{1,6}(,[a-z]+:[a-z][a-z0-9.-]*=(fail|delay):\d{1,6})*$/, {
+  @IsOptional()
+  @Matches(/^[a-z]+:[a-z][a-z0-9.-]*=(fail|delay):\d{1,6}(,[a-z]+:[a-z][a-z0-9.-]*=(fail|delay):\d{1,6})*$/, {
     message: 'CLEAVE_EVENT_FAULTS must look like context:event=fail:count or context:event=delay:ms, comma-separated',
   })
   CLEAVE_EVENT_FAULTS?: string;
@@ -173,7 +196,6 @@ class CleaveEnvironment {
   @IsOptional() @IsInt() @Min(10) @Max(3_600_000) CLEAVE_OUTBOX_POLL_MS?: number;
   @IsOptional() @IsInt() @Min(1_000) @Max(86_400_000) CLEAVE_EVENT_PRUNE_MS?: number;
 }
-
 
 const NUMERIC = new Set([
   'CLEAVE_DEFAULT_TIMEOUT_MS',
@@ -194,7 +216,15 @@ const NUMERIC = new Set([
   'CLEAVE_HTTP_MAX_EVENT_LOOP_DELAY_MS',
 ]);
 // Secrets and PEM blocks keep their inner whitespace; only a file's trailing newline goes.
-const VERBATIM = new Set(['NATS_PASSWORD', 'NATS_CREDS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY', 'CLEAVE_PRINCIPAL_PRIVATE_KEY', 'CLEAVE_PRINCIPAL_PUBLIC_KEY']);
+const VERBATIM = new Set([
+  'NATS_PASSWORD',
+  'NATS_CREDS',
+  'NATS_TLS_CA',
+  'NATS_TLS_CERT',
+  'NATS_TLS_KEY',
+  'CLEAVE_PRINCIPAL_PRIVATE_KEY',
+  'CLEAVE_PRINCIPAL_PUBLIC_KEY',
+]);
 const SECRET = /PASSWORD|TOKEN|SEED|CREDS|KEY|SECRET/;
 
 /** A line per refused variable, with its value unless it is a secret. */
@@ -223,7 +253,9 @@ export function resolveFileVariables(env: Record<string, string | undefined>): R
     try {
       resolved[name] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
     } catch (error) {
-      problems.push(`  ${key}=${JSON.stringify(path)}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      problems.push(
+        `  ${key}=${JSON.stringify(path)}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
     delete resolved[key];
   }
@@ -264,9 +296,16 @@ export function loadCleaveConfig(given: Record<string, string | undefined> = pro
   } catch (error) {
     lines.push(`  CLEAVE_PRINCIPAL_PRIVATE_KEY/CLEAVE_PRINCIPAL_PUBLIC_KEY: ${(error as Error).message}`);
   }
-  if ((parsed.NATS_USER === undefined) !== (parsed.NATS_PASSWORD === undefined)) lines.push('  NATS_USER/NATS_PASSWORD: set both or neither');
-  const managementPort = parsed.CLEAVE_MANAGEMENT_PORT === undefined ? 9464 : parsed.CLEAVE_MANAGEMENT_PORT === 'off' ? undefined : Number(parsed.CLEAVE_MANAGEMENT_PORT);
-  if (managementPort !== undefined && managementPort > 65_535) lines.push(`  CLEAVE_MANAGEMENT_PORT=${JSON.stringify(parsed.CLEAVE_MANAGEMENT_PORT)}: a port is at most 65535`);
+  if ((parsed.NATS_USER === undefined) !== (parsed.NATS_PASSWORD === undefined))
+    lines.push('  NATS_USER/NATS_PASSWORD: set both or neither');
+  const managementPort =
+    parsed.CLEAVE_MANAGEMENT_PORT === undefined
+      ? 9464
+      : parsed.CLEAVE_MANAGEMENT_PORT === 'off'
+        ? undefined
+        : Number(parsed.CLEAVE_MANAGEMENT_PORT);
+  if (managementPort !== undefined && managementPort > 65_535)
+    lines.push(`  CLEAVE_MANAGEMENT_PORT=${JSON.stringify(parsed.CLEAVE_MANAGEMENT_PORT)}: a port is at most 65535`);
   if (lines.length > 0) throw new ConfigurationError(`invalid configuration:\n${lines.join('\n')}`);
   const tls = parsed.NATS_TLS_CA ?? parsed.NATS_TLS_CERT ?? parsed.NATS_TLS_KEY;
   return {
@@ -304,8 +343,16 @@ export function loadCleaveConfig(given: Record<string, string | undefined> = pro
       maxOutstanding: parsed.CLEAVE_BUS_MAX_OUTSTANDING ?? 1_000,
       retries: parsed.CLEAVE_BUS_RETRIES ?? 2,
     },
-    shedding: { maxInFlight: parsed.CLEAVE_MAX_IN_FLIGHT ?? 2_000, maxEventLoopDelayMs: parsed.CLEAVE_HTTP_MAX_EVENT_LOOP_DELAY_MS ?? 1_000 },
-    trustProxy: parsed.CLEAVE_TRUST_PROXY === undefined || parsed.CLEAVE_TRUST_PROXY === 'false' ? false : parsed.CLEAVE_TRUST_PROXY === 'true' ? true : parsed.CLEAVE_TRUST_PROXY.split(','),
+    shedding: {
+      maxInFlight: parsed.CLEAVE_MAX_IN_FLIGHT ?? 2_000,
+      maxEventLoopDelayMs: parsed.CLEAVE_HTTP_MAX_EVENT_LOOP_DELAY_MS ?? 1_000,
+    },
+    trustProxy:
+      parsed.CLEAVE_TRUST_PROXY === undefined || parsed.CLEAVE_TRUST_PROXY === 'false'
+        ? false
+        : parsed.CLEAVE_TRUST_PROXY === 'true'
+          ? true
+          : parsed.CLEAVE_TRUST_PROXY.split(','),
     faults: parseFaults(parsed.CLEAVE_FAULTS),
     events: {
       maxAttempts: parsed.CLEAVE_EVENT_MAX_ATTEMPTS ?? 5,
@@ -346,7 +393,12 @@ export function readSettings<T extends object>(settings: new () => T, env: Reado
  * Settings whose defaults are development credentials (in the source for anyone to read): one still at its
  * default stops start-up under NODE_ENV=production, naming it, and is warned about otherwise.
  */
-export function refuseDevelopmentCredentials<T extends object>(settings: T, names: readonly (keyof T & string)[], config: Pick<CleaveConfig, 'production'>, context: string): T {
+export function refuseDevelopmentCredentials<T extends object>(
+  settings: T,
+  names: readonly (keyof T & string)[],
+  config: Pick<CleaveConfig, 'production'>,
+  context: string,
+): T {
   const defaults = new (settings.constructor as new () => T)();
   const unchanged = names.filter((name) => settings[name] === defaults[name]);
   if (unchanged.length === 0) return settings;
@@ -355,7 +407,8 @@ export function refuseDevelopmentCredentials<T extends object>(settings: T, name
       `NODE_ENV=production with the development ${unchanged.join(', ')}: set ${unchanged.length > 1 ? 'each' : 'it'} to a secret of your own (or its *_FILE form)`,
     );
   }
-  for (const name of unchanged) new Logger(context).warn(`${name} is the development value: set a secret of your own (NODE_ENV=production refuses it)`);
+  for (const name of unchanged)
+    new Logger(context).warn(`${name} is the development value: set a secret of your own (NODE_ENV=production refuses it)`);
   return settings;
 }
 

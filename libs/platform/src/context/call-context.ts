@@ -130,9 +130,7 @@ export function formatTraceparent(context: Pick<CallContext, 'traceId' | 'spanId
  * Parses a W3C `traceparent` (trace-context level 1): version `ff`, all-zero ids, and extra fields on
  * version 00 are invalid; later versions may append fields. Read by position: it runs on every message.
  */
-export function parseTraceparent(
-  header: string,
-): { traceId: string; spanId: string; sampled: boolean } | undefined {
+export function parseTraceparent(header: string): { traceId: string; spanId: string; sampled: boolean } | undefined {
   const h = header.length === 55 ? header : header.trim();
   if (h.length < 55 || h.charCodeAt(2) !== DASH || h.charCodeAt(35) !== DASH || h.charCodeAt(52) !== DASH) return undefined;
   if (!isLowerHex(h, 0, 2) || !isLowerHex(h, 3, 35) || !isLowerHex(h, 36, 52) || !isLowerHex(h, 53, 55)) return undefined;
@@ -157,7 +155,8 @@ function isLowerHex(s: string, from: number, to: number): boolean {
   return true;
 }
 
-const boundedString = (value: unknown, max: number): value is string => typeof value === 'string' && value.length > 0 && value.length <= max;
+const boundedString = (value: unknown, max: number): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= max;
 
 /** True when `value` has the shape of a {@link Principal}, within sane bounds; used on principals read off the wire. */
 export function isPrincipal(value: unknown): value is Principal {

@@ -3,7 +3,12 @@
  * (SIGKILL, no clean-up) when it reaches a named point, so tests can prove what a crash at exactly that
  * step leaves behind. Read once; costs a set lookup when unset.
  */
-const points: ReadonlySet<string> = new Set((process.env.CLEAVE_CRASH_AT ?? '').split(',').map((p) => p.trim()).filter(Boolean));
+const points: ReadonlySet<string> = new Set(
+  (process.env.CLEAVE_CRASH_AT ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean),
+);
 
 /** Dies here if `CLEAVE_CRASH_AT` names this point. */
 export function crashPoint(name: string): void {

@@ -34,7 +34,6 @@ export function newSpanId(): string {
   return id === ALL_ZERO_SPAN ? newSpanId() : id;
 }
 
-
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /**

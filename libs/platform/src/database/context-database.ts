@@ -68,7 +68,8 @@ export class ContextDatabase {
       manager = em;
       return work(em);
     };
-    const result = this.engine === 'postgres' ? await this.dataSource.transaction(run) : await this.serialised(() => this.dataSource.transaction(run));
+    const result =
+      this.engine === 'postgres' ? await this.dataSource.transaction(run) : await this.serialised(() => this.dataSource.transaction(run));
     if (manager) {
       const listeners = this.afterCommitOf.get(manager) ?? [];
       const signals = this.signalsOf.get(manager) ?? [];
@@ -113,7 +114,8 @@ export class ContextDatabase {
    */
   async lockKeys(em: EntityManager, keys: readonly string[]): Promise<void> {
     if (this.engine !== 'postgres') return;
-    for (const key of [...new Set(keys)].sort()) await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${this.context}:${key}`]);
+    for (const key of [...new Set(keys)].sort())
+      await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${this.context}:${key}`]);
   }
 
   /**

@@ -147,7 +147,9 @@ export async function openContextDataSource(options: DataSourceOptions, migrate:
 }
 
 function keepsIdempotencyRecords(options: ContextDatabaseOptions): boolean {
-  return Array.isArray(options.entities) ? options.entities.includes(IdempotencyRecord) : Object.values(options.entities).includes(IdempotencyRecord);
+  return Array.isArray(options.entities)
+    ? options.entities.includes(IdempotencyRecord)
+    : Object.values(options.entities).includes(IdempotencyRecord);
 }
 
 // What each DatabaseModule.forContext was given, so a migrate-only run finds a module's databases without booting it.
@@ -192,17 +194,23 @@ export class DatabaseModule {
             retryAttempts: 0,
           }),
           dataSourceFactory: async (dataSourceOpts) => {
-            const { runMigrationsOnStart, setting, ...rest } = dataSourceOpts as DataSourceOptions & { runMigrationsOnStart: boolean; setting: string };
+            const { runMigrationsOnStart, setting, ...rest } = dataSourceOpts as DataSourceOptions & {
+              runMigrationsOnStart: boolean;
+              setting: string;
+            };
             try {
               return await openContextDataSource(rest as DataSourceOptions, runMigrationsOnStart);
             } catch (error) {
-              const where = rest.type === 'postgres' ? shown((rest as { url: string }).url) : String((rest as { database: string }).database);
+              const where =
+                rest.type === 'postgres' ? shown((rest as { url: string }).url) : String((rest as { database: string }).database);
               if (error instanceof UnmigratedDatabaseError) {
                 throw new ConfigurationError(
                   `the ${options.context} database at ${where} (${setting}) is not migrated and CLEAVE_MIGRATIONS=off: ${error.message}; run npm run migrate (or npm run migrate:prod) with the same settings first, or start with CLEAVE_MIGRATIONS=on`,
                 );
               }
-              throw new ConfigurationError(`cannot open the ${options.context} database at ${where} (${setting}): ${(error as Error).message}`);
+              throw new ConfigurationError(
+                `cannot open the ${options.context} database at ${where} (${setting}): ${(error as Error).message}`,
+              );
             }
           },
         }),
@@ -228,7 +236,12 @@ export class DatabaseModule {
                 provide: Housekeeping,
                 useFactory: (db: ContextDatabase, config: CleaveConfig) => {
                   const settings = readSettings(HousekeepingSettings, config.env);
-                  return new Housekeeping(options.context, db, [idempotencyRecordsPruning(settings.CLEAVE_IDEMPOTENCY_RETENTION_HOURS)], settings.CLEAVE_HOUSEKEEPING_MS);
+                  return new Housekeeping(
+                    options.context,
+                    db,
+                    [idempotencyRecordsPruning(settings.CLEAVE_IDEMPOTENCY_RETENTION_HOURS)],
+                    settings.CLEAVE_HOUSEKEEPING_MS,
+                  );
                 },
                 inject: [ContextDatabase, CLEAVE_CONFIG],
               },

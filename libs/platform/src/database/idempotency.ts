@@ -53,7 +53,10 @@ export function idempotencyRecordsByAgeMigration(timestamp: number): new () => M
     readonly name = `IdempotencyRecordsByAge${timestamp}`;
 
     async up(queryRunner: QueryRunner): Promise<void> {
-      await queryRunner.createIndex('idempotency_records', new TableIndex({ name: 'idempotency_records_created_at', columnNames: ['created_at'] }));
+      await queryRunner.createIndex(
+        'idempotency_records',
+        new TableIndex({ name: 'idempotency_records_created_at', columnNames: ['created_at'] }),
+      );
     }
 
     async down(queryRunner: QueryRunner): Promise<void> {
@@ -100,8 +103,14 @@ export async function runIdempotent<T>(
   }
 }
 
-const claimKey = sql('idempotency.claim', 'INSERT INTO idempotency_records (scope, idempotency_key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
-const findKey = sql('idempotency.find', 'SELECT request_hash AS "requestHash", response FROM idempotency_records WHERE scope = ? AND idempotency_key = ?');
+const claimKey = sql(
+  'idempotency.claim',
+  'INSERT INTO idempotency_records (scope, idempotency_key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+);
+const findKey = sql(
+  'idempotency.find',
+  'SELECT request_hash AS "requestHash", response FROM idempotency_records WHERE scope = ? AND idempotency_key = ?',
+);
 
 /**
  * {@link runIdempotent} for a hot path whose result is known before its effects: in `em`'s transaction,
@@ -128,7 +137,12 @@ export async function claimIdempotency<T>(
  * key was used for another request. For commands that call other services before their own transaction
  * (which then {@link claimIdempotency}s): a repeat is answered without calling anyone.
  */
-export async function answeredBefore<T>(db: ContextDatabase, pattern: string, request: unknown, explicitKey?: string): Promise<{ readonly replay: T } | undefined> {
+export async function answeredBefore<T>(
+  db: ContextDatabase,
+  pattern: string,
+  request: unknown,
+  explicitKey?: string,
+): Promise<{ readonly replay: T } | undefined> {
   const { scope, key, requestHash } = idempotencyOf(pattern, request, explicitKey);
   const earlier = await db.get<StoredAnswer>(undefined, findKey, [scope, key]);
   return earlier === undefined ? undefined : { replay: replayOf<T>(earlier, requestHash) };
@@ -141,7 +155,11 @@ type StoredAnswer = Pick<IdempotencyRecord, 'requestHash' | 'response'>;
  * Where a command's key is kept: scoped to who calls (the principal, or `internal`) and what (the pattern),
  * so keys of different callers never meet; the key is the command's own or the call context's.
  */
-function idempotencyOf(pattern: string, request: unknown, explicitKey: string | undefined): { scope: string; key: string; requestHash: string } {
+function idempotencyOf(
+  pattern: string,
+  request: unknown,
+  explicitKey: string | undefined,
+): { scope: string; key: string; requestHash: string } {
   const context = currentContext();
   const key = explicitKey ?? context?.idempotencyKey;
   if (!key) throw CleaveError.of(PlatformErrors.missingIdempotencyKey, `${pattern} moves money and needs an idempotency key`);
@@ -150,6 +168,7 @@ function idempotencyOf(pattern: string, request: unknown, explicitKey: string | 
 
 /** The first answer again, when this is the same request; another request under the key is a `conflict`. */
 function replayOf<T>(stored: StoredAnswer, requestHash: string): T {
-  if (stored.requestHash !== requestHash) throw CleaveError.of(PlatformErrors.idempotencyKeyReused, 'this idempotency key was used for a different request');
+  if (stored.requestHash !== requestHash)
+    throw CleaveError.of(PlatformErrors.idempotencyKeyReused, 'this idempotency key was used for a different request');
   return JSON.parse(stored.response) as T;
 }

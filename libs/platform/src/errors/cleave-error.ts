@@ -6,8 +6,7 @@ const REASON = /^[a-z][a-z0-9_]{0,63}$/;
 const MAX_MESSAGE = 1_000;
 
 /** True when `value` is one of the error codes of the contracts. */
-export const isErrorCode = (value: unknown): value is ErrorCode =>
-  typeof value === 'string' && knownCodes.has(value);
+export const isErrorCode = (value: unknown): value is ErrorCode => typeof value === 'string' && knownCodes.has(value);
 
 /** True when `value` has the shape of an {@link ErrorEnvelope}. */
 export const isErrorEnvelope = (value: unknown): value is ErrorEnvelope =>
@@ -114,8 +113,11 @@ function wellFormedDetails(details: unknown): ErrorDetails | undefined {
   if (typeof details !== 'object' || details === null || Array.isArray(details)) return undefined;
   const fields = (details as { fields?: unknown }).fields;
   if (fields === undefined) return details as ErrorDetails;
-  const violation = (f: unknown) => typeof f === 'object' && f !== null && ['field', 'rule', 'message'].every((k) => typeof (f as Record<string, unknown>)[k] === 'string');
-  return Array.isArray(fields) && fields.length <= 100 && fields.every(violation) ? (details as ErrorDetails) : { ...details, fields: undefined };
+  const violation = (f: unknown) =>
+    typeof f === 'object' && f !== null && ['field', 'rule', 'message'].every((k) => typeof (f as Record<string, unknown>)[k] === 'string');
+  return Array.isArray(fields) && fields.length <= 100 && fields.every(violation)
+    ? (details as ErrorDetails)
+    : { ...details, fields: undefined };
 }
 
 /**

@@ -2,7 +2,10 @@ import type { ContextDatabase } from '../database/context-database';
 import { sql } from '../database/sql';
 
 const OUTBOX_BACKLOG = sql('outbox-backlog', 'SELECT count(*) AS depth, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL');
-const DEAD_LETTERS_WAITING = sql('dead-letter-backlog', 'SELECT count(*) AS parked, min(created_at) AS oldest FROM dead_letters WHERE replayed_at IS NULL');
+const DEAD_LETTERS_WAITING = sql(
+  'dead-letter-backlog',
+  'SELECT count(*) AS parked, min(created_at) AS oldest FROM dead_letters WHERE replayed_at IS NULL',
+);
 
 /** What an outbox or the dead letters hold: how many, and the age of the oldest in seconds (0 when none). */
 export interface Backlog {

@@ -28,7 +28,9 @@ export class DeadLetters {
     try {
       await this.events.deliverOnce(context, JSON.parse(letter.envelope) as EventEnvelope);
     } catch (error) {
-      await db.transaction((em) => em.update(DeadLetter, { id }, { attempts: letter.attempts + 1, error: String((error as Error)?.message ?? error).slice(0, 2_000) }));
+      await db.transaction((em) =>
+        em.update(DeadLetter, { id }, { attempts: letter.attempts + 1, error: String((error as Error)?.message ?? error).slice(0, 2_000) }),
+      );
       throw CleaveError.of(PlatformErrors.replayFailed, `replaying ${id} failed again: ${(error as Error)?.message ?? String(error)}`);
     }
     const replayedAt = new Date().toISOString();

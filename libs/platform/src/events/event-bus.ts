@@ -145,7 +145,12 @@ export class EventBus {
     this.streamTimer.unref();
     // A JetStream publish is also a core NATS message: a plain subscription in each replica sees it live.
     const live = (this.live = new GuardedSubscriptions(nc, this.log));
-    for (const event of new Set(this.server.eventSubscriptions().filter((s) => s.everyReplica).map((s) => s.event))) {
+    for (const event of new Set(
+      this.server
+        .eventSubscriptions()
+        .filter((s) => s.everyReplica)
+        .map((s) => s.event),
+    )) {
       live.add(eventSubject(this.config.natsPrefix, event), (m: Msg) => {
         if (this.stopped) return;
         const envelopes = m.headers?.get(HEADER.batch)
@@ -156,7 +161,14 @@ export class EventBus {
         }
       });
     }
-    const contexts = [...new Set(this.server.eventSubscriptions().filter((s) => !s.everyReplica).map((s) => s.context))];
+    const contexts = [
+      ...new Set(
+        this.server
+          .eventSubscriptions()
+          .filter((s) => !s.everyReplica)
+          .map((s) => s.context),
+      ),
+    ];
     for (const context of contexts) {
       // Without its stream yet (its owner starts later), a consumer is made by its loop once there is one.
       await this.ensureConsumer(context).catch((error: unknown) => this.consumerProblems.set(context, (error as Error).message));
@@ -180,7 +192,14 @@ export class EventBus {
    */
   async consumerLag(): Promise<Record<string, { pending: number; unacknowledged: number }>> {
     if (this.jsm === undefined || this.stopped) return {};
-    const contexts = [...new Set(this.server.eventSubscriptions().filter((s) => !s.everyReplica).map((s) => s.context))];
+    const contexts = [
+      ...new Set(
+        this.server
+          .eventSubscriptions()
+          .filter((s) => !s.everyReplica)
+          .map((s) => s.context),
+      ),
+    ];
     const lag: Record<string, { pending: number; unacknowledged: number }> = {};
     await Promise.all(
       contexts.map(async (context) => {
@@ -369,7 +388,10 @@ export class EventBus {
       else await this.deliverWithRetries(context, work as EventEnvelope);
     };
     const next = previous.then(deliver).finally(() => this.localInFlight--);
-    this.localQueues.set(context, next.catch(() => undefined));
+    this.localQueues.set(
+      context,
+      next.catch(() => undefined),
+    );
     return next;
   }
 
@@ -465,7 +487,9 @@ export class EventBus {
         const message = (again as Error).message;
         // Only the stream's owner may make it (NATS permissions); the others wait for it to.
         if (/permission/i.test(message)) {
-          this.log.warn(`the events stream ${this.streamName} does not exist and this service may not make it; waiting for the service that owns it`);
+          this.log.warn(
+            `the events stream ${this.streamName} does not exist and this service may not make it; waiting for the service that owns it`,
+          );
           return false;
         }
         // Another process made it meanwhile.
@@ -496,7 +520,11 @@ export class EventBus {
     try {
       const info = await jsm.consumers.info(this.streamName, context);
       const current = info.config;
-      if (current.filter_subject !== wanted.filter_subject || current.ack_wait !== wanted.ack_wait || current.max_ack_pending !== wanted.max_ack_pending) {
+      if (
+        current.filter_subject !== wanted.filter_subject ||
+        current.ack_wait !== wanted.ack_wait ||
+        current.max_ack_pending !== wanted.max_ack_pending
+      ) {
         await jsm.consumers.update(this.streamName, context, {
           filter_subject: wanted.filter_subject,
           ack_wait: wanted.ack_wait,
@@ -513,7 +541,14 @@ export class EventBus {
 
   /** The narrowest subject covering a context's events: one event, one publisher's events, or all. */
   private filterFor(context: string): string {
-    const events = [...new Set(this.server.eventSubscriptions().filter((s) => s.context === context && !s.everyReplica).map((s) => s.event))];
+    const events = [
+      ...new Set(
+        this.server
+          .eventSubscriptions()
+          .filter((s) => s.context === context && !s.everyReplica)
+          .map((s) => s.event),
+      ),
+    ];
     const prefix = `${this.config.natsPrefix}.evt`;
     if (events.length === 1) return `${prefix}.${events[0]}`;
     const publishers = new Set(events.map(contextOf));
@@ -637,7 +672,15 @@ export class EventBus {
       const e = entry as Record<string, unknown>;
       const text = (value: unknown) => (typeof value === 'string' ? value : '');
       try {
-        return this.checkedEnvelope(event, text(e.id), text(e.time), text(e.aggregateId), text(e.traceparent), text(e.requestId), e.payload);
+        return this.checkedEnvelope(
+          event,
+          text(e.id),
+          text(e.time),
+          text(e.aggregateId),
+          text(e.traceparent),
+          text(e.requestId),
+          e.payload,
+        );
       } catch (error) {
         return error instanceof PoisonEvent ? error : new PoisonEvent(String(error));
       }
@@ -670,7 +713,15 @@ export class EventBus {
     );
   }
 
-  private checkedEnvelope(event: string, id: string, time: string, aggregateId: string, traceparent: string, requestId: string, payload: unknown): EventEnvelope {
+  private checkedEnvelope(
+    event: string,
+    id: string,
+    time: string,
+    aggregateId: string,
+    traceparent: string,
+    requestId: string,
+    payload: unknown,
+  ): EventEnvelope {
     if (!EVENT_ID.test(id)) throw new PoisonEvent(`the event id ${JSON.stringify(id.slice(0, 64))} is not one Cleave makes`);
     if (!ISO_TIME.test(time)) throw new PoisonEvent('the event time is missing or not ISO 8601');
     if (!AGGREGATE_ID.test(aggregateId)) throw new PoisonEvent('the aggregate id is out of bounds');
@@ -705,7 +756,12 @@ export class EventBus {
    */
   private async park(context: string, envelope: EventEnvelope, error: unknown, attempts: number): Promise<void> {
     const e = toCleaveError(error);
-    const reason = error instanceof PoisonEvent ? `poison: ${error.message}` : e.code === 'internal' ? ((error as Error)?.message ?? String(error)) : `${e.code}: ${e.message}`;
+    const reason =
+      error instanceof PoisonEvent
+        ? `poison: ${error.message}`
+        : e.code === 'internal'
+          ? ((error as Error)?.message ?? String(error))
+          : `${e.code}: ${e.message}`;
     this.log.error(`${context} gave up on ${envelope.event.slice(0, 120)} ${envelope.id} after ${attempts} attempts: ${reason}`);
     const db = this.dbs.get(context);
     if (!db) return;
@@ -738,10 +794,20 @@ function runsOf(envelopes: readonly EventEnvelope[]): Run[] {
   const runs: Run[] = [];
   let run: Run = { envelopes: [], entries: [], bytes: 0 };
   for (const e of envelopes) {
-    const entry: BatchEntry = { id: e.id, time: e.time, aggregateId: e.aggregateId, traceparent: e.traceparent, requestId: e.requestId, payload: e.payload };
+    const entry: BatchEntry = {
+      id: e.id,
+      time: e.time,
+      aggregateId: e.aggregateId,
+      traceparent: e.traceparent,
+      requestId: e.requestId,
+      payload: e.payload,
+    };
     const json = JSON.stringify(entry);
     const first = run.envelopes[0];
-    if (first !== undefined && (first.event !== e.event || run.envelopes.length >= MAX_BATCH_EVENTS || run.bytes + json.length > MAX_BATCH_BYTES)) {
+    if (
+      first !== undefined &&
+      (first.event !== e.event || run.envelopes.length >= MAX_BATCH_EVENTS || run.bytes + json.length > MAX_BATCH_BYTES)
+    ) {
       runs.push(run);
       run = { envelopes: [], entries: [], bytes: 0 };
     }
@@ -768,7 +834,12 @@ function keepable(envelope: EventEnvelope): string {
     text = undefined;
   }
   if (text !== undefined && text.length <= MAX_PARKED_BYTES) return text;
-  return JSON.stringify({ ...envelope, payload: { unkept: text === undefined ? 'nested too deeply to serialise' : `${text.length} characters, over the ${MAX_PARKED_BYTES} kept` } });
+  return JSON.stringify({
+    ...envelope,
+    payload: {
+      unkept: text === undefined ? 'nested too deeply to serialise' : `${text.length} characters, over the ${MAX_PARKED_BYTES} kept`,
+    },
+  });
 }
 
 /** Failures that retrying can't mend: a payload its contract refuses. */

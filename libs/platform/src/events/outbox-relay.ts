@@ -96,13 +96,15 @@ export class OutboxRelay {
       return;
     }
     // Started on the next turn of the event loop, so commits made in this one go out as one batch.
-    this.running = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain()).finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    this.running = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.drain())
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
   }
 
   private async drain(): Promise<void> {
@@ -115,15 +117,15 @@ export class OutboxRelay {
       // Marked together once the batch is out (or as far as it got): a crash republishes at most one
       // batch, which the stream and the inboxes drop as duplicates.
       // What failed is left unpublished; the next commit or tick tries again.
-      const count = await this.events.publishBatch(rows.map(toEnvelope), (error) => this.log.warn(`publishing failed, will retry: ${(error as Error).message}`));
+      const count = await this.events.publishBatch(rows.map(toEnvelope), (error) =>
+        this.log.warn(`publishing failed, will retry: ${(error as Error).message}`),
+      );
       const published = rows.slice(0, count).map((row) => Number(row.seq));
       if (published.length > 0) {
         // One statement, committed on its own: no transaction around it to begin and commit.
-        await this.db
-          .run(undefined, markPublished(published.length), [new Date().toISOString(), ...published])
-          .catch((error: unknown) => {
-            this.log.warn(`marking published failed (they will be republished): ${(error as Error).message}`);
-          });
+        await this.db.run(undefined, markPublished(published.length), [new Date().toISOString(), ...published]).catch((error: unknown) => {
+          this.log.warn(`marking published failed (they will be republished): ${(error as Error).message}`);
+        });
       }
       // A short batch was all there was; events committed meanwhile woke the relay again (see wake).
       if (published.length < BATCH) return;
@@ -152,7 +154,13 @@ const marks = new Map<number, Sql>();
 function markPublished(count: number): Sql {
   let statement = marks.get(count);
   if (statement === undefined) {
-    marks.set(count, (statement = sql(`outbox.published.${count}`, `UPDATE outbox SET published_at = ? WHERE seq IN (${Array(count).fill('?').join(', ')})`)));
+    marks.set(
+      count,
+      (statement = sql(
+        `outbox.published.${count}`,
+        `UPDATE outbox SET published_at = ? WHERE seq IN (${Array(count).fill('?').join(', ')})`,
+      )),
+    );
   }
   return statement;
 }

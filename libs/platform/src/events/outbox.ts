@@ -7,7 +7,10 @@ import type { ContextDatabase } from '../database/context-database';
 import { envelopeContext } from './event-bus';
 import { sql } from '../database/sql';
 
-const insertEvent = sql('outbox.add', 'INSERT INTO outbox (event_id, event, aggregate_id, payload, context, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+const insertEvent = sql(
+  'outbox.add',
+  'INSERT INTO outbox (event_id, event, aggregate_id, payload, context, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+);
 
 /** Signalled on a context's database when a transaction that wrote events has committed. */
 export const OUTBOX_SIGNAL = 'outbox';
@@ -30,7 +33,14 @@ export class Outbox {
     aggregateId: string,
   ): Promise<string> {
     const eventId = newEntityId('evt');
-    await this.db.run(em, insertEvent, [eventId, event, aggregateId, JSON.stringify(toWire(payload)), JSON.stringify(envelopeContext(currentContext())), new Date().toISOString()]);
+    await this.db.run(em, insertEvent, [
+      eventId,
+      event,
+      aggregateId,
+      JSON.stringify(toWire(payload)),
+      JSON.stringify(envelopeContext(currentContext())),
+      new Date().toISOString(),
+    ]);
     // Dies between the commit and the publish: the crash-safety test's way of proving the relay recovers.
     if (event === this.crashAfterCommitOf) this.db.afterCommit(em, () => process.kill(process.pid, 'SIGKILL'));
     else this.db.signalAfterCommit(em, OUTBOX_SIGNAL);

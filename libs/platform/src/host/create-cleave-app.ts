@@ -89,7 +89,11 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
   }
   // The exporter's code is loaded only when spans are wanted.
   const traces: TraceExport | undefined = tracesWanted()
-    ? (await import('../observability/trace-export')).startTraceExport({ services: tracedServices(placement), instanceId: config.instanceId, version: deployment.version })
+    ? (await import('../observability/trace-export')).startTraceExport({
+        services: tracedServices(placement),
+        instanceId: config.instanceId,
+        version: deployment.version,
+      })
     : undefined;
   // Connected before Nest boots, so an unreachable NATS stops start-up with one clear line.
   const nats = placement.nats
@@ -138,7 +142,9 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
   const management = new ManagementServer(app.get(Health), app.get(Metrics));
   try {
     if (placement.nats && config.principalKeys.development) {
-      new Logger('Cleave').warn('principals crossing NATS are sealed with the development key: set CLEAVE_PRINCIPAL_PRIVATE_KEY (gateway) and CLEAVE_PRINCIPAL_PUBLIC_KEY');
+      new Logger('Cleave').warn(
+        'principals crossing NATS are sealed with the development key: set CLEAVE_PRINCIPAL_PRIVATE_KEY (gateway) and CLEAVE_PRINCIPAL_PUBLIC_KEY',
+      );
     }
     // Not inheriting the HTTP app's global pipes and filters: the bus validates and maps errors itself.
     app.connectMicroservice({ strategy: app.get(CleaveServer) }, { inheritAppConfig: false });
@@ -149,17 +155,22 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
       // traced and named like any other answer.
       measureHttp(app, app.get(Metrics));
       // Every answer names its request, refusals and unknown routes included.
-      app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
-        void reply.header('x-request-id', request.id);
-        done();
-      });
+      app
+        .getHttpAdapter()
+        .getInstance()
+        .addHook('onRequest', (request, reply, done) => {
+          void reply.header('x-request-id', request.id);
+          done();
+        });
       if (activeTracer() !== undefined) traceHttp(app);
       await http.setup(app);
       try {
         await app.listen(config.httpPort, config.httpHost);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-        throw new ConfigurationError(`port ${config.httpPort} on ${config.httpHost} is already taken: set PORT to a free one (PORT=0 picks any)`);
+        throw new ConfigurationError(
+          `port ${config.httpPort} on ${config.httpHost} is already taken: set PORT to a free one (PORT=0 picks any)`,
+        );
       }
       const address = app.getHttpServer().address() as { port: number };
       httpUrl = `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${address.port}`;
@@ -217,7 +228,8 @@ function measureHttp(app: NestFastifyApplication, metrics: Metrics): void {
     return true;
   };
   fastify.addHook('onResponse', (request, reply, done) => {
-    if (finished(request)) metrics.httpAnswered(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1_000);
+    if (finished(request))
+      metrics.httpAnswered(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1_000);
     done();
   });
   fastify.addHook('onRequestAbort', (request, done) => {

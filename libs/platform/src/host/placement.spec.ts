@@ -23,7 +23,9 @@ describe('resolvePlacement', () => {
   });
 
   it('names unknown contexts', () => {
-    expect(() => resolvePlacement('ledger,cardz,feeds', known, 'auto')).toThrow(/unknown contexts 'cardz', 'feeds' \(known: accounts, ledger, gateway\)/);
+    expect(() => resolvePlacement('ledger,cardz,feeds', known, 'auto')).toThrow(
+      /unknown contexts 'cardz', 'feeds' \(known: accounts, ledger, gateway\)/,
+    );
   });
 
   it('refuses an in-process transport that would leave contexts unreachable', () => {

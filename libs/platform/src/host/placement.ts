@@ -20,7 +20,10 @@ export function resolvePlacement(services: string, known: readonly string[], tra
   if (setting === 'all') hosted = new Set(known);
   else if (setting === 'none') hosted = new Set();
   else {
-    const names = setting.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const names = setting
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
     if (names.length === 0) {
       throw new ConfigurationError(`CLEAVE_SERVICES is empty: use 'all', 'none' or a list of ${known.join(', ')}`);
     }

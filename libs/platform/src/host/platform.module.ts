@@ -54,7 +54,10 @@ export class PlatformModule {
       imports: [DiscoveryModule, TerminusModule.forRoot({ logger: false })],
       providers: [
         MetadataScanner,
-        { provide: Metrics, useValue: new Metrics({ version: options.version, services: [...placement.hosted], instance: config.instanceId }) },
+        {
+          provide: Metrics,
+          useValue: new Metrics({ version: options.version, services: [...placement.hosted], instance: config.instanceId }),
+        },
         Health,
         { provide: CLEAVE_CONFIG, useValue: config },
         { provide: PLACEMENT, useValue: placement },
@@ -62,9 +65,21 @@ export class PlatformModule {
         { provide: NATS_TRANSPORT, useValue: options.nats },
         {
           provide: CleaveServer,
-          useFactory: (registry: ContractRegistry, nats: NatsTransport | null, discovery: DiscoveryService, scanner: MetadataScanner, modules: ModulesContainer, metrics: Metrics) =>
-          {
-            const server = new CleaveServer(registry, placement, nats ?? undefined, () => findDirectHandlers(discovery, scanner, modules), metrics);
+          useFactory: (
+            registry: ContractRegistry,
+            nats: NatsTransport | null,
+            discovery: DiscoveryService,
+            scanner: MetadataScanner,
+            modules: ModulesContainer,
+            metrics: Metrics,
+          ) => {
+            const server = new CleaveServer(
+              registry,
+              placement,
+              nats ?? undefined,
+              () => findDirectHandlers(discovery, scanner, modules),
+              metrics,
+            );
             server.setFaults(config.faults);
             server.limitInFlight(config.shedding.maxInFlight);
             return server;
@@ -79,13 +94,25 @@ export class PlatformModule {
         { provide: ContextDatabases, useValue: new ContextDatabases() },
         {
           provide: EventBus,
-          useFactory: (server: CleaveServer, nats: NatsTransport | null, dbs: ContextDatabases) => new EventBus(server, nats, dbs, config, config.events),
+          useFactory: (server: CleaveServer, nats: NatsTransport | null, dbs: ContextDatabases) =>
+            new EventBus(server, nats, dbs, config, config.events),
           inject: [CleaveServer, NATS_TRANSPORT, ContextDatabases],
         },
-        { provide: DeadLetters, useFactory: (dbs: ContextDatabases, events: EventBus) => new DeadLetters(dbs, events), inject: [ContextDatabases, EventBus] },
+        {
+          provide: DeadLetters,
+          useFactory: (dbs: ContextDatabases, events: EventBus) => new DeadLetters(dbs, events),
+          inject: [ContextDatabases, EventBus],
+        },
         {
           provide: MessageBus,
-          useFactory: (registry: ContractRegistry, local: InProcessTransport, nats: NatsTransport | null, events: EventBus, metrics: Metrics, health: Health) => {
+          useFactory: (
+            registry: ContractRegistry,
+            local: InProcessTransport,
+            nats: NatsTransport | null,
+            events: EventBus,
+            metrics: Metrics,
+            health: Health,
+          ) => {
             const policies = new CallPolicies(config.callPolicies, metrics);
             // An open circuit degrades readiness without failing it: this process still serves what doesn't need that context.
             health.contribute((check) => {
@@ -100,7 +127,20 @@ export class PlatformModule {
         NatsLifecycle,
         PlatformMetrics,
       ],
-      exports: [CLEAVE_CONFIG, PLACEMENT, ContractRegistry, NATS_TRANSPORT, CleaveServer, MessageBus, ContextDatabases, EventBus, DeadLetters, EventsRuntime, Metrics, Health],
+      exports: [
+        CLEAVE_CONFIG,
+        PLACEMENT,
+        ContractRegistry,
+        NATS_TRANSPORT,
+        CleaveServer,
+        MessageBus,
+        ContextDatabases,
+        EventBus,
+        DeadLetters,
+        EventsRuntime,
+        Metrics,
+        Health,
+      ],
     };
   }
 }

@@ -18,7 +18,15 @@ export function processLogger(level: string, instanceId: string, destination: 1 
       },
       // Tokens, passwords and card numbers never reach logs.
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-network-secret"]', '*.password', '*.access_token', '*.refresh_token', '*.pan'],
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'req.headers["x-network-secret"]',
+          '*.password',
+          '*.access_token',
+          '*.refresh_token',
+          '*.pan',
+        ],
         censor: '[redacted]',
       },
     },

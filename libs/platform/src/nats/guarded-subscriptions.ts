@@ -57,7 +57,7 @@ export class GuardedSubscriptions {
     });
     this.entries.length = 0;
     if (this.nc.isClosed()) return;
-    await Promise.all(subscriptions.map((s) => s?.drain().catch(() => undefined)));
+    await Promise.all(subscriptions.flatMap((s) => (s === undefined ? [] : [s.drain().catch(() => undefined)])));
   }
 
   /** Unsubscribes at once. */
@@ -119,7 +119,9 @@ export class GuardedSubscriptions {
       return;
     }
     const more = entry.suppressed > 0 ? ` (${entry.suppressed} more since the last report)` : '';
-    this.log.warn(`dropped a message on ${entry.subject} that could not be handled: ${(failure as Error)?.message ?? String(failure)}${more}`);
+    this.log.warn(
+      `dropped a message on ${entry.subject} that could not be handled: ${(failure as Error)?.message ?? String(failure)}${more}`,
+    );
     entry.lastLogged = now;
     entry.suppressed = 0;
   }

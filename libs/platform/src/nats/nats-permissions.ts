@@ -24,7 +24,12 @@ export interface RolePermissions {
  * what JetStream needs for those. Only roles hosting one of `streamOwners` may make the events stream.
  * Everything else is denied by the server.
  */
-export function rolePermissions(registry: ContractRegistry, prefix: string, role: NatsRole, streamOwners: readonly string[]): RolePermissions {
+export function rolePermissions(
+  registry: ContractRegistry,
+  prefix: string,
+  role: NatsRole,
+  streamOwners: readonly string[],
+): RolePermissions {
   const stream = eventStreamName(prefix);
   const publish = new Set<string>();
   const subscribe = new Set<string>([`${inboxPrefix(prefix, role.name)}.>`]);

@@ -139,7 +139,8 @@ export class NatsTransport implements ServingTransport {
   }
 
   request(pattern: string, request: unknown, context: CallContext): Promise<unknown> {
-    if (!this.connected) return Promise.reject(CleaveError.of(PlatformErrors.natsDisconnected, `NATS is unreachable; cannot call ${pattern}`));
+    if (!this.connected)
+      return Promise.reject(CleaveError.of(PlatformErrors.natsDisconnected, `NATS is unreachable; cannot call ${pattern}`));
     const data = encodeJson(request);
     // The reply subject carries a secret: a peer that learnt this inbox can't answer another call in it.
     const tag = newSpanId();
@@ -150,7 +151,10 @@ export class NatsTransport implements ServingTransport {
         headers: contextToHeaders(context, this.options.seal),
       });
     } catch (error) {
-      this.pending.reject(id, error instanceof CleaveError ? error : CleaveError.unavailable(`cannot publish ${pattern}: ${(error as Error).message}`));
+      this.pending.reject(
+        id,
+        error instanceof CleaveError ? error : CleaveError.unavailable(`cannot publish ${pattern}: ${(error as Error).message}`),
+      );
     }
     return result;
   }
@@ -195,7 +199,14 @@ export class NatsTransport implements ServingTransport {
       served.add(subject, (msg) => this.onRequest(dispatcher, pattern, msg, stats), context);
     }
     for (const [context, endpoints] of byContext) {
-      const service = new MicroServiceResponder(served, context, this.options.version, `Cleave ${context} context`, { prefix: this.options.prefix }, endpoints);
+      const service = new MicroServiceResponder(
+        served,
+        context,
+        this.options.version,
+        `Cleave ${context} context`,
+        { prefix: this.options.prefix },
+        endpoints,
+      );
       service.start();
       this.services.push(service);
     }
@@ -276,7 +287,8 @@ export class NatsTransport implements ServingTransport {
       switch (status.type) {
         case 'error':
           // A call to a subject this process may not publish to: fail it now rather than at its deadline.
-          if (status.error instanceof PermissionViolationError && status.error.operation === 'publish') this.refusePublish(status.error.subject);
+          if (status.error instanceof PermissionViolationError && status.error.operation === 'publish')
+            this.refusePublish(status.error.subject);
           break;
         case 'disconnect':
           this.connected = false;

@@ -14,7 +14,8 @@ export const eventStreamName = (prefix: string): string => `${prefix.replace(/[^
 export const inboxPrefix = (prefix: string, role: string): string => `_INBOX.${prefix}.${role}`;
 
 /** True for a reply subject a service may answer on: an inbox, never a subject of the bus or the JetStream API. */
-export const isInbox = (subject: string | undefined): subject is string => subject !== undefined && subject.startsWith('_INBOX.') && !subject.includes('*') && !subject.includes('>');
+export const isInbox = (subject: string | undefined): subject is string =>
+  subject !== undefined && subject.startsWith('_INBOX.') && !subject.includes('*') && !subject.includes('>');
 
 /** Header names of the call context on the wire. */
 export const Headers = {

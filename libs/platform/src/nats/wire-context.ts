@@ -1,5 +1,12 @@
 import type { Msg, MsgHdrs } from '@nats-io/transport-node';
-import { formatTraceparent, IDEMPOTENCY_KEY, parseTraceparent, REQUEST_ID, type CallContext, type Principal } from '../context/call-context';
+import {
+  formatTraceparent,
+  IDEMPOTENCY_KEY,
+  parseTraceparent,
+  REQUEST_ID,
+  type CallContext,
+  type Principal,
+} from '../context/call-context';
 import { newSpanId, newTraceId } from '../context/ids';
 import { CleaveError } from '../errors/cleave-error';
 import type { PrincipalSeal } from '../security/principal-seal';
@@ -119,7 +126,8 @@ const BUDGET = /^\d{1,9}$/;
 export function contextFromFields(fields: WireContextFields, defaultTimeoutMs: number, seal: PrincipalSeal): CallContext {
   const parent = fields.traceparent === undefined ? undefined : parseTraceparent(fields.traceparent);
   if (fields.timeoutMs !== undefined && !BUDGET.test(fields.timeoutMs)) throw badHeader(Headers.TimeoutMs, 'must be whole milliseconds');
-  if (fields.requestId !== undefined && !REQUEST_ID.test(fields.requestId)) throw badHeader(Headers.RequestId, 'must be 1-128 printable ASCII characters');
+  if (fields.requestId !== undefined && !REQUEST_ID.test(fields.requestId))
+    throw badHeader(Headers.RequestId, 'must be 1-128 printable ASCII characters');
   if (fields.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(fields.idempotencyKey)) {
     throw badHeader(Headers.IdempotencyKey, 'must be 1-255 printable ASCII characters');
   }

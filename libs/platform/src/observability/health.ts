@@ -94,9 +94,18 @@ export class Health implements BeforeApplicationShutdown {
 
   private platformChecks(): HealthIndicatorFunction[] {
     const checks: HealthIndicatorFunction[] = [];
-    if (this.nats !== null) checks.push(() => this.natsCheck(), () => this.eventsCheck());
+    if (this.nats !== null)
+      checks.push(
+        () => this.natsCheck(),
+        () => this.eventsCheck(),
+      );
     for (const [context, db] of this.dbs.all()) {
-      checks.push(this.indicator.check(`${context}.database`).attempt(() => this.databaseCheck(context, db)).withTimeout(CHECK_TIMEOUT_MS));
+      checks.push(
+        this.indicator
+          .check(`${context}.database`)
+          .attempt(() => this.databaseCheck(context, db))
+          .withTimeout(CHECK_TIMEOUT_MS),
+      );
     }
     for (const [context, db] of this.dbs.withEvents()) {
       checks.push(() => this.backlogCheck(`${context}.outbox`, outboxBacklog(db), (b) => b.oldestAgeSeconds > OUTBOX_DEGRADED_AFTER_S));
@@ -109,7 +118,9 @@ export class Health implements BeforeApplicationShutdown {
     const session = this.indicator.check('nats');
     if (!this.nats!.isConnected) return session.down({ message: 'disconnected' });
     const problems = this.nats!.problems();
-    return problems.length > 0 ? session.down({ message: `${problems.length} subscription(s) down`, problems }) : session.up({ server: this.nats!.connection.getServer() });
+    return problems.length > 0
+      ? session.down({ message: `${problems.length} subscription(s) down`, problems })
+      : session.up({ server: this.nats!.connection.getServer() });
   }
 
   private async eventsCheck(): Promise<HealthIndicatorResult> {
@@ -125,9 +136,10 @@ export class Health implements BeforeApplicationShutdown {
   private async databaseCheck(context: string, db: ContextDatabase): Promise<Record<string, unknown>> {
     await db.read((em) => em.query('SELECT 1'));
     if (!this.migrated.has(context)) {
-      const ran = new Set((await db.read((em) => em.query('SELECT name FROM migrations')) as Array<{ name: string }>).map((r) => r.name));
+      const ran = new Set(((await db.read((em) => em.query('SELECT name FROM migrations'))) as Array<{ name: string }>).map((r) => r.name));
       const pending = db.dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !ran.has(name));
-      if (pending.length > 0) throw new Error(`migrations not run: ${pending.join(', ')} (start with CLEAVE_MIGRATIONS=on, or migrate first)`);
+      if (pending.length > 0)
+        throw new Error(`migrations not run: ${pending.join(', ')} (start with CLEAVE_MIGRATIONS=on, or migrate first)`);
       this.migrated.add(context);
     }
     return { engine: db.engine };

@@ -49,7 +49,8 @@ export class ManagementServer {
   private async answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = (request.url ?? '/').split('?')[0];
     try {
-      if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'application/json', JSON.stringify({ code: 'method_not_allowed' }), { allow: 'GET, HEAD' });
+      if (request.method !== 'GET' && request.method !== 'HEAD')
+        return send(response, 405, 'application/json', JSON.stringify({ code: 'method_not_allowed' }), { allow: 'GET, HEAD' });
       if (path === '/healthz') {
         const result = this.health.live();
         return send(response, result.status === 'ok' ? 200 : 503, 'application/json', JSON.stringify(result));
@@ -62,7 +63,12 @@ export class ManagementServer {
         const { contentType, body } = await this.metrics.render();
         return send(response, 200, contentType, body);
       }
-      return send(response, 404, 'application/json', JSON.stringify({ code: 'not_found', message: 'the management port serves /healthz, /readyz and /metrics' }));
+      return send(
+        response,
+        404,
+        'application/json',
+        JSON.stringify({ code: 'not_found', message: 'the management port serves /healthz, /readyz and /metrics' }),
+      );
     } catch (error) {
       return send(response, 500, 'application/json', JSON.stringify({ code: 'internal_error', message: (error as Error).message }));
     }

@@ -63,8 +63,22 @@ interface Distribution {
   count: number;
 }
 
-function tallies(registry: Registry, type: 'counter' | 'gauge', name: string, help: string, labelNames: readonly string[]): HotMetric<Tally> {
-  return new HotMetric<Tally>(name, help, type, labelNames, () => ({ value: 0 }), (t, labels) => [{ labels, value: t.value }], registry);
+function tallies(
+  registry: Registry,
+  type: 'counter' | 'gauge',
+  name: string,
+  help: string,
+  labelNames: readonly string[],
+): HotMetric<Tally> {
+  return new HotMetric<Tally>(
+    name,
+    help,
+    type,
+    labelNames,
+    () => ({ value: 0 }),
+    (t, labels) => [{ labels, value: t.value }],
+    registry,
+  );
 }
 
 function distributions(registry: Registry, name: string, help: string, labelNames: readonly string[]): HotMetric<Distribution> {
@@ -76,7 +90,11 @@ function distributions(registry: Registry, name: string, help: string, labelName
     () => ({ buckets: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 }),
     (d, labels) => {
       let cumulative = 0;
-      const buckets = LATENCY_BUCKETS.map((le, i) => ({ labels: { ...labels, le }, value: (cumulative += d.buckets[i]!), metricName: `${name}_bucket` }));
+      const buckets = LATENCY_BUCKETS.map((le, i) => ({
+        labels: { ...labels, le },
+        value: (cumulative += d.buckets[i]!),
+        metricName: `${name}_bucket`,
+      }));
       return [
         ...buckets,
         { labels: { ...labels, le: '+Inf' }, value: d.count, metricName: `${name}_bucket` },
@@ -115,15 +133,61 @@ function outcomeOf(error: unknown): string {
 export class Metrics {
   readonly registry = new Registry();
 
-  private readonly clientCalls = tallies(this.registry, 'counter', 'cleave_bus_client_requests_total', 'Requests this process sent on the bus, by pattern, transport and outcome (ok or error code).', ['pattern', 'transport', 'outcome']);
-  private readonly clientSeconds = distributions(this.registry, 'cleave_bus_client_request_duration_seconds', 'Time from sending a bus request to its reply or failure, as the caller saw it.', ['pattern', 'transport']);
-  private readonly served = tallies(this.registry, 'counter', 'cleave_bus_server_requests_total', 'Requests this process handled, by pattern, transport and outcome (ok or error code).', ['pattern', 'transport', 'outcome']);
-  private readonly servedSeconds = distributions(this.registry, 'cleave_bus_server_request_duration_seconds', 'Time a handler took, from dispatch to its reply.', ['pattern', 'transport']);
-  private readonly servingNow = tallies(this.registry, 'gauge', 'cleave_bus_server_in_flight', 'Requests being handled now, by pattern.', ['pattern']);
-  private readonly handled = tallies(this.registry, 'counter', 'cleave_event_handled_total', "Runs of a context's event handler, by outcome (a failed run is retried, then dead-lettered).", ['context', 'event', 'outcome']);
-  private readonly handledSeconds = distributions(this.registry, 'cleave_event_handler_duration_seconds', "Time a context's event handler took.", ['context', 'event']);
-  private readonly httpRequests = tallies(this.registry, 'counter', 'cleave_http_requests_total', 'HTTP requests answered, by method, route template and status.', ['method', 'route', 'status']);
-  private readonly httpSeconds = distributions(this.registry, 'cleave_http_request_duration_seconds', 'Time from an HTTP request arriving to its answer being sent.', ['method', 'route']);
+  private readonly clientCalls = tallies(
+    this.registry,
+    'counter',
+    'cleave_bus_client_requests_total',
+    'Requests this process sent on the bus, by pattern, transport and outcome (ok or error code).',
+    ['pattern', 'transport', 'outcome'],
+  );
+  private readonly clientSeconds = distributions(
+    this.registry,
+    'cleave_bus_client_request_duration_seconds',
+    'Time from sending a bus request to its reply or failure, as the caller saw it.',
+    ['pattern', 'transport'],
+  );
+  private readonly served = tallies(
+    this.registry,
+    'counter',
+    'cleave_bus_server_requests_total',
+    'Requests this process handled, by pattern, transport and outcome (ok or error code).',
+    ['pattern', 'transport', 'outcome'],
+  );
+  private readonly servedSeconds = distributions(
+    this.registry,
+    'cleave_bus_server_request_duration_seconds',
+    'Time a handler took, from dispatch to its reply.',
+    ['pattern', 'transport'],
+  );
+  private readonly servingNow = tallies(this.registry, 'gauge', 'cleave_bus_server_in_flight', 'Requests being handled now, by pattern.', [
+    'pattern',
+  ]);
+  private readonly handled = tallies(
+    this.registry,
+    'counter',
+    'cleave_event_handled_total',
+    "Runs of a context's event handler, by outcome (a failed run is retried, then dead-lettered).",
+    ['context', 'event', 'outcome'],
+  );
+  private readonly handledSeconds = distributions(
+    this.registry,
+    'cleave_event_handler_duration_seconds',
+    "Time a context's event handler took.",
+    ['context', 'event'],
+  );
+  private readonly httpRequests = tallies(
+    this.registry,
+    'counter',
+    'cleave_http_requests_total',
+    'HTTP requests answered, by method, route template and status.',
+    ['method', 'route', 'status'],
+  );
+  private readonly httpSeconds = distributions(
+    this.registry,
+    'cleave_http_request_duration_seconds',
+    'Time from an HTTP request arriving to its answer being sent.',
+    ['method', 'route'],
+  );
   private readonly httpNow = tallies(this.registry, 'gauge', 'cleave_http_in_flight', 'HTTP requests being answered now.', []).series();
   private readonly shedCount = new Counter({
     name: 'cleave_shed_total',
@@ -137,7 +201,8 @@ export class Metrics {
     // and a stall still delays the next sample, so none is missed.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 50 });
     // Gauges named like counters, which Prometheus's linter rejects; nodejs_active_handles (by type) says the same.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+      this.registry.removeSingleMetric(name);
     new Gauge({
       name: 'cleave_info',
       help: 'This process: its version, the contexts it hosts and its instance id (always 1).',
@@ -200,7 +265,9 @@ export class Metrics {
    * A counter for a hot path: `series(...labelValues)` is bound once (keep it, or look it up: a map lookup),
    * then `.value += n` costs nothing more. Named like {@link counter}'s.
    */
-  hotCounter(config: { readonly name: string; readonly help: string; readonly labelNames: readonly string[] }): { series(...values: string[]): { value: number } } {
+  hotCounter(config: { readonly name: string; readonly help: string; readonly labelNames: readonly string[] }): {
+    series(...values: string[]): { value: number };
+  } {
     if (!/^cleave_[a-z0-9_]+_total$/.test(config.name)) throw new Error(`a Cleave counter is named cleave_…_total: ${config.name}`);
     return tallies(this.registry, 'counter', config.name, config.help, config.labelNames);
   }

@@ -30,7 +30,9 @@ export class PlatformMetrics {
   constructor(metrics: Metrics, dbs: ContextDatabases, events: EventBus, @Inject(NATS_TRANSPORT) nats: NatsTransport | null) {
     const backlogs = (read: (db: Parameters<typeof outboxBacklog>[0]) => Promise<Backlog>) =>
       new Fresh(async () => {
-        const entries = await Promise.all(dbs.withEvents().map(async ([context, db]) => [context, await read(db).catch(() => undefined)] as const));
+        const entries = await Promise.all(
+          dbs.withEvents().map(async ([context, db]) => [context, await read(db).catch(() => undefined)] as const),
+        );
         return entries.filter((e): e is readonly [string, Backlog] => e[1] !== undefined);
       });
     const outboxes = backlogs(outboxBacklog);
@@ -48,15 +50,40 @@ export class PlatformMetrics {
       });
     const of = (source: Fresh<ReadonlyArray<readonly [string, Backlog]>>, value: (b: Backlog) => number) => async () =>
       (await source.get()).map(([context, backlog]) => [context, value(backlog)] as const);
-    perContext('cleave_outbox_depth', "Events in a context's outbox not yet published.", of(outboxes, (b) => b.count));
-    perContext('cleave_outbox_lag_seconds', "Age of the oldest event in a context's outbox not yet published (0 when none).", of(outboxes, (b) => b.oldestAgeSeconds));
-    perContext('cleave_dead_letters', 'Events a context gave up on and parked, not yet replayed.', of(deadLetters, (b) => b.count));
-    perContext('cleave_dead_letter_oldest_age_seconds', 'Age of the oldest parked event not yet replayed (0 when none).', of(deadLetters, (b) => b.oldestAgeSeconds));
+    perContext(
+      'cleave_outbox_depth',
+      "Events in a context's outbox not yet published.",
+      of(outboxes, (b) => b.count),
+    );
+    perContext(
+      'cleave_outbox_lag_seconds',
+      "Age of the oldest event in a context's outbox not yet published (0 when none).",
+      of(outboxes, (b) => b.oldestAgeSeconds),
+    );
+    perContext(
+      'cleave_dead_letters',
+      'Events a context gave up on and parked, not yet replayed.',
+      of(deadLetters, (b) => b.count),
+    );
+    perContext(
+      'cleave_dead_letter_oldest_age_seconds',
+      'Age of the oldest parked event not yet replayed (0 when none).',
+      of(deadLetters, (b) => b.oldestAgeSeconds),
+    );
     if (nats === null) return;
     const lag = new Fresh(() => events.consumerLag().catch(() => ({})));
-    const lagged = (field: 'pending' | 'unacknowledged') => async () => Object.entries(await lag.get()).map(([context, l]) => [context, l[field]] as const);
-    perContext('cleave_event_consumer_pending', "Events stored for a context's durable consumer and not yet delivered to it.", lagged('pending'));
-    perContext('cleave_event_consumer_unacknowledged', "Events delivered to a context's durable consumer and not yet acknowledged.", lagged('unacknowledged'));
+    const lagged = (field: 'pending' | 'unacknowledged') => async () =>
+      Object.entries(await lag.get()).map(([context, l]) => [context, l[field]] as const);
+    perContext(
+      'cleave_event_consumer_pending',
+      "Events stored for a context's durable consumer and not yet delivered to it.",
+      lagged('pending'),
+    );
+    perContext(
+      'cleave_event_consumer_unacknowledged',
+      "Events delivered to a context's durable consumer and not yet acknowledged.",
+      lagged('unacknowledged'),
+    );
     metrics.gauge({
       name: 'cleave_nats_connected',
       help: 'Whether this process is connected to NATS (1) or not (0).',

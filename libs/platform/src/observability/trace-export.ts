@@ -28,7 +28,9 @@ export interface TraceExport {
 export function startTraceExport(source: TraceSource, env: Readonly<Record<string, string | undefined>> = process.env): TraceExport {
   const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf').trim();
   if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
-    throw new ConfigurationError(`OTEL_EXPORTER_OTLP_PROTOCOL=${JSON.stringify(protocol)}: Cleave exports OTLP over HTTP, http/protobuf or http/json (grpc is not built in)`);
+    throw new ConfigurationError(
+      `OTEL_EXPORTER_OTLP_PROTOCOL=${JSON.stringify(protocol)}: Cleave exports OTLP over HTTP, http/protobuf or http/json (grpc is not built in)`,
+    );
   }
   const exporter = protocol === 'http/json' ? new OtlpJsonExporter() : new OtlpProtobufExporter();
   const services = source.services.length === 0 ? 'client' : source.services.join('+');

@@ -119,8 +119,13 @@ export class PrincipalSeal {
       throw refused('the principal seal is malformed');
     }
     const principal = { kind: fields.k, id: fields.i, clientId: fields.c, scopes: fields.s };
-    if (!isPrincipal(principal) || typeof fields.t !== 'string' || typeof fields.x !== 'number') throw refused('the principal seal is malformed');
-    return { principal: Object.freeze({ ...principal, scopes: Object.freeze([...principal.scopes]) }), traceId: fields.t, expires: fields.x };
+    if (!isPrincipal(principal) || typeof fields.t !== 'string' || typeof fields.x !== 'number')
+      throw refused('the principal seal is malformed');
+    return {
+      principal: Object.freeze({ ...principal, scopes: Object.freeze([...principal.scopes]) }),
+      traceId: fields.t,
+      expires: fields.x,
+    };
   }
 
   private remember(token: string, contents: SealContents): void {

@@ -74,7 +74,7 @@ function reference(plain: unknown): { ok: boolean; instance?: object; fields: st
 }
 
 function random(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  return () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 function makeInput(rnd: () => number): unknown {
@@ -84,15 +84,37 @@ function makeInput(rnd: () => number): unknown {
   const input: Record<string, unknown> = {
     amount: pick([1, 100, 1_000_000]),
     currency: pick(['GBP', 'EUR']),
-    merchant: pick([{ name: 'Brightbird Espresso', mcc: '5814' }, { name: 'Brightbird', mcc: '5814', country: 'GB' }]),
+    merchant: pick([
+      { name: 'Brightbird Espresso', mcc: '5814' },
+      { name: 'Brightbird', mcc: '5814', country: 'GB' },
+    ]),
     reference: 'ref-1',
   };
   const changes: Array<() => void> = [
     () => (input.amount = pick([1_000_001, 0, -5, 2.5, '100', null, 42])),
     () => (input.currency = pick(['USD', 1, 'EUR'])),
-    () => (input.merchant = pick([{ name: '', mcc: '5814' }, { name: 'X', mcc: '58' }, { name: 'X', mcc: '5814', extra: 1 }, 'str', [{ name: 'X', mcc: '5814' }], null, { name: 'Y', mcc: '1234' }])),
+    () =>
+      (input.merchant = pick([
+        { name: '', mcc: '5814' },
+        { name: 'X', mcc: '58' },
+        { name: 'X', mcc: '5814', extra: 1 },
+        'str',
+        [{ name: 'X', mcc: '5814' }],
+        null,
+        { name: 'Y', mcc: '1234' },
+      ])),
     () => (input.reference = pick([7, undefined, 'ref-2'])),
-    () => (input.lines = pick([[], [{ amount: 1 }], [{ amount: 0 }], [{ amount: 1, memo: 'm' }, { amount: 2 }], [1], [{ amount: 1 }, { amount: 1 }, { amount: 1 }, { amount: 1 }], 'x', null])),
+    () =>
+      (input.lines = pick([
+        [],
+        [{ amount: 1 }],
+        [{ amount: 0 }],
+        [{ amount: 1, memo: 'm' }, { amount: 2 }],
+        [1],
+        [{ amount: 1 }, { amount: 1 }, { amount: 1 }, { amount: 1 }],
+        'x',
+        null,
+      ])),
     () => (input.tags = pick([[], ['a', 'bb'], ['toolong'], [1], 'a'])),
     () => (input.instant = pick([true, false, 'yes'])),
     () => (input.approval = pick(['ok', 1, undefined])),

@@ -27,7 +27,8 @@ export function plainValueFault(plain: unknown): PlainValueFault | undefined {
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
-    if (depth >= MAX_NESTING) return { field: path, rule: 'maxNesting', message: `${path || 'the value'} is nested more than ${MAX_NESTING} levels deep` };
+    if (depth >= MAX_NESTING)
+      return { field: path, rule: 'maxNesting', message: `${path || 'the value'} is nested more than ${MAX_NESTING} levels deep` };
     for (const key of Object.keys(value)) {
       const fault = textFault(key);
       if (fault !== undefined) return { field: path, rule: 'text', message: `a field name in ${path || 'the value'} ${fault}` };

@@ -29,9 +29,13 @@ export function blockedRange(address: string, allowPrivate = false): string | un
 export function assertPublic(address: string, host: string, allowPrivate = false): void {
   const range = blockedRange(address, allowPrivate);
   if (range !== undefined) {
-    throw CleaveError.of(WebhooksErrors.urlNotAllowed, `the webhook URL's host ${host} resolves to ${address}, a ${range} address; only public addresses are allowed`, {
-      fields: [{ field: 'url', rule: 'publicAddress', message: `resolves to a ${range} address (${address})` }],
-    });
+    throw CleaveError.of(
+      WebhooksErrors.urlNotAllowed,
+      `the webhook URL's host ${host} resolves to ${address}, a ${range} address; only public addresses are allowed`,
+      {
+        fields: [{ field: 'url', rule: 'publicAddress', message: `resolves to a ${range} address (${address})` }],
+      },
+    );
   }
 }
 
@@ -41,7 +45,9 @@ export async function assertPublicUrl(url: URL, allowPrivate: boolean): Promise<
   if (isIP(host)) return assertPublic(host, host, allowPrivate);
   let addresses: LookupAddress[];
   try {
-    addresses = await new Promise((resolve, reject) => dnsLookup(host, { all: true }, (error, found) => (error ? reject(error) : resolve(found))));
+    addresses = await new Promise((resolve, reject) =>
+      dnsLookup(host, { all: true }, (error, found) => (error ? reject(error) : resolve(found))),
+    );
   } catch (error) {
     throw CleaveError.of(WebhooksErrors.urlUnresolvable, `the webhook URL's host ${host} does not resolve: ${(error as Error).message}`, {
       fields: [{ field: 'url', rule: 'resolvable', message: `${host} does not resolve` }],
@@ -51,16 +57,25 @@ export async function assertPublicUrl(url: URL, allowPrivate: boolean): Promise<
 }
 
 /** A DNS lookup for http.request that fails the connection when any resolved address is not allowed. */
-export const guardedLookup = (allowPrivate: boolean): LookupFunction => (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, '', 0);
-    const list = addresses as unknown as LookupAddress[];
-    const refused = list.find((a) => blockedRange(a.address, allowPrivate) !== undefined);
-    if (refused) return callback(Object.assign(new Error(`${hostname} resolves to ${refused.address}, a ${blockedRange(refused.address, allowPrivate)} address`), { code: 'EADDRNOTALLOWED' }), '', 0);
-    if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
-    callback(null, list[0]!.address, list[0]!.family);
-  });
-};
+export const guardedLookup =
+  (allowPrivate: boolean): LookupFunction =>
+  (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '', 0);
+      const list = addresses as unknown as LookupAddress[];
+      const refused = list.find((a) => blockedRange(a.address, allowPrivate) !== undefined);
+      if (refused)
+        return callback(
+          Object.assign(new Error(`${hostname} resolves to ${refused.address}, a ${blockedRange(refused.address, allowPrivate)} address`), {
+            code: 'EADDRNOTALLOWED',
+          }),
+          '',
+          0,
+        );
+      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+      callback(null, list[0]!.address, list[0]!.family);
+    });
+  };
 
 /** The host of a URL without IPv6 brackets. */
 export function hostOf(url: URL): string {

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { transactionJson, type DeliveryAttemptView, type DeliveryView, type ListDeliveriesRequest, type TransactionV1 } from '@cleave/contracts';
+import {
+  transactionJson,
+  type DeliveryAttemptView,
+  type DeliveryView,
+  type ListDeliveriesRequest,
+  type TransactionV1,
+} from '@cleave/contracts';
 import { ContextDatabase, currentContext, newEntityId, sql } from '@cleave/platform';
 import { Delivery } from './delivery.entity';
 
@@ -35,7 +41,9 @@ export class Deliveries {
   }
 
   async list(request: ListDeliveriesRequest): Promise<DeliveryView[]> {
-    const rows = await this.db.read((em) => em.find(Delivery, { where: { webhookId: request.webhookId }, order: { createdAt: 'DESC' }, take: request.limit ?? 50 }));
+    const rows = await this.db.read((em) =>
+      em.find(Delivery, { where: { webhookId: request.webhookId }, order: { createdAt: 'DESC' }, take: request.limit ?? 50 }),
+    );
     return rows.map(deliveryView);
   }
 }

@@ -44,7 +44,10 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
   }
 
   onApplicationBootstrap(): void {
-    if (this.settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE) this.log.warn('CLEAVE_WEBHOOKS_ALLOW_PRIVATE is on: webhooks may reach loopback and private addresses (development only; link-local and metadata addresses stay blocked)');
+    if (this.settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE)
+      this.log.warn(
+        'CLEAVE_WEBHOOKS_ALLOW_PRIVATE is on: webhooks may reach loopback and private addresses (development only; link-local and metadata addresses stay blocked)',
+      );
     this.db.onSignal(DELIVERIES_QUEUED, () => this.wake());
     this.timer = setInterval(() => this.wake(), this.settings.CLEAVE_WEBHOOK_POLL_MS).unref();
   }
@@ -81,7 +84,9 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
       const taken = await this.take(room);
       if (taken.length === 0) return;
       for (const delivery of taken) {
-        const attempt = this.attempt(delivery).catch((error: unknown) => this.log.error(`delivery ${delivery.id} failed unexpectedly: ${(error as Error).message}`));
+        const attempt = this.attempt(delivery).catch((error: unknown) =>
+          this.log.error(`delivery ${delivery.id} failed unexpectedly: ${(error as Error).message}`),
+        );
         this.inFlight.add(attempt);
         void attempt.finally(() => {
           this.inFlight.delete(attempt);
@@ -122,7 +127,11 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
   private async attempt(delivery: Delivery): Promise<void> {
     const hook = await this.db.read((em) => em.findOneBy(Webhook, { id: delivery.webhookId }));
     if (!hook || hook.status !== 'active') {
-      await this.finish(delivery, 'failed', { at: new Date().toISOString(), durationMs: 0, error: `the webhook is ${hook?.status ?? 'gone'}` });
+      await this.finish(delivery, 'failed', {
+        at: new Date().toISOString(),
+        durationMs: 0,
+        error: `the webhook is ${hook?.status ?? 'gone'}`,
+      });
       return;
     }
     const started = Date.now();
@@ -149,7 +158,11 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
       );
       outcome = { at: new Date(started).toISOString(), statusCode, durationMs: Date.now() - started };
     } catch (error) {
-      outcome = { at: new Date(started).toISOString(), error: String((error as Error)?.message ?? error).slice(0, 300), durationMs: Date.now() - started };
+      outcome = {
+        at: new Date(started).toISOString(),
+        error: String((error as Error)?.message ?? error).slice(0, 300),
+        durationMs: Date.now() - started,
+      };
     }
     const ok = outcome.statusCode !== undefined && outcome.statusCode >= 200 && outcome.statusCode < 300;
     await this.finish(delivery, ok ? 'delivered' : 'pending', outcome);
@@ -177,7 +190,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
         if (hook.consecutiveFailures !== 0) await em.update(Webhook, { id: hook.id }, { consecutiveFailures: 0 });
         return;
       }
-      await em.createQueryBuilder().update(Webhook).set({ consecutiveFailures: () => 'consecutive_failures + 1' }).where('id = :id', { id: hook.id }).execute();
+      await em
+        .createQueryBuilder()
+        .update(Webhook)
+        .set({ consecutiveFailures: () => 'consecutive_failures + 1' })
+        .where('id = :id', { id: hook.id })
+        .execute();
       const limit = this.settings.CLEAVE_WEBHOOK_DISABLE_AFTER;
       const reason = `disabled after ${limit} failed deliveries in a row; last: ${outcome.statusCode !== undefined ? `HTTP ${outcome.statusCode}` : outcome.error}`;
       const disabled = await em

@@ -13,12 +13,22 @@ export interface PostResult {
  * following one would reach an address the guard never saw. node:http rather than fetch because only it
  * takes a `lookup`, which is what pins the connection to the addresses the guard checked.
  */
-export function postJson(url: URL, body: string, headers: Record<string, string>, timeoutMs: number, lookup?: LookupFunction): Promise<PostResult> {
+export function postJson(
+  url: URL,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  lookup?: LookupFunction,
+): Promise<PostResult> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const request = client.request(
       url,
-      { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, lookup },
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+        lookup,
+      },
       (response) => {
         response.resume();
         response.on('end', () => {

@@ -35,9 +35,18 @@ export class CreateWebhooks1764100000000 implements MigrationInterface {
         ],
       }),
     );
-    await queryRunner.createIndex('webhook_deliveries', new TableIndex({ name: 'webhook_deliveries_due', columnNames: ['status', 'next_attempt_at'] }));
-    await queryRunner.createIndex('webhook_deliveries', new TableIndex({ name: 'webhook_deliveries_log', columnNames: ['webhook_id', 'created_at'] }));
-    await queryRunner.createIndex('webhook_deliveries', new TableIndex({ name: 'webhook_deliveries_once', columnNames: ['webhook_id', 'event_id'], isUnique: true }));
+    await queryRunner.createIndex(
+      'webhook_deliveries',
+      new TableIndex({ name: 'webhook_deliveries_due', columnNames: ['status', 'next_attempt_at'] }),
+    );
+    await queryRunner.createIndex(
+      'webhook_deliveries',
+      new TableIndex({ name: 'webhook_deliveries_log', columnNames: ['webhook_id', 'created_at'] }),
+    );
+    await queryRunner.createIndex(
+      'webhook_deliveries',
+      new TableIndex({ name: 'webhook_deliveries_once', columnNames: ['webhook_id', 'event_id'], isUnique: true }),
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -19,7 +19,9 @@ export class Registrations {
   async register(request: RegisterWebhookRequest): Promise<WebhookView> {
     const url = new URL(request.url);
     if (url.username || url.password) {
-      throw CleaveError.of(WebhooksErrors.badParam, 'the webhook URL must not carry credentials', { fields: [{ field: 'url', rule: 'noCredentials', message: 'must not contain user:password@' }] });
+      throw CleaveError.of(WebhooksErrors.badParam, 'the webhook URL must not carry credentials', {
+        fields: [{ field: 'url', rule: 'noCredentials', message: 'must not contain user:password@' }],
+      });
     }
     await assertPublicUrl(url, this.settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE);
     const row: Webhook = {
@@ -37,7 +39,14 @@ export class Registrations {
   }
 
   list(request: ListWebhooksRequest): Promise<WebhookView[]> {
-    return this.db.read(async (em) => (await em.find(Webhook, { where: { accountId: request.accountId, status: Not<Webhook['status']>('deleted') }, order: { createdAt: 'ASC' } })).map(webhookView));
+    return this.db.read(async (em) =>
+      (
+        await em.find(Webhook, {
+          where: { accountId: request.accountId, status: Not<Webhook['status']>('deleted') },
+          order: { createdAt: 'ASC' },
+        })
+      ).map(webhookView),
+    );
   }
 
   async get(request: WebhookIdRequest): Promise<WebhookView> {

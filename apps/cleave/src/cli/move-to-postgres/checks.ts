@@ -28,10 +28,12 @@ const BOOKS = `
   FROM ledger_accounts a`;
 
 /** Sums of postings per book and currency: the balances, as the entries have them. */
-const BALANCES = 'SELECT account_id, currency, SUM(amount) AS total, COUNT(*) AS postings FROM ledger_postings GROUP BY account_id, currency';
+const BALANCES =
+  'SELECT account_id, currency, SUM(amount) AS total, COUNT(*) AS postings FROM ledger_postings GROUP BY account_id, currency';
 
 /** Double entry: every entry's postings sum to zero, in each currency. */
-const UNBALANCED_ENTRIES = 'SELECT entry_id, currency, SUM(amount) AS total FROM ledger_postings GROUP BY entry_id, currency HAVING SUM(amount) <> 0';
+const UNBALANCED_ENTRIES =
+  'SELECT entry_id, currency, SUM(amount) AS total FROM ledger_postings GROUP BY entry_id, currency HAVING SUM(amount) <> 0';
 
 const ENTRIES = 'SELECT COUNT(*) AS n FROM ledger_entries';
 
@@ -54,10 +56,14 @@ function differences(what: string, source: readonly string[], target: readonly s
 }
 
 function invariants(side: string, books: Row[], unbalanced: Row[]): string[] {
-  const problems = unbalanced.slice(0, 5).map((row) => `${side}: entry ${text(row.entry_id)} sums to ${text(row.total)} ${text(row.currency)}, not 0`);
+  const problems = unbalanced
+    .slice(0, 5)
+    .map((row) => `${side}: entry ${text(row.entry_id)} sums to ${text(row.total)} ${text(row.currency)}, not 0`);
   for (const book of books) {
-    if (text(book.posted) !== text(book.postings)) problems.push(`${side}: book ${text(book.id)} has posted ${text(book.posted)}, its postings sum to ${text(book.postings)}`);
-    if (text(book.held) !== text(book.pending_holds)) problems.push(`${side}: book ${text(book.id)} has held ${text(book.held)}, its pending holds sum to ${text(book.pending_holds)}`);
+    if (text(book.posted) !== text(book.postings))
+      problems.push(`${side}: book ${text(book.id)} has posted ${text(book.posted)}, its postings sum to ${text(book.postings)}`);
+    if (text(book.held) !== text(book.pending_holds))
+      problems.push(`${side}: book ${text(book.id)} has held ${text(book.held)}, its pending holds sum to ${text(book.pending_holds)}`);
   }
   return problems;
 }
@@ -83,7 +89,9 @@ export const ledgerBalances: MoveCheck = {
       ...(sourceEntries === targetEntries ? [] : [`${sourceEntries} entries in SQLite, ${targetEntries} in PostgreSQL`]),
     ];
     const summary = `${sourceBooks.length} books, ${sourceBalances.length} balances by currency, ${sourceEntries} entries: ${
-      problems.length === 0 ? 'every entry sums to zero, posted and held match the postings and pending holds, the same on both sides' : 'DIFFERENT'
+      problems.length === 0
+        ? 'every entry sums to zero, posted and held match the postings and pending holds, the same on both sides'
+        : 'DIFFERENT'
     }`;
     return { name: this.name, summary, problems };
   },

@@ -128,12 +128,17 @@ export class ContextMove {
     const known = new Set(this.tables.map((t) => t.name));
     const migrationsTable = String(target.options.migrationsTableName ?? 'migrations');
     const unknown = source.tables().filter((table) => !known.has(table) && table !== migrationsTable && table !== 'typeorm_metadata');
-    if (unknown.length > 0) throw new MoveRefusedError(`${context}: ${source.file} has tables no entity of ${context} describes (${unknown.join(', ')}); their rows would be left behind`);
+    if (unknown.length > 0)
+      throw new MoveRefusedError(
+        `${context}: ${source.file} has tables no entity of ${context} describes (${unknown.join(', ')}); their rows would be left behind`,
+      );
     for (const table of this.tables) {
       const theirs = source.columns(table.name).sort();
       const ours = table.columns.map((c) => c.name).sort();
       if (theirs.join() !== ours.join()) {
-        throw new MoveRefusedError(`${context}: ${source.file}'s table ${table.name} has columns (${theirs.join(', ') || 'none'}), this version of Cleave expects (${ours.join(', ')})`);
+        throw new MoveRefusedError(
+          `${context}: ${source.file}'s table ${table.name} has columns (${theirs.join(', ') || 'none'}), this version of Cleave expects (${ours.join(', ')})`,
+        );
       }
     }
   }
@@ -152,15 +157,21 @@ export class ContextMove {
    * left is on both sides, and rows the migrations write (`seeds`) may differ: each side wrote its own.
    */
   async refuseRowsOfItsOwn(seeds: MigrationSeeds, runner?: QueryRunner): Promise<void> {
-    const query = (statement: string) => (runner ? runner.query(statement) : this.target.query(statement)) as Promise<Array<{ key: string; row: string }>>;
+    const query = (statement: string) =>
+      (runner ? runner.query(statement) : this.target.query(statement)) as Promise<Array<{ key: string; row: string }>>;
     const own: string[] = [];
     for (const table of this.tables) {
       const held = new Map<string, string>();
-      const rows = await query(`SELECT md5(${spellingSql(table.primary)}) AS key, md5(${spellingSql(table.columns.map((c) => c.name))}) AS row FROM ${this.qualified(table.name)}`);
+      const rows = await query(
+        `SELECT md5(${spellingSql(table.primary)}) AS key, md5(${spellingSql(table.columns.map((c) => c.name))}) AS row FROM ${this.qualified(table.name)}`,
+      );
       for (const { key, row } of rows) held.set(key, row);
       if (held.size === 0) continue;
       const primary = table.primary.map((name) => table.columns.findIndex((c) => c.name === name));
-      for (const values of this.source.rows(table.name, table.columns.map((c) => c.name))) {
+      for (const values of this.source.rows(
+        table.name,
+        table.columns.map((c) => c.name),
+      )) {
         const texts = values.map((value, c) => canonical(value, table.columns[c]!.kind));
         const key = md5(spelling(primary.map((c) => texts[c]!)));
         const row = held.get(key);
@@ -208,11 +219,18 @@ export class ContextMove {
     for (const table of this.tables) tables.push(await this.copy(runner, table));
     const checks: CheckOutcome[] = [];
     for (const check of this.checks) {
-      checks.push(await check.run((s) => this.source.query(s), (s) => runner.query(s) as Promise<Record<string, unknown>[]>));
+      checks.push(
+        await check.run(
+          (s) => this.source.query(s),
+          (s) => runner.query(s) as Promise<Record<string, unknown>[]>,
+        ),
+      );
     }
     const report = { context: this.context, tables, checks };
     const problems = [
-      ...tables.filter((t) => t.sqliteRows !== t.postgresRows).map((t) => `${t.table}: ${t.sqliteRows} rows in SQLite, ${t.postgresRows} in PostgreSQL`),
+      ...tables
+        .filter((t) => t.sqliteRows !== t.postgresRows)
+        .map((t) => `${t.table}: ${t.sqliteRows} rows in SQLite, ${t.postgresRows} in PostgreSQL`),
       ...tables.filter((t) => t.sqliteRows === t.postgresRows && !t.sameContent).map((t) => `${t.table}: the rows differ in content`),
       ...checks.flatMap((c) => c.problems.map((p) => `${c.name}: ${p}`)),
     ];
@@ -220,10 +238,10 @@ export class ContextMove {
     // Last, once the copy is known good: setval is not undone by a rollback.
     for (const table of this.tables) {
       for (const column of table.generated) {
-        await runner.query(`SELECT setval(pg_get_serial_sequence($1, $2), COALESCE(MAX(${quoted(column)}), 0) + 1, false) FROM ${this.qualified(table.name)}`, [
-          this.qualified(table.name),
-          column,
-        ]);
+        await runner.query(
+          `SELECT setval(pg_get_serial_sequence($1, $2), COALESCE(MAX(${quoted(column)}), 0) + 1, false) FROM ${this.qualified(table.name)}`,
+          [this.qualified(table.name), column],
+        );
       }
     }
     return report;
@@ -262,8 +280,14 @@ export class ContextMove {
 export async function migrationSeeds(scratch: DataSource): Promise<MigrationSeeds> {
   const seeds = new Map<string, Set<string>>();
   for (const table of tablesOf(scratch)) {
-    const rows = (await scratch.query(`SELECT ${table.primary.map(quoted).join(', ')} FROM ${quoted(table.name)}`)) as Array<Record<string, unknown>>;
-    if (rows.length > 0) seeds.set(table.name, new Set(rows.map((row) => md5(spelling(table.primary.map((name) => (row[name] === null ? null : String(row[name]))))))));
+    const rows = (await scratch.query(`SELECT ${table.primary.map(quoted).join(', ')} FROM ${quoted(table.name)}`)) as Array<
+      Record<string, unknown>
+    >;
+    if (rows.length > 0)
+      seeds.set(
+        table.name,
+        new Set(rows.map((row) => md5(spelling(table.primary.map((name) => (row[name] === null ? null : String(row[name]))))))),
+      );
   }
   return seeds;
 }

@@ -23,7 +23,8 @@ export class SqliteSource {
   ) {}
 
   static open(context: string, file: string): SqliteSource {
-    if (!existsSync(file)) throw new MoveRefusedError(`${context}: there is no ${file} to move (is CLEAVE_DATA_DIR where Cleave kept its data?)`);
+    if (!existsSync(file))
+      throw new MoveRefusedError(`${context}: there is no ${file} to move (is CLEAVE_DATA_DIR where Cleave kept its data?)`);
     const db = new Database(file, { fileMustExist: true, timeout: 0 });
     try {
       // In WAL mode every open connection holds a shared lock: the exclusive one fails at once while Cleave
@@ -34,7 +35,9 @@ export class SqliteSource {
     } catch (error) {
       db.close();
       if ((error as { code?: string }).code === 'SQLITE_BUSY') {
-        throw new MoveRefusedError(`${context}: ${file} is in use by another process; stop Cleave (every process using ${file}) before moving its data`);
+        throw new MoveRefusedError(
+          `${context}: ${file} is in use by another process; stop Cleave (every process using ${file}) before moving its data`,
+        );
       }
       throw error;
     }
@@ -43,7 +46,9 @@ export class SqliteSource {
 
   /** The file's tables, SQLite's own aside. */
   tables(): string[] {
-    const rows = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all() as { name: string }[];
+    const rows = this.db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+      .all() as { name: string }[];
     return rows.map((row) => row.name);
   }
 
@@ -67,7 +72,14 @@ export class SqliteSource {
   }
 
   count(table: string): number {
-    return Number((this.db.prepare(`SELECT count(*) AS n FROM ${quoted(table)}`).safeIntegers(true).get() as { n: bigint }).n);
+    return Number(
+      (
+        this.db
+          .prepare(`SELECT count(*) AS n FROM ${quoted(table)}`)
+          .safeIntegers(true)
+          .get() as { n: bigint }
+      ).n,
+    );
   }
 
   /** The rows of a read-only statement, integers as bigint. */
