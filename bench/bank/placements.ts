@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -216,7 +217,7 @@ async function gatewayReady(url: string, limitMs: number): Promise<void> {
     );
     if (status === 200) return;
     if (Date.now() > deadline) throw new Error(`the gateway at ${url} was not ready within ${limitMs} ms (last answer ${status})`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
@@ -91,7 +92,7 @@ export async function waitUntilQuiet(pids: readonly number[], limitMs: number): 
   const used = () => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
   let last = used();
   while (Date.now() - started < limitMs) {
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await sleep(1_000);
     const now = used();
     if (now - last < 0.1) break;
     last = now;

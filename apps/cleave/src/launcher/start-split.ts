@@ -1,4 +1,5 @@
 // `npm run start:split`: the split topology as local processes against a local nats-server.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -188,11 +189,11 @@ for (const url of readinessUrls) {
       process.stderr.write(`start:split: warning: ${url} is not ready yet (${reply.slice(0, 500)}); starting anyway\n`);
       break;
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
 }
 // Let the processes' last start-up lines print before the summary.
-await new Promise((resolve) => setTimeout(resolve, 100));
+await sleep(100);
 process.stdout.write(
   `start:split: ${processes.length} processes ready over ${natsUrl} (${processes.map((p) => p.spec.label).join(', ')}); Ctrl-C stops them all\n`,
 );

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { In, IsNull, LessThan, Not } from 'typeorm';
@@ -606,7 +607,7 @@ export class NetworkHandler implements OnApplicationBootstrap, BeforeApplication
     const deadline = (currentContext()?.deadline ?? Date.now() + 2_000) - this.settings.CLEAVE_AUTHORISATION_MARGIN_MS;
     let current: Authorisation | null = auth;
     while (current?.status === 'pending' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await sleep(POLL_MS);
       current = await this.byNetworkId(auth.networkTransactionId);
     }
     if (!current || current.status === 'pending' || current.status === 'declined') {

@@ -348,7 +348,7 @@ export class EventBus {
       throw new Error('injected failure (CLEAVE_EVENT_FAULTS)');
     }
     const delayMs = this.retry.delaysMs?.[key];
-    if (delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (delayMs !== undefined) await sleep(delayMs);
     const parent = envelope.traceparent ? parseTraceparent(envelope.traceparent) : undefined;
     const traceId = parent?.traceId ?? newTraceId();
     const call: CallContext = {
@@ -577,7 +577,7 @@ export class EventBus {
           const why = (error as Error).message;
           this.consumerProblems.set(context, why);
           this.log.warn(`consumer ${context} stopped (${why}); starting it again`);
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          await sleep(1_000);
           // The broker may have lost the stream or the consumer: make them again before reading on.
           try {
             if (await this.ensureStream()) await this.ensureConsumer(context);
