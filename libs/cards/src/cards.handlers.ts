@@ -14,7 +14,10 @@ import {
   type SetCardStatusRequest,
 } from '@cleave/contracts';
 import { Handles, OnEvent } from '@cleave/platform';
-import { NetworkHandler } from './authorisations/network.handler';
+import { Abandonments } from './authorisations/abandonments';
+import { Authorisations } from './authorisations/authorisations';
+import { Clearing } from './clearing/clearing';
+import { Reversals } from './clearing/reversals';
 import { CardsHandler } from './cards/cards.handler';
 
 /** The cards context's bus adapter. */
@@ -22,7 +25,10 @@ import { CardsHandler } from './cards/cards.handler';
 export class CardsHandlers {
   constructor(
     private readonly cards: CardsHandler,
-    private readonly network: NetworkHandler,
+    private readonly authorisations: Authorisations,
+    private readonly abandonments: Abandonments,
+    private readonly clearing: Clearing,
+    private readonly reversals: Reversals,
   ) {}
 
   @Handles(CardsPatterns.IssueCard)
@@ -47,32 +53,32 @@ export class CardsHandlers {
 
   @Handles(CardsPatterns.Authorise)
   onAuthorise(request: AuthoriseRequest) {
-    return this.network.authorise(request);
+    return this.authorisations.authorise(request);
   }
 
   @Handles(CardsPatterns.AbandonAuthorisation)
   onAbandonAuthorisation(request: AbandonAuthorisationRequest) {
-    return this.network.abandon(request);
+    return this.abandonments.abandon(request);
   }
 
   /** The gateway's durable record of an answer it gave without cards (cards was down or too slow). */
   @OnEvent(GatewayEventNames.AuthorisationAbandoned, { context: 'cards' })
   onAuthorisationAbandoned(event: AuthorisationAbandonedV1) {
-    return this.network.abandon(event);
+    return this.abandonments.abandon(event);
   }
 
   @Handles(CardsPatterns.Present)
   onPresent(request: PresentRequest) {
-    return this.network.present(request);
+    return this.clearing.present(request);
   }
 
   @Handles(CardsPatterns.Reverse)
   onReverse(request: ReverseRequest) {
-    return this.network.reverse(request);
+    return this.reversals.reverse(request);
   }
 
   @Handles(CardsPatterns.Refund)
   onRefund(request: RefundRequest) {
-    return this.network.refund(request);
+    return this.reversals.refund(request);
   }
 }

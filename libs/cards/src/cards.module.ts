@@ -9,7 +9,11 @@ import {
 } from '@cleave/platform';
 import { Authorisation } from './authorisations/authorisation.entity';
 import { CardSpend } from './authorisations/card-spend.entity';
-import { NetworkHandler } from './authorisations/network.handler';
+import { Abandonments } from './authorisations/abandonments';
+import { Authorisations } from './authorisations/authorisations';
+import { FollowUps } from './authorisations/follow-ups';
+import { Clearing } from './clearing/clearing';
+import { Reversals } from './clearing/reversals';
 import { CardMetrics } from './authorisations/card-metrics';
 import { Card } from './cards/card.entity';
 import { CardsHandler } from './cards/cards.handler';
@@ -35,7 +39,11 @@ import { cardsMigrations } from './migrations';
       inject: [CLEAVE_CONFIG],
     },
     CardsHandler,
-    NetworkHandler,
+    Authorisations,
+    Abandonments,
+    FollowUps,
+    Clearing,
+    Reversals,
     CardMetrics,
   ],
 })

@@ -1,0 +1,24 @@
+import type { EntityManager } from 'typeorm';
+import type { ContextDatabase } from '@cleave/platform';
+import { Authorisation, type AuthorisationStatus } from './authorisation.entity';
+import { CardSpend } from './card-spend.entity';
+
+/** The states in which an authorisation still holds money the network may clear. */
+export const LIVE: AuthorisationStatus[] = ['approved', 'presented', 'partially_reversed'];
+
+export function byNetworkId(db: ContextDatabase, networkTransactionId: string): Promise<Authorisation | null> {
+  return db.read((em) => em.findOneBy(Authorisation, { networkTransactionId }));
+}
+
+/** Takes an amount back off the card's day, as counted in this transaction (not as read before it). */
+export async function uncountSpend(em: EntityManager, auth: Authorisation, amount: number): Promise<void> {
+  if (amount <= 0) return;
+  const current = await em.findOne(Authorisation, { where: { id: auth.id }, select: { id: true, spendDay: true, cardId: true } });
+  if (!current?.spendDay) return;
+  await em
+    .createQueryBuilder()
+    .update(CardSpend)
+    .set({ amount: () => 'amount - :sub' })
+    .where('card_id = :cardId AND day = :day', { cardId: current.cardId, day: current.spendDay, sub: amount })
+    .execute();
+}

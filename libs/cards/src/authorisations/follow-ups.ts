@@ -1,0 +1,147 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { IsNull, LessThan, Not } from 'typeorm';
+import { type AuthorisationDecision, type DeclineReason, LedgerErrors, LedgerPatterns, type MerchantView } from '@cleave/contracts';
+import { ContextDatabase, MessageBus, rootContext, runWithContext, toCleaveError } from '@cleave/platform';
+import { CardsSettings } from '../cards.settings';
+import { Authorisation } from './authorisation.entity';
+import { uncountSpend } from './authorisation-store';
+
+const FOLLOWUP_TIMEOUT_MS = 10_000;
+/** How long past its decision time a pending authorisation is left before the sweep declines it. */
+const STALE_GRACE_MS = 1_000;
+
+/**
+ * What declines leave to do, done until it is: a decline records whether a hold may exist (void it) and that
+ * the customer should see it (a declined row on the statement), and this retries both, at once and then on a
+ * timer in every cards replica, until the ledger has them. No money stays held for a payment the network was
+ * told was declined.
+ */
+@Injectable()
+export class FollowUps implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('CardNetwork');
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly db: ContextDatabase,
+    private readonly bus: MessageBus,
+    @Inject(CardsSettings) private readonly settings: CardsSettings,
+  ) {}
+
+  /** Retries what declines left to do; runs on a timer in every cards replica. */
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.sweep(), this.settings.CLEAVE_CARD_FOLLOWUP_MS).unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  sweep(): Promise<unknown> {
+    this.sweeping = this.sweeping.then(async () => {
+      try {
+        await this.declineStale();
+        const due = await this.db.read((em) =>
+          em.find(Authorisation, { where: { followup: Not(IsNull()) }, select: { id: true }, take: 50 }),
+        );
+        for (const { id } of due) await this.run(id);
+      } catch (error) {
+        this.log.warn(`sweep failed, will retry: ${(error as Error).message}`);
+      }
+    });
+    return this.sweeping;
+  }
+
+  /**
+   * Declines authorisations still pending past their decision time: the process deciding them died, or
+   * lost its way, and the network has been told "declined" or nothing at all. Whatever hold they placed is
+   * voided by the follow-up the decline records.
+   */
+  private async declineStale(): Promise<void> {
+    const cutoff = new Date(Date.now() - STALE_GRACE_MS).toISOString();
+    const stale = await this.db.read((em) =>
+      em.find(Authorisation, { where: { status: 'pending', decideBy: LessThan(cutoff) }, take: 50 }),
+    );
+    for (const auth of stale) {
+      this.log.warn(`authorisation ${auth.id} was left pending past its decision time; declining it and voiding its hold`);
+      await this.decline(auth, 'issuer_unavailable', true);
+    }
+  }
+
+  /** Declines, keeping what the decline leaves to do (void a hold that may exist; show the decline). */
+  async decline(auth: Authorisation, reason: DeclineReason, holdMayExist = false): Promise<AuthorisationDecision> {
+    const followup = holdMayExist ? 'void_hold' : auth.accountId ? 'record_decline' : null;
+    await this.db.transaction(async (em) => {
+      const result = await em
+        .createQueryBuilder()
+        .update(Authorisation)
+        .set({ status: 'declined', declineReason: reason, followup })
+        .where("id = :id AND status = 'pending'", { id: auth.id })
+        .execute();
+      if (result.affected === 1) await uncountSpend(em, auth, auth.amount);
+    });
+    if (followup) this.soon(auth.id);
+    return { approved: false, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, declineReason: reason };
+  }
+
+  soon(id: string): void {
+    setImmediate(() => void this.run(id));
+  }
+
+  /** Does what a decision left to do, in a call tree of its own: the decision's deadline has passed. */
+  private run(id: string): Promise<void> {
+    return runWithContext(rootContext({ timeoutMs: FOLLOWUP_TIMEOUT_MS }, FOLLOWUP_TIMEOUT_MS), async () => {
+      try {
+        const auth = await this.db.read((em) => em.findOneBy(Authorisation, { id }));
+        if (!auth?.followup) return;
+        if (auth.followup === 'void_hold') {
+          let voidedARealHold = false;
+          try {
+            const hold = await this.bus.send(
+              LedgerPatterns.VoidHold,
+              { holdId: auth.holdId, cancelIfAbsent: true },
+              { idempotencyKey: `void:${auth.id}` },
+            );
+            voidedARealHold = hold.transactionId !== '';
+          } catch (error) {
+            if (!toCleaveError(error).is(LedgerErrors.holdNotPending)) throw error;
+          }
+          // A voided hold already shows as a reversed transaction; otherwise the decline gets a row of its own.
+          const next = voidedARealHold || !auth.accountId ? null : 'record_decline';
+          await this.db.transaction((em) => em.update(Authorisation, { id, followup: 'void_hold' }, { followup: next }));
+          if (next) await this.run(id);
+          return;
+        }
+        const merchant = JSON.parse(auth.merchant) as MerchantView;
+        await this.bus.send(
+          LedgerPatterns.RecordDecline,
+          {
+            accountId: auth.accountId!,
+            amount: auth.amount,
+            currency: auth.currency,
+            description: merchant.name,
+            category: merchant.category,
+            merchant,
+            declineReason: auth.declineReason!,
+          },
+          { idempotencyKey: `decline:${auth.id}` },
+        );
+        await this.db.transaction((em) => em.update(Authorisation, { id, followup: 'record_decline' }, { followup: null }));
+      } catch (error) {
+        // A decline's record refused as a bad request can never succeed: retrying it forever would only hide
+        // it. (Voiding a hold is never given up: that is money.)
+        if (toCleaveError(error).code === 'bad_request') {
+          const dropped = await this.db
+            .transaction((em) => em.update(Authorisation, { id, followup: 'record_decline' }, { followup: null }))
+            .catch(() => undefined);
+          if (dropped?.affected === 1) {
+            this.log.error(`the decline of authorisation ${id} could not be recorded and is dropped: ${(error as Error).message}`);
+            return;
+          }
+        }
+        this.log.warn(`follow-up of authorisation ${id} failed, will retry: ${(error as Error).message}`);
+      }
+    });
+  }
+}

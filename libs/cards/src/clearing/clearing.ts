@@ -1,0 +1,132 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { In } from 'typeorm';
+import {
+  CardsErrors,
+  LedgerErrors,
+  LedgerPatterns,
+  type MerchantView,
+  type PresentmentResult,
+  type PresentRequest,
+} from '@cleave/contracts';
+import { answeredBefore, claimIdempotency, CleaveError, ContextDatabase, MessageBus, toCleaveError } from '@cleave/platform';
+import { Authorisation } from '../authorisations/authorisation.entity';
+import { byNetworkId, LIVE } from '../authorisations/authorisation-store';
+import { Card } from '../cards/card.entity';
+import { enrichMerchant } from '../merchants/merchants';
+
+/** Clearing: the network's presentments, posted against an authorisation's hold or forced without one. */
+@Injectable()
+export class Clearing {
+  private readonly log = new Logger('CardNetwork');
+
+  constructor(
+    private readonly db: ContextDatabase,
+    private readonly bus: MessageBus,
+  ) {}
+
+  /**
+   * Clearing, once per presentment id: repeats get the first result, whatever the authorisation has become
+   * since (a replay must not fall through to a force post). The ledger is called before cards' own
+   * transaction, never inside it, with keys derived from the presentment: a crash in between makes the
+   * network's retry call it again and get the same answer, then record the result.
+   */
+  async present(request: PresentRequest): Promise<PresentmentResult> {
+    const key = `present:${request.presentmentId}`;
+    const earlier = await answeredBefore<PresentmentResult>(this.db, 'cards.present', request, key);
+    if (earlier) return earlier.replay;
+    const auth = request.networkTransactionId ? await byNetworkId(this.db, request.networkTransactionId) : null;
+    const card = auth?.cardId
+      ? await this.db.read((em) => em.findOneBy(Card, { id: auth.cardId! }))
+      : request.cardToken
+        ? await this.db.read((em) => em.findOneBy(Card, { token: request.cardToken }))
+        : null;
+    if (!card) throw CleaveError.notFound('no authorisation with that network_transaction_id, and no card_token to force-post to');
+    const { result, settles } = await this.clear(request, auth, card);
+    return this.db.transaction(async (em) => {
+      const claimed = await claimIdempotency(this.db, em, 'cards.present', request, result, key);
+      if (claimed) return claimed.replay;
+      if (settles) await em.update(Authorisation, { id: settles.id, status: In(LIVE) }, { status: 'presented', heldAmount: 0 });
+      return result;
+    });
+  }
+
+  /** What the ledger makes of a presentment, and the authorisation it settles (if any). */
+  private async clear(
+    request: PresentRequest,
+    auth: Authorisation | null,
+    card: Card,
+  ): Promise<{ result: PresentmentResult; settles: Authorisation | null }> {
+    if (auth && LIVE.includes(auth.status) && auth.heldAmount > 0) {
+      const post = (amount: number, suffix: string) =>
+        this.bus.send(
+          LedgerPatterns.PostHold,
+          { holdId: auth.holdId, amount },
+          { idempotencyKey: `present:${request.presentmentId}${suffix}` },
+        );
+      try {
+        await post(request.amount, '');
+        return {
+          result: {
+            presentmentId: request.presentmentId,
+            status: 'posted',
+            amount: request.amount,
+            transactionId: auth.transactionId ?? undefined,
+          },
+          settles: auth,
+        };
+      } catch (error) {
+        const e = toCleaveError(error);
+        if (e.is(LedgerErrors.insufficientFunds)) {
+          // More was presented than held and the account can't cover the difference: take what was held.
+          await post(auth.heldAmount, ':held');
+          return {
+            result: {
+              presentmentId: request.presentmentId,
+              status: 'posted',
+              amount: auth.heldAmount,
+              transactionId: auth.transactionId ?? undefined,
+              reason: 'insufficient_funds_for_extra',
+            },
+            settles: auth,
+          };
+        }
+        if (!e.is(LedgerErrors.holdNotPending)) throw e;
+        // The hold expired or was released: clearing still happens, as a force post.
+      }
+    }
+    const merchant =
+      auth && auth.merchant !== '{}'
+        ? (JSON.parse(auth.merchant) as MerchantView)
+        : request.merchant
+          ? enrichMerchant(request.merchant)
+          : undefined;
+    if (!merchant) throw CleaveError.of(CardsErrors.missingParam, 'a force post needs the merchant');
+    try {
+      const tx = await this.bus.send(
+        LedgerPatterns.PostCardPayment,
+        {
+          accountId: card.accountId,
+          amount: request.amount,
+          currency: request.currency,
+          description: merchant.name,
+          category: merchant.category,
+          merchant,
+        },
+        { idempotencyKey: `present:${request.presentmentId}:force` },
+      );
+      return {
+        result: { presentmentId: request.presentmentId, status: 'force_posted', amount: request.amount, transactionId: tx.id },
+        settles: auth,
+      };
+    } catch (error) {
+      const e = toCleaveError(error);
+      if (!e.is(LedgerErrors.insufficientFunds)) throw e;
+      // A customer's balance never goes below zero: the bank refuses, and the network raises a chargeback.
+      this.log.warn(`force post ${request.presentmentId} refused: insufficient funds on ${card.accountId}`);
+      return {
+        result: { presentmentId: request.presentmentId, status: 'rejected', amount: 0, reason: 'insufficient_funds' },
+        settles: null,
+      };
+    }
+  }
+}
