@@ -8,7 +8,7 @@ import {
   type CleaveConfig,
 } from '@cleave/platform';
 import { Authorisation } from './authorisations/authorisation.entity';
-import { CardSpend } from './authorisations/card-spend.entity';
+import { CardDailySpend } from './authorisations/card-daily-spend.entity';
 import { Abandonments } from './authorisations/abandonments';
 import { Authorisations } from './authorisations/authorisations';
 import { FollowUps } from './authorisations/follow-ups';
@@ -26,7 +26,7 @@ import { cardsMigrations } from './migrations';
   imports: [
     DatabaseModule.forContext({
       context: 'cards',
-      entities: [Card, Authorisation, CardSpend, IdempotencyRecord],
+      entities: [Card, Authorisation, CardDailySpend, IdempotencyRecord],
       migrations: cardsMigrations,
     }),
   ],

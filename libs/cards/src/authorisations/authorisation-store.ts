@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { ContextDatabase } from '@cleave/platform';
 import { Authorisation, type AuthorisationStatus } from './authorisation.entity';
-import { CardSpend } from './card-spend.entity';
+import { CardDailySpend } from './card-daily-spend.entity';
 
 /** The states in which an authorisation still holds money the network may clear. */
 export const LIVE: AuthorisationStatus[] = ['approved', 'presented', 'partially_reversed'];
@@ -17,7 +17,7 @@ export async function uncountSpend(em: EntityManager, auth: Authorisation, amoun
   if (!current?.spendDay) return;
   await em
     .createQueryBuilder()
-    .update(CardSpend)
+    .update(CardDailySpend)
     .set({ amount: () => 'amount - :sub' })
     .where('card_id = :cardId AND day = :day', { cardId: current.cardId, day: current.spendDay, sub: amount })
     .execute();

@@ -3,7 +3,7 @@ import { bigintAsNumber } from '@cleave/platform';
 
 /** What a card has authorised on one spending day, for its daily limit. */
 @Entity({ name: 'card_daily_spend' })
-export class CardSpend {
+export class CardDailySpend {
   @PrimaryColumn({ name: 'card_id', type: 'varchar', length: 40 })
   cardId!: string;
 
