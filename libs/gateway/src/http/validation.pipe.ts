@@ -1,13 +1,6 @@
-import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
-import { CleaveError, plainValueFault } from '@cleave/platform';
-
-function flatten(errors: ValidationError[], prefix = ''): Array<{ field: string; rule: string; message: string; missing: boolean }> {
-  return errors.flatMap((e) => {
-    const field = prefix ? `${prefix}[${e.property}]` : e.property;
-    const own = Object.entries(e.constraints ?? {}).map(([rule, message]) => ({ field, rule, message, missing: e.value === undefined }));
-    return [...own, ...flatten(e.children ?? [], field)];
-  });
-}
+import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
+import { PlatformErrors } from '@cleave/contracts';
+import { CleaveError, fieldViolations, plainValueFault } from '@cleave/platform';
 
 /** `merchant.name` as a form field is named: `merchant[name]`. */
 export const formFieldName = (dotted: string): string =>
@@ -29,7 +22,7 @@ class GatewayValidationPipe extends ValidationPipe {
       if (fault !== undefined) {
         const field = formFieldName(fault.field);
         const message = fault.message.replace(fault.field, field);
-        throw CleaveError.badRequest(message, 'bad_param', { fields: [{ field, rule: fault.rule, message }] });
+        throw CleaveError.of(PlatformErrors.badParam, message, { fields: [{ field, rule: fault.rule, message }] });
       }
     }
     return super.transform(value, metadata);
@@ -43,9 +36,14 @@ export const gatewayValidationPipe = new GatewayValidationPipe({
   forbidUnknownValues: true,
   validationError: { target: false, value: true },
   exceptionFactory: (errors) => {
-    const fields = flatten(errors);
-    return CleaveError.badRequest(fields.map((f) => f.message).join('; '), fields.every((f) => f.missing) ? 'missing_param' : 'bad_param', {
-      fields: fields.map(({ field, rule, message }) => ({ field, rule, message })),
-    });
+    // As a form names them: `merchant[name]`.
+    const fields = fieldViolations(errors).map((f) => ({ ...f, field: formFieldName(f.field) }));
+    return CleaveError.of(
+      fields.every((f) => f.missing) ? PlatformErrors.missingParam : PlatformErrors.badParam,
+      fields.map((f) => f.message).join('; '),
+      {
+        fields: fields.map(({ field, rule, message }) => ({ field, rule, message })),
+      },
+    );
   },
 });

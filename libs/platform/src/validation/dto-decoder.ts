@@ -262,7 +262,12 @@ function slowDecode<T extends object>(dto: DtoClass<T>, plain: unknown): T {
   }
   assertStorable(plain);
   const instance = plainToInstance(dto, plain);
-  const fields = hasRules(dto) ? flatten(validateSync(instance, VALIDATOR_OPTIONS), '') : unknownFields(plain);
+  const fields = hasRules(dto)
+    ? fieldViolations(validateSync(instance, VALIDATOR_OPTIONS)).map((f) => ({
+        ...f,
+        message: f.field.includes('.') ? `${f.field}: ${f.message}` : f.message,
+      }))
+    : unknownFields(plain);
   if (fields.length === 0) return instance;
   const missing = fields.every((f) => f.missing);
   throw CleaveError.of(missing ? PlatformErrors.missingParam : PlatformErrors.badParam, fields.map((f) => f.message).join('; '), {
@@ -283,14 +288,17 @@ function unknownFields(plain: object): Array<FieldViolation & { missing: boolean
   }));
 }
 
-function flatten(errors: ValidationError[], prefix: string): Array<FieldViolation & { missing: boolean }> {
+/**
+ * class-validator's errors as one violation per field and rule, fields dotted (`merchant.mcc`), messages as
+ * the rule gave them: the bus's decoder and the HTTP API's pipe both read failures through this.
+ */
+export function fieldViolations(errors: ValidationError[], prefix = ''): Array<FieldViolation & { missing: boolean }> {
   const out: Array<FieldViolation & { missing: boolean }> = [];
   for (const error of errors) {
     const field = prefix ? `${prefix}.${error.property}` : error.property;
-    for (const [rule, message] of Object.entries(error.constraints ?? {})) {
-      out.push({ field, rule, message: prefix ? `${field}: ${message}` : message, missing: error.value === undefined });
-    }
-    if (error.children?.length) out.push(...flatten(error.children, field));
+    for (const [rule, message] of Object.entries(error.constraints ?? {}))
+      out.push({ field, rule, message, missing: error.value === undefined });
+    if (error.children?.length) out.push(...fieldViolations(error.children, field));
   }
   return out;
 }
