@@ -23,18 +23,19 @@ import { toCleaveError } from '../errors/cleave-error';
 import type { ContextDatabases } from '../database/context-databases';
 import { GuardedSubscriptions } from '../nats/guarded-subscriptions';
 import type { NatsTransport } from '../nats/nats.transport';
-import { eventStreamName, eventSubject } from '../nats/subjects';
+import { eventStreamName, eventSubject, Headers } from '../nats/subjects';
 import { DeadLetter } from './event.entities';
 import type { EventEnvelope } from './event-envelope';
 import { activeTracer, endSpan, SpanKind, spanTraceparent, startSpan, type Span } from '../observability/tracing';
 import type { Tracer } from '@opentelemetry/api';
 
+/** An event's headers: the call context's names as requests carry them, and the event's own. */
 const HEADER = {
   msgId: 'Nats-Msg-Id',
   time: 'cleave-event-time',
   aggregate: 'cleave-aggregate-id',
-  traceparent: 'traceparent',
-  requestId: 'cleave-request-id',
+  traceparent: Headers.Traceparent,
+  requestId: Headers.RequestId,
   /** On a message carrying a run of events (a JSON array of {@link BatchEntry}): how many. */
   batch: 'cleave-batch',
 } as const;
