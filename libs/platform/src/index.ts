@@ -78,6 +78,7 @@ export {
   answeredBefore,
 } from './database/idempotency';
 export { Housekeeping, HousekeepingSettings, pruneTable, type PrunedTable } from './database/housekeeping';
+export { PeriodicJob } from './jobs/periodic-job';
 export { Outbox } from './events/outbox';
 export { runOnce } from './events/run-once';
 export { DeadLetters } from './events/dead-letters';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { IsNull, LessThan, Not } from 'typeorm';
 import { type AuthorisationDecision, type DeclineReason, LedgerErrors, LedgerPatterns, type MerchantView } from '@cleave/contracts';
-import { ContextDatabase, MessageBus, rootContext, runWithContext, toCleaveError } from '@cleave/platform';
+import { ContextDatabase, MessageBus, PeriodicJob, rootContext, runWithContext, toCleaveError } from '@cleave/platform';
 import { CardsSettings } from '../cards.settings';
 import { Authorisation } from './authorisation.entity';
 import { uncountSpend } from './authorisation-store';
@@ -19,38 +19,34 @@ const STALE_GRACE_MS = 1_000;
 @Injectable()
 export class FollowUps implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('CardNetwork');
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<unknown> = Promise.resolve();
+  private readonly job: PeriodicJob;
 
   constructor(
     private readonly db: ContextDatabase,
     private readonly bus: MessageBus,
-    @Inject(CardsSettings) private readonly settings: CardsSettings,
-  ) {}
+    @Inject(CardsSettings) settings: CardsSettings,
+  ) {
+    this.job = new PeriodicJob('the follow-up sweep', settings.CLEAVE_CARD_FOLLOWUP_MS, () => this.followUpDue(), this.log);
+  }
 
   /** Retries what declines left to do; runs on a timer in every cards replica. */
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), this.settings.CLEAVE_CARD_FOLLOWUP_MS).unref();
+    this.job.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+    await this.job.stop();
   }
 
+  /** One pass, never two at once; a failure is logged and the next pass tries again. */
   sweep(): Promise<unknown> {
-    this.sweeping = this.sweeping.then(async () => {
-      try {
-        await this.declineStale();
-        const due = await this.db.read((em) =>
-          em.find(Authorisation, { where: { followup: Not(IsNull()) }, select: { id: true }, take: 50 }),
-        );
-        for (const { id } of due) await this.run(id);
-      } catch (error) {
-        this.log.warn(`sweep failed, will retry: ${(error as Error).message}`);
-      }
-    });
-    return this.sweeping;
+    return this.job.run().catch((error: unknown) => this.log.warn(`sweep failed, will retry: ${(error as Error).message}`));
+  }
+
+  private async followUpDue(): Promise<void> {
+    await this.declineStale();
+    const due = await this.db.read((em) => em.find(Authorisation, { where: { followup: Not(IsNull()) }, select: { id: true }, take: 50 }));
+    for (const { id } of due) await this.run(id);
   }
 
   /**

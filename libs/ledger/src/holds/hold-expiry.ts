@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { PeriodicJob } from '@cleave/platform';
 import { LedgerSettings } from '../ledger.settings';
 import { HoldsHandler } from './holds.handler';
 
@@ -6,34 +7,32 @@ import { HoldsHandler } from './holds.handler';
 @Injectable()
 export class HoldExpiry implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('HoldExpiry');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
+  private readonly job: PeriodicJob;
 
   constructor(
     private readonly holds: HoldsHandler,
-    @Inject(LedgerSettings) private readonly settings: LedgerSettings,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.sweep(), this.settings.CLEAVE_HOLD_SWEEP_MS).unref();
+    @Inject(LedgerSettings) settings: LedgerSettings,
+  ) {
+    this.job = new PeriodicJob('expiring holds', settings.CLEAVE_HOLD_SWEEP_MS, () => this.expire(), this.log);
   }
 
-  /** Stops before the databases close (their own hooks run at onApplicationShutdown), letting a pass in progress finish. */
+  onApplicationBootstrap(): void {
+    this.job.start();
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.job.stop();
   }
 
   /** One pass, never two at once. */
   sweep(): Promise<unknown> {
-    this.running = this.running.then(async () => {
-      try {
-        const expired = await this.holds.expireDue();
-        if (expired > 0) this.log.log(`released ${expired} expired hold${expired > 1 ? 's' : ''}`);
-      } catch (error) {
-        this.log.error(`expiring holds failed: ${(error as Error).message}`, (error as Error).stack);
-      }
-    });
-    return this.running;
+    return this.job
+      .run()
+      .catch((error: unknown) => this.log.error(`expiring holds failed: ${(error as Error).message}`, (error as Error).stack));
+  }
+
+  private async expire(): Promise<void> {
+    const expired = await this.holds.expireDue();
+    if (expired > 0) this.log.log(`released ${expired} expired hold${expired > 1 ? 's' : ''}`);
   }
 }

@@ -2,6 +2,7 @@ import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } f
 import { IsInt, Max, Min } from 'class-validator';
 import type { ContextDatabase } from './context-database';
 import { sql, type Sql } from './sql';
+import { PeriodicJob } from '../jobs/periodic-job';
 
 /** How often housekeeping runs, and how long idempotency keys are honoured; from `CLEAVE_*` variables. */
 export class HousekeepingSettings {
@@ -63,30 +64,29 @@ function pruneStatement({ table, key, column }: PrunedTable): Sql {
  */
 export class Housekeeping implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log: Logger;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
+  private readonly job: PeriodicJob;
 
   constructor(
     readonly context: string,
     private readonly db: ContextDatabase,
     private readonly tables: readonly PrunedTable[],
-    private readonly everyMs: number,
+    everyMs: number,
   ) {
     this.log = new Logger(`Housekeeping:${context}`);
+    this.job = new PeriodicJob(`pruning ${context}`, everyMs, () => this.prune(), this.log);
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.prune(), this.everyMs).unref();
+    this.job.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.job.stop();
   }
 
   /** One pass over every table, never two at once; a failure is logged and the next pass tries again. */
   prune(now = Date.now()): Promise<Record<string, number>> {
-    const pass = this.running.then(async () => {
+    return this.job.run(async () => {
       const deleted: Record<string, number> = {};
       for (const table of this.tables) {
         try {
@@ -97,7 +97,5 @@ export class Housekeeping implements OnApplicationBootstrap, BeforeApplicationSh
       }
       return deleted;
     });
-    this.running = pass.catch(() => undefined);
-    return pass;
   }
 }
