@@ -25,7 +25,7 @@ export class FeedHandlers {
 
   @OnEvent(LedgerEventNames.TransactionCreated, { context: 'feed' })
   async onTransactionCreated(event: TransactionEventV1) {
-    await runOnce(this.db, 'feed', async (em) => {
+    await runOnce(this.db, async (em) => {
       await this.items.addTransaction(em, event.transaction);
       await this.notifications.onCreated(em, event.transaction);
     });
@@ -33,7 +33,7 @@ export class FeedHandlers {
 
   @OnEvent(LedgerEventNames.TransactionUpdated, { context: 'feed' })
   async onTransactionUpdated(event: TransactionEventV1) {
-    await runOnce(this.db, 'feed', (em) => this.notifications.onUpdated(em, event.transaction));
+    await runOnce(this.db, (em) => this.notifications.onUpdated(em, event.transaction));
   }
 
   @Handles(FeedPatterns.ListItems)

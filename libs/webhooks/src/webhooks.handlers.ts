@@ -26,12 +26,12 @@ export class WebhooksHandlers {
 
   @OnEvent(LedgerEventNames.TransactionCreated, { context: 'webhooks' })
   async onTransactionCreated(event: TransactionEventV1) {
-    await runOnce(this.db, 'webhooks', (em) => this.deliveries.enqueue(em, 'transaction.created', event.transaction));
+    await runOnce(this.db, (em) => this.deliveries.enqueue(em, 'transaction.created', event.transaction));
   }
 
   @OnEvent(LedgerEventNames.TransactionUpdated, { context: 'webhooks' })
   async onTransactionUpdated(event: TransactionEventV1) {
-    await runOnce(this.db, 'webhooks', (em) => this.deliveries.enqueue(em, 'transaction.updated', event.transaction));
+    await runOnce(this.db, (em) => this.deliveries.enqueue(em, 'transaction.updated', event.transaction));
   }
 
   @Handles(WebhooksPatterns.Register)

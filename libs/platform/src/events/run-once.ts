@@ -8,11 +8,11 @@ import { sql } from '../database/sql';
  * so a redelivery (at-least-once transport, a second replica, a replay) finds the record and does nothing.
  * Returns undefined when the event was handled before. Outside an event it just runs `work` in a transaction.
  */
-export function runOnce<T>(db: ContextDatabase, context: string, work: (em: EntityManager) => Promise<T>): Promise<T | undefined> {
+export function runOnce<T>(db: ContextDatabase, work: (em: EntityManager) => Promise<T>): Promise<T | undefined> {
   const eventId = currentContext()?.eventId;
   return db.transaction(async (em) => {
     // One statement: a record already there (a redelivery, or another replica first) inserts nothing.
-    if (eventId !== undefined && (await db.run(em, recordEvent, [context, eventId, new Date().toISOString()])) === 0) return undefined;
+    if (eventId !== undefined && (await db.run(em, recordEvent, [db.context, eventId, new Date().toISOString()])) === 0) return undefined;
     return work(em);
   });
 }
