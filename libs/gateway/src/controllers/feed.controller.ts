@@ -1,11 +1,12 @@
 import { Body, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AccountsPatterns, FeedPatterns } from '@cleave/contracts';
+import { FeedPatterns } from '@cleave/contracts';
 import { MessageBus } from '@cleave/platform';
 import { CreateFeedItemBody, FeedQuery, NotificationsQuery } from '../dto/events.dto';
 import { GatewaySettings } from '../gateway.settings';
 import { GatewayController } from '../http/gateway-controller.decorator';
+import { assertOwnsAccount } from './path-ids';
 import type { GatewayRequest } from '../http/request-context.guard';
 import { feedItemJson, notificationJson } from '../http/views';
 import { NotificationHub } from '../live/notification-hub';
@@ -25,7 +26,7 @@ export class FeedController {
   @Get('feed')
   @ApiOperation({ summary: "An account's feed, newest first" })
   async list(@Query() query: FeedQuery) {
-    await this.bus.send(AccountsPatterns.GetAccount, { accountId: query.account_id });
+    await assertOwnsAccount(this.bus, query.account_id);
     const items = await this.bus.send(FeedPatterns.ListItems, { accountId: query.account_id, limit: query.limit, before: query.before });
     return { items: items.map(feedItemJson) };
   }
@@ -33,7 +34,7 @@ export class FeedController {
   @Post('feed')
   @ApiOperation({ summary: "Post a custom item to an account's feed: type=basic, params[title], params[body], params[image_url], url" })
   async create(@Body() body: CreateFeedItemBody) {
-    await this.bus.send(AccountsPatterns.GetAccount, { accountId: body.account_id });
+    await assertOwnsAccount(this.bus, body.account_id);
     const item = await this.bus.send(FeedPatterns.CreateItem, {
       accountId: body.account_id,
       type: body.type,
@@ -48,7 +49,7 @@ export class FeedController {
   @Get('notifications')
   @ApiOperation({ summary: "An account's spending notifications, newest first" })
   async notifications(@Query() query: NotificationsQuery) {
-    await this.bus.send(AccountsPatterns.GetAccount, { accountId: query.account_id });
+    await assertOwnsAccount(this.bus, query.account_id);
     const list = await this.bus.send(FeedPatterns.ListNotifications, { accountId: query.account_id, limit: query.limit });
     return { notifications: list.map(notificationJson) };
   }
@@ -57,7 +58,7 @@ export class FeedController {
   @ApiOperation({ summary: "An account's notifications as they happen (server-sent events: event `notification`)" })
   @ApiProduces('text/event-stream')
   async stream(@Query() query: NotificationsQuery, @Req() request: GatewayRequest, @Res() reply: FastifyReply) {
-    await this.bus.send(AccountsPatterns.GetAccount, { accountId: query.account_id });
+    await assertOwnsAccount(this.bus, query.account_id);
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {

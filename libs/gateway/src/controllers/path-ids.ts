@@ -23,12 +23,22 @@ export function userId(): string {
 }
 
 /**
+ * The gateway's one ownership check, for routes whose data lives outside accounts (transactions, the feed,
+ * webhooks): accounts decides, by its one rule, whether the caller owns the account; anyone else's account is
+ * not_found, exactly like a missing one. Routes served by accounts itself (balances, pots, payments) are
+ * checked there. `test/architecture/ownership.spec.ts` holds every account-scoped route to one or the other.
+ */
+export async function assertOwnsAccount(bus: MessageBus, accountId: string): Promise<void> {
+  await bus.send(AccountsPatterns.GetAccount, { accountId });
+}
+
+/**
  * Checks the caller owns the account something (a transaction, a webhook) belongs to; if not, that thing is
  * not_found, exactly as a missing one, so its id leaks nothing.
  */
 export async function assertOwnsAccountOf(bus: MessageBus, accountId: string, notFound: string): Promise<void> {
   try {
-    await bus.send(AccountsPatterns.GetAccount, { accountId });
+    await assertOwnsAccount(bus, accountId);
   } catch (error) {
     if (error instanceof CleaveError && error.code === 'not_found') throw CleaveError.notFound(notFound);
     throw error;

@@ -1,11 +1,11 @@
 import { Body, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { AccountsPatterns, Ids, LedgerPatterns, type TransactionView } from '@cleave/contracts';
+import { Ids, LedgerPatterns, type TransactionView } from '@cleave/contracts';
 import { CleaveError, MessageBus } from '@cleave/platform';
 import { AnnotateBody, ExpandQuery, TransactionsQuery } from '../dto/accounts.dto';
 import { GatewayController } from '../http/gateway-controller.decorator';
 import { transactionJson } from '../http/views';
-import { assertOwnsAccountOf, pathId } from './path-ids';
+import { assertOwnsAccount, assertOwnsAccountOf, pathId } from './path-ids';
 
 /** An account's transactions, and annotations on them. Only the account's owner reaches them. */
 @GatewayController('transactions')
@@ -15,7 +15,7 @@ export class TransactionsController {
   @Get('transactions')
   @ApiOperation({ summary: "An account's transactions, oldest first" })
   async list(@Query() query: TransactionsQuery) {
-    await this.bus.send(AccountsPatterns.GetAccount, { accountId: query.account_id });
+    await assertOwnsAccount(this.bus, query.account_id);
     const transactions = await this.bus.send(LedgerPatterns.ListTransactions, {
       accountId: query.account_id,
       since: query.since,

@@ -1,11 +1,11 @@
 import { Body, Delete, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { AccountsPatterns, WebhooksPatterns, type WebhookView } from '@cleave/contracts';
+import { WebhooksPatterns, type WebhookView } from '@cleave/contracts';
 import { MessageBus } from '@cleave/platform';
 import { DeliveriesQuery, RegisterWebhookBody, WebhooksQuery } from '../dto/events.dto';
 import { GatewayController } from '../http/gateway-controller.decorator';
 import { deliveryJson, webhookJson } from '../http/views';
-import { assertOwnsAccountOf, pathId } from './path-ids';
+import { assertOwnsAccount, assertOwnsAccountOf, pathId } from './path-ids';
 
 /** Webhooks, as Monzo's API has them, with their delivery log. Only the account's owner reaches them. */
 @GatewayController('webhooks')
@@ -15,14 +15,14 @@ export class WebhooksController {
   @Post('webhooks')
   @ApiOperation({ summary: "Register a URL for an account's transaction events; the signing secret is in this reply only" })
   async register(@Body() body: RegisterWebhookBody) {
-    await this.bus.send(AccountsPatterns.GetAccount, { accountId: body.account_id });
+    await assertOwnsAccount(this.bus, body.account_id);
     return { webhook: webhookJson(await this.bus.send(WebhooksPatterns.Register, { accountId: body.account_id, url: body.url })) };
   }
 
   @Get('webhooks')
   @ApiOperation({ summary: "An account's webhooks" })
   async list(@Query() query: WebhooksQuery) {
-    await this.bus.send(AccountsPatterns.GetAccount, { accountId: query.account_id });
+    await assertOwnsAccount(this.bus, query.account_id);
     return { webhooks: (await this.bus.send(WebhooksPatterns.List, { accountId: query.account_id })).map(webhookJson) };
   }
 
