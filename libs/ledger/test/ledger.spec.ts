@@ -1,6 +1,8 @@
 import { LedgerEvents, LedgerPatterns, LedgerRequests, type HoldView } from '@cleave/contracts';
 import { CleaveError, ContextDatabase, newEntityId } from '@cleave/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import { startContexts, type ContextApp, type Storage } from '../../../test/support/context-app';
 import { LedgerModule } from '../src/ledger.module';
 
@@ -270,6 +272,13 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
       );
       expect(declined).toMatchObject({ amount: -5_000, status: 'declined', declineReason: 'insufficient_funds', settled: '' });
       expect(await balance(id)).toMatchObject({ balance: 820, spendToday: -300 });
+      // Each booked as what it is, not as the posting of a hold.
+      const dataSource = ledger.app.get<DataSource>(getDataSourceToken('ledger'), { strict: false });
+      const kinds = (await dataSource.query(
+        `SELECT e.kind FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id WHERE p.account_id = ${storage === 'postgres' ? '$1' : '?'} ORDER BY e.kind`,
+        [id],
+      )) as Array<{ kind: string }>;
+      expect(kinds.map((k) => k.kind)).toEqual(['card_refund', 'force_post', 'top_up']);
     });
   });
 

@@ -1,7 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** Why money moved. */
-export type EntryKind = 'top_up' | 'transfer' | 'pot_deposit' | 'pot_withdrawal' | 'hold_post';
+/** Why money moved (entries written before force posts and refunds had kinds of their own say `hold_post`). */
+export type EntryKind = 'top_up' | 'transfer' | 'pot_deposit' | 'pot_withdrawal' | 'hold_post' | 'force_post' | 'card_refund';
 
 /** One movement of money: a balanced set of postings. */
 @Entity({ name: 'ledger_entries' })

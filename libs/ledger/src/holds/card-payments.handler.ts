@@ -20,7 +20,7 @@ export class CardPaymentsHandler {
     return runIdempotent(this.db, LedgerPatterns.PostCardPayment, request, async (em) => {
       const settlement = await this.customerAndSettlement(em, request);
       const entryId = await this.books.move(em, {
-        kind: 'hold_post',
+        kind: 'force_post',
         description: request.description,
         from: request.accountId,
         to: settlement,
@@ -36,7 +36,7 @@ export class CardPaymentsHandler {
     return runIdempotent(this.db, LedgerPatterns.RefundCardPayment, request, async (em) => {
       const settlement = await this.customerAndSettlement(em, request);
       const entryId = await this.books.move(em, {
-        kind: 'hold_post',
+        kind: 'card_refund',
         description: request.description,
         from: settlement,
         to: request.accountId,
