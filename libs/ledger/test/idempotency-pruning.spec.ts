@@ -10,12 +10,10 @@ import {
   Housekeeping,
   IdempotencyRecord,
   idempotencyRecordsPruning,
-  loadCleaveConfig,
   openContextDataSource,
   sql,
-  type CleaveConfig,
 } from '@cleave/platform';
-import { TestDatabase } from '../../../test/support/postgres';
+import { storageEngines } from '../../../test/support/postgres';
 import { ledgerMigrations } from '../src/migrations';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cleave-idempotency-pruning-'));
@@ -35,19 +33,7 @@ const insertRecord = sql(
 );
 const recordKeys = sql('test.record-keys', 'SELECT idempotency_key AS key FROM idempotency_records ORDER BY idempotency_key');
 
-const engines: Array<[string, () => Promise<{ config: CleaveConfig; dispose: () => Promise<void> }>]> = [
-  [
-    'SQLite',
-    async () => ({ config: loadCleaveConfig({ CLEAVE_DATA_DIR: mkdtempSync(join(dataDir, 'sqlite-')) }), dispose: async () => undefined }),
-  ],
-  [
-    'PostgreSQL',
-    async () => {
-      const db = await TestDatabase.create();
-      return { config: loadCleaveConfig({ DATABASE_URL: db.url }), dispose: () => db.drop() };
-    },
-  ],
-];
+const engines = storageEngines(dataDir);
 
 describe.each(engines)("the ledger's idempotency records on %s", (_engine, open) => {
   let dataSource: DataSource | undefined;

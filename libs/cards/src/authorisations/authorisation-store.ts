@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { MerchantView } from '@cleave/contracts';
 import type { ContextDatabase } from '@cleave/platform';
 import { Authorisation, type AuthorisationStatus } from './authorisation.entity';
 import { CardDailySpend } from './card-daily-spend.entity';
@@ -21,4 +22,9 @@ export async function uncountSpend(em: EntityManager, auth: Authorisation, amoun
     .set({ amount: () => 'amount - :sub' })
     .where('card_id = :cardId AND day = :day', { cardId: current.cardId, day: current.spendDay, sub: amount })
     .execute();
+}
+
+/** How the ledger is told of a card payment on an account: the amount, and the merchant as the statement shows it. */
+export function cardPayment(accountId: string, money: { amount: number; currency: string }, merchant: MerchantView) {
+  return { accountId, amount: money.amount, currency: money.currency, description: merchant.name, category: merchant.category, merchant };
 }

@@ -25,7 +25,7 @@ import { Card } from '../cards/card.entity';
 import { CardsSettings } from '../cards.settings';
 import { enrichMerchant } from '../merchants/merchants';
 import { Authorisation } from './authorisation.entity';
-import { byNetworkId } from './authorisation-store';
+import { byNetworkId, cardPayment } from './authorisation-store';
 import { CardMetrics } from './card-metrics';
 import { FollowUps } from './follow-ups';
 
@@ -184,12 +184,7 @@ export class Authorisations {
         LedgerPatterns.PlaceHold,
         {
           holdId: auth.holdId,
-          accountId: card.accountId,
-          amount: request.amount,
-          currency: request.currency,
-          description: merchant.name,
-          category: merchant.category,
-          merchant,
+          ...cardPayment(card.accountId, request, merchant),
           expiresInSeconds: this.settings.CLEAVE_AUTHORISATION_EXPIRY_SECONDS,
         },
         { idempotencyKey: `auth:${auth.id}` },

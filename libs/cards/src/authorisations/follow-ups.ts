@@ -4,7 +4,7 @@ import { type AuthorisationDecision, type DeclineReason, LedgerErrors, LedgerPat
 import { ContextDatabase, MessageBus, PeriodicJob, rootContext, runWithContext, toCleaveError } from '@cleave/platform';
 import { CardsSettings } from '../cards.settings';
 import { Authorisation } from './authorisation.entity';
-import { uncountSpend } from './authorisation-store';
+import { cardPayment, uncountSpend } from './authorisation-store';
 
 const FOLLOWUP_TIMEOUT_MS = 10_000;
 /** How long past its decision time a pending authorisation is left before the sweep declines it. */
@@ -112,15 +112,7 @@ export class FollowUps implements OnApplicationBootstrap, BeforeApplicationShutd
         const merchant = JSON.parse(auth.merchant) as MerchantView;
         await this.bus.send(
           LedgerPatterns.RecordDecline,
-          {
-            accountId: auth.accountId!,
-            amount: auth.amount,
-            currency: auth.currency,
-            description: merchant.name,
-            category: merchant.category,
-            merchant,
-            declineReason: auth.declineReason!,
-          },
+          { ...cardPayment(auth.accountId!, auth, merchant), declineReason: auth.declineReason! },
           { idempotencyKey: `decline:${auth.id}` },
         );
         await this.db.transaction((em) => em.update(Authorisation, { id, followup: 'record_decline' }, { followup: null }));

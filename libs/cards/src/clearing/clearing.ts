@@ -10,7 +10,7 @@ import {
 } from '@cleave/contracts';
 import { answeredBefore, claimIdempotency, CleaveError, ContextDatabase, MessageBus, toCleaveError } from '@cleave/platform';
 import { Authorisation } from '../authorisations/authorisation.entity';
-import { byNetworkId, LIVE } from '../authorisations/authorisation-store';
+import { byNetworkId, cardPayment, LIVE } from '../authorisations/authorisation-store';
 import { Card } from '../cards/card.entity';
 import { enrichMerchant } from '../merchants/merchants';
 
@@ -102,18 +102,9 @@ export class Clearing {
           : undefined;
     if (!merchant) throw CleaveError.of(CardsErrors.missingParam, 'a force post needs the merchant');
     try {
-      const tx = await this.bus.send(
-        LedgerPatterns.PostCardPayment,
-        {
-          accountId: card.accountId,
-          amount: request.amount,
-          currency: request.currency,
-          description: merchant.name,
-          category: merchant.category,
-          merchant,
-        },
-        { idempotencyKey: `present:${request.presentmentId}:force` },
-      );
+      const tx = await this.bus.send(LedgerPatterns.PostCardPayment, cardPayment(card.accountId, request, merchant), {
+        idempotencyKey: `present:${request.presentmentId}:force`,
+      });
       return {
         result: { presentmentId: request.presentmentId, status: 'force_posted', amount: request.amount, transactionId: tx.id },
         settles: auth,

@@ -9,7 +9,7 @@ import {
 } from '@cleave/contracts';
 import { answeredBefore, claimIdempotency, CleaveError, ContextDatabase, MessageBus } from '@cleave/platform';
 import { Authorisation } from '../authorisations/authorisation.entity';
-import { byNetworkId, LIVE, uncountSpend } from '../authorisations/authorisation-store';
+import { byNetworkId, cardPayment, LIVE, uncountSpend } from '../authorisations/authorisation-store';
 import { Card } from '../cards/card.entity';
 import { enrichMerchant } from '../merchants/merchants';
 
@@ -59,18 +59,9 @@ export class Reversals {
     const card = await this.db.read((em) => em.findOneBy(Card, { token: request.cardToken }));
     if (!card) throw CleaveError.notFound('no such card');
     const merchant = enrichMerchant(request.merchant);
-    const tx = await this.bus.send(
-      LedgerPatterns.RefundCardPayment,
-      {
-        accountId: card.accountId,
-        amount: request.amount,
-        currency: request.currency,
-        description: merchant.name,
-        category: merchant.category,
-        merchant,
-      },
-      { idempotencyKey: `refund:${request.networkTransactionId}` },
-    );
+    const tx = await this.bus.send(LedgerPatterns.RefundCardPayment, cardPayment(card.accountId, request, merchant), {
+      idempotencyKey: `refund:${request.networkTransactionId}`,
+    });
     return { networkTransactionId: request.networkTransactionId, transactionId: tx.id };
   }
 }

@@ -136,7 +136,6 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     try {
       this.verifyHandlers();
       this.direct = this.discoverDirectHandlers();
-      await this.remote?.serve(this, this.requestPatterns());
       this._status$.next('connected');
       this.isReady = true;
       this.readyResolve();
@@ -144,6 +143,15 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     } catch (error) {
       callback(error);
     }
+  }
+
+  /**
+   * Starts answering requests from other processes. Called once the process is up and its event consumers
+   * have caught up: a restarted context must not answer from state its backlog is about to change (a
+   * network retry would find approved an authorisation whose abandonment is still waiting in the stream).
+   */
+  async serveRequests(): Promise<void> {
+    await this.remote?.serve(this, this.requestPatterns());
   }
 
   async close(): Promise<void> {

@@ -101,6 +101,8 @@ export interface CleaveConfig {
     /** How often each outbox relay looks for events besides being woken by commits, and prunes. */
     readonly outboxPollMs: number;
     readonly pruneMs: number;
+    /** How long a starting process waits for its event consumers to catch up before it answers requests. */
+    readonly catchUpMs: number;
     /** `<context>:<event>` → runs left to fail. */
     readonly failures: Readonly<Record<string, number>>;
     /** `<context>:<event>` → how long each run of its handler is held back first. */
@@ -195,6 +197,7 @@ class CleaveEnvironment {
   @IsOptional() @IsInt() @Min(1) @Max(10_000) CLEAVE_EVENT_MAX_IN_FLIGHT?: number;
   @IsOptional() @IsInt() @Min(10) @Max(3_600_000) CLEAVE_OUTBOX_POLL_MS?: number;
   @IsOptional() @IsInt() @Min(1_000) @Max(86_400_000) CLEAVE_EVENT_PRUNE_MS?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(600_000) CLEAVE_EVENT_CATCH_UP_MS?: number;
 }
 
 const NUMERIC = new Set([
@@ -207,6 +210,7 @@ const NUMERIC = new Set([
   'CLEAVE_EVENT_STREAM_REPLICAS',
   'CLEAVE_OUTBOX_POLL_MS',
   'CLEAVE_EVENT_PRUNE_MS',
+  'CLEAVE_EVENT_CATCH_UP_MS',
   'CLEAVE_SHUTDOWN_DELAY_MS',
   'CLEAVE_BREAKER_FAILURES',
   'CLEAVE_BREAKER_HALF_OPEN_MS',
@@ -360,6 +364,7 @@ export function loadCleaveConfig(given: Record<string, string | undefined> = pro
       maxInFlight: parsed.CLEAVE_EVENT_MAX_IN_FLIGHT ?? 1,
       outboxPollMs: parsed.CLEAVE_OUTBOX_POLL_MS ?? 500,
       pruneMs: parsed.CLEAVE_EVENT_PRUNE_MS ?? 60_000,
+      catchUpMs: parsed.CLEAVE_EVENT_CATCH_UP_MS ?? 10_000,
       failures: eventFaults(parsed.CLEAVE_EVENT_FAULTS, 'fail'),
       delaysMs: eventFaults(parsed.CLEAVE_EVENT_FAULTS, 'delay'),
     },
@@ -456,6 +461,7 @@ class CleaveEnvironmentKeys implements Required<Record<keyof CleaveEnvironment, 
   CLEAVE_EVENT_MAX_IN_FLIGHT = undefined;
   CLEAVE_OUTBOX_POLL_MS = undefined;
   CLEAVE_EVENT_PRUNE_MS = undefined;
+  CLEAVE_EVENT_CATCH_UP_MS = undefined;
 }
 
 function eventFaults(setting: string | undefined, kind: 'fail' | 'delay'): Record<string, number> {

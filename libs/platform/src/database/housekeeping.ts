@@ -73,7 +73,7 @@ export class Housekeeping implements OnApplicationBootstrap, BeforeApplicationSh
     everyMs: number,
   ) {
     this.log = new Logger(`Housekeeping:${context}`);
-    this.job = new PeriodicJob(`pruning ${context}`, everyMs, () => this.prune(), this.log);
+    this.job = new PeriodicJob(`pruning ${context}`, everyMs, () => this.pruneAll(Date.now()), this.log);
   }
 
   onApplicationBootstrap(): void {
@@ -86,16 +86,18 @@ export class Housekeeping implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** One pass over every table, never two at once; a failure is logged and the next pass tries again. */
   prune(now = Date.now()): Promise<Record<string, number>> {
-    return this.job.run(async () => {
-      const deleted: Record<string, number> = {};
-      for (const table of this.tables) {
-        try {
-          deleted[table.table] = await pruneTable(this.db, table, now);
-        } catch (error) {
-          this.log.warn(`pruning ${table.table} failed: ${(error as Error).message}`);
-        }
+    return this.job.run(() => this.pruneAll(now));
+  }
+
+  private async pruneAll(now: number): Promise<Record<string, number>> {
+    const deleted: Record<string, number> = {};
+    for (const table of this.tables) {
+      try {
+        deleted[table.table] = await pruneTable(this.db, table, now);
+      } catch (error) {
+        this.log.warn(`pruning ${table.table} failed: ${(error as Error).message}`);
       }
-      return deleted;
-    });
+    }
+    return deleted;
   }
 }

@@ -40,6 +40,9 @@ const HEADER = {
   batch: 'cleave-batch',
 } as const;
 
+/** How often a starting process looks whether its consumers have caught up. */
+const CATCH_UP_POLL_MS = 25;
+
 /** A run of same-named events the relay publishes as one JetStream message: one store, one ack, one delivery. */
 const MAX_BATCH_EVENTS = 100;
 /** Well under NATS's default 1 MiB payload limit. */
@@ -209,6 +212,25 @@ export class EventBus {
       }),
     );
     return lag;
+  }
+
+  /**
+   * Resolves once every durable consumer of this process has nothing waiting: nothing stored and not yet
+   * delivered, nothing delivered and not yet acknowledged. Gives up after `withinMs`, saying how far
+   * behind it is (an event failing in place would otherwise hold the process back for ever).
+   */
+  async caughtUp(withinMs: number): Promise<void> {
+    const deadline = Date.now() + withinMs;
+    for (;;) {
+      const behind = Object.entries(await this.consumerLag()).filter(([, lag]) => lag.pending + lag.unacknowledged > 0);
+      if (behind.length === 0 || this.stopped) return;
+      if (Date.now() >= deadline) {
+        const what = behind.map(([context, lag]) => `${context} ${lag.pending} waiting, ${lag.unacknowledged} in hand`).join('; ');
+        this.log.warn(`serving requests before the event consumers caught up, after ${withinMs} ms: ${what}`);
+        return;
+      }
+      await sleep(CATCH_UP_POLL_MS);
+    }
   }
 
   /** Stops taking events and lets those in hand finish. */

@@ -26,6 +26,8 @@ export class EventsRuntime implements OnApplicationBootstrap, BeforeApplicationS
 
   async onApplicationBootstrap(): Promise<void> {
     await this.events.start();
+    // Before the process answers requests (CleaveServer.serveRequests, once bootstrap is done).
+    await this.events.caughtUp(this.config.events.catchUpMs);
     const { outboxPollMs: pollMs, pruneMs } = this.config.events;
     this.relays = this.dbs.withEvents().map(([context, db]) => new OutboxRelay(context, db, this.events, { pollMs, pruneMs }));
     this.events.onStreamReset(() => {

@@ -177,6 +177,8 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
     } else {
       await app.init();
     }
+    // Only now, with the event consumers caught up (EventsRuntime's bootstrap), do other processes' requests come in.
+    await app.get(CleaveServer).serveRequests();
     if (config.management !== undefined) {
       try {
         managementUrl = await management.listen(config.management.port, config.management.host);

@@ -28,7 +28,10 @@ export class PeriodicJob {
     await this.running;
   }
 
-  /** Runs `work` (the job's own pass unless given) once any pass in progress is done; never two at once. */
+  /**
+   * Runs `work` (the job's own pass unless given) once any pass in progress is done; never two at once. A
+   * pass must not call this on its own job: it would wait for itself.
+   */
   run<T = unknown>(work: () => Promise<T> = this.pass as () => Promise<T>): Promise<T> {
     const pass = this.running.then(work);
     this.running = pass.catch(() => undefined);
