@@ -24,8 +24,7 @@ const RAISED_AS_STRING =
 const READ_AS_STRING = /(?<!typeof )\b[\w.()]+\.reason\s*[!=]==\s*'[a-z_]+'/;
 
 describe('error reasons', () => {
-  // The gateway's own HTTP refusals (bad credentials at the edge, rate limits) never cross the bus.
-  const contexts = ['accounts', 'cards', 'feed', 'identity', 'ledger', 'platform', 'webhooks'];
+  const contexts = ['accounts', 'cards', 'feed', 'gateway', 'identity', 'ledger', 'platform', 'webhooks'];
 
   it('are raised and read through the constants the contracts declare, never as strings', () => {
     const offenders: string[] = [];

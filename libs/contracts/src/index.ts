@@ -42,6 +42,7 @@ export * from './webhooks/webhooks.errors';
 export * from './gateway/gateway.patterns';
 export * from './gateway/gateway.messages';
 export * from './gateway/gateway.contract';
+export * from './gateway/gateway.errors';
 
 /** Every request pattern of every context → its request class and reply type. */
 export const CleaveRequests = {

@@ -12,6 +12,7 @@ import {
   type Placement,
 } from '@cleave/platform';
 import { MonzoErrorFilter } from '../http/monzo-error.filter';
+import { GatewayErrors } from '@cleave/contracts';
 
 const PROBE_EVERY_MS = 1_000;
 
@@ -56,7 +57,10 @@ export class HealthController {
       const failing = Object.entries(result.error ?? {}).map(([key, value]) =>
         key === 'gateway.callees' && typeof value?.message === 'string' ? value.message : key,
       );
-      throw CleaveError.unavailable(`not ready: ${result.status === 'shutting_down' ? 'shutting down' : failing.join('; ')}`, 'not_ready');
+      throw CleaveError.of(
+        GatewayErrors.notReady,
+        `not ready: ${result.status === 'shutting_down' ? 'shutting down' : failing.join('; ')}`,
+      );
     }
     return { status: result.status, nats: this.nats === null ? 'not used' : 'connected' };
   }

@@ -1,6 +1,6 @@
 import { Body, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { IdentityPatterns } from '@cleave/contracts';
+import { IdentityPatterns, PlatformErrors } from '@cleave/contracts';
 import { randomBytes } from 'node:crypto';
 import { CleaveError, currentContext, MessageBus, sha256Hex } from '@cleave/platform';
 import { TokenCache } from '../auth/token-cache';
@@ -31,10 +31,10 @@ export class IdentityController {
   @ApiOperation({ summary: 'Exchange a password or a refresh token for an access token' })
   async token(@Body() body: TokenBody, @Req() request: GatewayRequest) {
     if (body.grant_type === 'password' && (!body.username || !body.password)) {
-      throw CleaveError.badRequest('the password grant needs username and password', 'missing_param');
+      throw CleaveError.of(PlatformErrors.missingParam, 'the password grant needs username and password');
     }
     if (body.grant_type === 'refresh_token' && !body.refresh_token) {
-      throw CleaveError.badRequest('the refresh_token grant needs refresh_token', 'missing_param');
+      throw CleaveError.of(PlatformErrors.missingParam, 'the refresh_token grant needs refresh_token');
     }
     // The new pair's secrets are made here and only their digests cross the bus.
     const accessToken = `cleave_at_${randomBytes(32).toString('base64url')}`;

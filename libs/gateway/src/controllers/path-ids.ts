@@ -1,4 +1,4 @@
-import { AccountsPatterns, Ids } from '@cleave/contracts';
+import { AccountsPatterns, Ids, PlatformErrors } from '@cleave/contracts';
 import { CleaveError, currentContext, type MessageBus } from '@cleave/platform';
 
 /** An id from the path, or not_found: a malformed id names nothing, exactly like a missing one. */
@@ -10,9 +10,9 @@ export function pathId(kind: keyof typeof Ids, value: string, what: string): str
 /** Money-moving routes need an Idempotency-Key header, so a retry after a timeout never moves money twice. */
 export function requireIdempotencyKey(): void {
   if (!currentContext()?.idempotencyKey) {
-    throw CleaveError.badRequest(
+    throw CleaveError.of(
+      PlatformErrors.missingIdempotencyKey,
       'this request moves money: send an Idempotency-Key header, the same on every retry',
-      'missing_idempotency_key',
     );
   }
 }

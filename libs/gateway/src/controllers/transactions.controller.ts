@@ -1,6 +1,6 @@
 import { Body, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { Ids, LedgerPatterns, type TransactionView } from '@cleave/contracts';
+import { Ids, LedgerPatterns, PlatformErrors, type TransactionView } from '@cleave/contracts';
 import { CleaveError, MessageBus } from '@cleave/platform';
 import { AnnotateBody, ExpandQuery, TransactionsQuery } from '../dto/accounts.dto';
 import { GatewayController } from '../http/gateway-controller.decorator';
@@ -38,7 +38,7 @@ export class TransactionsController {
     const tx = await this.owned(id);
     const metadata = Object.entries(body.metadata ?? {}).map(([key, value]) => {
       if (typeof value !== 'string')
-        throw CleaveError.badRequest(`metadata[${key}] must be a string`, 'bad_param', {
+        throw CleaveError.of(PlatformErrors.badParam, `metadata[${key}] must be a string`, {
           fields: [{ field: `metadata[${key}]`, rule: 'isString', message: `metadata[${key}] must be a string` }],
         });
       return { key, value };

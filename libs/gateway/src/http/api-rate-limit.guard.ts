@@ -2,6 +2,7 @@ import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { normalizeIp, ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { CleaveError, sha256Hex } from '@cleave/platform';
 import type { GatewaySettings } from '../gateway.settings';
+import { GatewayErrors } from '@cleave/contracts';
 
 interface RequestLike {
   readonly ip?: string;
@@ -49,12 +50,11 @@ function bearerToken(req: RequestLike): string | undefined {
 export class ApiRateLimitGuard extends ThrottlerGuard {
   protected override throwThrottlingException(_context: ExecutionContext, limit: ThrottlerLimitDetail): Promise<void> {
     const retryAfterSeconds = Math.max(1, Math.ceil((limit.timeToBlockExpire || limit.timeToExpire) / 1_000));
-    throw new CleaveError(
-      'rate_limited',
+    throw CleaveError.of(
+      GatewayErrors.rateLimitExceeded,
       `more than ${limit.limit} requests in ${limit.ttl / 1_000} s; retry after ${retryAfterSeconds} s`,
       {
-        reason: 'rate_limit_exceeded',
-        details: { retryAfterSeconds },
+        retryAfterSeconds,
       },
     );
   }

@@ -3,6 +3,7 @@ import { CleaveError } from '@cleave/platform';
 import { GatewaySettings } from '../gateway.settings';
 import { RequestContexts, type GatewayRequest } from './request-contexts';
 import { SharedSecret } from './shared-secret';
+import { GatewayErrors } from '@cleave/contracts';
 
 /** The card network's routes: authenticated by its own credential, never a customer's token. */
 @Injectable()
@@ -20,7 +21,7 @@ export class NetworkGuard implements CanActivate {
     const request = execution.switchToHttp().getRequest<GatewayRequest>();
     const context = this.contexts.of(execution);
     if (!this.secret.matches(request.headers.authorization)) {
-      throw new CleaveError('unauthenticated', 'the card network credential is missing or wrong', { reason: 'bad_network_credential' });
+      throw CleaveError.of(GatewayErrors.badNetworkCredential, 'the card network credential is missing or wrong');
     }
     request.cleave = { ...context, principal: { kind: 'client', id: 'card-network', scopes: ['network'] } };
     return true;

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { CleaveError } from '@cleave/platform';
 import { inexactNumberField } from './json-body';
 import { monzoErrorBody, MonzoErrorFilter, sendMonzoError } from './monzo-error.filter';
-import { PlatformErrors } from '@cleave/contracts';
+import { GatewayErrors, PlatformErrors } from '@cleave/contracts';
 
 /**
  * The gateway's HTTP server: form-encoded bodies with bracketed keys (`metadata[trip]=Lisbon`) besides
@@ -26,7 +26,7 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
   fastify.addHook('onRequest', (_request, reply, done) => {
     if (!closing) return done();
     void reply.header('connection', 'close').header('retry-after', '1');
-    sendMonzoError(reply, CleaveError.unavailable('this server is shutting down; retry the request', 'shutting_down'));
+    sendMonzoError(reply, CleaveError.of(GatewayErrors.shuttingDown, 'this server is shutting down; retry the request'));
   });
   // An event loop this far behind can't answer in time: refuse at once rather than queue to the deadline.
   const { maxEventLoopDelayMs } = app.get<CleaveConfig>(CLEAVE_CONFIG).shedding;
@@ -93,10 +93,10 @@ export const gatewayServerOptions: FastifyServerOptions = {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     const [status, failure] =
       error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, new CleaveError('bad_request', 'the request took too long to arrive', { reason: 'request_timeout' })]
+        ? [408, CleaveError.of(GatewayErrors.requestTimeout, 'the request took too long to arrive')]
         : error.code === 'HPE_HEADER_OVERFLOW'
-          ? [431, new CleaveError('bad_request', 'the request headers are too large', { reason: 'headers_too_large' })]
-          : [400, new CleaveError('bad_request', 'the request could not be parsed as HTTP/1.1', { reason: 'bad_request_line' })];
+          ? [431, CleaveError.of(GatewayErrors.headersTooLarge, 'the request headers are too large')]
+          : [400, CleaveError.of(GatewayErrors.badRequestLine, 'the request could not be parsed as HTTP/1.1')];
     const body = JSON.stringify(monzoErrorBody(failure));
     if (socket.writable) {
       socket.write(

@@ -1,0 +1,14 @@
+import { errorReasons } from '../errors';
+
+/** How the HTTP API refuses a request before (or instead of) a call to a context. */
+export const GatewayErrors = errorReasons({
+  badNetworkCredential: ['unauthenticated', 'bad_network_credential'],
+  badAdminCredential: ['unauthenticated', 'bad_admin_credential'],
+  /** Past the API's rate limit for a token or an address; `details.retryAfterSeconds` says when to come back. */
+  rateLimitExceeded: ['rate_limited', 'rate_limit_exceeded', 'retryable'],
+  shuttingDown: ['unavailable', 'shutting_down', 'retryable'],
+  notReady: ['unavailable', 'not_ready', 'retryable'],
+  requestTimeout: ['bad_request', 'request_timeout'],
+  headersTooLarge: ['bad_request', 'headers_too_large'],
+  badRequestLine: ['bad_request', 'bad_request_line'],
+});
