@@ -3,7 +3,7 @@ import { ApiOperation } from '@nestjs/swagger';
 import { FeedPatterns, WebhooksPatterns } from '@cleave/contracts';
 import { CleaveError, MessageBus } from '@cleave/platform';
 import { DeadLettersQuery } from '../dto/events.dto';
-import { AdminGuard } from '../http/admin.guard';
+import { AdminGuard } from '../http/client-credential.guard';
 import { GatewayController } from '../http/gateway-controller.decorator';
 import { deadLetterJson } from '../http/views';
 import { pathId } from './path-ids';

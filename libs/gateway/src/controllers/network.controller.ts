@@ -5,7 +5,7 @@ import { CleaveError, crashPoint, currentContext, MessageBus, remainingMs } from
 import { GatewaySettings } from '../gateway.settings';
 import { AuthorisationBody, PresentmentBody, RefundBody, ReversalBody } from '../dto/cards.dto';
 import { GatewayController } from '../http/gateway-controller.decorator';
-import { NetworkGuard } from '../http/network.guard';
+import { NetworkGuard } from '../http/client-credential.guard';
 import { AuthorisationBudget } from '../http/request-contexts';
 import { decisionJson } from '../http/views';
 
