@@ -1,3 +1,4 @@
+import { PlatformErrors } from '@cleave/contracts';
 import { describe, expect, it } from 'vitest';
 import { answeredByCallee, CallPolicies, type CallShape } from '../src/bus/call-policies';
 import { CleaveError } from '../src/errors/cleave-error';
@@ -53,7 +54,7 @@ describe('calls to another process', () => {
   });
 
   it('fail at once, without retrying, when nobody is there to answer: a retry would only spend the budget', async () => {
-    const ledger = destination(CleaveError.unavailable('nobody there', 'no_responders'));
+    const ledger = destination(CleaveError.of(PlatformErrors.noResponders, 'nobody there'));
     expect(await reason(policies().call(shape(), ledger.send))).toBe('no_responders');
     expect(ledger.calls).toBe(1);
   });
@@ -90,7 +91,7 @@ describe('calls to another process', () => {
     const relayed = destination(...Array.from({ length: 5 }, () => answeredByCallee(CleaveError.timeout('the ledger behind me was slow'))));
     for (let i = 0; i < 5; i++) expect(await reason(guard.call(shape({ context: 'accounts' }), relayed.send))).toBe('timeout');
     expect(guard.openCircuits()).toEqual([]);
-    const shedding = destination(...Array.from({ length: 3 }, () => answeredByCallee(CleaveError.unavailable('busy', 'overloaded'))));
+    const shedding = destination(...Array.from({ length: 3 }, () => answeredByCallee(CleaveError.of(PlatformErrors.overloaded, 'busy'))));
     for (let i = 0; i < 3; i++) await reason(guard.call(shape({ context: 'feed', kind: 'command' }), shedding.send));
     expect(guard.openCircuits()).toEqual(['feed']);
   });

@@ -57,39 +57,27 @@ export class Clearing {
     card: Card,
   ): Promise<{ result: PresentmentResult; settles: Authorisation | null }> {
     if (auth && LIVE.includes(auth.status) && auth.heldAmount > 0) {
-      const post = (amount: number, suffix: string) =>
-        this.bus.send(
+      const post = async (amount: number, suffix: string, reason?: PresentmentResult['reason']) => {
+        await this.bus.send(
           LedgerPatterns.PostHold,
           { holdId: auth.holdId, amount },
           { idempotencyKey: `present:${request.presentmentId}${suffix}` },
         );
-      try {
-        await post(request.amount, '');
-        return {
-          result: {
-            presentmentId: request.presentmentId,
-            status: 'posted',
-            amount: request.amount,
-            transactionId: auth.transactionId ?? undefined,
-          },
-          settles: auth,
+        const result: PresentmentResult = {
+          presentmentId: request.presentmentId,
+          status: 'posted',
+          amount,
+          transactionId: auth.transactionId ?? undefined,
+          ...(reason ? { reason } : {}),
         };
+        return { result, settles: auth };
+      };
+      try {
+        return await post(request.amount, '');
       } catch (error) {
         const e = toCleaveError(error);
-        if (e.is(LedgerErrors.insufficientFunds)) {
-          // More was presented than held and the account can't cover the difference: take what was held.
-          await post(auth.heldAmount, ':held');
-          return {
-            result: {
-              presentmentId: request.presentmentId,
-              status: 'posted',
-              amount: auth.heldAmount,
-              transactionId: auth.transactionId ?? undefined,
-              reason: 'insufficient_funds_for_extra',
-            },
-            settles: auth,
-          };
-        }
+        // More was presented than held and the account can't cover the difference: take what was held.
+        if (e.is(LedgerErrors.insufficientFunds)) return await post(auth.heldAmount, ':held', 'insufficient_funds_for_extra');
         if (!e.is(LedgerErrors.holdNotPending)) throw e;
         // The hold expired or was released: clearing still happens, as a force post.
       }

@@ -79,28 +79,22 @@ export class CleaveError extends RpcException {
     return new CleaveError(value.code, value.message.slice(0, MAX_MESSAGE), { reason, details });
   }
 
-  static badRequest(message: string, reason?: string, details?: ErrorDetails): CleaveError {
-    return new CleaveError('bad_request', message, { reason, details });
+  // A failure with a reason is raised with `of`, from the reason its context's contract declares; these are
+  // the failures that need none.
+  static badRequest(message: string): CleaveError {
+    return new CleaveError('bad_request', message);
   }
 
-  static forbidden(message: string, reason?: string): CleaveError {
-    return new CleaveError('forbidden', message, { reason });
-  }
-
-  static notFound(message: string, reason?: string): CleaveError {
-    return new CleaveError('not_found', message, { reason });
-  }
-
-  static conflict(message: string, reason?: string, details?: ErrorDetails): CleaveError {
-    return new CleaveError('conflict', message, { reason, details });
+  static notFound(message: string): CleaveError {
+    return new CleaveError('not_found', message);
   }
 
   static timeout(message: string): CleaveError {
     return new CleaveError('timeout', message);
   }
 
-  static unavailable(message: string, reason?: string, details?: ErrorDetails): CleaveError {
-    return new CleaveError('unavailable', message, { reason, details });
+  static unavailable(message: string): CleaveError {
+    return new CleaveError('unavailable', message);
   }
 
   static internal(message = 'internal error', cause?: unknown): CleaveError {

@@ -165,7 +165,16 @@ export class EventBus {
         }
       });
     }
-    const contexts = [
+    for (const context of this.durableContexts()) {
+      // Without its stream yet (its owner starts later), a consumer is made by its loop once there is one.
+      await this.ensureConsumer(context).catch((error: unknown) => this.consumerProblems.set(context, (error as Error).message));
+      this.consuming.push(this.consume(context));
+    }
+  }
+
+  /** The contexts here that take events through a durable consumer of their own (once per context, not per replica). */
+  private durableContexts(): string[] {
+    return [
       ...new Set(
         this.server
           .eventSubscriptions()
@@ -173,11 +182,6 @@ export class EventBus {
           .map((s) => s.context),
       ),
     ];
-    for (const context of contexts) {
-      // Without its stream yet (its owner starts later), a consumer is made by its loop once there is one.
-      await this.ensureConsumer(context).catch((error: unknown) => this.consumerProblems.set(context, (error as Error).message));
-      this.consuming.push(this.consume(context));
-    }
   }
 
   /** Called when the stream had to be made again (the broker lost it): relays publish what they kept. */
@@ -196,17 +200,9 @@ export class EventBus {
    */
   async consumerLag(): Promise<Record<string, { pending: number; unacknowledged: number }>> {
     if (this.jsm === undefined || this.stopped) return {};
-    const contexts = [
-      ...new Set(
-        this.server
-          .eventSubscriptions()
-          .filter((s) => !s.everyReplica)
-          .map((s) => s.context),
-      ),
-    ];
     const lag: Record<string, { pending: number; unacknowledged: number }> = {};
     await Promise.all(
-      contexts.map(async (context) => {
+      this.durableContexts().map(async (context) => {
         const info = await this.jsm!.consumers.info(this.streamName, context).catch(() => undefined);
         if (info !== undefined) lag[context] = { pending: info.num_pending, unacknowledged: info.num_ack_pending };
       }),
