@@ -38,11 +38,6 @@ export class FollowUps implements OnApplicationBootstrap, BeforeApplicationShutd
     await this.job.stop();
   }
 
-  /** One pass, never two at once; a failure is logged and the next pass tries again. */
-  sweep(): Promise<unknown> {
-    return this.job.run().catch((error: unknown) => this.log.warn(`sweep failed, will retry: ${(error as Error).message}`));
-  }
-
   private async followUpDue(): Promise<void> {
     await this.declineStale();
     const due = await this.db.read((em) => em.find(Authorisation, { where: { followup: Not(IsNull()) }, select: { id: true }, take: 50 }));

@@ -24,13 +24,6 @@ export class HoldExpiry implements OnApplicationBootstrap, BeforeApplicationShut
     await this.job.stop();
   }
 
-  /** One pass, never two at once. */
-  sweep(): Promise<unknown> {
-    return this.job
-      .run()
-      .catch((error: unknown) => this.log.error(`expiring holds failed: ${(error as Error).message}`, (error as Error).stack));
-  }
-
   private async expire(): Promise<void> {
     const expired = await this.holds.expireDue();
     if (expired > 0) this.log.log(`released ${expired} expired hold${expired > 1 ? 's' : ''}`);
