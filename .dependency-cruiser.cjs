@@ -4,8 +4,41 @@
  * Imports resolve through tsconfig.json's aliases, and anything that does not resolve fails, so a
  * mistyped or deep alias can't slip past.
  */
+// The platform's floors, lowest first: a folder imports from its own floor and those below, never above.
+// The kit contexts use sits low (context, errors, jobs, validation, database, bus, events); the host that
+// wires a process together (Nest modules, the app, health and metrics endpoints) is the top floor.
+const PLATFORM_FLOORS = [
+  ['context', 'errors'],
+  ['security', 'jobs', 'validation', 'logging'],
+  ['config'],
+  ['observability'],
+  ['database'],
+  ['bus'],
+  ['nats'],
+  ['events'],
+  ['host'],
+];
+const platformFolder = (folders) => `^libs/platform/src/(${folders.join('|')})/`;
+const floorRules = PLATFORM_FLOORS.slice(0, -1).map((floor, i) => ({
+  name: 'platform-imports-only-downwards',
+  comment: `libs/platform/src/{${floor.join(',')}} sits below ${PLATFORM_FLOORS.slice(i + 1)
+    .flat()
+    .join(', ')}: it may not import them.`,
+  severity: 'error',
+  from: { path: platformFolder(floor) },
+  to: { path: platformFolder(PLATFORM_FLOORS.slice(i + 1).flat()) },
+}));
+
 module.exports = {
   forbidden: [
+    ...floorRules,
+    {
+      name: 'platform-folder-has-a-floor',
+      comment: 'Every folder of libs/platform/src is on a floor (PLATFORM_FLOORS in .dependency-cruiser.cjs): say where a new one sits.',
+      severity: 'error',
+      from: { path: '^libs/platform/src/', pathNot: [platformFolder(PLATFORM_FLOORS.flat()), '^libs/platform/src/index\\.ts$'] },
+      to: {},
+    },
     {
       name: 'context-imports-another-context',
       comment: 'A context talks to another only through the bus: import @cleave/contracts and @cleave/platform only.',

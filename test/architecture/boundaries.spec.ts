@@ -86,6 +86,26 @@ describe('the boundary check', () => {
     expect(found.filter((v) => v.includes('-> libs/ledger/src/index.ts') && v.startsWith('outside'))).toEqual([]);
   });
 
+  it("holds the platform's floors: nothing imports upwards, and every folder has a floor", () => {
+    const dir = workspace({
+      'libs/platform/src/index.ts': "import { bus } from './bus/message-bus';\nexport const all = bus;\n",
+      'libs/platform/src/errors/cleave-error.ts': "import { app } from '../host/create-cleave-app';\nexport const error = app;\n",
+      'libs/platform/src/bus/message-bus.ts':
+        "import { error } from '../errors/cleave-error';\nimport { relay } from '../events/outbox-relay';\nexport const bus = [error, relay];\n",
+      'libs/platform/src/events/outbox-relay.ts': "import { db } from '../database/context-database';\nexport const relay = db;\n",
+      'libs/platform/src/database/context-database.ts': 'export const db = 1;\n',
+      'libs/platform/src/host/create-cleave-app.ts': "import { bus } from '../bus/message-bus';\nexport const app = bus;\n",
+      'libs/platform/src/gadgets/thing.ts': "import { db } from '../database/context-database';\nexport const thing = db;\n",
+    });
+    made.push(dir);
+    const found = cruise(dir, ['libs']).map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`);
+    expect(found.filter((v) => !v.startsWith('no-circular')).sort()).toEqual([
+      'platform-folder-has-a-floor: libs/platform/src/gadgets/thing.ts -> libs/platform/src/database/context-database.ts',
+      'platform-imports-only-downwards: libs/platform/src/bus/message-bus.ts -> libs/platform/src/events/outbox-relay.ts',
+      'platform-imports-only-downwards: libs/platform/src/errors/cleave-error.ts -> libs/platform/src/host/create-cleave-app.ts',
+    ]);
+  });
+
   it('allows a context to use contracts, platform, its own files and npm packages', () => {
     const dir = workspace({
       'libs/contracts/src/index.ts': "import { IsString } from 'class-validator';\nexport const c = IsString;\n",

@@ -6,7 +6,7 @@ export { Handles, OnEvent, type EventHandlerExtras } from './bus/handler.decorat
 export { CleaveRpcContext } from './bus/cleave-rpc.context';
 export { CleaveServer, CLEAVE_TRANSPORT } from './bus/cleave.server';
 export { ContractRegistry, contextOf, type ContractSet } from './bus/contract-registry';
-export { toWire } from './bus/wire';
+export { toWire } from './validation/wire';
 export {
   currentContext,
   runWithContext,
@@ -34,7 +34,7 @@ export {
   type CleaveConfig,
   type TransportMode,
 } from './config/cleave-config';
-export { resolvePlacement, natsRole, type Placement } from './host/placement';
+export { resolvePlacement, natsRole, type Placement } from './bus/placement';
 export { CLEAVE_CONFIG, PLACEMENT, NATS_TRANSPORT, PlatformModule } from './host/platform.module';
 export { processLogger } from './logging/process-logger';
 export { CleaveLogger } from './logging/cleave-logger';
@@ -61,7 +61,7 @@ export {
   contextDatabasesOf,
   UnmigratedDatabaseError,
   type ContextDatabaseOptions,
-} from './database/database.module';
+} from './host/database.module';
 export { bigintAsNumber } from './database/columns';
 export { newEntityId } from './context/ids';
 export { isUniqueViolation } from './database/errors';
@@ -86,7 +86,7 @@ export { eventsMigration } from './events/events.migration';
 export { EventBus } from './events/event-bus';
 export { EventsRuntime } from './events/events-runtime';
 export { eventTables, EVENT_ENTITIES } from './events/event.entities';
-export type { EventEnvelope } from './events/event-envelope';
+export type { EventEnvelope } from './bus/event-envelope';
 export { Metrics, type BusTransport } from './observability/metrics';
-export { Health, type HealthIndicatorSession } from './observability/health';
+export { Health, type HealthIndicatorSession } from './host/health';
 export { httpEntryOf, type HttpEntry } from './host/http-entry';

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ContextDatabase } from '../src/database/context-database';
 import { EVENT_ENTITIES, InboxRecord, OutboxEvent } from '../src/events/event.entities';
 import type { EventBus } from '../src/events/event-bus';
-import type { EventEnvelope } from '../src/events/event-envelope';
+import type { EventEnvelope } from '../src/bus/event-envelope';
 import { eventsMigration } from '../src/events/events.migration';
 import { Outbox } from '../src/events/outbox';
 import { OutboxRelay } from '../src/events/outbox-relay';

@@ -1,3 +1,4 @@
+import type { CallPolicySettings } from '../config/cleave-config';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BrokenCircuitError,
@@ -14,18 +15,6 @@ import {
 import { CleaveError } from '../errors/cleave-error';
 import type { Metrics } from '../observability/metrics';
 import { PlatformErrors } from '@cleave/contracts';
-
-/** How calls to another process are guarded (CLEAVE_BREAKER_*, CLEAVE_BUS_*). */
-export interface CallPolicySettings {
-  /** Consecutive timeouts or unavailable answers that open a destination's circuit. */
-  readonly breakerFailures: number;
-  /** How long an open circuit answers `unavailable` at once before one call probes it (half-open). */
-  readonly breakerHalfOpenMs: number;
-  /** Calls to one destination context in flight at once; more are refused at once (a bulkhead). */
-  readonly maxOutstanding: number;
-  /** Tries after the first, for calls it is safe to repeat. */
-  readonly retries: number;
-}
 
 /** What a call is, for deciding whether it may be repeated. */
 export interface CallShape {

@@ -5,7 +5,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import { runWithContext, type CallContext } from '../context/call-context';
 import { CleaveError, isErrorEnvelope, toCleaveError } from '../errors/cleave-error';
 import type { CleaveConfig } from '../config/cleave-config';
-import type { Placement } from '../host/placement';
+import type { Placement } from './placement';
 import { CleaveRpcContext } from './cleave-rpc.context';
 import type { ContractRegistry } from './contract-registry';
 import type { DirectHandler, findDirectHandlers } from './handler-directory';

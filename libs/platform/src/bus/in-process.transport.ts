@@ -2,7 +2,7 @@ import type { CallContext } from '../context/call-context';
 import { CleaveError, toCleaveError } from '../errors/cleave-error';
 import type { InboundDispatcher } from './cleave.server';
 import { PendingCalls } from './pending-calls';
-import { toWire } from './wire';
+import { toWire } from '../validation/wire';
 
 /**
  * Calls between contexts hosted in one process. It keeps the wire's observable semantics: the

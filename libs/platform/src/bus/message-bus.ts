@@ -2,13 +2,12 @@ import type { CleaveEvents, CleaveRequests, EventMap, PayloadOf, ReplyOf, Reques
 import type { CleaveConfig } from '../config/cleave-config';
 import { childContext, currentContext, remainingMs, rootContext, type CallContext } from '../context/call-context';
 import { CleaveError } from '../errors/cleave-error';
-import type { Placement } from '../host/placement';
-import type { NatsTransport } from '../nats/nats.transport';
+import type { Placement } from './placement';
 import type { ContractRegistry } from './contract-registry';
 import type { InProcessTransport } from './in-process.transport';
-import { toWire } from './wire';
+import { toWire } from '../validation/wire';
 import { newEntityId } from '../context/ids';
-import { envelopeContext, type EventBus } from '../events/event-bus';
+import { envelopeContext, type EventEnvelope } from './event-envelope';
 import type { Metrics } from '../observability/metrics';
 import type { CallPolicies } from './call-policies';
 import { activeTracer, endWhenSettled, inSpan, SpanKind, startSpan } from '../observability/tracing';
@@ -22,6 +21,16 @@ export interface SendOptions {
   readonly idempotencyKey?: string;
 }
 
+/** How the bus reaches a context hosted in another process (the NATS transport). */
+export interface RemoteCalls {
+  request(pattern: string, request: unknown, context: CallContext): Promise<unknown>;
+}
+
+/** Where the bus's events go (the event bus: in-process consumers, JetStream or both). */
+export interface EventPublisher {
+  publish(envelope: EventEnvelope, awaitDelivery: boolean, timeoutMs?: number): Promise<void>;
+}
+
 /**
  * The only way contexts talk. `send` is request/reply and `emit` publishes an event; both are typed by the
  * contracts, so `bus.send(LedgerPatterns.GetBalance, { accountId })` is checked by the compiler. Each call
@@ -32,8 +41,8 @@ export class MessageBus<R extends RequestMap = CleaveRequests, E extends EventMa
     private readonly registry: ContractRegistry,
     private readonly placement: Placement,
     private readonly local: InProcessTransport,
-    private readonly remote: NatsTransport | undefined,
-    private readonly events: EventBus,
+    private readonly remote: RemoteCalls | undefined,
+    private readonly events: EventPublisher,
     private readonly config: Pick<CleaveConfig, 'defaultTimeoutMs' | 'eventTimeoutMs'>,
     private readonly metrics: Metrics,
     private readonly policies: CallPolicies,

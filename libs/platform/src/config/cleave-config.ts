@@ -3,7 +3,6 @@ import { plainToInstance } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync, type ValidationError } from 'class-validator';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { CallPolicySettings } from '../bus/call-policies';
 import { developmentPrincipalKeys, principalKeysFrom, type PrincipalKeys } from '../security/principal-seal';
 
 /** How contexts not hosted here are reached. */
@@ -23,6 +22,18 @@ export interface NatsCredentials {
 }
 
 /** The process's configuration, typed and validated once at boot. */
+/** How calls to another process are guarded (CLEAVE_BREAKER_*, CLEAVE_BUS_*). */
+export interface CallPolicySettings {
+  /** Consecutive timeouts or unavailable answers that open a destination's circuit. */
+  readonly breakerFailures: number;
+  /** How long an open circuit answers `unavailable` at once before one call probes it (half-open). */
+  readonly breakerHalfOpenMs: number;
+  /** Calls to one destination context in flight at once; more are refused at once (a bulkhead). */
+  readonly maxOutstanding: number;
+  /** Tries after the first, for calls it is safe to repeat. */
+  readonly retries: number;
+}
+
 export interface CleaveConfig {
   /** `CLEAVE_SERVICES`: `all`, `none`, or a comma-separated list of contexts (and `gateway`). */
   readonly services: string;

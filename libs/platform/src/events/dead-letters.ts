@@ -3,7 +3,7 @@ import { CleaveError } from '../errors/cleave-error';
 import type { ContextDatabases } from '../database/context-databases';
 import type { EventBus } from './event-bus';
 import { DeadLetter } from './event.entities';
-import type { EventEnvelope } from './event-envelope';
+import type { EventEnvelope } from '../bus/event-envelope';
 import { PlatformErrors } from '@cleave/contracts';
 
 /** Lists and replays the events a context's handlers gave up on. */

@@ -15,9 +15,9 @@ import {
 import { headers as natsHeaders, nanos, type Msg, type MsgHdrs } from '@nats-io/transport-node';
 import type { CleaveServer } from '../bus/cleave.server';
 import { contextOf } from '../bus/contract-registry';
-import { decodeJson, encodeJson } from '../bus/wire';
+import { decodeJson, encodeJson } from '../validation/wire';
 import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
-import { formatTraceparent, parseTraceparent, REQUEST_ID, type CallContext } from '../context/call-context';
+import { parseTraceparent, REQUEST_ID, type CallContext } from '../context/call-context';
 import { newEntityId, newSpanId, newTraceId } from '../context/ids';
 import { toCleaveError } from '../errors/cleave-error';
 import type { ContextDatabases } from '../database/context-databases';
@@ -25,7 +25,7 @@ import { GuardedSubscriptions } from '../nats/guarded-subscriptions';
 import type { NatsTransport } from '../nats/nats.transport';
 import { eventStreamName, eventSubject, Headers } from '../nats/subjects';
 import { DeadLetter } from './event.entities';
-import type { EventEnvelope } from './event-envelope';
+import type { EventEnvelope } from '../bus/event-envelope';
 import { activeTracer, endSpan, SpanKind, spanTraceparent, startSpan, type Span } from '../observability/tracing';
 import type { Tracer } from '@opentelemetry/api';
 
@@ -867,10 +867,6 @@ function isFinal(error: unknown): boolean {
 }
 
 /** The call context's trace and request id, as an event written now should carry them. */
-export function envelopeContext(context: CallContext | undefined): Pick<EventEnvelope, 'traceparent' | 'requestId'> {
-  if (!context) return {};
-  return { traceparent: formatTraceparent(context), requestId: context.requestId };
-}
 
 /** An event's publish span, under the call that wrote it (a trace of its own when none did). */
 function producerSpan(tracer: Tracer, envelope: EventEnvelope): Span {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { CleaveConfig } from '../config/cleave-config';
-import { CLEAVE_CONFIG } from '../host/tokens';
+import { CLEAVE_CONFIG } from '../config/tokens';
 import { ContextDatabases } from '../database/context-databases';
 import { EventBus } from './event-bus';
 import { OutboxRelay } from './outbox-relay';

@@ -4,7 +4,7 @@ import { sql, type Sql } from '../database/sql';
 import type { ContextDatabase } from '../database/context-database';
 import type { EventBus } from './event-bus';
 import { InboxRecord, OutboxEvent } from './event.entities';
-import type { EventEnvelope } from './event-envelope';
+import type { EventEnvelope } from '../bus/event-envelope';
 import { OUTBOX_SIGNAL } from './outbox';
 import { outboxBacklog } from './backlogs';
 

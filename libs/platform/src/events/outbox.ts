@@ -1,10 +1,10 @@
 import type { EntityManager } from 'typeorm';
 import type { CleaveEvents, EventMap, PayloadOf } from '@cleave/contracts';
-import { toWire } from '../bus/wire';
+import { toWire } from '../validation/wire';
 import { currentContext } from '../context/call-context';
 import { newEntityId } from '../context/ids';
 import type { ContextDatabase } from '../database/context-database';
-import { envelopeContext } from './event-bus';
+import { envelopeContext } from '../bus/event-envelope';
 import { sql } from '../database/sql';
 
 const insertEvent = sql(

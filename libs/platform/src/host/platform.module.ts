@@ -8,19 +8,19 @@ import { InProcessTransport } from '../bus/in-process.transport';
 import { MessageBus } from '../bus/message-bus';
 import { CallPolicies } from '../bus/call-policies';
 import type { NatsTransport } from '../nats/nats.transport';
-import type { Placement } from './placement';
+import type { Placement } from '../bus/placement';
 import { ContextDatabases } from '../database/context-databases';
 import { DeadLetters } from '../events/dead-letters';
 import { EventBus } from '../events/event-bus';
 import { EventsRuntime } from '../events/events-runtime';
 import { TerminusModule } from '@nestjs/terminus';
-import { Health } from '../observability/health';
+import { Health } from './health';
 import { Metrics } from '../observability/metrics';
-import { PlatformMetrics } from '../observability/platform-metrics';
+import { PlatformMetrics } from './platform-metrics';
 
-import { CLEAVE_CONFIG, NATS_TRANSPORT, PLACEMENT } from './tokens';
+import { CLEAVE_CONFIG, NATS_TRANSPORT, PLACEMENT } from '../config/tokens';
 
-export { CLEAVE_CONFIG, NATS_TRANSPORT, PLACEMENT } from './tokens';
+export { CLEAVE_CONFIG, NATS_TRANSPORT, PLACEMENT } from '../config/tokens';
 
 export interface PlatformModuleOptions {
   readonly config: CleaveConfig;

@@ -18,7 +18,7 @@ import { HTTP_STATUS } from '../errors/http-status';
 import type { InboundDispatcher, ServingTransport } from '../bus/cleave.server';
 import { contextOf } from '../bus/contract-registry';
 import { PendingCalls } from '../bus/pending-calls';
-import { decodeJson, encodeJson } from '../bus/wire';
+import { decodeJson, encodeJson } from '../validation/wire';
 import { ConfigurationError, type NatsCredentials } from '../config/cleave-config';
 import type { PrincipalSeal } from '../security/principal-seal';
 import { GuardedSubscriptions } from './guarded-subscriptions';

@@ -23,7 +23,7 @@ import {
 } from 'class-validator';
 import { describe, expect, it } from 'vitest';
 import { CleaveError } from '../errors/cleave-error';
-import { toWire } from '../bus/wire';
+import { toWire } from './wire';
 import { decoderFor, VALIDATOR_OPTIONS } from './dto-decoder';
 
 class Merchant {

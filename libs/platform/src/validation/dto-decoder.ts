@@ -5,7 +5,7 @@ import { defaultMetadataStorage } from 'class-transformer/cjs/storage.js';
 import { getMetadataStorage, validateSync, type ValidationError, type ValidationArguments } from 'class-validator';
 import type { DtoClass, FieldViolation } from '@cleave/contracts';
 import { CleaveError } from '../errors/cleave-error';
-import { ABSENT, toWire, toWireField } from '../bus/wire';
+import { ABSENT, toWire, toWireField } from './wire';
 import { assertStorable } from './plain-value';
 import { PlatformErrors } from '@cleave/contracts';
 

@@ -1,3 +1,5 @@
+import { formatTraceparent, type CallContext } from '../context/call-context';
+
 /** An event as it travels: its id, name, time and the context it was raised in, around its payload. */
 export interface EventEnvelope {
   /** Unique; a redelivery carries the same one (JetStream deduplicates publishes by it, inboxes by it). */
@@ -10,4 +12,10 @@ export interface EventEnvelope {
   readonly payload: unknown;
   readonly traceparent?: string;
   readonly requestId?: string;
+}
+
+/** The trace and request id an event carries from the call that raised it. */
+export function envelopeContext(context: CallContext | undefined): Pick<EventEnvelope, 'traceparent' | 'requestId'> {
+  if (!context) return {};
+  return { traceparent: formatTraceparent(context), requestId: context.requestId };
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Health } from './health';
-import type { Metrics } from './metrics';
+import type { Metrics } from '../observability/metrics';
 
 /**
  * The management port every process opens, gateway or not: `/healthz` (liveness), `/readyz` (readiness,

@@ -10,7 +10,7 @@ import type { ContextDatabase } from '../database/context-database';
 import { ContextDatabases } from '../database/context-databases';
 import { deadLetterBacklog, outboxBacklog, type Backlog } from '../events/backlogs';
 import { EventBus } from '../events/event-bus';
-import { NATS_TRANSPORT } from '../host/tokens';
+import { NATS_TRANSPORT } from '../config/tokens';
 import type { NatsTransport } from '../nats/nats.transport';
 
 /** How long a health check may take before it counts as down: a probe must answer before the prober gives up. */

@@ -5,14 +5,14 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions, type MixedList } from 'typeorm';
 import { ConfigurationError, readSettings, type CleaveConfig } from '../config/cleave-config';
-import { CLEAVE_CONFIG } from '../host/tokens';
-import { ContextDatabase } from './context-database';
-import { TypeOrmPinoLogger } from './typeorm-logger';
-import { ContextDatabases } from './context-databases';
+import { CLEAVE_CONFIG } from '../config/tokens';
+import { ContextDatabase } from '../database/context-database';
+import { TypeOrmPinoLogger } from '../database/typeorm-logger';
+import { ContextDatabases } from '../database/context-databases';
 import { EVENT_ENTITIES } from '../events/event.entities';
 import { Outbox } from '../events/outbox';
-import { Housekeeping, HousekeepingSettings } from './housekeeping';
-import { IdempotencyRecord, idempotencyRecordsPruning } from './idempotency';
+import { Housekeeping, HousekeepingSettings } from '../database/housekeeping';
+import { IdempotencyRecord, idempotencyRecordsPruning } from '../database/idempotency';
 
 /** A context's tables and how to build them. */
 export interface ContextDatabaseOptions {

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ContextDatabases } from '../database/context-databases';
 import { EventBus } from '../events/event-bus';
-import { NATS_TRANSPORT } from '../host/tokens';
+import { NATS_TRANSPORT } from '../config/tokens';
 import type { NatsTransport } from '../nats/nats.transport';
 import { deadLetterBacklog, outboxBacklog, type Backlog } from '../events/backlogs';
-import { Metrics } from './metrics';
+import { Metrics } from '../observability/metrics';
 
 /** Read at most this often, however many gauges (and scrapers) ask. */
 const FRESH_FOR_MS = 1_000;

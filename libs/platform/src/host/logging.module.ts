@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { RequestMethod, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
-import { httpEntryOf, httpLogFields } from '../host/http-entry';
+import { httpEntryOf, httpLogFields } from './http-entry';
 
 /**
  * HTTP access lines (pino-http), through the process's logger, at info. Each names its request by the id
