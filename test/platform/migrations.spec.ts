@@ -20,7 +20,7 @@ const expected = Object.values(cleaveDeployment.contexts)
   .flatMap((module) => contextDatabasesOf(module))
   .map((options) => ({
     schema: options.context,
-    migrations: (options.migrations as (new () => { name?: string })[]).map((m) => new m().name || m.name).sort(),
+    migrations: options.migrations.map((m) => new m().name || m.name).sort(),
   }));
 
 /** What each schema's `migrations` table records: migration name → times recorded. */

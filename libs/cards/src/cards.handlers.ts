@@ -62,7 +62,7 @@ export class CardsHandlers {
   }
 
   /** The gateway's durable record of an answer it gave without cards (cards was down or too slow). */
-  @OnEvent(GatewayEventNames.AuthorisationAbandoned, { context: 'cards' })
+  @OnEvent(GatewayEventNames.AuthorisationAbandoned)
   onAuthorisationAbandoned(event: AuthorisationAbandonedV1) {
     return this.abandonments.abandon(event);
   }

@@ -1,12 +1,5 @@
 import { Module } from '@nestjs/common';
-import {
-  CLEAVE_CONFIG,
-  DatabaseModule,
-  IdempotencyRecord,
-  readSettings,
-  refuseDevelopmentCredentials,
-  type CleaveConfig,
-} from '@cleave/platform';
+import { CLEAVE_CONFIG, DatabaseModule, readSettings, refuseDevelopmentCredentials, type CleaveConfig } from '@cleave/platform';
 import { Authorisation } from './authorisations/authorisation.entity';
 import { CardDailySpend } from './authorisations/card-daily-spend.entity';
 import { Abandonments } from './authorisations/abandonments';
@@ -26,7 +19,8 @@ import { cardsMigrations } from './migrations';
   imports: [
     DatabaseModule.forContext({
       context: 'cards',
-      entities: [Card, Authorisation, CardDailySpend, IdempotencyRecord],
+      idempotency: true,
+      entities: [Card, Authorisation, CardDailySpend],
       migrations: cardsMigrations,
     }),
   ],

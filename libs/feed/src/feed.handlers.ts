@@ -23,7 +23,7 @@ export class FeedHandlers {
     private readonly deadLetters: DeadLetters,
   ) {}
 
-  @OnEvent(LedgerEventNames.TransactionCreated, { context: 'feed' })
+  @OnEvent(LedgerEventNames.TransactionCreated)
   async onTransactionCreated(event: TransactionEventV1) {
     await runOnce(this.db, async (em) => {
       await this.items.addTransaction(em, event.transaction);
@@ -31,7 +31,7 @@ export class FeedHandlers {
     });
   }
 
-  @OnEvent(LedgerEventNames.TransactionUpdated, { context: 'feed' })
+  @OnEvent(LedgerEventNames.TransactionUpdated)
   async onTransactionUpdated(event: TransactionEventV1) {
     await runOnce(this.db, (em) => this.notifications.onUpdated(em, event.transaction));
   }

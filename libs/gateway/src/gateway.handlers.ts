@@ -12,12 +12,12 @@ export class GatewayHandlers {
     private readonly hub: NotificationHub,
   ) {}
 
-  @OnEvent(IdentityEventNames.TokenRevoked, { context: 'gateway', delivery: 'every-replica' })
+  @OnEvent(IdentityEventNames.TokenRevoked, { delivery: 'every-replica' })
   onTokenRevoked(event: TokenRevokedV1) {
     this.cache.invalidate(event.accessTokenHash);
   }
 
-  @OnEvent(FeedEventNames.NotificationCreated, { context: 'gateway', delivery: 'every-replica' })
+  @OnEvent(FeedEventNames.NotificationCreated, { delivery: 'every-replica' })
   onNotificationCreated(event: NotificationCreatedV1) {
     this.hub.publish(event.notification);
   }

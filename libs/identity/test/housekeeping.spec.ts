@@ -14,6 +14,7 @@ import {
   openContextDataSource,
   sql,
   type CleaveConfig,
+  type ContextDatabaseOptions,
 } from '@cleave/platform';
 import { cleaveDeployment } from '../../../apps/cleave/src/deployment';
 import { IdentitySettings } from '../src/identity.settings';
@@ -64,7 +65,7 @@ describe.each(engines)('housekeeping on %s', (_engine, open) => {
     config: CleaveConfig,
     context: string,
     entities: Function[],
-    migrations: Function[],
+    migrations: ContextDatabaseOptions['migrations'],
   ): Promise<ContextDatabase> {
     const dataSource = await openContextDataSource(dataSourceOptions(config, { context, events: true, entities, migrations }), true);
     opened.push(dataSource);

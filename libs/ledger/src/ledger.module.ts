@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CLEAVE_CONFIG, DatabaseModule, IdempotencyRecord, readSettings, type CleaveConfig } from '@cleave/platform';
+import { CLEAVE_CONFIG, DatabaseModule, readSettings, type CleaveConfig } from '@cleave/platform';
 import { Books } from './books/books';
 import { LedgerAccount } from './books/ledger-account.entity';
 import { Entry } from './entries/entry.entity';
@@ -25,7 +25,8 @@ import { TransferHandler } from './transfer/transfer.handler';
     DatabaseModule.forContext({
       context: 'ledger',
       events: true,
-      entities: [LedgerAccount, Entry, Posting, Hold, Transaction, IdempotencyRecord],
+      idempotency: true,
+      entities: [LedgerAccount, Entry, Posting, Hold, Transaction],
       migrations: ledgerMigrations,
     }),
   ],

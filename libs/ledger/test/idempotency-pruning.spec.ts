@@ -8,7 +8,6 @@ import {
   ContextDatabase,
   dataSourceOptions,
   Housekeeping,
-  IdempotencyRecord,
   idempotencyRecordsPruning,
   openContextDataSource,
   sql,
@@ -47,7 +46,7 @@ describe.each(engines)("the ledger's idempotency records on %s", (_engine, open)
     const engine = await open();
     dispose = engine.dispose;
     dataSource = await openContextDataSource(
-      dataSourceOptions(engine.config, { context: 'ledger', events: true, entities: [IdempotencyRecord], migrations: ledgerMigrations }),
+      dataSourceOptions(engine.config, { context: 'ledger', events: true, idempotency: true, entities: [], migrations: ledgerMigrations }),
       true,
     );
     const db = new ContextDatabase('ledger', dataSource);

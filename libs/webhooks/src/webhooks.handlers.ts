@@ -24,12 +24,12 @@ export class WebhooksHandlers {
     private readonly deadLetters: DeadLetters,
   ) {}
 
-  @OnEvent(LedgerEventNames.TransactionCreated, { context: 'webhooks' })
+  @OnEvent(LedgerEventNames.TransactionCreated)
   async onTransactionCreated(event: TransactionEventV1) {
     await runOnce(this.db, (em) => this.deliveries.enqueue(em, 'transaction.created', event.transaction));
   }
 
-  @OnEvent(LedgerEventNames.TransactionUpdated, { context: 'webhooks' })
+  @OnEvent(LedgerEventNames.TransactionUpdated)
   async onTransactionUpdated(event: TransactionEventV1) {
     await runOnce(this.db, (em) => this.deliveries.enqueue(em, 'transaction.updated', event.transaction));
   }

@@ -67,7 +67,7 @@ function chosenContexts(): ContextDatabaseOptions[] {
 
 /** The names TypeORM records its migrations under. */
 function migrationNames(database: ContextDatabaseOptions): string[] {
-  return (database.migrations as Array<new () => { name?: string }>).map((migration) => new migration().name || migration.name);
+  return database.migrations.map((migration) => new migration().name || migration.name);
 }
 
 /** Opens the SQLite file, refusing one migrated by another version of Cleave than this one. */

@@ -99,7 +99,9 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     }
     const context = extras.context;
     if (typeof context !== 'string') {
-      throw new Error(`the handler of event ${pattern} must name its context: @OnEvent(event, { context: '<name>' })`);
+      throw new Error(
+        `the handler of event ${pattern} is in no context's module: declare its controller in the module the deployment names`,
+      );
     }
     let byContext = this.eventHandlers.get(pattern);
     if (!byContext) this.eventHandlers.set(pattern, (byContext = new Map()));

@@ -1,3 +1,4 @@
+import type { DynamicModule, Type } from '@nestjs/common';
 import { EventPattern, MessagePattern } from '@nestjs/microservices';
 import type { CleaveEvents, CleaveRequests, EventMap, RequestMap } from '@cleave/contracts';
 
@@ -6,9 +7,8 @@ export function Handles<M extends RequestMap = CleaveRequests>(pattern: keyof M 
   return MessagePattern(pattern);
 }
 
-/** Extras of an event handler: the context it runs for, which names its consumer group. */
+/** How an event reaches a context's handler. */
 export interface EventHandlerExtras {
-  readonly context: string;
   /**
    * `every-replica`: each running replica of the context gets the event, live and best effort (no retries,
    * nothing kept for a replica that is down): for in-memory state such as caches and open streams.
@@ -17,9 +17,61 @@ export interface EventHandlerExtras {
 }
 
 /**
- * Marks a method as a handler of an event on behalf of a context: by default each subscribing context gets
- * every event once, durably, shared among that context's replicas.
+ * Marks a method as a handler of an event: by default its context gets every event once, durably, shared
+ * among the context's replicas. The context is the one whose module holds the handler's controller.
  */
-export function OnEvent<M extends EventMap = CleaveEvents>(event: keyof M & string, extras: EventHandlerExtras) {
+export function OnEvent<M extends EventMap = CleaveEvents>(event: keyof M & string, extras: EventHandlerExtras = {}) {
   return EventPattern(event, { ...extras });
+}
+
+// Nest's metadata keys (@nestjs/common and @nestjs/microservices constants).
+const CONTROLLERS_METADATA = 'controllers';
+const IMPORTS_METADATA = 'imports';
+const PATTERN_HANDLER_METADATA = 'microservices:handler_type';
+const PATTERN_EXTRAS_METADATA = 'microservices:pattern_extras';
+const EVENT_HANDLER = 2;
+
+/**
+ * Gives every event handler in each context's module (and the modules it imports) the context's name,
+ * which names its consumer group and its inbox. Runs before Nest registers the handlers.
+ */
+export function assignEventHandlers(contexts: ReadonlyArray<readonly [string, Type<unknown> | DynamicModule]>): void {
+  const owners = new Map<Function, string>();
+  for (const [context, module] of contexts) {
+    for (const controller of controllersOf(module)) {
+      const owner = owners.get(controller);
+      if (owner !== undefined && owner !== context) {
+        throw new Error(`${controller.name} is a controller of both ${owner} and ${context}: a handler belongs to one context`);
+      }
+      owners.set(controller, context);
+      const prototype = controller.prototype as Record<string, unknown>;
+      for (const name of Object.getOwnPropertyNames(prototype)) {
+        const method = Object.getOwnPropertyDescriptor(prototype, name)?.value as unknown;
+        if (typeof method !== 'function' || Reflect.getMetadata(PATTERN_HANDLER_METADATA, method) !== EVENT_HANDLER) continue;
+        const extras = (Reflect.getMetadata(PATTERN_EXTRAS_METADATA, method) as Record<string, unknown> | undefined) ?? {};
+        Reflect.defineMetadata(PATTERN_EXTRAS_METADATA, { ...extras, context }, method);
+      }
+    }
+  }
+}
+
+/** The controllers a module declares, its own and those of every module it imports. */
+function controllersOf(root: Type<unknown> | DynamicModule): Function[] {
+  const found: Function[] = [];
+  const seen = new Set<unknown>();
+  const visit = (candidate: unknown): void => {
+    if (candidate === undefined || candidate === null || seen.has(candidate)) return;
+    seen.add(candidate);
+    if (typeof candidate === 'function') {
+      found.push(...((Reflect.getMetadata(CONTROLLERS_METADATA, candidate) as Function[] | undefined) ?? []));
+      for (const imported of (Reflect.getMetadata(IMPORTS_METADATA, candidate) as unknown[] | undefined) ?? []) visit(imported);
+      return;
+    }
+    const dynamic = candidate as DynamicModule;
+    found.push(...(dynamic.controllers ?? []));
+    visit(dynamic.module);
+    for (const imported of dynamic.imports ?? []) visit(imported);
+  };
+  visit(root);
+  return found;
 }

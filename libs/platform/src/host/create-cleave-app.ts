@@ -7,6 +7,7 @@ import type { FastifyServerOptions } from 'fastify';
 import qs from 'qs';
 import { CleaveServer } from '../bus/cleave.server';
 import { ContractRegistry, type ContractSet } from '../bus/contract-registry';
+import { assignEventHandlers } from '../bus/handler.decorators';
 import { MessageBus } from '../bus/message-bus';
 import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
 import { CleaveLogger } from '../logging/cleave-logger';
@@ -109,12 +110,14 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
         version: deployment.version,
       })
     : null;
+  const hosted = known.filter((name) => placement.hosted.has(name)).map((name) => [name, deployment.contexts[name]!] as const);
+  assignEventHandlers(hosted);
   const root: DynamicModule = {
     module: CleaveAppModule,
     imports: [
       loggingModule(log),
       PlatformModule.forRoot({ config, placement, contracts: deployment.contracts, nats, version: deployment.version }),
-      ...known.filter((name) => placement.hosted.has(name)).map((name) => deployment.contexts[name]!),
+      ...hosted.map(([, module]) => module),
     ],
   };
   let app: NestFastifyApplication;

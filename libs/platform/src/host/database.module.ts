@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource, type DataSourceOptions, type MixedList } from 'typeorm';
+import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
 import { ConfigurationError, readSettings, type CleaveConfig } from '../config/cleave-config';
 import { CLEAVE_CONFIG } from '../config/tokens';
 import { ContextDatabase } from '../database/context-database';
@@ -17,10 +17,15 @@ import { IdempotencyRecord, idempotencyRecordsPruning } from '../database/idempo
 /** A context's tables and how to build them. */
 export interface ContextDatabaseOptions {
   readonly context: string;
-  /** Keeps an outbox, an inbox and dead letters (their tables come from `eventTables()` in a migration). */
+  /** Keeps an outbox, an inbox and dead letters (their tables come from `eventsMigration(…)` in its history). */
   readonly events?: boolean;
-  readonly entities: MixedList<Function>;
-  readonly migrations: MixedList<Function>;
+  /**
+   * Answers retried commands once (`runIdempotent`): keeps idempotency records (their table from
+   * `idempotencyRecordsTable()` in a migration), pruned by housekeeping.
+   */
+  readonly idempotency?: boolean;
+  readonly entities: readonly Function[];
+  readonly migrations: readonly (new () => MigrationInterface)[];
 }
 
 /**
@@ -31,8 +36,8 @@ export function dataSourceOptions(config: CleaveConfig, options: ContextDatabase
   const url = config.contextDatabaseUrls[options.context] ?? config.databaseUrl;
   const common = {
     name: options.context,
-    entities: options.events ? [...(options.entities as Function[]), ...EVENT_ENTITIES] : options.entities,
-    migrations: options.migrations,
+    entities: entitiesOf(options),
+    migrations: [...options.migrations],
     migrationsTableName: 'migrations',
     migrationsRun: false,
     synchronize: false,
@@ -146,10 +151,9 @@ export async function openContextDataSource(options: DataSourceOptions, migrate:
   return dataSource;
 }
 
-function keepsIdempotencyRecords(options: ContextDatabaseOptions): boolean {
-  return Array.isArray(options.entities)
-    ? options.entities.includes(IdempotencyRecord)
-    : Object.values(options.entities).includes(IdempotencyRecord);
+/** The context's own entities and those of the platform's parts it declares. */
+function entitiesOf(options: ContextDatabaseOptions): Function[] {
+  return [...options.entities, ...(options.events ? EVENT_ENTITIES : []), ...(options.idempotency ? [IdempotencyRecord] : [])];
 }
 
 // What each DatabaseModule.forContext was given, so a migrate-only run finds a module's databases without booting it.
@@ -180,6 +184,10 @@ export function contextDatabasesOf(module: Type<unknown> | DynamicModule): Conte
 @Module({})
 export class DatabaseModule {
   static forContext(options: ContextDatabaseOptions): DynamicModule {
+    // The events' tables come from a migration placed in the context's history; without it the outbox is missing at run time.
+    if (options.events && !options.migrations.some((migration) => new migration().name?.startsWith('Events'))) {
+      throw new Error(`the ${options.context} database keeps events: list eventsMigration(<timestamp>) among its migrations`);
+    }
     const module: DynamicModule = {
       module: DatabaseModule,
       imports: [
@@ -230,7 +238,7 @@ export class DatabaseModule {
           useFactory: (db: ContextDatabase, config: CleaveConfig) => new Outbox(db, config.env.CLEAVE_CRASH_AFTER_COMMIT),
           inject: [ContextDatabase, CLEAVE_CONFIG],
         },
-        ...(keepsIdempotencyRecords(options)
+        ...(options.idempotency
           ? [
               {
                 provide: Housekeeping,
