@@ -4,14 +4,7 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  ContextDatabase,
-  dataSourceOptions,
-  Housekeeping,
-  idempotencyRecordsPruning,
-  openContextDataSource,
-  sql,
-} from '@cleave/platform';
+import { ContextDatabase, dataSourceOptions, Housekeeping, idempotencyRecordsPruning, openContextDataSource, sql } from '@cleave/platform';
 import { storageEngines } from '../../../test/support/postgres';
 import { ledgerMigrations } from '../src/migrations';
 
