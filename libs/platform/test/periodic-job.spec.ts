@@ -33,6 +33,24 @@ describe('a periodic job', () => {
     expect(events).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
   });
 
+  it('runs a pass when woken, and wakes that arrive during a pass make one more pass after it', async () => {
+    const events: string[] = [];
+    const gate = gatedPass(events);
+    const job = new PeriodicJob('test', 60_000, gate.pass, new Logger('test'));
+    job.wake();
+    await vi.waitFor(() => expect(events).toEqual(['start 1']));
+    expect(job.busy).toBe(true);
+    for (let i = 0; i < 5; i++) job.wake();
+    gate.release();
+    await vi.waitFor(() => expect(events).toEqual(['start 1', 'end 1', 'start 2']));
+    gate.release();
+    await vi.waitFor(() => expect(job.busy).toBe(false));
+    expect(events).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
+    await job.stop();
+    job.wake();
+    expect(job.busy).toBe(false);
+  });
+
   it('lets a failed pass fail its caller without stopping the passes after it', async () => {
     const job = new PeriodicJob('test', 60_000, async () => 'ok', new Logger('test'));
     await expect(job.run(async () => Promise.reject(new Error('database away')))).rejects.toThrow('database away');

@@ -5,6 +5,7 @@ import type { ContextDatabase } from '../database/context-database';
 import type { EventBus } from './event-bus';
 import { InboxRecord, OutboxEvent } from './event.entities';
 import type { EventEnvelope } from '../bus/event-envelope';
+import { PeriodicJob } from '../jobs/periodic-job';
 import { OUTBOX_SIGNAL } from './outbox';
 import { outboxBacklog } from './backlogs';
 
@@ -23,27 +24,26 @@ const KEEP_INBOX_MS = 14 * DAY_MS;
  */
 export class OutboxRelay {
   private readonly log: Logger;
-  private timer: NodeJS.Timeout | undefined;
-  private pruner: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly publishing: PeriodicJob;
+  private readonly pruning: PeriodicJob;
 
   constructor(
     readonly context: string,
     private readonly db: ContextDatabase,
     private readonly events: EventBus,
-    private readonly timing: { readonly pollMs: number; readonly pruneMs: number } = { pollMs: 500, pruneMs: 60_000 },
+    timing: { readonly pollMs: number; readonly pruneMs: number } = { pollMs: 500, pruneMs: 60_000 },
   ) {
     this.log = new Logger(`Outbox:${context}`);
+    this.publishing = new PeriodicJob('publishing', timing.pollMs, () => this.drain(), this.log);
+    this.pruning = new PeriodicJob('pruning', timing.pruneMs, () => this.prune(), this.log);
   }
 
   start(): void {
     // Woken by commits that wrote events, not by every commit (its own marking included).
-    this.db.onSignal(OUTBOX_SIGNAL, () => this.wake());
-    this.timer = setInterval(() => this.wake(), this.timing.pollMs).unref();
-    this.pruner = setInterval(() => void this.prune(), this.timing.pruneMs).unref();
-    this.wake();
+    this.db.onSignal(OUTBOX_SIGNAL, () => this.publishing.wake());
+    this.publishing.start();
+    this.pruning.start();
+    this.publishing.wake();
   }
 
   /** Drops what no longer serves: published outbox rows and inbox records past their keeping time. */
@@ -59,10 +59,7 @@ export class OutboxRelay {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    clearInterval(this.pruner);
-    await this.running;
+    await Promise.all([this.publishing.stop(), this.pruning.stop()]);
   }
 
   /**
@@ -72,7 +69,7 @@ export class OutboxRelay {
   async republishRetained(): Promise<void> {
     try {
       await this.db.transaction((em) => em.update(OutboxEvent, { publishedAt: Not(IsNull()) }, { publishedAt: null }));
-      this.wake();
+      this.publishing.wake();
     } catch (error) {
       this.log.error(`could not queue the outbox for republishing: ${(error as Error).message}`);
     }
@@ -80,7 +77,7 @@ export class OutboxRelay {
 
   /** True while it is publishing (or about to). */
   get busy(): boolean {
-    return this.running !== undefined;
+    return this.publishing.busy;
   }
 
   /** How far behind the relay is: unpublished events, and the age of the oldest. */
@@ -89,31 +86,13 @@ export class OutboxRelay {
     return { pending: backlog.count, oldestAgeMs: backlog.oldestAgeSeconds * 1_000 };
   }
 
-  private wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    // Started on the next turn of the event loop, so commits made in this one go out as one batch.
-    this.running = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.drain())
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
-  }
-
   private async drain(): Promise<void> {
     for (;;) {
       const rows = await this.db.all<OutboxRow>(undefined, unpublished, [BATCH]).catch((error: unknown) => {
         this.log.warn(`reading the outbox failed, will retry: ${(error as Error).message}`);
         return [];
       });
-      if (rows.length === 0 || this.stopped) return;
+      if (rows.length === 0 || this.publishing.stopping) return;
       // Marked together once the batch is out (or as far as it got): a crash republishes at most one
       // batch, which the stream and the inboxes drop as duplicates.
       // What failed is left unpublished; the next commit or tick tries again.
@@ -127,7 +106,7 @@ export class OutboxRelay {
           this.log.warn(`marking published failed (they will be republished): ${(error as Error).message}`);
         });
       }
-      // A short batch was all there was; events committed meanwhile woke the relay again (see wake).
+      // A short batch was all there was; events committed meanwhile woke the relay again.
       if (published.length < BATCH) return;
     }
   }

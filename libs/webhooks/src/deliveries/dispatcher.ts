@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { isIP } from 'node:net';
-import { ContextDatabase, Metrics } from '@cleave/platform';
+import { ContextDatabase, Metrics, PeriodicJob } from '@cleave/platform';
 import type { DeliveryAttemptView } from '@cleave/contracts';
 import { Webhook } from '../registrations/webhook.entity';
 import { WebhooksSettings } from '../webhooks.settings';
@@ -21,11 +21,8 @@ const MAX_BACKOFF_MS = 3_600_000;
 @Injectable()
 export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('Webhooks');
-  private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
-  private scanning: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly scanning: PeriodicJob;
   private readonly lookup;
 
   private readonly attempts;
@@ -36,6 +33,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     metrics: Metrics,
   ) {
     this.lookup = guardedLookup(settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE);
+    this.scanning = new PeriodicJob('looking for due deliveries', settings.CLEAVE_WEBHOOK_POLL_MS, () => this.scan(), this.log);
     this.attempts = metrics.counter({
       name: 'cleave_webhook_delivery_attempts_total',
       help: 'Tries to deliver a webhook, by outcome: delivered, retrying (failed, tried again later) or failed (gave up).',
@@ -48,37 +46,18 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
       this.log.warn(
         'CLEAVE_WEBHOOKS_ALLOW_PRIVATE is on: webhooks may reach loopback and private addresses (development only; link-local and metadata addresses stay blocked)',
       );
-    this.db.onSignal(DELIVERIES_QUEUED, () => this.wake());
-    this.timer = setInterval(() => this.wake(), this.settings.CLEAVE_WEBHOOK_POLL_MS).unref();
+    this.db.onSignal(DELIVERIES_QUEUED, () => this.scanning.wake());
+    this.scanning.start();
   }
 
   /** Stops taking deliveries and waits for the tries in hand (each bounded by its timeout). */
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.scanning;
+    await this.scanning.stop();
     await Promise.all(this.inFlight);
   }
 
-  private wake(): void {
-    if (this.stopped) return;
-    if (this.scanning) {
-      this.again = true;
-      return;
-    }
-    this.scanning = this.scan()
-      .catch((error: unknown) => this.log.error(`looking for due deliveries failed: ${(error as Error).message}`))
-      .finally(() => {
-        this.scanning = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
-  }
-
   private async scan(): Promise<void> {
-    while (!this.stopped) {
+    while (!this.scanning.stopping) {
       const room = this.settings.CLEAVE_WEBHOOK_CONCURRENCY - this.inFlight.size;
       if (room <= 0) return;
       const taken = await this.take(room);
@@ -90,7 +69,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
         this.inFlight.add(attempt);
         void attempt.finally(() => {
           this.inFlight.delete(attempt);
-          this.wake();
+          this.scanning.wake();
         });
       }
     }
