@@ -21,6 +21,8 @@ function sources(dir: string): string[] {
  */
 const RAISED_AS_STRING =
   /CleaveError\.(?:badRequest|forbidden|notFound|conflict|unavailable)\([^;]*?,\s*'[a-z_]+'\s*[,)]|new CleaveError\('[a-z_]+',[^;]*?\{\s*reason:\s*'[a-z_]+'/s;
+/** A reason passed to the constructor, from anywhere but CleaveError itself: `CleaveError.of` takes declared ones only. */
+const RAISED_WITH_REASON = /new CleaveError\([^;]*?\{[^}]*\breason\b/s;
 const READ_AS_STRING = /(?<!typeof )\b[\w.()]+\.reason\s*[!=]==\s*'[a-z_]+'/;
 
 describe('error reasons', () => {
@@ -32,7 +34,8 @@ describe('error reasons', () => {
       for (const file of sources(join(root, 'libs', context, 'src'))) {
         const text = readFileSync(file, 'utf8');
         for (const statement of text.split(/;\s*\n/)) {
-          if (RAISED_AS_STRING.test(statement) || READ_AS_STRING.test(statement))
+          const constructsReasons = RAISED_WITH_REASON.test(statement) && !file.endsWith(join('errors', 'cleave-error.ts'));
+          if (RAISED_AS_STRING.test(statement) || READ_AS_STRING.test(statement) || constructsReasons)
             offenders.push(`${relative(root, file)}: ${statement.trim().slice(0, 120)}`);
         }
       }
@@ -46,6 +49,10 @@ describe('error reasons', () => {
     expect(READ_AS_STRING.test(`if (e.reason === 'insufficient_funds') return`)).toBe(true);
     expect(READ_AS_STRING.test(`typeof value.reason === 'string'`)).toBe(false);
     expect(RAISED_AS_STRING.test(`throw CleaveError.of(LedgerErrors.holdNotPending, 'gone')`)).toBe(false);
+    expect(
+      RAISED_WITH_REASON.test(`const reason = big ? 'body_too_large' : 'bad_body';\nreturn new CleaveError(code, message, { reason })`),
+    ).toBe(true);
+    expect(RAISED_WITH_REASON.test(`return new CleaveError(code, exception.message)`)).toBe(false);
   });
 
   it('survive the wire: the receiver recognises the declared reason and whether to try again', () => {

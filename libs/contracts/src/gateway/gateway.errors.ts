@@ -11,4 +11,9 @@ export const GatewayErrors = errorReasons({
   requestTimeout: ['bad_request', 'request_timeout'],
   headersTooLarge: ['bad_request', 'headers_too_large'],
   badRequestLine: ['bad_request', 'bad_request_line'],
+  unknownRoute: ['not_found', 'unknown_route'],
+  unsupportedMediaType: ['bad_request', 'unsupported_media_type'],
+  bodyTooLarge: ['bad_request', 'body_too_large'],
+  /** A body that could not be parsed (malformed JSON or form). */
+  badBody: ['bad_request', 'bad_body'],
 });

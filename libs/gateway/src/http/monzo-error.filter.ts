@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { ErrorCode } from '@cleave/contracts';
+import { GatewayErrors, type ErrorCode, type ErrorReason } from '@cleave/contracts';
 import { CleaveError, HTTP_STATUS, toCleaveError } from '@cleave/platform';
 
 // Monzo's error code prefixes, which set the status.
@@ -42,33 +42,37 @@ export function monzoErrorBody(error: CleaveError): Record<string, unknown> {
   };
 }
 
+// How the HTTP layer's own refusals (Nest's and Fastify's, by status or by code) map to the gateway's reasons.
+const BY_STATUS: Readonly<Record<number, ErrorReason>> = {
+  404: GatewayErrors.unknownRoute,
+  413: GatewayErrors.bodyTooLarge,
+  415: GatewayErrors.unsupportedMediaType,
+};
+const BY_FASTIFY_CODE: Readonly<Record<string, readonly [ErrorReason, string]>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [
+    GatewayErrors.unsupportedMediaType,
+    'send the body as application/x-www-form-urlencoded or application/json',
+  ],
+  FST_ERR_CTP_BODY_TOO_LARGE: [GatewayErrors.bodyTooLarge, 'the body is too large'],
+};
+
 /** Whatever an HTTP request failed with, as the CleaveError it stands for; nothing internal leaks. */
 export function httpFailure(exception: unknown): CleaveError {
   if (exception instanceof CleaveError) return exception;
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    const code = FROM_HTTP_STATUS[status] ?? (status >= 500 ? 'internal' : 'bad_request');
-    const reason =
-      status === 404 ? 'unknown_route' : status === 415 ? 'unsupported_media_type' : status === 413 ? 'body_too_large' : undefined;
-    return new CleaveError(code, exception.message, { reason });
+    const declared = BY_STATUS[status];
+    if (declared !== undefined) return CleaveError.of(declared, exception.message);
+    return new CleaveError(FROM_HTTP_STATUS[status] ?? (status >= 500 ? 'internal' : 'bad_request'), exception.message);
   }
   // Fastify's own errors (a malformed body, an unsupported content type, say) carry a 4xx statusCode and a code.
   const status = (exception as { statusCode?: number })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const fastifyCode = (exception as { code?: string }).code;
-    const reason =
-      fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-        ? 'unsupported_media_type'
-        : fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? 'body_too_large'
-          : 'bad_body';
-    const message =
-      reason === 'unsupported_media_type'
-        ? 'send the body as application/x-www-form-urlencoded or application/json'
-        : reason === 'body_too_large'
-          ? 'the body is too large'
-          : `the body could not be read: ${(exception as Error).message}`;
-    return new CleaveError(FROM_HTTP_STATUS[status] ?? 'bad_request', message, { reason });
+    const known = BY_FASTIFY_CODE[(exception as { code?: string }).code ?? ''];
+    if (known !== undefined) return CleaveError.of(known[0], known[1]);
+    const declared = BY_STATUS[status];
+    if (declared !== undefined) return CleaveError.of(declared, (exception as Error).message);
+    return CleaveError.of(GatewayErrors.badBody, `the body could not be read: ${(exception as Error).message}`);
   }
   return toCleaveError(exception);
 }
