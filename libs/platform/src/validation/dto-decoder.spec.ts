@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { plainToInstance, Transform, Type } from 'class-transformer';
+import { Expose, plainToInstance, Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
@@ -55,6 +55,10 @@ class Payment {
 
 class Shaped {
   @IsOptional() @Transform(({ value }) => String(value).trim()) @IsString() name?: string;
+}
+
+class Exposed {
+  @Expose({ name: 'full_name' }) @IsString() name!: string;
 }
 
 class UndecoratedDefault {
@@ -135,7 +139,8 @@ function makeInput(rnd: () => number): unknown {
 describe('decoderFor', () => {
   it('compiles the DTOs the fast path covers', () => {
     expect(decoderFor(Payment).fast).toBe(true);
-    expect(decoderFor(Shaped).fast).toBe(false);
+    expect(decoderFor(Shaped).fast).toBe(true);
+    expect(decoderFor(Exposed).fast).toBe(false);
     expect(decoderFor(Untyped).fast).toBe(true);
   });
 
@@ -232,8 +237,10 @@ describe('decoderFor', () => {
     expect(() => decoderFor(UndecoratedDefault).decode({ name: 'x' })).toThrow(/property page should not exist/);
   });
 
-  it('runs class-transformer for classes the fast path skips', () => {
-    expect(decoderFor(Shaped).decode({ name: '  padded ' })).toStrictEqual(plainToInstance(Shaped, { name: '  padded ' }));
+  it("runs a property's @Transform as class-transformer does, and class-transformer itself for classes the fast path skips", () => {
+    for (const name of ['  padded ', 42, null, undefined])
+      expect(decoderFor(Shaped).decode({ name })).toStrictEqual(plainToInstance(Shaped, { name }));
+    expect(decoderFor(Exposed).decode({ full_name: 'Ada' })).toStrictEqual(plainToInstance(Exposed, { full_name: 'Ada' }));
   });
 
   it('returns a new instance of the class, keeping field defaults', () => {

@@ -1,4 +1,4 @@
-import { plainToInstance } from 'class-transformer';
+import { plainToInstance, TransformationType, type TransformFnParams } from 'class-transformer';
 // class-transformer keeps its @Type metadata in this module and exposes no public reader for it; @nestjs/swagger
 // and @nestjs/mapped-types read it from the same place.
 import { defaultMetadataStorage } from 'class-transformer/cjs/storage.js';
@@ -28,6 +28,11 @@ export interface DtoDecoder<T extends object> {
    * instance shares nothing with `value`.
    */
   decodeLocal(value: unknown): T;
+  /**
+   * The instance when the fast path accepts `plain` as it stands, else undefined (and no error: the caller
+   * words the refusal its own way). For callers that have already refused what can't be stored.
+   */
+  accept(plain: unknown): T | undefined;
 }
 
 type Check = (value: unknown, args: ValidationArguments) => unknown;
@@ -50,6 +55,8 @@ interface PropertyPlan {
   readonly nested?: ClassPlan;
   readonly validatesNested: boolean;
   readonly toDate: boolean;
+  /** Its `@Transform`s, as class-transformer would run them turning a plain value into an instance. */
+  readonly transforms: ReadonlyArray<(params: TransformFnParams) => unknown>;
 }
 
 interface ClassPlan {
@@ -81,7 +88,14 @@ export function decoderFor<T extends object>(dto: DtoClass<T>): DtoDecoder<T> {
 
 function compile<T extends object>(dto: DtoClass<T>): DtoDecoder<T> {
   const plan = planClass(dto, new Map());
-  if (!plan) return { dto, fast: false, decode: (plain) => slowDecode(dto, plain), decodeLocal: (value) => slowDecode(dto, toWire(value)) };
+  if (!plan)
+    return {
+      dto,
+      fast: false,
+      decode: (plain) => slowDecode(dto, plain),
+      decodeLocal: (value) => slowDecode(dto, toWire(value)),
+      accept: () => undefined,
+    };
   return {
     dto,
     fast: true,
@@ -98,6 +112,9 @@ function compile<T extends object>(dto: DtoClass<T>): DtoDecoder<T> {
       assertStorable(value);
       const instance = fill(plan, value, true);
       return (instance ?? slowDecode(dto, toWire(value))) as T;
+    },
+    accept(plain: unknown): T | undefined {
+      return fill(plan, plain, false) as T | undefined;
     },
   };
 }
@@ -156,7 +173,13 @@ function planClass(dto: DtoClass, seen: Map<DtoClass, ClassPlan | null>): ClassP
       nested = validatesNested ? planClass(type as DtoClass, seen) : undefined;
       if (!nested) return undefined;
     }
-    properties.push({ name, conditions, defined, rules, nested, validatesNested, toDate });
+    const transformMetadatas = defaultMetadataStorage.findTransformMetadatas(dto, name, TransformationType.PLAIN_TO_CLASS);
+    // Grouped or versioned transforms, or one on a converted value, are for class-transformer's own walk.
+    if (transformMetadatas.some((t) => t.options?.groups?.length || t.options?.since !== undefined || t.options?.until !== undefined))
+      return undefined;
+    if (transformMetadatas.length > 0 && type !== undefined) return undefined;
+    const transforms = transformMetadatas.map((t) => t.transformFn);
+    properties.push({ name, conditions, defined, rules, nested, validatesNested, toDate, transforms });
   }
   const known = new Set(properties.map((p) => p.name));
   const alwaysRejected = Object.keys(new dto()).some((key) => !known.has(key));
@@ -169,13 +192,8 @@ function hasTransformerFeatures(dto: DtoClass): boolean {
   const s = defaultMetadataStorage as unknown as {
     getExposedMetadatas(t: DtoClass): unknown[];
     getExcludedMetadatas(t: DtoClass): unknown[];
-    _transformMetadatas: Map<DtoClass, unknown>;
   };
-  if (s.getExposedMetadatas(dto).length > 0 || s.getExcludedMetadatas(dto).length > 0) return true;
-  for (let proto = dto; proto && proto !== Object; proto = Object.getPrototypeOf(proto)) {
-    if (s._transformMetadatas.has(proto)) return true;
-  }
-  return false;
+  return s.getExposedMetadatas(dto).length > 0 || s.getExcludedMetadatas(dto).length > 0;
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -200,6 +218,8 @@ function fill(plan: ClassPlan, plain: unknown, local: boolean): object | undefin
       value = toWireField(value, property.name);
       if (value === ABSENT) continue;
     }
+    for (const transform of property.transforms)
+      value = transform({ value, key: property.name, obj: source, type: TransformationType.PLAIN_TO_CLASS, options: {} });
     if (property.toDate && value !== null && value !== undefined) value = new Date(value as string);
     else if (property.nested && value !== null && typeof value === 'object') {
       value = fillNested(property.nested, value);
