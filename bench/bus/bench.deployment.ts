@@ -16,6 +16,6 @@ class BenchModule {}
 /** A one-context Cleave deployment whose handler does what every benchmark responder does. */
 export const benchDeployment: CleaveDeployment = {
   contracts: { requests: BenchRequests, events: {}, dependencies: {} },
-  contexts: { bench: BenchModule },
+  contexts: { bench: async () => BenchModule },
   version: '0.0.0',
 };

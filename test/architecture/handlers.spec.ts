@@ -43,7 +43,7 @@ describe('handlers and contracts', () => {
       'lonely.second': command(EmptyRequest).returns<number>(),
     };
     const attempt = createCleaveApp(
-      { contracts: { requests, events: {}, dependencies: {} }, contexts: { lonely: LonelyModule }, version: '0.0.0' },
+      { contracts: { requests, events: {}, dependencies: {} }, contexts: { lonely: async () => LonelyModule }, version: '0.0.0' },
       config(),
     );
     await expect(attempt).rejects.toThrow(/lonely is hosted here but nothing handles lonely.second/);
@@ -68,7 +68,7 @@ describe('handlers and contracts', () => {
     class TwiceModule {}
     const requests = { 'twice.call': query(EmptyRequest).returns<number>() };
     const attempt = createCleaveApp(
-      { contracts: { requests, events: {}, dependencies: {} }, contexts: { twice: TwiceModule }, version: '0.0.0' },
+      { contracts: { requests, events: {}, dependencies: {} }, contexts: { twice: async () => TwiceModule }, version: '0.0.0' },
       config(),
     );
     await expect(attempt).rejects.toThrow(/two handlers for twice.call/);

@@ -17,7 +17,9 @@ const MOVE = fileURLToPath(new URL('../../dist/apps/cleave/src/cli/move-to-postg
 const MIGRATE = fileURLToPath(new URL('../../dist/apps/cleave/src/cli/migrate.js', import.meta.url));
 const ADMIN = { token: 'an-operator-secret-for-moving' };
 const NETWORK = { headers: { authorization: `Bearer ${NETWORK_SECRET}` } };
-const CONTEXTS = Object.values(cleaveDeployment.contexts).flatMap((module) => contextDatabasesOf(module).map((o) => o.context));
+const CONTEXTS = (await Promise.all(Object.values(cleaveDeployment.contexts).map((load) => load()))).flatMap((module) =>
+  contextDatabasesOf(module).map((o) => o.context),
+);
 
 /** Runs a command to its end, without blocking this process (the webhook receiver lives in it). */
 function run(entry: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -16,7 +16,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'cleave-migrations-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Every context's schema and the migrations it must have run, each once. */
-const expected = Object.values(cleaveDeployment.contexts)
+const expected = (await Promise.all(Object.values(cleaveDeployment.contexts).map((load) => load())))
   .flatMap((module) => contextDatabasesOf(module))
   .map((options) => ({
     schema: options.context,

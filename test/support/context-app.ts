@@ -29,7 +29,11 @@ export async function startContexts(
   let app: CleaveApp;
   try {
     app = await createCleaveApp(
-      { contracts, contexts, version: '0.0.0' },
+      {
+        contracts,
+        contexts: Object.fromEntries(Object.entries(contexts).map(([name, module]) => [name, async () => module])),
+        version: '0.0.0',
+      },
       loadCleaveConfig({
         CLEAVE_TRANSPORT: 'in-process',
         CLEAVE_MANAGEMENT_PORT: '0',

@@ -36,9 +36,9 @@ try {
   Logger.overrideLogger(new CleaveLogger(log));
   const { contexts } = cleaveDeployment;
   const placement = resolvePlacement(config.services, Object.keys(contexts), 'auto');
-  for (const [name, module] of Object.entries(contexts)) {
+  for (const [name, load] of Object.entries(contexts)) {
     if (!placement.hosted.has(name)) continue;
-    for (const options of contextDatabasesOf(module)) {
+    for (const options of contextDatabasesOf(await load())) {
       const setting = databaseSetting(config, options.context);
       let dataSource;
       try {

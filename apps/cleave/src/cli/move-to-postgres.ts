@@ -22,7 +22,9 @@ import { ContextMove, migrationSeeds, MoveMismatchError, type MigrationSeeds, ty
 import { MoveRefusedError, SqliteSource } from './move-to-postgres/sqlite-source';
 
 const COMMAND = 'move-to-postgres';
-const WITH_DATABASES = Object.values(cleaveDeployment.contexts).flatMap((module) => contextDatabasesOf(module));
+const WITH_DATABASES = (await Promise.all(Object.values(cleaveDeployment.contexts).map((load) => load()))).flatMap((module) =>
+  contextDatabasesOf(module),
+);
 
 const USAGE = `Usage: npm run move-to-postgres -- --context <name> [--context <name> …] [--replace]
        npm run move-to-postgres -- --all [--replace]

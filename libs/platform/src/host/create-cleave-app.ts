@@ -27,19 +27,27 @@ import { ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE } from '@opentelemetry/
 import { SpanStatusCode } from '@opentelemetry/api';
 import { httpEntryOf, knownHttpEntry } from './http-entry';
 
+/** Imports a context's module. Loaders, not modules, so a process loads only the contexts it hosts. */
+export type ContextLoader = () => Promise<Type<unknown> | DynamicModule>;
+
+/** How the HTTP context sets its server up. */
+export interface HttpSetup {
+  /** Options of the Fastify server, over the platform's (its timeouts). */
+  readonly serverOptions?: FastifyServerOptions;
+  setup(app: NestFastifyApplication): void | Promise<void>;
+}
+
 /** What a deployment is made of: its contracts and a Nest module per context. */
 export interface CleaveDeployment {
   readonly contracts: ContractSet;
-  /** Context name → the module that implements it, the gateway included. */
-  readonly contexts: Readonly<Record<string, Type<unknown> | DynamicModule>>;
+  /** Context name → the loader of the module that implements it, the gateway included. */
+  readonly contexts: Readonly<Record<string, ContextLoader>>;
   /** Reported to NATS service discovery. */
   readonly version: string;
-  /** The context that serves HTTP, and how to set its server up; it listens wherever that context is hosted. */
+  /** The context that serves HTTP, and its setup (loaded only where it is hosted); it listens wherever that context is hosted. */
   readonly http?: {
     readonly context: string;
-    /** Options of the Fastify server, over the platform's (its timeouts). */
-    readonly serverOptions?: FastifyServerOptions;
-    setup(app: NestFastifyApplication): void | Promise<void>;
+    load(): Promise<HttpSetup>;
   };
 }
 
@@ -110,18 +118,21 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
         version: deployment.version,
       })
     : null;
-  const hosted = known.filter((name) => placement.hosted.has(name)).map((name) => [name, deployment.contexts[name]!] as const);
-  assignEventHandlers(hosted);
-  const root: DynamicModule = {
-    module: CleaveAppModule,
-    imports: [
-      loggingModule(log),
-      PlatformModule.forRoot({ config, placement, contracts: deployment.contracts, nats, version: deployment.version }),
-      ...hosted.map(([, module]) => module),
-    ],
-  };
   let app: NestFastifyApplication;
+  let http: HttpSetup | undefined;
   try {
+    const names = known.filter((name) => placement.hosted.has(name));
+    const hosted = await Promise.all(names.map((name) => deployment.contexts[name]!()));
+    assignEventHandlers(names.map((name, i) => [name, hosted[i]!] as const));
+    http = deployment.http !== undefined && placement.hosted.has(deployment.http.context) ? await deployment.http.load() : undefined;
+    const root: DynamicModule = {
+      module: CleaveAppModule,
+      imports: [
+        loggingModule(log),
+        PlatformModule.forRoot({ config, placement, contracts: deployment.contracts, nats, version: deployment.version }),
+        ...hosted,
+      ],
+    };
     // qs reads Monzo-style bracketed parameters (`metadata[key]=value`, `expand[]=merchant`).
     const adapter = new FastifyAdapter({
       routerOptions: { querystringParser: (query: string) => qs.parse(query) as Record<string, string> },
@@ -131,7 +142,7 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
       // A client that trickles its headers or body can't pin a connection: both must arrive in time.
       requestTimeout: HTTP_RECEIVE_TIMEOUT_MS,
       http: { headersTimeout: HTTP_HEADERS_TIMEOUT_MS, requestTimeout: HTTP_RECEIVE_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
-      ...deployment.http?.serverOptions,
+      ...http?.serverOptions,
     });
     // The HTTP context's setup registers the body parsers it accepts (the gateway: JSON and forms).
     app = await NestFactory.create<NestFastifyApplication>(root, adapter, { logger, abortOnError: false, bodyParser: false });
@@ -152,7 +163,6 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
     // Not inheriting the HTTP app's global pipes and filters: the bus validates and maps errors itself.
     app.connectMicroservice({ strategy: app.get(CleaveServer) }, { inheritAppConfig: false });
     await app.startAllMicroservices();
-    const http = deployment.http !== undefined && placement.hosted.has(deployment.http.context) ? deployment.http : undefined;
     if (http) {
       // Before the HTTP context's own hooks, so that what they refuse at once (shed, draining) is measured,
       // traced and named like any other answer.
