@@ -10,6 +10,8 @@ import { OUTBOX_SIGNAL } from './outbox';
 import { outboxBacklog } from './backlogs';
 
 const BATCH = 100;
+/** On SQLite, how long published rows may wait to be marked so: their marks commit together. */
+const MARK_AFTER_MS = 200;
 const DAY_MS = 24 * 3600 * 1000;
 /** Published rows are kept as long as the stream keeps events, then pruned. */
 const KEEP_PUBLISHED_MS = 7 * DAY_MS;
@@ -26,6 +28,14 @@ export class OutboxRelay {
   private readonly log: Logger;
   private readonly publishing: PeriodicJob;
   private readonly pruning: PeriodicJob;
+  /**
+   * SQLite: the highest seq published and not yet marked. There a row's seq follows commit order (one
+   * writer at a time), so reading after it skips exactly what is out already, and one statement marks
+   * everything up to it: a commit (a WAL sync) per {@link MARK_AFTER_MS} instead of one per batch.
+   */
+  private publishedUpTo = 0;
+  private unmarked = false;
+  private marking: NodeJS.Timeout | undefined;
 
   constructor(
     readonly context: string,
@@ -60,6 +70,8 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     await Promise.all([this.publishing.stop(), this.pruning.stop()]);
+    clearTimeout(this.marking);
+    await this.markPublishedUpTo();
   }
 
   /**
@@ -68,7 +80,12 @@ export class OutboxRelay {
    */
   async republishRetained(): Promise<void> {
     try {
-      await this.db.transaction((em) => em.update(OutboxEvent, { publishedAt: Not(IsNull()) }, { publishedAt: null }));
+      // Between passes, so that no pass in hand moves the published mark past what is now unpublished again.
+      await this.publishing.run(async () => {
+        this.publishedUpTo = 0;
+        this.unmarked = false;
+        await this.db.transaction((em) => em.update(OutboxEvent, { publishedAt: Not(IsNull()) }, { publishedAt: null }));
+      });
       this.publishing.wake();
     } catch (error) {
       this.log.error(`could not queue the outbox for republishing: ${(error as Error).message}`);
@@ -77,7 +94,7 @@ export class OutboxRelay {
 
   /** True while it is publishing (or about to). */
   get busy(): boolean {
-    return this.publishing.busy;
+    return this.publishing.busy || this.unmarked;
   }
 
   /** How far behind the relay is: unpublished events, and the age of the oldest. */
@@ -86,21 +103,48 @@ export class OutboxRelay {
     return { pending: backlog.count, oldestAgeMs: backlog.oldestAgeSeconds * 1_000 };
   }
 
+  private markSoon(): void {
+    this.marking ??= setTimeout(() => {
+      this.marking = undefined;
+      void this.publishing.run(() => this.markPublishedUpTo());
+    }, MARK_AFTER_MS).unref();
+  }
+
+  /** Marks what this relay has published (SQLite); a failure is tried again, and a crash meanwhile republishes. */
+  private async markPublishedUpTo(): Promise<void> {
+    if (!this.unmarked) return;
+    this.unmarked = false;
+    await this.db.run(undefined, markPublishedThrough, [new Date().toISOString(), this.publishedUpTo]).catch((error: unknown) => {
+      this.unmarked = true;
+      this.log.warn(`marking published failed, will retry: ${(error as Error).message}`);
+      if (!this.publishing.stopping) this.markSoon();
+    });
+  }
+
   private async drain(): Promise<void> {
     for (;;) {
-      const rows = await this.db.all<OutboxRow>(undefined, unpublished, [BATCH]).catch((error: unknown) => {
+      const read =
+        this.db.engine === 'sqlite'
+          ? this.db.all<OutboxRow>(undefined, unpublishedAfter, [this.publishedUpTo, BATCH])
+          : this.db.all<OutboxRow>(undefined, unpublished, [BATCH]);
+      const rows = await read.catch((error: unknown) => {
         this.log.warn(`reading the outbox failed, will retry: ${(error as Error).message}`);
         return [];
       });
       if (rows.length === 0 || this.publishing.stopping) return;
-      // Marked together once the batch is out (or as far as it got): a crash republishes at most one
-      // batch, which the stream and the inboxes drop as duplicates.
-      // What failed is left unpublished; the next commit or tick tries again.
+      // Marked once the batch is out (or as far as it got): on PostgreSQL at once, a batch at a time; on
+      // SQLite within MARK_AFTER_MS, everything published meanwhile at once. A crash republishes what was
+      // not marked yet, which the stream and the inboxes drop as duplicates. What failed is left
+      // unpublished; the next commit or tick tries again.
       const count = await this.events.publishBatch(rows.map(toEnvelope), (error) =>
         this.log.warn(`publishing failed, will retry: ${(error as Error).message}`),
       );
       const published = rows.slice(0, count).map((row) => Number(row.seq));
-      if (published.length > 0) {
+      if (published.length > 0 && this.db.engine === 'sqlite') {
+        this.publishedUpTo = published[published.length - 1]!;
+        this.unmarked = true;
+        this.markSoon();
+      } else if (published.length > 0) {
         // One statement, committed on its own: no transaction around it to begin and commit.
         await this.db.run(undefined, markPublished(published.length), [new Date().toISOString(), ...published]).catch((error: unknown) => {
           this.log.warn(`marking published failed (they will be republished): ${(error as Error).message}`);
@@ -127,6 +171,12 @@ const unpublished = sql(
   'outbox.unpublished',
   'SELECT seq, event_id AS "eventId", event, aggregate_id AS "aggregateId", payload, context, created_at AS "createdAt" FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?',
 );
+
+const unpublishedAfter = sql(
+  'outbox.unpublished-after',
+  'SELECT seq, event_id AS "eventId", event, aggregate_id AS "aggregateId", payload, context, created_at AS "createdAt" FROM outbox WHERE published_at IS NULL AND seq > ? ORDER BY seq LIMIT ?',
+);
+const markPublishedThrough = sql('outbox.published-through', 'UPDATE outbox SET published_at = ? WHERE published_at IS NULL AND seq <= ?');
 
 // One prepared statement per batch size: a batch is usually one row, at most BATCH.
 const marks = new Map<number, Sql>();
