@@ -1,5 +1,6 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import { EventPattern, MessagePattern } from '@nestjs/microservices';
+import { eachModule } from './module-tree';
 import type { CleaveEvents, CleaveRequests, EventMap, RequestMap } from '@cleave/contracts';
 
 /** Marks a method as the handler of a request pattern: `@Handles(LedgerPatterns.GetBalance)`. */
@@ -26,7 +27,6 @@ export function OnEvent<M extends EventMap = CleaveEvents>(event: keyof M & stri
 
 // Nest's metadata keys (@nestjs/common and @nestjs/microservices constants).
 const CONTROLLERS_METADATA = 'controllers';
-const IMPORTS_METADATA = 'imports';
 const PATTERN_HANDLER_METADATA = 'microservices:handler_type';
 const PATTERN_EXTRAS_METADATA = 'microservices:pattern_extras';
 const EVENT_HANDLER = 2;
@@ -58,20 +58,9 @@ export function assignEventHandlers(contexts: ReadonlyArray<readonly [string, Ty
 /** The controllers a module declares, its own and those of every module it imports. */
 function controllersOf(root: Type<unknown> | DynamicModule): Function[] {
   const found: Function[] = [];
-  const seen = new Set<unknown>();
-  const visit = (candidate: unknown): void => {
-    if (candidate === undefined || candidate === null || seen.has(candidate)) return;
-    seen.add(candidate);
-    if (typeof candidate === 'function') {
-      found.push(...((Reflect.getMetadata(CONTROLLERS_METADATA, candidate) as Function[] | undefined) ?? []));
-      for (const imported of (Reflect.getMetadata(IMPORTS_METADATA, candidate) as unknown[] | undefined) ?? []) visit(imported);
-      return;
-    }
-    const dynamic = candidate as DynamicModule;
-    found.push(...(dynamic.controllers ?? []));
-    visit(dynamic.module);
-    for (const imported of dynamic.imports ?? []) visit(imported);
-  };
-  visit(root);
+  eachModule(root, (module) => {
+    if (typeof module === 'function') found.push(...((Reflect.getMetadata(CONTROLLERS_METADATA, module) as Function[] | undefined) ?? []));
+    else found.push(...(module.controllers ?? []));
+  });
   return found;
 }

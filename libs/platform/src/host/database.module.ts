@@ -7,6 +7,7 @@ import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typ
 import { ConfigurationError, readSettings, type CleaveConfig } from '../config/cleave-config';
 import { CLEAVE_CONFIG } from '../config/tokens';
 import { ContextDatabase } from '../database/context-database';
+import { eachModule } from '../bus/module-tree';
 import { TypeOrmPinoLogger } from '../database/typeorm-logger';
 import { ContextDatabases } from '../database/context-databases';
 import { EVENT_ENTITIES } from '../events/event.entities';
@@ -162,21 +163,10 @@ const declared = new WeakMap<DynamicModule, ContextDatabaseOptions>();
 /** The databases a context's module declares (through DatabaseModule.forContext), found in its imports. */
 export function contextDatabasesOf(module: Type<unknown> | DynamicModule): ContextDatabaseOptions[] {
   const found: ContextDatabaseOptions[] = [];
-  const seen = new Set<unknown>();
-  const visit = (candidate: unknown): void => {
-    if (candidate === undefined || candidate === null || seen.has(candidate)) return;
-    seen.add(candidate);
-    if (typeof candidate === 'function') {
-      for (const imported of (Reflect.getMetadata('imports', candidate) as unknown[] | undefined) ?? []) visit(imported);
-      return;
-    }
-    const dynamic = candidate as DynamicModule;
-    const options = declared.get(dynamic);
+  eachModule(module, (candidate) => {
+    const options = typeof candidate === 'function' ? undefined : declared.get(candidate);
     if (options) found.push(options);
-    visit(dynamic.module);
-    for (const imported of dynamic.imports ?? []) visit(imported);
-  };
-  visit(module);
+  });
   return found;
 }
 
