@@ -76,7 +76,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.CLEAVE_MANAGEMENT_PORT||9464)+'/readyz',{signal:AbortSignal.timeout(2500)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 # Exec form: node is PID 1 and gets SIGTERM itself (no shell in between), drains and exits 0. Arguments
-# replace the script, e.g. `dist/apps/cleave/src/cli/migrate.js`. The flag caps V8's young generation:
-# ~15–20 MiB less idle RSS per process (CLEAVE_NODE_FLAGS in apps/cleave/src/launcher/service-process.ts).
-ENTRYPOINT ["node", "--max-semi-space-size=4"]
+# replace the script, e.g. `dist/apps/cleave/src/cli/migrate.js`.
+ENTRYPOINT ["node"]
 CMD ["dist/apps/cleave/src/main.js"]

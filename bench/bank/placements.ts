@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLEAVE_NODE_FLAGS, ServiceProcess } from '../../apps/cleave/src/launcher/service-process';
+import { ServiceProcess } from '../../apps/cleave/src/launcher/service-process';
 import { TestDatabase } from '../../test/support/postgres';
 import { performance } from 'node:perf_hooks';
 import type { ReportRequest, SubscriberMessage, SubscriberSpec } from './notification-subscriber';
@@ -136,7 +136,6 @@ export async function startPlacement(spec: PlacementSpec, natsUrl: string): Prom
     new ServiceProcess({
       label,
       entry: MAIN,
-      nodeFlags: CLEAVE_NODE_FLAGS,
       env: {
         CLEAVE_SERVICES: group.join(','),
         CLEAVE_INSTANCE_ID: `${spec.id}-${instance}`,

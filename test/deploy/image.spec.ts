@@ -120,7 +120,7 @@ describe('the container image', () => {
     expect(Object.keys(config.ExposedPorts).sort()).toEqual(['3000/tcp', '9464/tcp']);
     // Exec form: node is PID 1 and gets the runtime's SIGTERM, no shell in between.
     expect(config.WorkingDir).toBe('/app');
-    expect(config.Entrypoint).toEqual(['node', '--max-semi-space-size=4']);
+    expect(config.Entrypoint).toEqual(['node']);
     expect(config.Cmd).toEqual(['dist/apps/cleave/src/main.js']);
     expect(config.Labels).toMatchObject({
       'org.opencontainers.image.title': 'cleave',

@@ -2,14 +2,6 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { ReadyMessage } from '../run-cleave';
 
-/**
- * Node flags a Cleave process runs with (also in package.json's start scripts and the image's entrypoint).
- * V8's young generation grows to 2 × 16 MiB under start-up's allocation and is never given back while
- * idle: capped at 2 × 4 MiB, each process's idle RSS is ~15–20 MiB smaller, for ~40 µs more scavenging per
- * card authorisation in the monolith (docs/benchmarks.md).
- */
-export const CLEAVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
-
 /** One Cleave process to run: which script, under which name, with which environment. */
 export interface ServiceProcessSpec {
   /** Names the process in prefixed logs, e.g. `ledger-2`. */
@@ -17,8 +9,6 @@ export interface ServiceProcessSpec {
   /** The compiled entry point to run with node. */
   readonly entry: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Node flags, after the parent's own (a Cleave process: {@link CLEAVE_NODE_FLAGS}). */
-  readonly nodeFlags?: readonly string[];
   /** How many of its last output lines to keep (default 200). */
   readonly keepLines?: number;
   /**
@@ -71,7 +61,6 @@ export class ServiceProcess {
   /** Starts the process and resolves once it serves; rejects, with its output, if it exits or stalls first. */
   start(readyTimeoutMs = 30_000): Promise<void> {
     const child = fork(this.spec.entry, [], {
-      execArgv: [...process.execArgv, ...(this.spec.nodeFlags ?? [])],
       env: this.spec.inheritEnvironment === false ? { ...this.spec.env } : { ...process.env, ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: this.spec.ownProcessGroup === true,

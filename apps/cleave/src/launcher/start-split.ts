@@ -8,7 +8,7 @@ import { contextOf, passwordVariable } from '@cleave/platform';
 import { commandLine, failCommand } from '../cli/command-line';
 import { cleaveDeployment } from '../deployment';
 import { formatLine } from './log-format';
-import { CLEAVE_NODE_FLAGS, ServiceProcess } from './service-process';
+import { ServiceProcess } from './service-process';
 
 const USAGE = `Usage: npm run start:split -- [options]
 
@@ -131,7 +131,6 @@ for (const [service, count] of replicas) {
         {
           label,
           entry,
-          nodeFlags: CLEAVE_NODE_FLAGS,
           ownProcessGroup: true,
           // Exactly this environment, not the launcher's: it holds secrets meant for one child only.
           inheritEnvironment: false,
