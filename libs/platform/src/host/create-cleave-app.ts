@@ -11,7 +11,7 @@ import { assignEventHandlers } from '../bus/handler.decorators';
 import { MessageBus } from '../bus/message-bus';
 import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
 import { CleaveLogger } from '../logging/cleave-logger';
-import { loggingModule } from './logging.module';
+import { logRequests } from './access-log';
 import { processLogger } from '../logging/process-logger';
 import { NatsTransport } from '../nats/nats.transport';
 import { PrincipalSeal } from '../security/principal-seal';
@@ -128,7 +128,6 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
     const root: DynamicModule = {
       module: CleaveAppModule,
       imports: [
-        loggingModule(log),
         PlatformModule.forRoot({ config, placement, contracts: deployment.contracts, nats, version: deployment.version }),
         ...hosted,
       ],
@@ -167,6 +166,7 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
       // Before the HTTP context's own hooks, so that what they refuse at once (shed, draining) is measured,
       // traced and named like any other answer.
       measureHttp(app, app.get(Metrics));
+      logRequests(app, log);
       // Every answer names its request, refusals and unknown routes included.
       app
         .getHttpAdapter()
