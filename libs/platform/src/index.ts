@@ -63,7 +63,7 @@ export {
   type ContextDatabaseOptions,
 } from './host/database.module';
 export { bigintAsNumber } from './database/columns';
-export { newEntityId } from './context/ids';
+export { newEntityId, newOpaqueId } from './context/ids';
 export { isUniqueViolation } from './database/errors';
 export { sha256Hex, canonicalJson, sameSecret } from './context/hashing';
 export { localDateIn, startOfDayIn } from './context/time';

@@ -8,7 +8,7 @@ import {
   type SetCardLimitsRequest,
   type SetCardStatusRequest,
 } from '@cleave/contracts';
-import { CleaveError, ContextDatabase, currentContext, MessageBus, newEntityId } from '@cleave/platform';
+import { CleaveError, ContextDatabase, currentContext, MessageBus, newEntityId, newOpaqueId } from '@cleave/platform';
 import { CardsSettings } from '../cards.settings';
 import { Card } from './card.entity';
 import { cardView } from './card.view';
@@ -33,7 +33,7 @@ export class CardsHandler {
       accountId: account.id,
       ownerId: account.ownerId,
       currency: account.currency,
-      token: newEntityId('cardtok'),
+      token: newOpaqueId('cardtok'),
       panHash: panHash(pan, this.settings.CLEAVE_CARD_PAN_KEY),
       last4: pan.slice(-4),
       expiryMonth: now.getUTCMonth() + 1,

@@ -2,7 +2,7 @@ import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import type { Pool, PoolClient } from 'pg';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Sql } from './sql';
+import { sql, type Sql } from './sql';
 import { sqlCountsOf, type SqlCounts } from './sql-statistics';
 import { ATTR_DB_SYSTEM_NAME } from '@opentelemetry/semantic-conventions';
 import { currentContext } from '../context/call-context';
@@ -10,14 +10,46 @@ import { activeTracer, endSpan, SpanKind, startSpan } from '../observability/tra
 
 const batches = new AsyncLocalStorage<{ readonly db: ContextDatabase; readonly em: EntityManager; open: boolean }>();
 
+/** The most SQLite transactions that commit together: enough to share a commit's pages, few enough to keep the first one's wait short. */
+const MOST_IN_A_GROUP = 32;
+
+/** An SQLite transaction waiting for its group. */
+interface Waiting {
+  readonly work: (manager: EntityManager) => Promise<unknown>;
+  /** Runs `work` in its caller's async context (its call context, trace, batch), not the group's. */
+  readonly inCallerContext: <R>(fn: () => R) => R;
+  readonly resolve: (done: Committed) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** A committed transaction's result, and the manager it ran with (the key to its after-commit work). */
+interface Committed {
+  readonly value: unknown;
+  readonly em: EntityManager;
+}
+
+type Outcome = { readonly ok: true; readonly value: unknown; readonly em: EntityManager } | { readonly ok: false; readonly error: unknown };
+
+const savepoint = sql('transaction.savepoint', 'SAVEPOINT unit');
+const releaseSavepoint = sql('transaction.release', 'RELEASE unit');
+const rollbackToSavepoint = sql('transaction.rollback-to', 'ROLLBACK TO unit');
+
 /**
  * One context's database. Every read and write goes through it so the same code keeps the same
  * guarantees on both engines: on PostgreSQL a transaction is a real one on a pooled connection; on
  * SQLite, whose driver shares one connection, transactions and reads take turns so that no read sees
  * another call's uncommitted writes and no two transactions interleave.
+ *
+ * On SQLite, transactions that queue up while one runs commit together (group commit): each runs in a
+ * savepoint of one shared transaction, so a failing one undoes only its own writes, and each answers
+ * only once the group has committed. A commit writes every page it changed to the WAL, and most of a
+ * transaction's pages (the tails of the outbox and of time-ordered indexes, a busy balance) are the same
+ * pages as its neighbours': a group writes them once.
  */
 export class ContextDatabase {
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly waiting: Waiting[] = [];
+  private groupQueued = false;
   private readonly afterCommitOf = new WeakMap<EntityManager, Array<() => void>>();
   private readonly signalsOf = new WeakMap<EntityManager, Set<string>>();
   private readonly signalListeners = new Map<string, Array<() => void>>();
@@ -63,22 +95,80 @@ export class ContextDatabase {
 
   private async transactionNow<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     this.counts.transactions++;
-    let manager: EntityManager | undefined;
-    const run = (em: EntityManager) => {
-      manager = em;
-      return work(em);
-    };
-    const result =
-      this.engine === 'postgres' ? await this.dataSource.transaction(run) : await this.serialised(() => this.dataSource.transaction(run));
-    if (manager) {
-      const listeners = this.afterCommitOf.get(manager) ?? [];
-      const signals = this.signalsOf.get(manager) ?? [];
-      this.afterCommitOf.delete(manager);
-      this.signalsOf.delete(manager);
-      for (const listener of listeners) listener();
-      for (const topic of signals) this.signal(topic);
+    const { value, em } = this.engine === 'postgres' ? await this.postgresTransaction(work) : await this.inGroup(work);
+    const listeners = this.afterCommitOf.get(em) ?? [];
+    const signals = this.signalsOf.get(em) ?? [];
+    this.afterCommitOf.delete(em);
+    this.signalsOf.delete(em);
+    for (const listener of listeners) listener();
+    for (const topic of signals) this.signal(topic);
+    return value as T;
+  }
+
+  private async postgresTransaction(work: (manager: EntityManager) => Promise<unknown>): Promise<Committed> {
+    let em: EntityManager | undefined;
+    const value = await this.dataSource.transaction((manager) => {
+      em = manager;
+      return work(manager);
+    });
+    this.counts.commits++;
+    return { value, em: em! };
+  }
+
+  /** Queues an SQLite transaction for the next group; it settles once its group has committed or rolled back. */
+  private inGroup(work: (manager: EntityManager) => Promise<unknown>): Promise<Committed> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ work, inCallerContext: AsyncLocalStorage.snapshot(), resolve, reject });
+      if (!this.groupQueued) {
+        this.groupQueued = true;
+        // After this turn's I/O: the transactions of every request read in this turn make one group.
+        setImmediate(() => void this.serialised(() => this.commitGroup()));
+      }
+    });
+  }
+
+  /**
+   * Runs the transactions waiting now as one: alone, as a plain transaction; together, each in a
+   * savepoint. A transaction that throws is rolled back to its savepoint and rejected; if that can't be
+   * done, or the commit fails, the whole group rolls back and every one of them is rejected.
+   */
+  private async commitGroup(): Promise<void> {
+    const group = this.waiting.splice(0, MOST_IN_A_GROUP);
+    this.groupQueued = this.waiting.length > 0;
+    if (this.groupQueued) void this.serialised(() => this.commitGroup());
+    const alone = group.length === 1;
+    const outcomes: Outcome[] = [];
+    try {
+      await this.dataSource.transaction(async (shared) => {
+        for (const unit of group) {
+          const em = alone ? shared : this.dataSource.createEntityManager(shared.queryRunner);
+          if (!alone) this.sqliteStatement(savepoint).run();
+          try {
+            const value = await unit.inCallerContext(() => unit.work(em));
+            if (!alone) this.sqliteStatement(releaseSavepoint).run();
+            outcomes.push({ ok: true, value, em });
+          } catch (error) {
+            if (alone) throw error;
+            outcomes.push({ ok: false, error });
+            // This fails only if the shared transaction is gone, and then the whole group fails.
+            this.sqliteStatement(rollbackToSavepoint).run();
+            this.sqliteStatement(releaseSavepoint).run();
+          }
+        }
+      });
+    } catch (error) {
+      group.forEach((unit, i) => {
+        const own = outcomes[i];
+        unit.reject(own !== undefined && !own.ok ? own.error : error);
+      });
+      return;
     }
-    return result;
+    this.counts.commits++;
+    group.forEach((unit, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) unit.resolve(outcome);
+      else unit.reject(outcome.error);
+    });
   }
 
   /** Calls `listener` once the transaction `em` belongs to has committed; never if it rolls back. */

@@ -2,6 +2,8 @@
 export interface SqlCounts {
   statements: number;
   transactions: number;
+  /** Commits: fewer than transactions where SQLite commits transactions together. */
+  commits: number;
 }
 
 const counts = new Map<string, SqlCounts>();
@@ -9,7 +11,7 @@ const counts = new Map<string, SqlCounts>();
 /** The counts of one context, made on first use. */
 export function sqlCountsOf(context: string): SqlCounts {
   let c = counts.get(context);
-  if (c === undefined) counts.set(context, (c = { statements: 0, transactions: 0 }));
+  if (c === undefined) counts.set(context, (c = { statements: 0, transactions: 0, commits: 0 }));
   return c;
 }
 
