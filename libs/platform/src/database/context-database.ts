@@ -15,9 +15,10 @@ const MOST_IN_A_GROUP = 32;
 
 /** An SQLite transaction waiting for its group. */
 interface Waiting {
-  readonly work: (manager: EntityManager) => Promise<unknown>;
-  /** Runs `work` in its caller's async context (its call context, trace, batch), not the group's. */
-  readonly inCallerContext: <R>(fn: () => R) => R;
+  /** Starts the transaction's work with `em`; its callback was chained in the caller's async context (its call context, trace, batch), so it runs there, not in the group's. */
+  readonly start: (em: EntityManager) => void;
+  /** The work's result. */
+  readonly done: Promise<unknown>;
   readonly resolve: (done: Committed) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -117,8 +118,10 @@ export class ContextDatabase {
 
   /** Queues an SQLite transaction for the next group; it settles once its group has committed or rolled back. */
   private inGroup(work: (manager: EntityManager) => Promise<unknown>): Promise<Committed> {
+    let start!: (em: EntityManager) => void;
+    const done = new Promise<EntityManager>((resolve) => (start = resolve)).then(work);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ work, inCallerContext: AsyncLocalStorage.snapshot(), resolve, reject });
+      this.waiting.push({ start, done, resolve, reject });
       if (!this.groupQueued) {
         this.groupQueued = true;
         // After this turn's I/O: the transactions of every request read in this turn make one group.
@@ -144,7 +147,8 @@ export class ContextDatabase {
           const em = alone ? shared : this.dataSource.createEntityManager(shared.queryRunner);
           if (!alone) this.sqliteStatement(savepoint).run();
           try {
-            const value = await unit.inCallerContext(() => unit.work(em));
+            unit.start(em);
+            const value = await unit.done;
             if (!alone) this.sqliteStatement(releaseSavepoint).run();
             outcomes.push({ ok: true, value, em });
           } catch (error) {
