@@ -52,7 +52,7 @@ export class Abandonments {
         .set({ status: 'declined', declineReason: 'issuer_unavailable', followup: 'void_hold' })
         .where('id = :id AND status IN (:...open)', { id: auth!.id, open: ['pending', 'approved'] })
         .execute();
-      if (result.affected === 1) await uncountSpend(em, auth!, auth!.amount);
+      if (result.affected === 1) await uncountSpend(this.db, em, auth!.id, auth!.amount);
       return result.affected === 1;
     });
     if (changed) this.followUps.soon(auth.id);

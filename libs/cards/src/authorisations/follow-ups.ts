@@ -1,12 +1,19 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { IsNull, LessThan, Not } from 'typeorm';
 import { type AuthorisationDecision, type DeclineReason, LedgerErrors, LedgerPatterns, type MerchantView } from '@cleave/contracts';
-import { ContextDatabase, MessageBus, PeriodicJob, rootContext, runWithContext, toCleaveError } from '@cleave/platform';
+import { ContextDatabase, MessageBus, PeriodicJob, rootContext, runWithContext, sql, toCleaveError } from '@cleave/platform';
 import { CardsSettings } from '../cards.settings';
 import { Authorisation } from './authorisation.entity';
 import { cardPayment, uncountSpend } from './authorisation-store';
 
 const FOLLOWUP_TIMEOUT_MS = 10_000;
+
+const declinePending = sql(
+  'authorisations.decline',
+  "UPDATE card_authorisations SET status = 'declined', decline_reason = ?, followup = ? WHERE id = ? AND status = 'pending'",
+);
+/** A follow-up done: the next one (or none), if the one done is still the one recorded. */
+const followedUp = sql('authorisations.followed-up', 'UPDATE card_authorisations SET followup = ? WHERE id = ? AND followup = ?');
 /** How long past its decision time a pending authorisation is left before the sweep declines it. */
 const STALE_GRACE_MS = 1_000;
 
@@ -64,13 +71,7 @@ export class FollowUps implements OnApplicationBootstrap, BeforeApplicationShutd
   async decline(auth: Authorisation, reason: DeclineReason, holdMayExist = false): Promise<AuthorisationDecision> {
     const followup = holdMayExist ? 'void_hold' : auth.accountId ? 'record_decline' : null;
     await this.db.transaction(async (em) => {
-      const result = await em
-        .createQueryBuilder()
-        .update(Authorisation)
-        .set({ status: 'declined', declineReason: reason, followup })
-        .where("id = :id AND status = 'pending'", { id: auth.id })
-        .execute();
-      if (result.affected === 1) await uncountSpend(em, auth, auth.amount);
+      if ((await this.db.run(em, declinePending, [reason, followup, auth.id])) === 1) await uncountSpend(this.db, em, auth.id, auth.amount);
     });
     if (followup) this.soon(auth.id);
     return { approved: false, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, declineReason: reason };
@@ -100,7 +101,7 @@ export class FollowUps implements OnApplicationBootstrap, BeforeApplicationShutd
           }
           // A voided hold already shows as a reversed transaction; otherwise the decline gets a row of its own.
           const next = voidedARealHold || !auth.accountId ? null : 'record_decline';
-          await this.db.transaction((em) => em.update(Authorisation, { id, followup: 'void_hold' }, { followup: next }));
+          await this.db.run(undefined, followedUp, [next, id, 'void_hold']);
           if (next) await this.run(id);
           return;
         }
@@ -110,15 +111,13 @@ export class FollowUps implements OnApplicationBootstrap, BeforeApplicationShutd
           { ...cardPayment(auth.accountId!, auth, merchant), declineReason: auth.declineReason! },
           { idempotencyKey: `decline:${auth.id}` },
         );
-        await this.db.transaction((em) => em.update(Authorisation, { id, followup: 'record_decline' }, { followup: null }));
+        await this.db.run(undefined, followedUp, [null, id, 'record_decline']);
       } catch (error) {
         // A decline's record refused as a bad request can never succeed: retrying it forever would only hide
         // it. (Voiding a hold is never given up: that is money.)
         if (toCleaveError(error).code === 'bad_request') {
-          const dropped = await this.db
-            .transaction((em) => em.update(Authorisation, { id, followup: 'record_decline' }, { followup: null }))
-            .catch(() => undefined);
-          if (dropped?.affected === 1) {
+          const dropped = await this.db.run(undefined, followedUp, [null, id, 'record_decline']).catch(() => 0);
+          if (dropped === 1) {
             this.log.error(`the decline of authorisation ${id} could not be recorded and is dropped: ${(error as Error).message}`);
             return;
           }

@@ -49,7 +49,7 @@ export class Reversals {
       if (claimed) return claimed.replay;
       if (LIVE.includes(current.status) && current.status !== 'presented') {
         await em.update(Authorisation, { id: current.id }, { heldAmount: remaining, status });
-        await uncountSpend(em, current, released);
+        await uncountSpend(this.db, em, current.id, released);
       }
       return result;
     });

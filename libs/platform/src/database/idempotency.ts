@@ -82,27 +82,31 @@ export async function runIdempotent<T>(
   explicitKey?: string,
 ): Promise<T> {
   const { scope, key, requestHash } = idempotencyOf(pattern, request, explicitKey);
-  const replay = (record: IdempotencyRecord): T => replayOf<T>(record, requestHash);
-  const stored = await db.read((em) => em.findOneBy(IdempotencyRecord, { scope, key }));
-  if (stored) return replay(stored);
+  const stored = await db.get<StoredAnswer>(undefined, findKey, [scope, key]);
+  if (stored) return replayOf<T>(stored, requestHash);
   try {
     return await db.transaction(async (em) => {
       // Looked up again inside the transaction: on SQLite, where transactions take turns, this is the check.
-      const earlier = await em.findOneBy(IdempotencyRecord, { scope, key });
-      if (earlier) return replay(earlier);
-      await em.insert(IdempotencyRecord, { scope, key, requestHash, response: 'null', createdAt: new Date().toISOString() });
+      const earlier = await db.get<StoredAnswer>(em, findKey, [scope, key]);
+      if (earlier) return replayOf<T>(earlier, requestHash);
+      await db.run(em, insertKey, [scope, key, requestHash, 'null', new Date().toISOString()]);
       const result = await work(em);
-      await em.update(IdempotencyRecord, { scope, key }, { response: JSON.stringify(result) });
+      await db.run(em, answerKey, [JSON.stringify(result), scope, key]);
       return result;
     });
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
-    const winner = await db.read((em) => em.findOneBy(IdempotencyRecord, { scope, key }));
+    const winner = await db.get<StoredAnswer>(undefined, findKey, [scope, key]);
     if (!winner) throw error;
-    return replay(winner);
+    return replayOf<T>(winner, requestHash);
   }
 }
 
+const insertKey = sql(
+  'idempotency.insert',
+  'INSERT INTO idempotency_records (scope, idempotency_key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)',
+);
+const answerKey = sql('idempotency.answer', 'UPDATE idempotency_records SET response = ? WHERE scope = ? AND idempotency_key = ?');
 const claimKey = sql(
   'idempotency.claim',
   'INSERT INTO idempotency_records (scope, idempotency_key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
