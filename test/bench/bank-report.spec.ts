@@ -125,6 +125,9 @@ describe('the bank benchmark report', () => {
     expect(markdown).toContain('| monolith-sqlite | 2,600 | 1.00 | 0.52 | — |');
     expect(markdown).toContain('| split-postgres | 11.0 s | 3.0 s | 1.5 s | ledger 95 | 150 approved |');
     expect(markdown).toContain('**missed**');
+    // A burst is shown as its worst repetition was: approvals and declines that add up to the 150 sent.
+    const declinedOnce = renderReport({ ...report, placementRuns: [0, 1, 2].map((rep) => run('split-postgres', rep, rep === 1 ? 3 : 0)) });
+    expect(declinedOnce).toContain('| 147 approved, 3 issuer_unavailable |');
     const svg = latencyChart(rows);
     expect(svg.match(/<polyline/g)).toHaveLength(2);
     expect(throughputChart(rows)).toContain('monolith-sqlite');
