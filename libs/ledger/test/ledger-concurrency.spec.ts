@@ -45,6 +45,23 @@ async function raceDebitsNow(bus: MessageBus, kind: 'transfer' | 'hold'): Promis
   if (kind === 'transfer') expect((await bus.send(LedgerPatterns.GetBalance, { accountId: sink })).balance).toBe(10_000);
 }
 
+/** One transfer sent 20 times at once under one key: it moves the money once, and every copy gets its answer. */
+const raceRetries = (bus: MessageBus): Promise<void> =>
+  withTime(async () => {
+    const [source, sink] = [newEntityId('acc'), newEntityId('acc')];
+    for (const id of [source, sink]) await bus.send(LedgerPatterns.OpenBook, { accountId: id, currency: 'GBP' });
+    await bus.send(LedgerPatterns.TopUp, { accountId: source, amount: 10_000, currency: 'GBP' }, { idempotencyKey: `seed-${source}` });
+    const request = { sourceAccountId: source, destinationAccountId: sink, amount: 700, currency: 'GBP' };
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        bus.send(LedgerPatterns.Transfer, request, { idempotencyKey: `retried-${source}`, timeoutMs: 30_000 }),
+      ),
+    );
+    expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+    expect((await bus.send(LedgerPatterns.GetBalance, { accountId: source })).balance).toBe(9_300);
+    expect((await bus.send(LedgerPatterns.GetBalance, { accountId: sink })).balance).toBe(700);
+  });
+
 describe.each<Storage>(['sqlite', 'postgres'])('concurrent debits on %s, one ledger', (storage) => {
   let ledger: Awaited<ReturnType<typeof startContexts>>;
   beforeAll(async () => {
@@ -56,6 +73,7 @@ describe.each<Storage>(['sqlite', 'postgres'])('concurrent debits on %s, one led
 
   it('never overdraw a balance: 200 transfers', () => raceDebits(ledger.bus, 'transfer'));
   it('never overdraw a balance: 200 holds', () => raceDebits(ledger.bus, 'hold'));
+  it('move money once for a transfer retried 20 times at once', () => raceRetries(ledger.bus));
 });
 
 describe('concurrent debits on PostgreSQL, two ledger replicas', () => {
@@ -81,6 +99,7 @@ describe('concurrent debits on PostgreSQL, two ledger replicas', () => {
 
   it('never overdraw a balance: 200 transfers shared by both replicas', () => raceDebits(topology.app.bus, 'transfer'));
   it('never overdraw a balance: 200 holds shared by both replicas', () => raceDebits(topology.app.bus, 'hold'));
+  it('move money once for a transfer retried 20 times at once across both replicas', () => raceRetries(topology.app.bus));
 
   it('settles a hold placed while another replica voids it: never internal, and no money held', () =>
     withTime(async () => {

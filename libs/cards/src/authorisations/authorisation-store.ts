@@ -12,12 +12,12 @@ export function byNetworkId(db: ContextDatabase, networkTransactionId: string): 
 
 const uncount = sql(
   'authorisations.uncount-spend',
-  'UPDATE card_daily_spend SET amount = amount - ? WHERE card_id = (SELECT card_id FROM card_authorisations WHERE id = ?) AND day = (SELECT spend_day FROM card_authorisations WHERE id = ?)',
+  'UPDATE card_daily_spend SET amount = amount - ? WHERE (card_id, day) = (SELECT card_id, spend_day FROM card_authorisations WHERE id = ?)',
 );
 
 /** Takes an amount back off the card's day, as counted in this transaction (not as read before it). */
 export async function uncountSpend(db: ContextDatabase, em: EntityManager, authorisationId: string, amount: number): Promise<void> {
-  if (amount > 0) await db.run(em, uncount, [amount, authorisationId, authorisationId]);
+  if (amount > 0) await db.run(em, uncount, [amount, authorisationId]);
 }
 
 /** How the ledger is told of a card payment on an account: the amount, and the merchant as the statement shows it. */

@@ -29,7 +29,7 @@ interface Committed {
   readonly em: EntityManager;
 }
 
-type Outcome = { readonly ok: true; readonly value: unknown; readonly em: EntityManager } | { readonly ok: false; readonly error: unknown };
+type Outcome = (Committed & { readonly ok: true }) | { readonly ok: false; readonly error: unknown };
 
 const savepoint = sql('transaction.savepoint', 'SAVEPOINT unit');
 const releaseSavepoint = sql('transaction.release', 'RELEASE unit');

@@ -3,7 +3,6 @@ import { canonicalJson, sha256Hex } from '../context/hashing';
 import { currentContext } from '../context/call-context';
 import { CleaveError } from '../errors/cleave-error';
 import type { ContextDatabase } from './context-database';
-import { isUniqueViolation } from './errors';
 import type { PrunedTable } from './housekeeping';
 import { sql } from './sql';
 import { PlatformErrors } from '@cleave/contracts';
@@ -81,31 +80,18 @@ export async function runIdempotent<T>(
   /** A key of the command's own (say, the card network's id of a message) instead of the call context's. */
   explicitKey?: string,
 ): Promise<T> {
-  const { scope, key, requestHash } = idempotencyOf(pattern, request, explicitKey);
-  const stored = await db.get<StoredAnswer>(undefined, findKey, [scope, key]);
-  if (stored) return replayOf<T>(stored, requestHash);
-  try {
-    return await db.transaction(async (em) => {
-      // Looked up again inside the transaction: on SQLite, where transactions take turns, this is the check.
-      const earlier = await db.get<StoredAnswer>(em, findKey, [scope, key]);
-      if (earlier) return replayOf<T>(earlier, requestHash);
-      await db.run(em, insertKey, [scope, key, requestHash, 'null', new Date().toISOString()]);
-      const result = await work(em);
-      await db.run(em, answerKey, [JSON.stringify(result), scope, key]);
-      return result;
-    });
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    const winner = await db.get<StoredAnswer>(undefined, findKey, [scope, key]);
-    if (!winner) throw error;
-    return replayOf<T>(winner, requestHash);
-  }
+  const keyed = idempotencyOf(pattern, request, explicitKey);
+  const stored = await db.get<StoredAnswer>(undefined, findKey, [keyed.scope, keyed.key]);
+  if (stored) return replayOf<T>(stored, keyed.requestHash);
+  return db.transaction(async (em) => {
+    const earlier = await claim<T>(db, em, keyed, null);
+    if (earlier) return earlier.replay;
+    const result = await work(em);
+    await db.run(em, answerKey, [JSON.stringify(result), keyed.scope, keyed.key]);
+    return result;
+  });
 }
 
-const insertKey = sql(
-  'idempotency.insert',
-  'INSERT INTO idempotency_records (scope, idempotency_key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)',
-);
 const answerKey = sql('idempotency.answer', 'UPDATE idempotency_records SET response = ? WHERE scope = ? AND idempotency_key = ?');
 const claimKey = sql(
   'idempotency.claim',
@@ -131,7 +117,16 @@ export async function claimIdempotency<T>(
   result: T,
   explicitKey?: string,
 ): Promise<{ readonly replay: T } | undefined> {
-  const { scope, key, requestHash } = idempotencyOf(pattern, request, explicitKey);
+  return claim(db, em, idempotencyOf(pattern, request, explicitKey), result);
+}
+
+/** Records the key with `result` in `em`'s transaction, or answers with the first result under it. */
+async function claim<T>(
+  db: ContextDatabase,
+  em: EntityManager,
+  { scope, key, requestHash }: Keyed,
+  result: unknown,
+): Promise<{ readonly replay: T } | undefined> {
   if ((await db.run(em, claimKey, [scope, key, requestHash, JSON.stringify(result), new Date().toISOString()])) === 1) return undefined;
   return { replay: replayOf<T>((await db.get<StoredAnswer>(em, findKey, [scope, key]))!, requestHash) };
 }
@@ -152,6 +147,13 @@ export async function answeredBefore<T>(
   return earlier === undefined ? undefined : { replay: replayOf<T>(earlier, requestHash) };
 }
 
+/** A command's key where it is kept, and the hash of the request it came with. */
+interface Keyed {
+  readonly scope: string;
+  readonly key: string;
+  readonly requestHash: string;
+}
+
 /** A stored answer, as the key's record keeps it. */
 type StoredAnswer = Pick<IdempotencyRecord, 'requestHash' | 'response'>;
 
@@ -159,11 +161,7 @@ type StoredAnswer = Pick<IdempotencyRecord, 'requestHash' | 'response'>;
  * Where a command's key is kept: scoped to who calls (the principal, or `internal`) and what (the pattern),
  * so keys of different callers never meet; the key is the command's own or the call context's.
  */
-function idempotencyOf(
-  pattern: string,
-  request: unknown,
-  explicitKey: string | undefined,
-): { scope: string; key: string; requestHash: string } {
+function idempotencyOf(pattern: string, request: unknown, explicitKey: string | undefined): Keyed {
   const context = currentContext();
   const key = explicitKey ?? context?.idempotencyKey;
   if (!key) throw CleaveError.of(PlatformErrors.missingIdempotencyKey, `${pattern} moves money and needs an idempotency key`);
