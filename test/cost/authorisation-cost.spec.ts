@@ -14,8 +14,8 @@ import { WireTap } from './wire-tap';
 const SQL_BUDGET = {
   moneyStatements: 11,
   moneyTransactions: 2,
-  totalStatements: 21,
-  totalTransactions: 4,
+  totalStatements: 19,
+  totalTransactions: 3,
 };
 /**
  * NATS messages of one authorisation alone: two calls (4), the ledger's event stored (publish and its

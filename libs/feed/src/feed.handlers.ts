@@ -23,9 +23,13 @@ export class FeedHandlers {
     private readonly deadLetters: DeadLetters,
   ) {}
 
+  /**
+   * Each effect is written once per transaction (unique keys on the item, the day's spend row and the
+   * notification), so a redelivered or replayed event changes nothing without an inbox record.
+   */
   @OnEvent(LedgerEventNames.TransactionCreated)
   async onTransactionCreated(event: TransactionEventV1) {
-    await runOnce(this.db, async (em) => {
+    await this.db.transaction(async (em) => {
       await this.items.addTransaction(em, event.transaction);
       await this.notifications.onCreated(em, event.transaction);
     });

@@ -10,7 +10,7 @@ import {
   type TransactionEventV1,
   type WebhookIdRequest,
 } from '@cleave/contracts';
-import { ContextDatabase, DeadLetters, Handles, OnEvent, runOnce } from '@cleave/platform';
+import { DeadLetters, Handles, OnEvent } from '@cleave/platform';
 import { Deliveries } from './deliveries/deliveries';
 import { Registrations } from './registrations/registrations';
 
@@ -18,7 +18,6 @@ import { Registrations } from './registrations/registrations';
 @Controller()
 export class WebhooksHandlers {
   constructor(
-    private readonly db: ContextDatabase,
     private readonly registrations: Registrations,
     private readonly deliveries: Deliveries,
     private readonly deadLetters: DeadLetters,
@@ -26,12 +25,12 @@ export class WebhooksHandlers {
 
   @OnEvent(LedgerEventNames.TransactionCreated)
   async onTransactionCreated(event: TransactionEventV1) {
-    await runOnce(this.db, (em) => this.deliveries.enqueue(em, 'transaction.created', event.transaction));
+    await this.deliveries.enqueue('transaction.created', event.transaction);
   }
 
   @OnEvent(LedgerEventNames.TransactionUpdated)
   async onTransactionUpdated(event: TransactionEventV1) {
-    await runOnce(this.db, (em) => this.deliveries.enqueue(em, 'transaction.updated', event.transaction));
+    await this.deliveries.enqueue('transaction.updated', event.transaction);
   }
 
   @Handles(WebhooksPatterns.Register)

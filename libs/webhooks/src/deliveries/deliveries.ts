@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import {
   transactionJson,
   type DeliveryAttemptView,
@@ -24,19 +23,21 @@ export const DELIVERIES_QUEUED = 'webhook-deliveries-queued';
 export class Deliveries {
   constructor(private readonly db: ContextDatabase) {}
 
-  /** Queues an event for each of the account's active webhooks, in the event's own inbox transaction. */
-  async enqueue(em: EntityManager, type: 'transaction.created' | 'transaction.updated', tx: TransactionV1): Promise<number> {
-    const eventId = currentContext()?.eventId ?? newEntityId('evt');
-    // Most accounts have no webhook: one indexed read, and nothing else.
-    const hooks = await this.db.all<{ id: string }>(em, activeHooks, [tx.accountId]);
+  /**
+   * Queues an event for each of the account's active webhooks. Idempotent without an inbox: a delivery is
+   * unique per webhook and event, so a redelivered event queues nothing twice, and an event for an account
+   * with no webhook (most of them) costs one indexed read and no transaction.
+   */
+  async enqueue(type: 'transaction.created' | 'transaction.updated', tx: TransactionV1): Promise<number> {
+    const hooks = await this.db.all<{ id: string }>(undefined, activeHooks, [tx.accountId]);
     if (hooks.length === 0) return 0;
+    const eventId = currentContext()?.eventId ?? newEntityId('evt');
     const now = new Date().toISOString();
     const body = JSON.stringify({ type, data: transactionJson(tx, true) });
-    for (const hook of hooks) {
-      // Once per webhook and event (a unique index): a replay queues nothing twice.
-      await this.db.run(em, queueDelivery, [newEntityId('whdel'), hook.id, eventId, type, body, now, now]);
-    }
-    this.db.signalAfterCommit(em, DELIVERIES_QUEUED);
+    await this.db.transaction(async (em) => {
+      for (const hook of hooks) await this.db.run(em, queueDelivery, [newEntityId('whdel'), hook.id, eventId, type, body, now, now]);
+      this.db.signalAfterCommit(em, DELIVERIES_QUEUED);
+    });
     return hooks.length;
   }
 
