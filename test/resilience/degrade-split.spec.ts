@@ -3,8 +3,8 @@ import { Api, startBank, type RunningBank } from '../support/cleave-http';
 import { eventually, openAccount, signUp, type Customer } from '../http/customers';
 
 /**
- * The split bank degrades rather than collapses: a slow context trips its callers' circuit breaker and is
- * then refused at once, a dead one is answered `unavailable` at once, an overloaded one sheds, and the
+ * The split bank degrades rather than collapses: a slow context answers `timeout` itself, a frozen one
+ * trips its callers' circuit breaker and is then refused at once, a dead one is answered `unavailable` at once, an overloaded one sheds, and the
  * other contexts keep serving throughout.
  */
 describe('degrading, split', () => {
@@ -15,7 +15,7 @@ describe('degrading, split', () => {
 
   beforeAll(async () => {
     bank = await startBank('split', 'sqlite', {
-      CLEAVE_FAULTS: 'webhooks.list=delay:3000,feed.list-items=delay:3000',
+      CLEAVE_FAULTS: 'feed.list-items=delay:3000',
       CLEAVE_BREAKER_HALF_OPEN_MS: '1000',
       CLEAVE_BREAKER_FAILURES: '5',
     });
@@ -27,22 +27,50 @@ describe('degrading, split', () => {
 
   const balance = () => api.get(`/balance?account_id=${account}`, { token: customer.token });
 
-  it('a slow context trips the breaker: timeouts at first, then refusals at once, while the rest serves', async () => {
-    const webhooks = () => api.get(`/webhooks?account_id=${account}`, { token: customer.token, headers: { 'request-timeout-ms': '300' } });
-    const codes: string[] = [];
-    for (let i = 0; i < 5; i++) codes.push(`${(await webhooks()).status}`);
-    expect(codes).toEqual(['504', '504', '504', '504', '504']);
-    const refused = await webhooks();
-    expect(refused.status).toBe(503);
-    expect(refused.body.code).toBe('service_unavailable.circuit_open');
-    expect((await balance()).status).toBe(200);
+  const readiness = async () => {
     const gateway = bank.hosting('gateway')[0]!.readyMessage!.managementUrl!;
-    const readiness = (await (await fetch(`${gateway}/readyz`)).json()) as {
+    return (await (await fetch(`${gateway}/readyz`)).json()) as {
       status: string;
-      details: Record<string, { status: string; open?: string[] }>;
+      details: Record<string, { status: string; open?: string[]; silent?: string[] }>;
     };
-    expect(readiness.status).toBe('degraded');
-    expect(readiness.details['bus.circuits']).toMatchObject({ status: 'degraded', open: ['webhooks'] });
+  };
+
+  it('a slow context answers for itself when out of time, and no circuit opens on a context that answers', async () => {
+    const feed = () => api.get(`/feed?account_id=${account}`, { token: customer.token, headers: { 'request-timeout-ms': '400' } });
+    const replies = [];
+    for (let i = 0; i < 7; i++) replies.push(await feed());
+    expect(replies.map((r) => `${r.status} ${r.body.code}`)).toEqual(Array(7).fill('504 gateway_timeout'));
+    // Each timeout came from feed itself, which shows it alive: slow, perhaps for one account only.
+    const answeredByFeed = replies.filter((r) => r.body.message === 'feed.list-items ran out of its budget before it finished');
+    expect(answeredByFeed.length).toBeGreaterThanOrEqual(5);
+    expect((await readiness()).details['bus.circuits']).toMatchObject({ status: 'up' });
+  });
+
+  it('a frozen context trips the breaker: timeouts at first, then refusals at once, while the rest serves', async () => {
+    const [webhooksProcess] = bank.hosting('webhooks');
+    const webhooks = () => api.get(`/webhooks?account_id=${account}`, { token: customer.token, headers: { 'request-timeout-ms': '400' } });
+    process.kill(webhooksProcess!.pid!, 'SIGSTOP');
+    try {
+      const codes: string[] = [];
+      for (let i = 0; i < 5; i++) codes.push(`${(await webhooks()).status}`);
+      expect(codes).toEqual(['504', '504', '504', '504', '504']);
+      const refused = await webhooks();
+      expect(refused.status).toBe(503);
+      expect(refused.body.code).toBe('service_unavailable.circuit_open');
+      expect((await balance()).status).toBe(200);
+      // The gateway reports both: the circuit open, and webhooks silent to its probe.
+      const ready = await readiness();
+      expect(ready.details['bus.circuits']).toMatchObject({ status: 'degraded', open: ['webhooks'] });
+      expect(ready.details['gateway.callees']).toMatchObject({ status: 'down', silent: ['webhooks'] });
+    } finally {
+      process.kill(webhooksProcess!.pid!, 'SIGCONT');
+    }
+    // Thawed, it is probed once the circuit half-opens, and serves again.
+    await eventually(
+      async () => (await webhooks()).status,
+      (status) => status === 200,
+      20_000,
+    );
   });
 
   it('a context whose only process dies is answered unavailable at once, the rest serves, and it recovers when back', async () => {

@@ -33,6 +33,8 @@ export interface RunningBank {
   readonly security?: BankSecurity;
   readonly layout: Layout;
   readonly storage: Storage;
+  /** The PostgreSQL database the contexts keep their schemas in, when on PostgreSQL. */
+  readonly databaseUrl?: string;
   readonly processes: readonly ServiceProcess[];
   /** Everything the processes wrote. */
   output(): string;
@@ -183,6 +185,7 @@ export async function startBank(
     security,
     layout,
     storage,
+    databaseUrl: database?.url,
     processes,
     output: () => processes.map((p) => p.recentOutput()).join('\n'),
     hosting,

@@ -22,6 +22,8 @@ export class PendingCalls {
   private timer: NodeJS.Timeout | undefined;
   private nextId = 0;
 
+  constructor(private readonly lateMessage = (pattern: string) => `${pattern} did not answer before the deadline`) {}
+
   get size(): number {
     return this.calls.size;
   }
@@ -91,7 +93,7 @@ export class PendingCalls {
     for (const [id, call] of this.calls) {
       if (call.deadline <= now) {
         this.take(id);
-        call.reject(CleaveError.timeout(`${call.pattern} did not answer before the deadline`));
+        call.reject(CleaveError.timeout(this.lateMessage(call.pattern)));
       }
     }
   }

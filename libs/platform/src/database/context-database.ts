@@ -7,6 +7,9 @@ import { sqlCountsOf, type SqlCounts } from './sql-statistics';
 import { ATTR_DB_SYSTEM_NAME } from '@opentelemetry/semantic-conventions';
 import { currentContext } from '../context/call-context';
 import { activeTracer, endSpan, SpanKind, startSpan } from '../observability/tracing';
+import { OverdueStatements } from './overdue-statements';
+import { CleaveError } from '../errors/cleave-error';
+import { isCancelled } from './errors';
 
 const batches = new AsyncLocalStorage<{ readonly db: ContextDatabase; readonly em: EntityManager; open: boolean }>();
 
@@ -57,12 +60,20 @@ export class ContextDatabase {
 
   private readonly counts: SqlCounts;
   private readonly prepared = new Map<string, Statement>();
+  private readonly overdue: OverdueStatements | undefined;
 
   constructor(
     readonly context: string,
     readonly dataSource: DataSource,
   ) {
     this.counts = sqlCountsOf(context);
+    const url = dataSource.options.type === 'postgres' ? dataSource.options.url : undefined;
+    this.overdue = url === undefined ? undefined : new OverdueStatements(context, url);
+  }
+
+  /** Nest's shutdown hook: the connection that cancels overdue statements goes with the rest. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.overdue?.close();
   }
 
   get engine(): 'sqlite' | 'postgres' {
@@ -108,9 +119,23 @@ export class ContextDatabase {
 
   private async postgresTransaction(work: (manager: EntityManager) => Promise<unknown>): Promise<Committed> {
     let em: EntityManager | undefined;
-    const value = await this.dataSource.transaction((manager) => {
+    const deadline = currentContext()?.deadline;
+    const value = await this.dataSource.transaction(async (manager) => {
       em = manager;
-      return work(manager);
+      if (deadline === undefined || this.overdue === undefined) return work(manager);
+      // Past its call's deadline, whatever the transaction waits on (a row lock) is cancelled.
+      const client = (await manager.queryRunner!.connect()) as PoolClient & { processID?: number };
+      if (client.processID === undefined) return work(manager);
+      const unwatch = this.overdue.watch(client.processID, deadline);
+      try {
+        return await work(manager);
+      } catch (error) {
+        if (isCancelled(error))
+          throw CleaveError.timeout(`the ${this.context} transaction was still waiting at its deadline, and was cancelled`);
+        throw error;
+      } finally {
+        await unwatch();
+      }
     });
     this.counts.commits++;
     return { value, em: em! };

@@ -9,3 +9,9 @@ export function isUniqueViolation(error: unknown): boolean {
     /UNIQUE constraint failed/.test(e?.message ?? '')
   );
 }
+
+/** True when PostgreSQL cancelled the statement (57014: a cancel request, or a statement timeout). */
+export function isCancelled(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  return (e?.driverError?.code ?? e?.code) === '57014';
+}

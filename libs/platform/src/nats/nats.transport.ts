@@ -56,6 +56,8 @@ export interface NatsTransportOptions {
 export class NatsTransport implements ServingTransport {
   private readonly log = new Logger('NatsTransport');
   private readonly pending = new PendingCalls();
+  /** Requests this process is serving, each answered `timeout` here at its deadline if still at work. */
+  private readonly serving = new PendingCalls((pattern) => `${pattern} ran out of its budget before it finished`);
   private readonly inbox: string;
   private connected = true;
   /** The shared reply subscription: lives as long as the connection. */
@@ -259,8 +261,19 @@ export class NatsTransport implements ServingTransport {
       fail(error);
       return;
     }
-    if (outcome instanceof Promise) outcome.then(answer, fail);
-    else answer(outcome);
+    if (!(outcome instanceof Promise)) {
+      answer(outcome);
+      return;
+    }
+    // Out of time, this process says so itself while the caller still listens (its budget keeps back the
+    // reply's way home): a slow answer shows the caller a live callee, and only silence a dead or frozen one.
+    // The handler runs on; what it comes to is dropped, as a caller that gave up would drop it.
+    const { id, result } = this.serving.open(pattern, context.deadline);
+    outcome.then(
+      (reply) => this.serving.resolve(id, reply),
+      (error: unknown) => this.serving.reject(id, toCleaveError(error)),
+    );
+    result.then(answer, fail);
   }
 
   private respondError(msg: Msg, error: CleaveError): void {

@@ -119,6 +119,13 @@ export function contextFieldsOf(msg: Msg): WireContextFields {
 const BUDGET = /^\d{1,9}$/;
 
 /**
+ * Kept back from a received request's budget (at most a tenth of it) for the answer's way home: the
+ * deadline timers' sweeps on both sides, NATS, a busy event loop. A callee that runs out of time answers
+ * `timeout` while its caller still listens, and so shows itself alive.
+ */
+const REPLY_ALLOWANCE_MS = 50;
+
+/**
  * Builds the call context of a received request. A message without Cleave headers (say, from `nats req`)
  * starts a new trace with the default budget and acts for no one; a principal counts only when its seal
  * is genuine and made for this very trace, and a malformed header is refused rather than ignored.
@@ -142,7 +149,7 @@ export function contextFromFields(fields: WireContextFields, defaultTimeoutMs: n
     traceId,
     spanId: parent?.spanId ?? newSpanId(),
     sampled: parent?.sampled ?? true,
-    deadline: Date.now() + timeoutMs,
+    deadline: Date.now() + timeoutMs - Math.min(REPLY_ALLOWANCE_MS, Math.floor(timeoutMs / 10)),
     requestId: fields.requestId ?? `req_${traceId}`,
     principal,
     idempotencyKey: fields.idempotencyKey,
