@@ -63,6 +63,14 @@ export function currentContext(): CallContext | undefined {
   return storage.getStore();
 }
 
+/**
+ * Runs `fn` outside any call: for work a call sets off but doesn't own (a job woken by its commit), which
+ * must not inherit its deadline, trace or principal.
+ */
+export function outsideAnyCall<T>(fn: () => T): T {
+  return storage.exit(fn);
+}
+
 /** Runs `fn` with `context` as the current call context; async work started inside inherits it. */
 export function runWithContext<T>(context: CallContext, fn: () => T): T;
 /** Calls `fn` on `self` with `args` in the context, without a closure. */

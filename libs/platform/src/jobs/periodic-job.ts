@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { outsideAnyCall } from '../context/call-context';
 
 /**
  * Work done on a timer and when woken, in every replica: one pass at a time, a failed pass logged and tried
@@ -49,11 +50,14 @@ export class PeriodicJob {
   wake(): void {
     if (this.stopped || this.woken) return;
     this.woken = true;
-    this.run(async () => {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      this.woken = false;
-      if (!this.stopped) await this.pass();
-    }).catch((error: unknown) => this.log.warn(`${this.name} failed, will retry: ${(error as Error).message}`));
+    // Woken by a call's commit, the pass is still not that call's: not bound by its deadline, nor in its trace.
+    outsideAnyCall(() =>
+      this.run(async () => {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.woken = false;
+        if (!this.stopped) await this.pass();
+      }).catch((error: unknown) => this.log.warn(`${this.name} failed, will retry: ${(error as Error).message}`)),
+    );
   }
 
   /**
