@@ -12,10 +12,10 @@ import { WireTap } from './wire-tap';
  * here, and lowering one means lowering its budget with it.
  */
 const SQL_BUDGET = {
-  moneyStatements: 11,
-  moneyTransactions: 2,
-  totalStatements: 19,
-  totalTransactions: 3,
+  sqlite: { moneyStatements: 11, moneyTransactions: 2, totalStatements: 19, totalTransactions: 3 },
+  // The ledger places a hold in one statement on PostgreSQL, where each statement is a round trip; on
+  // SQLite, with no round trips to save, in a transaction of five.
+  postgres: { moneyStatements: 7, moneyTransactions: 1, totalStatements: 15, totalTransactions: 2 },
 };
 /**
  * NATS messages of one authorisation alone: two calls (4), the ledger's event stored (publish and its
@@ -28,7 +28,7 @@ const SQL_BUDGET = {
 const NATS_BUDGET = { alone: 12, callsPerAuthorisation: 4, perLedgerRun: 6, perFeedRun: 2 };
 
 const MONEY_PATH = ['cards', 'ledger'];
-const costs = new Map<string, unknown>();
+const costs = new Map<string, Record<string, unknown>>();
 
 describe.each(['sqlite', 'postgres'] as const)('the SQL an approved authorisation costs, monolith on %s', (storage) => {
   let bank: CountedBank;
@@ -54,13 +54,14 @@ describe.each(['sqlite', 'postgres'] as const)('the SQL an approved authorisatio
     };
     // Every consumer did its part: a cost that drops because a consumer stopped working is no gain.
     expect(all.sort()).toEqual(['cards', 'feed', 'ledger', 'webhooks']);
-    for (const [name, budget] of Object.entries(SQL_BUDGET)) {
+    for (const [name, budget] of Object.entries(SQL_BUDGET[storage])) {
       expect(counted[name as keyof typeof counted], name).toBeGreaterThan(0);
       expect(counted[name as keyof typeof counted], name).toBeLessThanOrEqual(budget);
     }
-    // The same counts on both databases: no storage pays for the other's shortcuts.
+    // The same counts on both databases but for the hold: no storage pays for the other's shortcuts.
     costs.set(storage, cost);
-    if (costs.size === 2) expect(costs.get('postgres')).toEqual(costs.get('sqlite'));
+    const [sqlite, postgres] = [costs.get('sqlite'), costs.get('postgres')];
+    if (sqlite && postgres) expect({ ...postgres, ledger: undefined }).toEqual({ ...sqlite, ledger: undefined });
   });
 });
 

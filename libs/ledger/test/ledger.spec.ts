@@ -155,6 +155,45 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
       expect((await failure(place(id, 401))).reason).toBe('insufficient_funds');
     });
 
+    it('places a hold once per key: a repeat replays it, even once the money is spent; another request is a conflict', async () => {
+      const id = await open();
+      await topUp(id, 1_000);
+      const request = { accountId: id, amount: 600, currency: 'GBP', description: 'Brightbird Espresso' };
+      const first = await ledger.bus.send(LedgerPatterns.PlaceHold, request, { idempotencyKey: `hold-key-${storage}` });
+      expect(await ledger.bus.send(LedgerPatterns.PlaceHold, request, { idempotencyKey: `hold-key-${storage}` })).toEqual(first);
+      // What is left can't pay for it again, and the repeat is still the first hold, not a refusal.
+      await place(id, 400);
+      expect(await ledger.bus.send(LedgerPatterns.PlaceHold, request, { idempotencyKey: `hold-key-${storage}` })).toEqual(first);
+      expect(await balance(id)).toMatchObject({ held: 1_000, available: 0 });
+      const other = await failure(
+        ledger.bus.send(LedgerPatterns.PlaceHold, { ...request, amount: 1 }, { idempotencyKey: `hold-key-${storage}` }),
+      );
+      expect(other).toMatchObject({ code: 'conflict', reason: 'idempotency_key_reused' });
+    });
+
+    it('holds money once when one key arrives many times at once', async () => {
+      const id = await open();
+      await topUp(id, 1_000);
+      const request = { accountId: id, amount: 100, currency: 'GBP', description: 'Brightbird Espresso' };
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, () => ledger.bus.send(LedgerPatterns.PlaceHold, request, { idempotencyKey: `hold-burst-${storage}` })),
+      );
+      expect(new Set(replies.map((r) => r.id)).size).toBe(1);
+      expect(await balance(id)).toMatchObject({ held: 100, available: 900 });
+      const transactions = await ledger.bus.send(LedgerPatterns.ListTransactions, { accountId: id });
+      expect(transactions.filter((t) => t.holdId !== undefined)).toHaveLength(1);
+    });
+
+    it('refuses a hold in another currency, or on no book, holding nothing', async () => {
+      const current = await open();
+      await topUp(current, 1_000);
+      const hold = (accountId: string, currency = 'GBP') =>
+        failure(ledger.bus.send(LedgerPatterns.PlaceHold, { accountId, amount: 100, currency, description: 'Espresso' }, key()));
+      expect(await hold(current, 'EUR')).toMatchObject({ reason: 'currency_mismatch' });
+      expect(await hold(newEntityId('acc'))).toMatchObject({ code: 'not_found' });
+      expect(await balance(current)).toMatchObject({ held: 0, available: 1_000 });
+    });
+
     it.each([
       ['equal to', 1_000, 1_000],
       ['less than', 1_000, 700],

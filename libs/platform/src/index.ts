@@ -75,11 +75,13 @@ export {
   idempotencyRecordsPruning,
   runIdempotent,
   claimIdempotency,
+  idempotencyRecord,
+  IDEMPOTENCY_COLUMNS,
   answeredBefore,
 } from './database/idempotency';
 export { Housekeeping, HousekeepingSettings, pruneTable, type PrunedTable } from './database/housekeeping';
 export { PeriodicJob } from './jobs/periodic-job';
-export { Outbox } from './events/outbox';
+export { Outbox, OUTBOX_COLUMNS } from './events/outbox';
 export { runOnce } from './events/run-once';
 export { DeadLetters } from './events/dead-letters';
 export { eventsMigration } from './events/events.migration';

@@ -65,6 +65,11 @@ export class Books {
     return entryId;
   }
 
+  /** Why a hold of `amount` on book `id` was refused: not found, not a current account, or can't afford it. */
+  refuseHold(em: EntityManager, id: string, amount: number, currency: string): Promise<never> {
+    return this.explainRefusal(em, id, currency, amount, true);
+  }
+
   /** Reserves `amount` of a customer's book's available balance, in one statement. */
   async hold(db: ContextDatabase, em: EntityManager, id: string, amount: number, currency: string): Promise<void> {
     if ((await db.run(em, reserve, [amount, id, currency, amount])) !== 1) await this.explainRefusal(em, id, currency, amount, true);

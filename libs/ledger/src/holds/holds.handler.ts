@@ -15,15 +15,18 @@ import {
   CleaveError,
   ContextDatabase,
   currentContext,
+  IDEMPOTENCY_COLUMNS,
+  idempotencyRecord,
   isUniqueViolation,
   newEntityId,
+  OUTBOX_COLUMNS,
   runIdempotent,
   sql,
 } from '@cleave/platform';
 import { Books } from '../books/books';
 import { LedgerSettings } from '../ledger.settings';
 import { Transaction } from '../transactions/transaction.entity';
-import { TransactionJournal } from '../transactions/transaction-journal';
+import { TRANSACTION_COLUMNS, TransactionJournal } from '../transactions/transaction-journal';
 import { newTransaction } from '../transactions/transaction.view';
 import { Hold } from './hold.entity';
 import { holdView } from './hold.view';
@@ -31,6 +34,32 @@ import { holdView } from './hold.view';
 const insertHold = sql(
   'holds.place',
   'INSERT INTO ledger_holds (id, account_id, amount, currency, status, expires_at, transaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+);
+
+/**
+ * A hold placed in one PostgreSQL statement (one round trip, committed on its own): the reservation, a
+ * conditional update that locks the balance's row, and, only when it reserved, the key's record, the hold,
+ * its transaction and the transaction's event. A key already recorded fails the whole statement on its
+ * primary key, reservation included.
+ */
+const placeAtOnce = sql(
+  'holds.place-at-once',
+  '-- PostgreSQL only',
+  `WITH reserved AS (
+    UPDATE ledger_accounts SET held = held + $1::bigint
+    WHERE id = $2 AND currency = $3 AND kind = 'customer' AND posted - held >= $1::bigint RETURNING id
+  ), claimed AS (
+    INSERT INTO idempotency_records (${IDEMPOTENCY_COLUMNS}) SELECT $4, $5, $6, $7, $8 FROM reserved
+  ), placed AS (
+    INSERT INTO ledger_holds (id, account_id, amount, currency, status, expires_at, transaction_id, created_at)
+    SELECT $9, $2, $1::bigint, $3, 'pending', $10, $11, $12 FROM reserved
+  ), journaled AS (
+    INSERT INTO ledger_transactions (${TRANSACTION_COLUMNS})
+    SELECT $13, $14, $15::bigint, $16, $17, $18, $19::boolean, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30 FROM reserved
+  ), reported AS (
+    INSERT INTO outbox (${OUTBOX_COLUMNS}) SELECT $31, $32, $33, $34, $35, $36 FROM reserved
+  )
+  SELECT count(*)::int AS reserved FROM reserved`,
 );
 
 /**
@@ -52,20 +81,21 @@ export class HoldsHandler {
       return await this.placeOnce(request);
     } catch (error) {
       // Another replica voided the hold (leaving its marker) while this one placed it: the void wins.
-      if (request.holdId && isUniqueViolation(error))
+      if (request.holdId && isUniqueViolation(error, 'ledger_holds'))
         throw CleaveError.of(LedgerErrors.holdCancelled, `hold ${request.holdId} was cancelled before it was placed`);
       throw error;
     }
   }
 
   /**
-   * The authorisation's hot path, five statements in one transaction: the key with its result, the hold,
-   * its transaction, the transaction's event, and last the reservation (one conditional update: the book
-   * is a customer's, in this currency, and can afford it). The reservation locks the balance's row until
-   * the commit, so it comes last: payments on one balance queue for one statement and the commit, not for
-   * every statement of the transaction (a burst on one account would otherwise run out of time). A
-   * refusal rolls the rest back. A cancellation marker already in place makes the hold's insert fail (see
-   * {@link place}).
+   * The authorisation's hot path. On SQLite, five statements in one transaction: the key with its result,
+   * the hold, its transaction, the transaction's event, and last the reservation (one conditional update:
+   * the book is a customer's, in this currency, and can afford it). The reservation locks the balance's row
+   * until the commit, so it comes last: payments on one balance queue for one statement and the commit,
+   * not for every statement of the transaction (a burst on one account would otherwise run out of time). A
+   * refusal rolls the rest back. On PostgreSQL, where each statement is a round trip, the same writes in
+   * one statement ({@link placeAtOnce}). A cancellation marker already in place makes the hold's insert
+   * fail (see {@link place}).
    */
   private placeOnce(request: PlaceHoldRequest): Promise<HoldView> {
     const now = Date.now();
@@ -80,7 +110,20 @@ export class HoldsHandler {
       transactionId: newEntityId('tx'),
       createdAt: new Date(now).toISOString(),
     };
+    const transaction = newTransaction({
+      id: hold.transactionId,
+      accountId: hold.accountId,
+      amount: -request.amount,
+      currency: request.currency,
+      description: request.description,
+      category: request.category ?? 'general',
+      status: 'pending',
+      holdId: hold.id,
+      merchant: request.merchant ? JSON.stringify(request.merchant) : null,
+      createdAt: hold.createdAt,
+    });
     const result = holdView(hold);
+    if (this.db.engine === 'postgres') return this.placeAtOnce(request, hold, transaction, result);
     return this.db.transaction(async (em) => {
       const earlier = await claimIdempotency(this.db, em, LedgerPatterns.PlaceHold, request, result);
       if (earlier) return earlier.replay;
@@ -94,21 +137,7 @@ export class HoldsHandler {
         hold.transactionId,
         hold.createdAt,
       ]);
-      await this.journal.create(
-        em,
-        newTransaction({
-          id: hold.transactionId,
-          accountId: hold.accountId,
-          amount: -request.amount,
-          currency: request.currency,
-          description: request.description,
-          category: request.category ?? 'general',
-          status: 'pending',
-          holdId: hold.id,
-          merchant: request.merchant ? JSON.stringify(request.merchant) : null,
-          createdAt: hold.createdAt,
-        }),
-      );
+      await this.journal.create(em, transaction);
       await this.books.hold(this.db, em, hold.accountId, hold.amount, hold.currency);
       // A hold committed after the caller's deadline would hold money for a payment it was told failed.
       const deadline = currentContext()?.deadline;
@@ -116,6 +145,43 @@ export class HoldsHandler {
         throw CleaveError.timeout('the hold was ready only after the deadline; not placed');
       return result;
     });
+  }
+
+  /**
+   * {@link placeOnce} on PostgreSQL. A repeat of a placed hold replays its first answer: the statement
+   * fails on the key's record if it could reserve again, and reserves nothing if it couldn't. Still
+   * waiting on the balance's row at the call's deadline, the statement is cancelled; one that commits just
+   * past it is voided by its caller, which voids every hold of a payment it declined.
+   */
+  private async placeAtOnce(request: PlaceHoldRequest, hold: Hold, transaction: Transaction, result: HoldView): Promise<HoldView> {
+    const key = idempotencyRecord(this.db, LedgerPatterns.PlaceHold, request, result);
+    const created = this.journal.created(transaction);
+    let reserved: number;
+    try {
+      const row = await this.db.get<{ reserved: number }>(undefined, placeAtOnce, [
+        hold.amount,
+        hold.accountId,
+        hold.currency,
+        ...key.values,
+        hold.id,
+        hold.expiresAt,
+        hold.transactionId,
+        hold.createdAt,
+        ...created.transaction,
+        ...created.event,
+      ]);
+      reserved = row!.reserved;
+    } catch (error) {
+      if (!isUniqueViolation(error, 'idempotency_records')) throw error;
+      return (await key.earlier<HoldView>())!.replay;
+    }
+    if (reserved === 1) {
+      this.journal.reported();
+      return result;
+    }
+    const earlier = await key.earlier<HoldView>();
+    if (earlier) return earlier.replay;
+    return this.db.read((em) => this.books.refuseHold(em, hold.accountId, hold.amount, hold.currency));
   }
 
   post(request: PostHoldRequest): Promise<HoldView> {

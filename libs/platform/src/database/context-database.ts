@@ -286,7 +286,24 @@ export class ContextDatabase {
     const query = { name: statement.name, text: statement.postgres, values: params as unknown[] };
     const runner = em?.queryRunner;
     if (runner !== undefined && runner.isTransactionActive) return ((await runner.connect()) as PoolClient).query(query);
-    return (this.dataSource.driver as unknown as { master: Pool }).master.query(query);
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    const deadline = this.overdue === undefined ? undefined : currentContext()?.deadline;
+    if (deadline === undefined) return pool.query(query);
+    // A statement on its own is bound by its call's deadline as a transaction is (see postgresTransaction).
+    const client = (await pool.connect()) as PoolClient & { processID?: number };
+    const unwatch = client.processID === undefined ? undefined : this.overdue!.watch(client.processID, deadline);
+    let failure: unknown;
+    try {
+      return await client.query(query);
+    } catch (error) {
+      failure = error;
+      if (isCancelled(error)) throw CleaveError.timeout(`a ${this.context} statement was still waiting at its deadline, and was cancelled`);
+      throw error;
+    } finally {
+      await unwatch?.();
+      // An error PostgreSQL answered (it has an SQLSTATE) leaves the connection fit to reuse; any other may not.
+      client.release(failure !== undefined && typeof (failure as { code?: unknown }).code !== 'string' ? (failure as Error) : undefined);
+    }
   }
 
   /**

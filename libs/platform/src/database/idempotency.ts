@@ -93,9 +93,12 @@ export async function runIdempotent<T>(
 }
 
 const answerKey = sql('idempotency.answer', 'UPDATE idempotency_records SET response = ? WHERE scope = ? AND idempotency_key = ?');
+/** The key record's columns, in the order of {@link idempotencyRecord}'s values. */
+export const IDEMPOTENCY_COLUMNS = 'scope, idempotency_key, request_hash, response, created_at';
+
 const claimKey = sql(
   'idempotency.claim',
-  'INSERT INTO idempotency_records (scope, idempotency_key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  `INSERT INTO idempotency_records (${IDEMPOTENCY_COLUMNS}) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 );
 const findKey = sql(
   'idempotency.find',
@@ -118,6 +121,27 @@ export async function claimIdempotency<T>(
   explicitKey?: string,
 ): Promise<{ readonly replay: T } | undefined> {
   return claim(db, em, idempotencyOf(pattern, request, explicitKey), result);
+}
+
+/**
+ * The key's record for a statement that writes it along with the command's effects (a step done in one
+ * PostgreSQL statement), with `result`: the values of {@link IDEMPOTENCY_COLUMNS}. When that statement fails on the record's primary key, or does nothing, `earlier` answers
+ * with the first result under the key, if there is one.
+ */
+export function idempotencyRecord(
+  db: ContextDatabase,
+  pattern: string,
+  request: unknown,
+  result: unknown,
+): { readonly values: readonly unknown[]; earlier<T>(): Promise<{ readonly replay: T } | undefined> } {
+  const { scope, key, requestHash } = idempotencyOf(pattern, request, undefined);
+  return {
+    values: [scope, key, requestHash, JSON.stringify(result), new Date().toISOString()],
+    async earlier<T>() {
+      const stored = await db.get<StoredAnswer>(undefined, findKey, [scope, key]);
+      return stored === undefined ? undefined : { replay: replayOf<T>(stored, requestHash) };
+    },
+  };
 }
 
 /** Records the key with `result` in `em`'s transaction, or answers with the first result under it. */

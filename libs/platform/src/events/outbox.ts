@@ -7,10 +7,10 @@ import type { ContextDatabase } from '../database/context-database';
 import { envelopeContext } from '../bus/event-envelope';
 import { sql } from '../database/sql';
 
-const insertEvent = sql(
-  'outbox.add',
-  'INSERT INTO outbox (event_id, event, aggregate_id, payload, context, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-);
+/** The outbox's columns, in the order of {@link Outbox.row}'s values. */
+export const OUTBOX_COLUMNS = 'event_id, event, aggregate_id, payload, context, created_at';
+
+const insertEvent = sql('outbox.add', `INSERT INTO outbox (${OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
 
 /** Signalled on a context's database when a transaction that wrote events has committed. */
 export const OUTBOX_SIGNAL = 'outbox';
@@ -32,18 +32,37 @@ export class Outbox {
     payload: PayloadOf<E, N>,
     aggregateId: string,
   ): Promise<string> {
-    const eventId = newEntityId('evt');
-    await this.db.run(em, insertEvent, [
-      eventId,
+    const row = this.row<E, N>(event, payload, aggregateId);
+    await this.db.run(em, insertEvent, row);
+    // Dies between the commit and the publish: the crash-safety test's way of proving the relay recovers.
+    if (event === this.crashAfterCommitOf) this.db.afterCommit(em, () => process.kill(process.pid, 'SIGKILL'));
+    else this.db.signalAfterCommit(em, OUTBOX_SIGNAL);
+    return row[0] as string;
+  }
+
+  /**
+   * An event's row, for a statement that writes it along with the change it reports (a step done in one
+   * PostgreSQL statement): the values of {@link OUTBOX_COLUMNS}. Once that statement has committed, tell
+   * {@link written}.
+   */
+  row<E extends EventMap = CleaveEvents, N extends keyof E & string = keyof E & string>(
+    event: N,
+    payload: PayloadOf<E, N>,
+    aggregateId: string,
+  ): [string, string, string, string, string, string] {
+    return [
+      newEntityId('evt'),
       event,
       aggregateId,
       JSON.stringify(toWire(payload)),
       JSON.stringify(envelopeContext(currentContext())),
       new Date().toISOString(),
-    ]);
-    // Dies between the commit and the publish: the crash-safety test's way of proving the relay recovers.
-    if (event === this.crashAfterCommitOf) this.db.afterCommit(em, () => process.kill(process.pid, 'SIGKILL'));
-    else this.db.signalAfterCommit(em, OUTBOX_SIGNAL);
-    return eventId;
+    ];
+  }
+
+  /** A statement that wrote a {@link row} of `event` has committed: the relay has it to publish. */
+  written(event: string): void {
+    if (event === this.crashAfterCommitOf) process.kill(process.pid, 'SIGKILL');
+    else this.db.signal(OUTBOX_SIGNAL);
   }
 }

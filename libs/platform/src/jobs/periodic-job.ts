@@ -51,7 +51,7 @@ export class PeriodicJob {
     if (this.stopped || this.woken) return;
     this.woken = true;
     // Woken by a call's commit, the pass is still not that call's: not bound by its deadline, nor in its trace.
-    outsideAnyCall(() =>
+    void outsideAnyCall(() =>
       this.run(async () => {
         await new Promise<void>((resolve) => setImmediate(resolve));
         this.woken = false;
