@@ -13,9 +13,10 @@ import { WireTap } from './wire-tap';
  */
 const SQL_BUDGET = {
   sqlite: { moneyStatements: 11, moneyTransactions: 2, totalStatements: 19, totalTransactions: 3 },
-  // The ledger places a hold in one statement on PostgreSQL, where each statement is a round trip; on
-  // SQLite, with no round trips to save, in a transaction of five.
-  postgres: { moneyStatements: 7, moneyTransactions: 1, totalStatements: 15, totalTransactions: 2 },
+  // On PostgreSQL, where each statement is a round trip, the ledger places a hold in one statement and
+  // cards records an authorisation with its day's count in one; on SQLite, with no round trips to save,
+  // each is a transaction (of five statements, and of two).
+  postgres: { moneyStatements: 6, moneyTransactions: 0, totalStatements: 14, totalTransactions: 1 },
 };
 /**
  * NATS messages of one authorisation alone: two calls (4), the ledger's event stored (publish and its
@@ -55,13 +56,14 @@ describe.each(['sqlite', 'postgres'] as const)('the SQL an approved authorisatio
     // Every consumer did its part: a cost that drops because a consumer stopped working is no gain.
     expect(all.sort()).toEqual(['cards', 'feed', 'ledger', 'webhooks']);
     for (const [name, budget] of Object.entries(SQL_BUDGET[storage])) {
-      expect(counted[name as keyof typeof counted], name).toBeGreaterThan(0);
+      if (budget > 0) expect(counted[name as keyof typeof counted], name).toBeGreaterThan(0);
       expect(counted[name as keyof typeof counted], name).toBeLessThanOrEqual(budget);
     }
-    // The same counts on both databases but for the hold: no storage pays for the other's shortcuts.
+    // The same counts on both databases but on the money path: no storage pays for the other's shortcuts.
     costs.set(storage, cost);
     const [sqlite, postgres] = [costs.get('sqlite'), costs.get('postgres')];
-    if (sqlite && postgres) expect({ ...postgres, ledger: undefined }).toEqual({ ...sqlite, ledger: undefined });
+    const consumers = (c: Record<string, unknown>) => ({ ...c, cards: undefined, ledger: undefined });
+    if (sqlite && postgres) expect(consumers(postgres)).toEqual(consumers(sqlite));
   });
 });
 

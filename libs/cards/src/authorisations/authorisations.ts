@@ -14,6 +14,7 @@ import {
   ContextDatabase,
   crashPoint,
   currentContext,
+  isUniqueViolation,
   MessageBus,
   newEntityId,
   sha256Hex,
@@ -30,6 +31,9 @@ import { CardMetrics } from './card-metrics';
 import { FollowUps } from './follow-ups';
 
 const POLL_MS = 20;
+
+/** What recording an authorisation came to: a retry of one `known` before, or the new one's state. */
+type Recorded = 'known' | 'declined' | 'over_limit' | 'pending';
 /** A card as the authorisation reads it (PostgreSQL returns bigints as strings). */
 interface CardRow {
   id: string;
@@ -46,9 +50,37 @@ const findCard = sql(
   'cards.by-token',
   'SELECT id, account_id AS "accountId", currency, status, expiry_month AS "expiryMonth", expiry_year AS "expiryYear", limit_per_transaction AS "limitPerTransaction", limit_per_day AS "limitPerDay" FROM cards WHERE token = ?',
 );
+const AUTHORISATION_COLUMNS =
+  'id, network_transaction_id, card_id, account_id, amount, currency, merchant, status, decline_reason, hold_id, held_amount, transaction_id, spend_day, followup, created_at, decide_by, request_hash';
 const recordAuthorisation = sql(
   'authorisations.record',
-  'INSERT INTO card_authorisations (id, network_transaction_id, card_id, account_id, amount, currency, merchant, status, decline_reason, hold_id, held_amount, transaction_id, spend_day, followup, created_at, decide_by, request_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (network_transaction_id) DO NOTHING',
+  `INSERT INTO card_authorisations (${AUTHORISATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (network_transaction_id) DO NOTHING`,
+);
+/**
+ * An authorisation recorded in one PostgreSQL statement (one round trip, committed on its own): the card's
+ * day total counted first, within the daily limit ($19, if any) and only when the payment isn't refused
+ * already ($18), then the record, declined for the limit when the count didn't fit. A network id already
+ * recorded fails the whole statement on its unique key, the count with it. Values: {@link authorisationRow}.
+ */
+const recordAtOnce = sql(
+  'authorisations.record-at-once',
+  '-- PostgreSQL only',
+  `WITH counted AS (
+    INSERT INTO card_daily_spend (card_id, day, amount) SELECT $3, $13, $5::bigint WHERE $18::boolean
+    ON CONFLICT (card_id, day) DO UPDATE SET amount = card_daily_spend.amount + excluded.amount
+    WHERE $19::bigint IS NULL OR card_daily_spend.amount + excluded.amount <= $19::bigint
+    RETURNING 1
+  ), fits AS (SELECT NOT $18::boolean OR EXISTS (SELECT 1 FROM counted) AS within)
+  INSERT INTO card_authorisations (${AUTHORISATION_COLUMNS})
+  SELECT $1, $2, $3, $4, $5::bigint, $6, $7,
+    CASE WHEN within THEN $8 ELSE 'declined' END,
+    CASE WHEN within THEN $9 ELSE 'spending_limit' END,
+    $10, $11::bigint, $12,
+    CASE WHEN within THEN $13 ELSE NULL END,
+    CASE WHEN within THEN $14 ELSE 'record_decline' END,
+    $15, $16, $17
+  FROM fits
+  RETURNING status`,
 );
 const authorisationRow = (a: Authorisation): unknown[] => [
   a.id,
@@ -108,9 +140,10 @@ export class Authorisations {
   ) {}
 
   /**
-   * Decides an authorisation in four statements of cards' own: the card, then in one transaction the
-   * authorisation's record (unless its network id is known: a retry) and the card's day total, then after
-   * the ledger's hold the approval, a conditional update from pending (an abandonment may have won).
+   * Decides an authorisation in four statements of cards' own (three on PostgreSQL): the card, then the
+   * authorisation's record (unless its network id is known: a retry) and the card's day total, together
+   * ({@link record}), then after the ledger's hold the approval, a conditional update from pending (an
+   * abandonment may have won).
    */
   async authorise(request: AuthoriseRequest): Promise<AuthorisationDecision> {
     const requestHash = sha256Hex(canonicalJson(request));
@@ -138,19 +171,7 @@ export class Authorisations {
       decideBy: new Date(currentContext()?.deadline ?? Date.now() + DEFAULT_BUDGET_MS).toISOString(),
       requestHash,
     };
-    const recorded = await this.db.transaction(async (em) => {
-      if ((await this.db.run(em, recordAuthorisation, authorisationRow(auth))) === 0) return 'known' as const;
-      if (refusal) return 'declined' as const;
-      const limit = card!.limitPerDay === null ? undefined : Number(card!.limitPerDay);
-      const counted =
-        limit === undefined
-          ? await this.db.run(em, countDay, [card!.id, day, auth.amount])
-          : await this.db.run(em, countDayWithin, [card!.id, day, auth.amount, limit]);
-      if (counted === 1) return 'pending' as const;
-      // Over the daily limit: declined in the same transaction, nothing counted.
-      await this.db.run(em, declineOverLimit, [auth.id]);
-      return 'over_limit' as const;
-    });
+    const recorded = this.db.engine === 'postgres' ? await this.recordAtOnce(auth, card, refusal) : await this.record(auth, card, refusal);
     // The network's retry of a payment it sent before (or raced): it gets the one decision.
     if (recorded === 'known')
       return this.awaitDecision(this.sameRequest((await byNetworkId(this.db, request.networkTransactionId))!, requestHash));
@@ -169,6 +190,40 @@ export class Authorisations {
     }
     this.metrics.decided(decision, request);
     return decision;
+  }
+
+  /**
+   * Records the authorisation and counts it in the card's day total, in one transaction: `known` when its
+   * network id was recorded before (a retry), else whether it is refused already, over the daily limit
+   * (declined in the same transaction, nothing counted) or pending.
+   */
+  private record(auth: Authorisation, card: CardRow | undefined, refusal: DeclineReason | undefined): Promise<Recorded> {
+    return this.db.transaction(async (em) => {
+      if ((await this.db.run(em, recordAuthorisation, authorisationRow(auth))) === 0) return 'known' as const;
+      if (refusal) return 'declined' as const;
+      const limit = card!.limitPerDay === null ? undefined : Number(card!.limitPerDay);
+      const counted =
+        limit === undefined
+          ? await this.db.run(em, countDay, [card!.id, auth.spendDay, auth.amount])
+          : await this.db.run(em, countDayWithin, [card!.id, auth.spendDay, auth.amount, limit]);
+      if (counted === 1) return 'pending' as const;
+      // Over the daily limit: declined in the same transaction, nothing counted.
+      await this.db.run(em, declineOverLimit, [auth.id]);
+      return 'over_limit' as const;
+    });
+  }
+
+  /** {@link record} on PostgreSQL, in one statement ({@link recordAtOnce}). */
+  private async recordAtOnce(auth: Authorisation, card: CardRow | undefined, refusal: DeclineReason | undefined): Promise<Recorded> {
+    const limit = card?.limitPerDay === null || card?.limitPerDay === undefined ? null : Number(card.limitPerDay);
+    try {
+      const row = await this.db.get<{ status: string }>(undefined, recordAtOnce, [...authorisationRow(auth), !refusal, limit]);
+      if (refusal) return 'declined';
+      return row!.status === 'pending' ? 'pending' : 'over_limit';
+    } catch (error) {
+      if (isUniqueViolation(error, 'card_authorisations')) return 'known';
+      throw error;
+    }
   }
 
   /** Asks the ledger to hold the money, then approves unless the network gave up meanwhile. */
