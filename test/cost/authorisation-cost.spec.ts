@@ -13,10 +13,11 @@ import { WireTap } from './wire-tap';
  */
 const SQL_BUDGET = {
   sqlite: { moneyStatements: 11, moneyTransactions: 2, totalStatements: 19, totalTransactions: 3 },
-  // On PostgreSQL, where each statement is a round trip, the ledger places a hold in one statement and
-  // cards records an authorisation with its day's count in one; on SQLite, with no round trips to save,
-  // each is a transaction (of five statements, and of two).
-  postgres: { moneyStatements: 6, moneyTransactions: 0, totalStatements: 14, totalTransactions: 1 },
+  // On PostgreSQL, where each statement is a round trip, the ledger places a hold in one statement, cards
+  // records an authorisation with its day's count in one, and the feed counts a payment with the day's
+  // total in one and notifies with the event in another; on SQLite, with no round trips to save, each
+  // hold and record is a transaction (of five statements, and of two) and the feed's parts are apart.
+  postgres: { moneyStatements: 6, moneyTransactions: 0, totalStatements: 12, totalTransactions: 1 },
 };
 /**
  * NATS messages of one authorisation alone: two calls (4), the ledger's event stored (publish and its
@@ -59,11 +60,11 @@ describe.each(['sqlite', 'postgres'] as const)('the SQL an approved authorisatio
       if (budget > 0) expect(counted[name as keyof typeof counted], name).toBeGreaterThan(0);
       expect(counted[name as keyof typeof counted], name).toBeLessThanOrEqual(budget);
     }
-    // The same counts on both databases but on the money path: no storage pays for the other's shortcuts.
+    // No storage pays for the other's shortcuts: PostgreSQL never costs more statements than SQLite.
     costs.set(storage, cost);
-    const [sqlite, postgres] = [costs.get('sqlite'), costs.get('postgres')];
-    const consumers = (c: Record<string, unknown>) => ({ ...c, cards: undefined, ledger: undefined });
-    if (sqlite && postgres) expect(consumers(postgres)).toEqual(consumers(sqlite));
+    const [sqlite, postgres] = [costs.get('sqlite'), costs.get('postgres')] as Array<Record<string, { statements: number }> | undefined>;
+    if (sqlite && postgres)
+      for (const context of all) expect(postgres[context]!.statements, context).toBeLessThanOrEqual(sqlite[context]!.statements);
   });
 });
 

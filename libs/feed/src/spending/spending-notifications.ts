@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { FeedEventNames, type ListNotificationsRequest, type NotificationV1, type TransactionV1 } from '@cleave/contracts';
-import { ContextDatabase, localDateIn, newEntityId, Outbox, sql } from '@cleave/platform';
+import { ContextDatabase, localDateIn, newEntityId, Outbox, OUTBOX_COLUMNS, sql } from '@cleave/platform';
 import { FeedSettings } from '../feed.settings';
 import { Notification } from './notification.entity';
 import { declineText, spendText } from './wording';
@@ -20,6 +20,28 @@ const spentOnDay = sql(
 const notifyOnce = sql(
   'notifications.add',
   'INSERT INTO notifications (id, account_id, kind, text, transaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO NOTHING',
+);
+// On PostgreSQL, where each statement is a round trip, the count with the day's total and the notification
+// with its event are one statement each. A statement's parts can't see each other's rows, so the total adds
+// the payment just counted to what was there.
+const countPaymentAndTotal = sql(
+  'spend.count-payment-and-total',
+  '-- PostgreSQL only',
+  `WITH counted AS (
+    INSERT INTO card_spend (transaction_id, account_id, amount, currency, status, local_day) VALUES ($1, $2, $3::bigint, $4, $5, $6)
+    ON CONFLICT (transaction_id) DO NOTHING RETURNING amount
+  )
+  SELECT (SELECT COALESCE(SUM(amount), 0) FROM card_spend WHERE account_id = $2 AND currency = $4 AND local_day = $6 AND status IN ('pending', 'settled'))
+    + (SELECT COALESCE(SUM(amount), 0) FROM counted) AS total`,
+);
+const notifyOnceAndReport = sql(
+  'notifications.add-and-report',
+  '-- PostgreSQL only',
+  `WITH notified AS (
+    INSERT INTO notifications (id, account_id, kind, text, transaction_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT (transaction_id) DO NOTHING RETURNING id
+  )
+  INSERT INTO outbox (${OUTBOX_COLUMNS}) SELECT $7, $8, $9, $10, $11, $12 FROM notified`,
 );
 
 /**
@@ -50,9 +72,18 @@ export class SpendingNotifications {
       return;
     }
     const day = localDateIn(this.settings.CLEAVE_TIMEZONE, Date.parse(tx.created));
-    await this.db.run(em, countPayment, [tx.id, tx.accountId, -tx.amount, tx.currency, tx.status, day]);
-    if (!COUNTED.includes(tx.status)) return;
-    const spent = await this.spentOn(em, tx.accountId, tx.currency, day);
+    const payment = [tx.id, tx.accountId, -tx.amount, tx.currency, tx.status, day];
+    if (!COUNTED.includes(tx.status)) {
+      await this.db.run(em, countPayment, payment);
+      return;
+    }
+    let spent: number;
+    if (this.db.engine === 'postgres') {
+      spent = Number((await this.db.get<{ total: string | number }>(em, countPaymentAndTotal, payment))!.total);
+    } else {
+      await this.db.run(em, countPayment, payment);
+      spent = await this.spentOn(em, tx.accountId, tx.currency, day);
+    }
     await this.notify(em, tx, 'spend', spendText(tx.merchant.emoji, -tx.amount, tx.currency, tx.merchant.name, spent));
   }
 
@@ -76,8 +107,15 @@ export class SpendingNotifications {
       transactionId: tx.id,
       createdAt: new Date().toISOString(),
     };
+    const values = [row.id, row.accountId, row.kind, row.text, row.transactionId, row.createdAt];
     // Once per transaction (a unique key): a replay notifies no one twice.
-    if ((await this.db.run(em, notifyOnce, [row.id, row.accountId, row.kind, row.text, row.transactionId, row.createdAt])) === 0) return;
+    if (this.db.engine === 'postgres') {
+      const event = this.outbox.row(FeedEventNames.NotificationCreated, { notification: notificationView(row) }, tx.accountId);
+      if ((await this.db.run(em, notifyOnceAndReport, [...values, ...event])) === 1)
+        this.outbox.written(FeedEventNames.NotificationCreated, em);
+      return;
+    }
+    if ((await this.db.run(em, notifyOnce, values)) === 0) return;
     await this.outbox.add(em, FeedEventNames.NotificationCreated, { notification: notificationView(row) }, tx.accountId);
   }
 }

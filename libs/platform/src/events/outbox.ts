@@ -60,9 +60,16 @@ export class Outbox {
     ];
   }
 
-  /** A statement that wrote a {@link row} of `event` has committed: the relay has it to publish. */
-  written(event: string): void {
-    if (event === this.crashAfterCommitOf) process.kill(process.pid, 'SIGKILL');
+  /**
+   * A statement wrote a {@link row} of `event`: in `em`'s transaction, the relay hears of it once that
+   * commits; without one, the statement has committed and the relay hears of it now.
+   */
+  written(event: string, em?: EntityManager): void {
+    const crash = event === this.crashAfterCommitOf ? () => process.kill(process.pid, 'SIGKILL') : undefined;
+    if (em !== undefined) {
+      if (crash) this.db.afterCommit(em, crash);
+      else this.db.signalAfterCommit(em, OUTBOX_SIGNAL);
+    } else if (crash) crash();
     else this.db.signal(OUTBOX_SIGNAL);
   }
 }
