@@ -1,9 +1,11 @@
+import { createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDatabase } from '../support/postgres';
 import { rootContext, runWithContext } from '../../libs/platform/src/context/call-context';
 import { ContextDatabase } from '../../libs/platform/src/database/context-database';
+import { OverdueStatements } from '../../libs/platform/src/database/overdue-statements';
 import { sql } from '../../libs/platform/src/database/sql';
 import { CleaveError } from '../../libs/platform/src/errors/cleave-error';
 
@@ -65,5 +67,25 @@ describe('transactions past their deadline, on PostgreSQL', () => {
     expect(await db.transaction((em) => db.run(em, bump, ['cold']))).toBe(1);
     const [row] = await dataSource.query(`SELECT n FROM probe_rows WHERE id = 'cold'`);
     expect(row.n).toBe(3);
+  });
+
+  it('gives up a cancel it cannot send within a second, rather than hold the transaction waiting for it', async () => {
+    // A server that takes the connection and never answers: PostgreSQL unreachable mid-handshake.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const overdue = new OverdueStatements('probe', `postgres://postgres@127.0.0.1:${port}/none`);
+    try {
+      const unwatch = overdue.watch(2_000_000, Date.now() - 1);
+      while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const waited = Date.now();
+      await unwatch();
+      expect(Date.now() - waited).toBeLessThan(3_000);
+    } finally {
+      await overdue.close();
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
   });
 });

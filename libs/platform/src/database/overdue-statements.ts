@@ -67,6 +67,9 @@ export class OverdueStatements {
     this.canceller ??= new pg.Pool({
       connectionString: this.url,
       max: 1,
+      // A cancel that can't be sent within a second is given up: the transaction waits for it.
+      connectionTimeoutMillis: 1_000,
+      query_timeout: 1_000,
       idleTimeoutMillis: 5_000,
       allowExitOnIdle: true,
       application_name: `cleave-${this.context}-canceller`,
