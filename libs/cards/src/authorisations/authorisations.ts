@@ -118,6 +118,10 @@ const approve = sql(
   "UPDATE card_authorisations SET status = 'approved', held_amount = ?, transaction_id = ? WHERE id = ? AND status = 'pending'",
 );
 
+/** The card's daily limit, if it has one. */
+const dailyLimitOf = (card: CardRow | undefined): number | undefined =>
+  card?.limitPerDay === null || card?.limitPerDay === undefined ? undefined : Number(card.limitPerDay);
+
 /** An authorisation asked for without a deadline gets the network's usual two seconds. */
 const DEFAULT_BUDGET_MS = 2_000;
 
@@ -201,7 +205,7 @@ export class Authorisations {
     return this.db.transaction(async (em) => {
       if ((await this.db.run(em, recordAuthorisation, authorisationRow(auth))) === 0) return 'known' as const;
       if (refusal) return 'declined' as const;
-      const limit = card!.limitPerDay === null ? undefined : Number(card!.limitPerDay);
+      const limit = dailyLimitOf(card);
       const counted =
         limit === undefined
           ? await this.db.run(em, countDay, [card!.id, auth.spendDay, auth.amount])
@@ -215,9 +219,12 @@ export class Authorisations {
 
   /** {@link record} on PostgreSQL, in one statement ({@link recordAtOnce}). */
   private async recordAtOnce(auth: Authorisation, card: CardRow | undefined, refusal: DeclineReason | undefined): Promise<Recorded> {
-    const limit = card?.limitPerDay === null || card?.limitPerDay === undefined ? null : Number(card.limitPerDay);
     try {
-      const row = await this.db.get<{ status: string }>(undefined, recordAtOnce, [...authorisationRow(auth), !refusal, limit]);
+      const row = await this.db.get<{ status: string }>(undefined, recordAtOnce, [
+        ...authorisationRow(auth),
+        !refusal,
+        dailyLimitOf(card) ?? null,
+      ]);
       if (refusal) return 'declined';
       return row!.status === 'pending' ? 'pending' : 'over_limit';
     } catch (error) {

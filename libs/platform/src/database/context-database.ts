@@ -124,18 +124,8 @@ export class ContextDatabase {
       em = manager;
       if (deadline === undefined || this.overdue === undefined) return work(manager);
       // Past its call's deadline, whatever the transaction waits on (a row lock) is cancelled.
-      const client = (await manager.queryRunner!.connect()) as PoolClient & { processID?: number };
-      if (client.processID === undefined) return work(manager);
-      const unwatch = this.overdue.watch(client.processID, deadline);
-      try {
-        return await work(manager);
-      } catch (error) {
-        if (isCancelled(error))
-          throw CleaveError.timeout(`the ${this.context} transaction was still waiting at its deadline, and was cancelled`);
-        throw error;
-      } finally {
-        await unwatch();
-      }
+      const client = (await manager.queryRunner!.connect()) as PoolClient;
+      return this.cancelledAt(deadline, client, 'transaction', () => work(manager));
     });
     this.counts.commits++;
     return { value, em: em! };
@@ -290,19 +280,35 @@ export class ContextDatabase {
     const deadline = this.overdue === undefined ? undefined : currentContext()?.deadline;
     if (deadline === undefined) return pool.query(query);
     // A statement on its own is bound by its call's deadline as a transaction is (see postgresTransaction).
-    const client = (await pool.connect()) as PoolClient & { processID?: number };
-    const unwatch = client.processID === undefined ? undefined : this.overdue!.watch(client.processID, deadline);
+    const client = await pool.connect();
     let failure: unknown;
     try {
-      return await client.query(query);
+      return await this.cancelledAt(deadline, client, 'statement', () => client.query(query));
     } catch (error) {
       failure = error;
-      if (isCancelled(error)) throw CleaveError.timeout(`a ${this.context} statement was still waiting at its deadline, and was cancelled`);
       throw error;
     } finally {
-      await unwatch?.();
       // An error PostgreSQL answered (it has an SQLSTATE) leaves the connection fit to reuse; any other may not.
       client.release(failure !== undefined && typeof (failure as { code?: unknown }).code !== 'string' ? (failure as Error) : undefined);
+    }
+  }
+
+  /**
+   * Runs `work` on `client`, its statement cancelled if still running at `deadline` and then failed as
+   * `timeout`. Settles only once a cancel sent has landed: until then the connection may not go back to
+   * the pool, where the cancel could hit another caller's statement.
+   */
+  private async cancelledAt<T>(deadline: number, client: PoolClient, what: string, work: () => Promise<T>): Promise<T> {
+    const backendPid = (client as PoolClient & { processID?: number }).processID;
+    if (backendPid === undefined) return work();
+    const unwatch = this.overdue!.watch(backendPid, deadline);
+    try {
+      return await work();
+    } catch (error) {
+      if (isCancelled(error)) throw CleaveError.timeout(`a ${this.context} ${what} was still waiting at its deadline, and was cancelled`);
+      throw error;
+    } finally {
+      await unwatch();
     }
   }
 

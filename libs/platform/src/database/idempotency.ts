@@ -81,8 +81,8 @@ export async function runIdempotent<T>(
   explicitKey?: string,
 ): Promise<T> {
   const keyed = idempotencyOf(pattern, request, explicitKey);
-  const stored = await db.get<StoredAnswer>(undefined, findKey, [keyed.scope, keyed.key]);
-  if (stored) return replayOf<T>(stored, keyed.requestHash);
+  const stored = await earlierAnswer<T>(db, undefined, keyed);
+  if (stored) return stored.replay;
   return db.transaction(async (em) => {
     const earlier = await claim<T>(db, em, keyed, null);
     if (earlier) return earlier.replay;
@@ -125,8 +125,9 @@ export async function claimIdempotency<T>(
 
 /**
  * The key's record for a statement that writes it along with the command's effects (a step done in one
- * PostgreSQL statement), with `result`: the values of {@link IDEMPOTENCY_COLUMNS}. When that statement fails on the record's primary key, or does nothing, `earlier` answers
- * with the first result under the key, if there is one.
+ * PostgreSQL statement), with `result`: the values of {@link IDEMPOTENCY_COLUMNS}. When that statement
+ * fails on the record's primary key, or does nothing, `earlier` answers with the first result under the
+ * key, if there is one.
  */
 export function idempotencyRecord(
   db: ContextDatabase,
@@ -134,25 +135,34 @@ export function idempotencyRecord(
   request: unknown,
   result: unknown,
 ): { readonly values: readonly unknown[]; earlier<T>(): Promise<{ readonly replay: T } | undefined> } {
-  const { scope, key, requestHash } = idempotencyOf(pattern, request, undefined);
-  return {
-    values: [scope, key, requestHash, JSON.stringify(result), new Date().toISOString()],
-    async earlier<T>() {
-      const stored = await db.get<StoredAnswer>(undefined, findKey, [scope, key]);
-      return stored === undefined ? undefined : { replay: replayOf<T>(stored, requestHash) };
-    },
-  };
+  const keyed = idempotencyOf(pattern, request, undefined);
+  return { values: recordValues(keyed, result), earlier: () => earlierAnswer(db, undefined, keyed) };
 }
 
 /** Records the key with `result` in `em`'s transaction, or answers with the first result under it. */
 async function claim<T>(
   db: ContextDatabase,
   em: EntityManager,
-  { scope, key, requestHash }: Keyed,
+  keyed: Keyed,
   result: unknown,
 ): Promise<{ readonly replay: T } | undefined> {
-  if ((await db.run(em, claimKey, [scope, key, requestHash, JSON.stringify(result), new Date().toISOString()])) === 1) return undefined;
-  return { replay: replayOf<T>((await db.get<StoredAnswer>(em, findKey, [scope, key]))!, requestHash) };
+  if ((await db.run(em, claimKey, recordValues(keyed, result))) === 1) return undefined;
+  return (await earlierAnswer<T>(db, em, keyed))!;
+}
+
+/** The values of {@link IDEMPOTENCY_COLUMNS} for the key with `result`. */
+function recordValues({ scope, key, requestHash }: Keyed, result: unknown): unknown[] {
+  return [scope, key, requestHash, JSON.stringify(result), new Date().toISOString()];
+}
+
+/** The first answer under the key (read in `em`'s transaction, if given), if there is one: see {@link replayOf}. */
+async function earlierAnswer<T>(
+  db: ContextDatabase,
+  em: EntityManager | undefined,
+  keyed: Keyed,
+): Promise<{ readonly replay: T } | undefined> {
+  const stored = await db.get<StoredAnswer>(em, findKey, [keyed.scope, keyed.key]);
+  return stored === undefined ? undefined : { replay: replayOf<T>(stored, keyed.requestHash) };
 }
 
 /**
@@ -166,9 +176,7 @@ export async function answeredBefore<T>(
   request: unknown,
   explicitKey?: string,
 ): Promise<{ readonly replay: T } | undefined> {
-  const { scope, key, requestHash } = idempotencyOf(pattern, request, explicitKey);
-  const earlier = await db.get<StoredAnswer>(undefined, findKey, [scope, key]);
-  return earlier === undefined ? undefined : { replay: replayOf<T>(earlier, requestHash) };
+  return earlierAnswer<T>(db, undefined, idempotencyOf(pattern, request, explicitKey));
 }
 
 /** A command's key where it is kept, and the hash of the request it came with. */

@@ -34,10 +34,8 @@ export class Outbox {
   ): Promise<string> {
     const row = this.row<E, N>(event, payload, aggregateId);
     await this.db.run(em, insertEvent, row);
-    // Dies between the commit and the publish: the crash-safety test's way of proving the relay recovers.
-    if (event === this.crashAfterCommitOf) this.db.afterCommit(em, () => process.kill(process.pid, 'SIGKILL'));
-    else this.db.signalAfterCommit(em, OUTBOX_SIGNAL);
-    return row[0] as string;
+    this.written(event, em);
+    return row[0];
   }
 
   /**
@@ -65,6 +63,7 @@ export class Outbox {
    * commits; without one, the statement has committed and the relay hears of it now.
    */
   written(event: string, em?: EntityManager): void {
+    // Dies between the commit and the publish: the crash-safety test's way of proving the relay recovers.
     const crash = event === this.crashAfterCommitOf ? () => process.kill(process.pid, 'SIGKILL') : undefined;
     if (em !== undefined) {
       if (crash) this.db.afterCommit(em, crash);
