@@ -298,6 +298,7 @@ export function renderReport(r: BankBenchResults): string {
   const placements = summarisePlacements(r.placementRuns ?? []);
   lines.push(`# Bank benchmark, ${r.startedAt}`, '');
   lines.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.natsServer}.`);
+  if (m.nodeMismatch) lines.push('', `**Note: ${m.nodeMismatch}.**`);
   lines.push(
     `Settings: ${r.settings.repetitions} interleaved repetitions; phases of ${r.settings.durationMs / 1000} s after ${r.settings.warmupMs / 1000} s warm-up; closed loop with ${r.settings.connections} connections; open loop at ${r.settings.authRates.join(', ')} authorisations/s and ${r.settings.mixRates.join(', ')} mixed requests/s; ${r.settings.customers} seeded customers. Figures are medians over the repetitions; latency in ms, open loop measured from each request's scheduled time. CPU is per request answered in the phase (warm-up included), counted from the phase's start until the work it left (events, follow-ups) was done; the load generator is not counted.`,
     '',

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NatsServerProcess, natsServerBinary } from '../../test/support/nats-server';
-import { describeMachine } from '../machine';
+import { describeMachine, nodeMismatch } from '../machine';
 import type { LoadResult, LoadSpec } from './load-generator';
 import {
   contentionBurst,
@@ -64,6 +64,8 @@ if (unknown.length) {
   process.exit(2);
 }
 const specs = PLACEMENTS.filter((p) => wanted.includes(p.id));
+const mismatch = nodeMismatch();
+if (mismatch) console.warn(`warning: ${mismatch}`);
 
 interface Phase {
   readonly workload: Workload;

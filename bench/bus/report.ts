@@ -104,6 +104,7 @@ export function renderReport(r: BusBenchResults): string {
     `Medians of ${r.settings.rounds} interleaved rounds of ${r.settings.durationMs} ms each (after ${r.settings.warmupMs} ms warm-up); caller and responder in separate processes for every NATS path; one small JSON payload (4 fields) and reply throughout.`,
     '',
   );
+  if (r.machine.nodeMismatch) lines.push(`**Note: ${r.machine.nodeMismatch}.**`, '');
   const header = ['path', ...cs.flatMap((c) => [`c=${c} req/s`, `c=${c} p50`, `c=${c} p99`])];
   lines.push(`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
   for (const path of r.paths) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import {
   latencyChart,
   pushLatency,
@@ -12,6 +13,7 @@ import {
   type Sample,
 } from '../../bench/bank/report';
 import { RequestPlanner, type Seed } from '../../bench/bank/workload';
+import { nodeMismatch } from '../../bench/machine';
 import { fold, render } from '../../bench/profile/flamegraph';
 
 const result = (throughput: number, p99: number, requests = 1_000, declined = 100, errors = 0) => ({
@@ -128,6 +130,13 @@ describe('the bank benchmark report', () => {
     // A burst is shown as its worst repetition was: approvals and declines that add up to the 150 sent.
     const declinedOnce = renderReport({ ...report, placementRuns: [0, 1, 2].map((rep) => run('split-postgres', rep, rep === 1 ? 3 : 0)) });
     expect(declinedOnce).toContain('| 147 approved, 3 issuer_unavailable |');
+    // Figures from a Node other than the image's say so up front.
+    expect(markdown).not.toContain('**Note:');
+    const shipped = readFileSync(new URL('../../.nvmrc', import.meta.url), 'utf8').trim();
+    expect(nodeMismatch(`v${shipped}.3.1`)).toBeUndefined();
+    expect(nodeMismatch('v20.20.2')).toContain(`run on Node v20.20.2, not the Node ${shipped} the image ships`);
+    const otherNode = renderReport({ ...report, machine: { ...report.machine, nodeMismatch: 'run on Node v20, not the Node 24' } });
+    expect(otherNode).toContain('**Note: run on Node v20, not the Node 24.**');
     const svg = latencyChart(rows);
     expect(svg.match(/<polyline/g)).toHaveLength(2);
     expect(throughputChart(rows)).toContain('monolith-sqlite');
