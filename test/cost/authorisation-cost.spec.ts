@@ -17,7 +17,7 @@ const SQL_BUDGET = {
   // records an authorisation with its day's count in one, and the feed counts a payment with the day's
   // total in one and notifies with the event in another; on SQLite, with no round trips to save, each
   // hold and record is a transaction (of five statements, and of two) and the feed's parts are apart.
-  postgres: { moneyStatements: 6, moneyTransactions: 0, totalStatements: 12, totalTransactions: 1 },
+  postgres: { moneyStatements: 6, moneyTransactions: 0, totalStatements: 11, totalTransactions: 1 },
 };
 /**
  * NATS messages of one authorisation alone: two calls (4), the ledger's event stored (publish and its

@@ -10,7 +10,7 @@ import {
   type TransactionEventV1,
 } from '@cleave/contracts';
 import { ContextDatabase, DeadLetters, Handles, OnEvent, runOnce } from '@cleave/platform';
-import { FeedItems } from './items/feed-items';
+import { FeedItems, transactionItem } from './items/feed-items';
 import { SpendingNotifications } from './spending/spending-notifications';
 
 /** The feed context's bus adapter. */
@@ -29,9 +29,9 @@ export class FeedHandlers {
    */
   @OnEvent(LedgerEventNames.TransactionCreated)
   async onTransactionCreated(event: TransactionEventV1) {
+    const item = transactionItem(event.transaction);
     await this.db.transaction(async (em) => {
-      await this.items.addTransaction(em, event.transaction);
-      await this.notifications.onCreated(em, event.transaction);
+      if (!(await this.notifications.onCreated(em, event.transaction, item))) await this.items.add(em, item);
     });
   }
 

@@ -7,9 +7,12 @@ import { formatMoney } from '../spending/wording';
 import { FeedItem } from './feed-item.entity';
 import { FeedErrors } from '@cleave/contracts';
 
+/** What {@link transactionItem} gives values for; `type` is 'transaction' and the image and URL are null. */
+export const TRANSACTION_ITEM_COLUMNS = 'id, account_id, title, body, transaction_id, created_at';
+
 const addItem = sql(
   'feed.add-transaction',
-  "INSERT INTO feed_items (id, account_id, type, title, body, image_url, url, transaction_id, created_at) VALUES (?, ?, 'transaction', ?, ?, NULL, NULL, ?, ?) ON CONFLICT (transaction_id) DO NOTHING",
+  `INSERT INTO feed_items (${TRANSACTION_ITEM_COLUMNS}, type) VALUES (?, ?, ?, ?, ?, ?, 'transaction') ON CONFLICT (transaction_id) DO NOTHING`,
 );
 
 /** An account's feed: one item per transaction, and the custom items apps post. */
@@ -49,13 +52,10 @@ export class FeedItems {
     return itemView(row);
   }
 
-  /** The feed item of a transaction, written once however often the event arrives. */
-  async addTransaction(em: EntityManager, tx: TransactionV1): Promise<void> {
-    const title = tx.merchant ? `${tx.merchant.emoji} ${tx.merchant.name}`.trim() : tx.description;
-    const amount = formatMoney(Math.abs(tx.amount), tx.currency);
-    const body = tx.status === 'declined' ? `${amount} declined` : tx.amount < 0 ? `-${amount}` : `+${amount}`;
+  /** A transaction's item ({@link transactionItem}), written once however often its event arrives. */
+  async add(em: EntityManager, item: readonly unknown[]): Promise<void> {
     // One statement: an item already there for the transaction (a unique key) makes it a no-op.
-    await this.db.run(em, addItem, [newEntityId('feeditem'), tx.accountId, title.slice(0, 200), body, tx.id, tx.created]);
+    await this.db.run(em, addItem, item);
   }
 
   private async insert(
@@ -67,6 +67,17 @@ export class FeedItems {
     await em.insert(FeedItem, row);
     return row;
   }
+}
+
+/**
+ * A transaction's item: the values of {@link TRANSACTION_ITEM_COLUMNS}, for a statement that writes it along
+ * with what else the transaction changes (on PostgreSQL, where a statement is a round trip).
+ */
+export function transactionItem(tx: TransactionV1): readonly unknown[] {
+  const title = tx.merchant ? `${tx.merchant.emoji} ${tx.merchant.name}`.trim() : tx.description;
+  const amount = formatMoney(Math.abs(tx.amount), tx.currency);
+  const body = tx.status === 'declined' ? `${amount} declined` : tx.amount < 0 ? `-${amount}` : `+${amount}`;
+  return [newEntityId('feeditem'), tx.accountId, title.slice(0, 200), body, tx.id, tx.created];
 }
 
 function itemView(row: FeedItem): FeedItemView {

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { FeedEventNames, type ListNotificationsRequest, type NotificationV1, type TransactionV1 } from '@cleave/contracts';
 import { ContextDatabase, localDateIn, newEntityId, Outbox, OUTBOX_COLUMNS, sql } from '@cleave/platform';
 import { FeedSettings } from '../feed.settings';
+import { TRANSACTION_ITEM_COLUMNS } from '../items/feed-items';
 import { Notification } from './notification.entity';
 import { declineText, spendText } from './wording';
 
@@ -21,8 +22,8 @@ const notifyOnce = sql(
   'notifications.add',
   'INSERT INTO notifications (id, account_id, kind, text, transaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO NOTHING',
 );
-// On PostgreSQL, where each statement is a round trip, the count with the day's total and the notification
-// with its event are one statement each. A statement's parts can't see each other's rows, so the total adds
+// On PostgreSQL, where each statement is a round trip, the count with the day's total and the payment's feed
+// item, and the notification with its event, are one statement each. A statement's parts can't see each other's rows, so the total adds
 // the payment just counted to what was there.
 const countPaymentAndTotal = sql(
   'spend.count-payment-and-total',
@@ -30,6 +31,9 @@ const countPaymentAndTotal = sql(
   `WITH counted AS (
     INSERT INTO card_spend (transaction_id, account_id, amount, currency, status, local_day) VALUES ($1, $2, $3::bigint, $4, $5, $6)
     ON CONFLICT (transaction_id) DO NOTHING RETURNING amount
+  ), item AS (
+    INSERT INTO feed_items (${TRANSACTION_ITEM_COLUMNS}, type) VALUES ($7, $8, $9, $10, $11, $12, 'transaction')
+    ON CONFLICT (transaction_id) DO NOTHING
   )
   SELECT (SELECT COALESCE(SUM(amount), 0) FROM card_spend WHERE account_id = $2 AND currency = $4 AND local_day = $6 AND status IN ('pending', 'settled'))
     + (SELECT COALESCE(SUM(amount), 0) FROM counted) AS total`,
@@ -64,27 +68,33 @@ export class SpendingNotifications {
     return rows.map(notificationView);
   }
 
-  /** A new transaction: a card payment counts towards the day and is notified; a decline is notified. */
-  async onCreated(em: EntityManager, tx: TransactionV1): Promise<void> {
-    if (!tx.merchant || tx.amount >= 0) return;
+  /**
+   * A new transaction: a card payment counts towards the day and is notified; a decline is notified. On
+   * PostgreSQL a counted payment's feed `item` (`transactionItem`'s values) is written in the same
+   * statement as its count: true when it was, and the caller has nothing left to write.
+   */
+  async onCreated(em: EntityManager, tx: TransactionV1, item: readonly unknown[]): Promise<boolean> {
+    if (!tx.merchant || tx.amount >= 0) return false;
     if (tx.status === 'declined') {
       await this.notify(em, tx, 'decline', declineText(tx.merchant.name, tx.declineReason ?? 'declined'));
-      return;
+      return false;
     }
     const day = localDateIn(this.settings.CLEAVE_TIMEZONE, Date.parse(tx.created));
     const payment = [tx.id, tx.accountId, -tx.amount, tx.currency, tx.status, day];
     if (!COUNTED.includes(tx.status)) {
       await this.db.run(em, countPayment, payment);
-      return;
+      return false;
     }
+    const postgres = this.db.engine === 'postgres';
     let spent: number;
-    if (this.db.engine === 'postgres') {
-      spent = Number((await this.db.get<{ total: string | number }>(em, countPaymentAndTotal, payment))!.total);
+    if (postgres) {
+      spent = Number((await this.db.get<{ total: string | number }>(em, countPaymentAndTotal, [...payment, ...item]))!.total);
     } else {
       await this.db.run(em, countPayment, payment);
       spent = await this.spentOn(em, tx.accountId, tx.currency, day);
     }
     await this.notify(em, tx, 'spend', spendText(tx.merchant.emoji, -tx.amount, tx.currency, tx.merchant.name, spent));
+    return postgres;
   }
 
   /** A settled, resized or reversed card payment changes what the day adds up to. */
