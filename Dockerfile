@@ -61,7 +61,10 @@ COPY --from=build /app/dist dist
 COPY package.json ./
 
 # Listen on every interface: the defaults (127.0.0.1) are unreachable from outside a container.
+# NODE_OPTIONS: V8's young generation capped as on Node 20 (Node 24 sizes it from the host's memory, ~80 MiB
+# more resident per process for no measured gain); set NODE_OPTIONS to choose otherwise.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=16 \
     HOST=0.0.0.0 \
     PORT=3000 \
     CLEAVE_MANAGEMENT_HOST=0.0.0.0 \

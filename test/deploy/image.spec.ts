@@ -116,7 +116,7 @@ describe('the container image', () => {
   });
 
   it('is set up for production, listening on every interface, its node started directly', () => {
-    expect(env()).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0', PORT: '3000', CLEAVE_MANAGEMENT_HOST: '0.0.0.0', CLEAVE_MANAGEMENT_PORT: '9464' });
+    expect(env()).toMatchObject({ NODE_ENV: 'production', NODE_OPTIONS: '--max-semi-space-size=16', HOST: '0.0.0.0', PORT: '3000', CLEAVE_MANAGEMENT_HOST: '0.0.0.0', CLEAVE_MANAGEMENT_PORT: '9464' });
     expect(Object.keys(config.ExposedPorts).sort()).toEqual(['3000/tcp', '9464/tcp']);
     // Exec form: node is PID 1 and gets the runtime's SIGTERM, no shell in between.
     expect(config.WorkingDir).toBe('/app');

@@ -44,7 +44,7 @@ describe('npm start and npm run start:split pass signals to the server', () => {
     const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.start).toBe(`npm run build && ${scripts['start:prod']}`);
     expect(scripts['start:split']).toBe(`npm run build && ${scripts['start:split:prod']}`);
-    expect(scripts['start:prod']).toMatch(/^exec node /);
+    expect(scripts['start:prod']).toMatch(/^exec node --max-semi-space-size=16 /);
     expect(scripts['start:split:prod']).toMatch(/^exec node /);
   });
 

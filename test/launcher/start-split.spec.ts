@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -9,6 +9,7 @@ import { AccountsPatterns, LedgerPatterns } from '@cleave/contracts';
 import { createCleaveApp, loadCleaveConfig, rootContext, runWithContext } from '@cleave/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleaveDeployment } from '../../apps/cleave/src/deployment';
+import { childNodeArguments, YOUNG_GENERATION_FLAG } from '../../apps/cleave/src/launcher/service-process';
 import { NatsServerProcess } from '../support/nats-server';
 import { LAUNCHER, SplitLauncher } from '../support/split-launcher';
 
@@ -74,6 +75,16 @@ describe('npm run start:split', () => {
     );
     expect(await servicesAnswering(nats.url, 'ledger', prefix)).toHaveLength(2);
     expect(await servicesAnswering(nats.url, 'accounts', prefix)).toHaveLength(1);
+    // Each runs with V8's young generation capped (Node 24 would size it from the machine's memory).
+    const children = readFileSync(`/proc/${launcher.pid}/task/${launcher.pid}/children`, 'utf8').trim().split(' ');
+    expect(children).toHaveLength(8);
+    for (const pid of children) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain(YOUNG_GENERATION_FLAG);
+  });
+
+  it('gives a child the young generation cap unless its Node options set one', () => {
+    expect(childNodeArguments(['--enable-source-maps'], undefined)).toEqual([YOUNG_GENERATION_FLAG, '--enable-source-maps']);
+    expect(childNodeArguments([], '--max-semi-space-size=64')).toEqual([]);
+    expect(childNodeArguments(['--max_semi_space_size=32'], '')).toEqual(['--max_semi_space_size=32']);
   });
 
   it('serves the bank to a process that hosts nothing', async () => {
