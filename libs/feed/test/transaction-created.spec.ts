@@ -47,6 +47,10 @@ describe.each<Storage>(['sqlite', 'postgres'])('the feed taking in a new transac
 
   const deliver = (eventId: string, tx: TransactionV1) =>
     runWithContext({ ...rootContext({}, 5_000), eventId }, () => handlers.onTransactionCreated({ transaction: tx }));
+  const deliverUpdate = (eventId: string, tx: TransactionV1) =>
+    runWithContext({ ...rootContext({}, 5_000), eventId }, () => handlers.onTransactionUpdated({ transaction: tx }));
+  const notified = async (account: string) =>
+    (await app.app.get(SpendingNotifications, { strict: false }).list({ accountId: account, limit: 100 })).map((n) => n.text).sort();
 
   it('adds one item, counts the payment once and notifies once, however often the event is delivered', async () => {
     const account = newEntityId('acc');
@@ -70,5 +74,38 @@ describe.each<Storage>(['sqlite', 'postgres'])('the feed taking in a new transac
     const db = app.app.get(ContextDatabase, { strict: false });
     const published = await db.get<{ n: number | string }>(undefined, notificationEvents, [FeedEventNames.NotificationCreated, account]);
     expect(Number(published!.n)).toBe(2);
+  });
+
+  it("keeps the day's total as payments settle at another amount and are reversed, each change counted once", async () => {
+    const account = newEntityId('acc');
+    const [coffee, lunch] = [payment(account, 1_000), payment(account, 500)];
+    await deliver(newEntityId('evt'), coffee);
+    await deliver(newEntityId('evt'), lunch);
+    // Settled for more, delivered twice and then by several replicas at once, and republished under another id.
+    const settled = { ...coffee, amount: -1_200, status: 'settled' as const, settled: new Date().toISOString() };
+    const settledEvent = newEntityId('evt');
+    await deliverUpdate(settledEvent, settled);
+    await deliverUpdate(settledEvent, settled);
+    await Promise.all(Array.from({ length: 4 }, () => deliverUpdate(settledEvent, settled)));
+    await deliverUpdate(newEntityId('evt'), settled);
+    await deliverUpdate(newEntityId('evt'), { ...lunch, status: 'reversed' });
+
+    const dinner = payment(account, 300);
+    await deliver(newEntityId('evt'), dinner);
+    // 1,200 settled + 300 pending; the reversed 500 no longer counts.
+    expect(await notified(account)).toContain("☕ £3.00 at Brightbird Espresso. You've spent £15.00 today.");
+    // A payment on another day starts that day's total afresh; the first day's is untouched.
+    const tomorrow = { ...payment(account, 700), created: new Date(Date.now() + 86_400_000).toISOString() };
+    await deliver(newEntityId('evt'), tomorrow);
+    await deliver(newEntityId('evt'), payment(account, 100));
+    expect(await notified(account)).toEqual(
+      [
+        "☕ £10.00 at Brightbird Espresso. You've spent £10.00 today.",
+        "☕ £5.00 at Brightbird Espresso. You've spent £15.00 today.",
+        "☕ £3.00 at Brightbird Espresso. You've spent £15.00 today.",
+        "☕ £7.00 at Brightbird Espresso. You've spent £7.00 today.",
+        "☕ £1.00 at Brightbird Espresso. You've spent £16.00 today.",
+      ].sort(),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { eventsMigration } from '@cleave/platform';
 import { CreateFeed1764100000000 } from './1764100000000-create-feed';
+import { CardSpendDays1766100000000 } from './1766100000000-card-spend-days';
 
 /** The feed context's migrations, oldest first. */
-export const feedMigrations = [CreateFeed1764100000000, eventsMigration(1764100000001)];
+export const feedMigrations = [CreateFeed1764100000000, eventsMigration(1764100000001), CardSpendDays1766100000000];

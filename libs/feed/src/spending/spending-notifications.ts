@@ -13,18 +13,27 @@ const countPayment = sql(
   'spend.count-payment',
   'INSERT INTO card_spend (transaction_id, account_id, amount, currency, status, local_day) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO NOTHING',
 );
-const recountPayment = sql('spend.recount-payment', 'UPDATE card_spend SET amount = ?, status = ? WHERE transaction_id = ?');
-const spentOnDay = sql(
-  'spend.of-day',
-  "SELECT COALESCE(SUM(amount), 0) AS total FROM card_spend WHERE account_id = ? AND currency = ? AND local_day = ? AND status IN ('pending', 'settled')",
+// The day's total is kept as payments come and change, so telling it is one row however many the day has.
+const addToDay = sql(
+  'spend.add-to-day',
+  'INSERT INTO card_spend_days (account_id, currency, local_day, total) VALUES (?, ?, ?, ?) ON CONFLICT (account_id, currency, local_day) DO UPDATE SET total = card_spend_days.total + excluded.total RETURNING total',
 );
+const dayTotal = sql('spend.day-total', 'SELECT total FROM card_spend_days WHERE account_id = ? AND currency = ? AND local_day = ?');
+// A changed payment moves its day by what it now counts less what it counted, read before it changes.
+const recountDay = sql(
+  'spend.recount-day',
+  `INSERT INTO card_spend_days (account_id, currency, local_day, total)
+   SELECT account_id, currency, local_day, ? - CASE WHEN status IN ('pending', 'settled') THEN amount ELSE 0 END FROM card_spend WHERE transaction_id = ?
+   ON CONFLICT (account_id, currency, local_day) DO UPDATE SET total = card_spend_days.total + excluded.total`,
+);
+const recountPayment = sql('spend.recount-payment', 'UPDATE card_spend SET amount = ?, status = ? WHERE transaction_id = ?');
 const notifyOnce = sql(
   'notifications.add',
   'INSERT INTO notifications (id, account_id, kind, text, transaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO NOTHING',
 );
 // On PostgreSQL, where each statement is a round trip, the count with the day's total and the payment's feed
-// item, and the notification with its event, are one statement each. A statement's parts can't see each other's rows, so the total adds
-// the payment just counted to what was there.
+// item, and the notification with its event, are one statement each. A statement's parts can't see each other's
+// rows: the day's total is what counting the payment made it, or, when it was counted before, what it was.
 const countPaymentAndTotal = sql(
   'spend.count-payment-and-total',
   '-- PostgreSQL only',
@@ -34,9 +43,24 @@ const countPaymentAndTotal = sql(
   ), item AS (
     INSERT INTO feed_items (${TRANSACTION_ITEM_COLUMNS}, type) VALUES ($7, $8, $9, $10, $11, $12, 'transaction')
     ON CONFLICT (transaction_id) DO NOTHING
+  ), added AS (
+    INSERT INTO card_spend_days (account_id, currency, local_day, total) SELECT $2, $4, $6, amount FROM counted
+    ON CONFLICT (account_id, currency, local_day) DO UPDATE SET total = card_spend_days.total + excluded.total RETURNING total
   )
-  SELECT (SELECT COALESCE(SUM(amount), 0) FROM card_spend WHERE account_id = $2 AND currency = $4 AND local_day = $6 AND status IN ('pending', 'settled'))
-    + (SELECT COALESCE(SUM(amount), 0) FROM counted) AS total`,
+  SELECT COALESCE((SELECT total FROM added), (SELECT total FROM card_spend_days WHERE account_id = $2 AND currency = $4 AND local_day = $6), 0) AS total`,
+);
+// The row is locked as it is read: an update delivered twice at once moves the day once.
+const recountPaymentAndDay = sql(
+  'spend.recount-payment-and-day',
+  '-- PostgreSQL only',
+  `WITH before AS (
+    SELECT account_id, currency, local_day, CASE WHEN status IN ('pending', 'settled') THEN amount ELSE 0 END AS counted
+    FROM card_spend WHERE transaction_id = $3 FOR UPDATE
+  ), changed AS (
+    UPDATE card_spend SET amount = $1::bigint, status = $2 WHERE transaction_id = $3
+  )
+  INSERT INTO card_spend_days (account_id, currency, local_day, total) SELECT account_id, currency, local_day, $4::bigint - counted FROM before
+  ON CONFLICT (account_id, currency, local_day) DO UPDATE SET total = card_spend_days.total + excluded.total`,
 );
 const notifyOnceAndReport = sql(
   'notifications.add-and-report',
@@ -89,9 +113,10 @@ export class SpendingNotifications {
     let spent: number;
     if (postgres) {
       spent = Number((await this.db.get<{ total: string | number }>(em, countPaymentAndTotal, [...payment, ...item]))!.total);
+    } else if ((await this.db.run(em, countPayment, payment)) === 1) {
+      spent = Number((await this.db.get<{ total: number }>(em, addToDay, [tx.accountId, tx.currency, day, -tx.amount]))!.total);
     } else {
-      await this.db.run(em, countPayment, payment);
-      spent = await this.spentOn(em, tx.accountId, tx.currency, day);
+      spent = Number((await this.db.get<{ total: number }>(em, dayTotal, [tx.accountId, tx.currency, day]))?.total ?? 0);
     }
     await this.notify(em, tx, 'spend', spendText(tx.merchant.emoji, -tx.amount, tx.currency, tx.merchant.name, spent));
     return postgres;
@@ -100,12 +125,14 @@ export class SpendingNotifications {
   /** A settled, resized or reversed card payment changes what the day adds up to. */
   async onUpdated(em: EntityManager, tx: TransactionV1): Promise<void> {
     if (!tx.merchant) return;
-    await this.db.run(em, recountPayment, [Math.max(0, -tx.amount), tx.status, tx.id]);
-  }
-
-  private async spentOn(em: EntityManager, accountId: string, currency: string, day: string): Promise<number> {
-    const { total } = (await this.db.get<{ total: string | number }>(em, spentOnDay, [accountId, currency, day]))!;
-    return Number(total);
+    const amount = Math.max(0, -tx.amount);
+    const counted = COUNTED.includes(tx.status) ? amount : 0;
+    if (this.db.engine === 'postgres') {
+      await this.db.run(em, recountPaymentAndDay, [amount, tx.status, tx.id, counted]);
+      return;
+    }
+    await this.db.run(em, recountDay, [counted, tx.id]);
+    await this.db.run(em, recountPayment, [amount, tx.status, tx.id]);
   }
 
   private async notify(em: EntityManager, tx: TransactionV1, kind: Notification['kind'], text: string): Promise<void> {
