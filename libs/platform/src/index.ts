@@ -80,6 +80,7 @@ export {
   answeredBefore,
 } from './database/idempotency';
 export { Housekeeping, HousekeepingSettings, pruneTable, type PrunedTable } from './database/housekeeping';
+export { SqliteSettings, walCheckpoints, type CheckpointResult } from './database/wal-checkpoints';
 export { PeriodicJob } from './jobs/periodic-job';
 export { Outbox, OUTBOX_COLUMNS } from './events/outbox';
 export { runOnce } from './events/run-once';

@@ -14,6 +14,7 @@ import { EVENT_ENTITIES } from '../events/event.entities';
 import { Outbox } from '../events/outbox';
 import { Housekeeping, HousekeepingSettings } from '../database/housekeeping';
 import { IdempotencyRecord, idempotencyRecordsPruning } from '../database/idempotency';
+import { BACKSTOP_CHECKPOINT_PAGES, SqliteSettings, walCheckpoints } from '../database/wal-checkpoints';
 
 /** A context's tables and how to build them. */
 export interface ContextDatabaseOptions {
@@ -56,6 +57,7 @@ export function dataSourceOptions(config: CleaveConfig, options: ContextDatabase
   }
   const file = config.dataDir === ':memory:' ? ':memory:' : join(config.dataDir, `${options.context}.sqlite`);
   if (file !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
+  const backgroundCheckpoints = file !== ':memory:' && readSettings(SqliteSettings, config.env).CLEAVE_SQLITE_CHECKPOINT_MS > 0;
   return {
     ...common,
     type: 'better-sqlite3',
@@ -64,6 +66,7 @@ export function dataSourceOptions(config: CleaveConfig, options: ContextDatabase
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
+      if (backgroundCheckpoints) db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
     },
   };
 }
@@ -248,7 +251,34 @@ export class DatabaseModule {
       ],
       exports: [ContextDatabase, Outbox],
     };
+    module.providers!.push({
+      provide: BackgroundCheckpoints,
+      useFactory: (dataSource: DataSource, config: CleaveConfig) => {
+        const { type, database } = dataSource.options as { type: string; database?: string };
+        const everyMs = readSettings(SqliteSettings, config.env).CLEAVE_SQLITE_CHECKPOINT_MS;
+        return new BackgroundCheckpoints(
+          type === 'better-sqlite3' && database !== ':memory:' && everyMs > 0 ? database : undefined,
+          everyMs,
+        );
+      },
+      inject: [getDataSourceToken(options.context), CLEAVE_CONFIG],
+    });
     declared.set(module, options);
     return module;
+  }
+}
+
+/** A context's SQLite file checkpointed in the background while the app runs (see {@link walCheckpoints}). */
+class BackgroundCheckpoints {
+  constructor(
+    private readonly file: string | undefined,
+    everyMs: number,
+  ) {
+    if (file !== undefined) walCheckpoints.add(file, everyMs);
+  }
+
+  // Before the database closes, so its own connection is the last and clears the log away.
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.file !== undefined) await walCheckpoints.remove(this.file);
   }
 }
