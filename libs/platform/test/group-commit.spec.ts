@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, type EntityManager } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ContextDatabase } from '../src/database/context-database';
+import { sql } from '../src/database/sql';
 import { sqlStatistics } from '../src/database/sql-statistics';
 
 /** SQLite transactions that queue up together commit together, each keeping its own all-or-nothing. */
@@ -31,6 +32,32 @@ describe('group commit on SQLite', () => {
     expect(await stored()).toEqual(ids);
     expect(counts().transactions).toBe(10);
     expect(counts().commits).toBe(1);
+  });
+
+  it('commits a write made outside any transaction with the next group, not alone; a read takes its turn', async () => {
+    const connection = (dataSource.driver as unknown as { databaseConnection: { inTransaction: boolean; function: Function } })
+      .databaseConnection;
+    // Whether the statement ran inside a transaction (a group's), as SQLite's autocommit flag says mid-statement.
+    connection.function('in_transaction', () => (connection.inTransaction ? 1 : 0));
+    await dataSource.query('CREATE TABLE writes (id TEXT PRIMARY KEY, grouped INTEGER NOT NULL)');
+    const write = sql('test.write-alone', 'INSERT INTO writes (id, grouped) VALUES (?, in_transaction())');
+    const ids = Array.from({ length: 10 }, (_, i) => `w${i}`);
+    const outcomes = await Promise.allSettled([
+      ...ids.map((id) => db.run(undefined, write, [id])),
+      db.run(undefined, write, ['w0']),
+      db.transaction((em) => insert(em, 'alongside')),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual([...ids.map(() => 'fulfilled'), 'rejected', 'fulfilled']);
+    expect(String((outcomes[10] as PromiseRejectedResult).reason)).toMatch(/UNIQUE/);
+    const rows = await db.all<{ id: string; grouped: number }>(
+      undefined,
+      sql('test.writes', 'SELECT id, grouped FROM writes ORDER BY id'),
+      [],
+    );
+    expect(rows).toEqual(ids.sort().map((id) => ({ id, grouped: 1 })));
+    // One commit for all of them; only the real transaction counts as one.
+    expect(counts().commits).toBe(1);
+    expect(counts().transactions).toBe(1);
   });
 
   it('undoes only the transaction that failed, and rejects it alone with its own error', async () => {

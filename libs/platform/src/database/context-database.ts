@@ -234,8 +234,9 @@ export class ContextDatabase {
   async run(given: EntityManager | undefined, statement: Sql, params: readonly unknown[]): Promise<number> {
     const em = given ?? this.ambient();
     if (this.engine === 'sqlite') {
-      const run = () => this.sqliteStatement(statement).run(...sqliteValues(params)).changes;
-      return em === undefined ? this.serialised(async () => run()) : run();
+      const prepared = this.sqliteStatement(statement);
+      const run = () => prepared.run(...sqliteValues(params)).changes;
+      return em === undefined ? this.onItsOwn(prepared, run) : run();
     }
     return (await this.pgQuery(em, statement, params)).rowCount ?? 0;
   }
@@ -244,8 +245,9 @@ export class ContextDatabase {
   async get<T>(given: EntityManager | undefined, statement: Sql, params: readonly unknown[]): Promise<T | undefined> {
     const em = given ?? this.ambient();
     if (this.engine === 'sqlite') {
-      const get = () => this.sqliteStatement(statement).get(...sqliteValues(params)) as T | undefined;
-      return em === undefined ? this.serialised(async () => get()) : get();
+      const prepared = this.sqliteStatement(statement);
+      const get = () => prepared.get(...sqliteValues(params)) as T | undefined;
+      return em === undefined ? this.onItsOwn(prepared, get) : get();
     }
     return (await this.pgQuery(em, statement, params)).rows[0] as T | undefined;
   }
@@ -254,10 +256,21 @@ export class ContextDatabase {
   async all<T>(given: EntityManager | undefined, statement: Sql, params: readonly unknown[]): Promise<T[]> {
     const em = given ?? this.ambient();
     if (this.engine === 'sqlite') {
-      const all = () => this.sqliteStatement(statement).all(...sqliteValues(params)) as T[];
-      return em === undefined ? this.serialised(async () => all()) : all();
+      const prepared = this.sqliteStatement(statement);
+      const all = () => prepared.all(...sqliteValues(params)) as T[];
+      return em === undefined ? this.onItsOwn(prepared, all) : all();
     }
     return (await this.pgQuery(em, statement, params)).rows as T[];
+  }
+
+  /**
+   * An SQLite statement outside any transaction: a read takes its turn with the transactions; a write joins
+   * the next group's commit (as a transaction would, uncounted as one) rather than committing alone, which
+   * writes every page it changed to the log once more.
+   */
+  private async onItsOwn<T>(prepared: Statement, execute: () => T): Promise<T> {
+    if (prepared.readonly) return this.serialised(async () => execute());
+    return (await this.inGroup(async () => execute())).value as T;
   }
 
   private sqliteStatement(statement: Sql): Statement {
