@@ -8,6 +8,8 @@ import { Notification } from './notification.entity';
 import { declineText, spendText } from './wording';
 
 const COUNTED = ['pending', 'settled'];
+/** What a payment adds to its day, in SQL: its amount while {@link COUNTED}. */
+const COUNTED_AMOUNT = `CASE WHEN status IN (${COUNTED.map((status) => `'${status}'`).join(', ')}) THEN amount ELSE 0 END`;
 
 const countPayment = sql(
   'spend.count-payment',
@@ -23,7 +25,7 @@ const dayTotal = sql('spend.day-total', 'SELECT total FROM card_spend_days WHERE
 const recountDay = sql(
   'spend.recount-day',
   `INSERT INTO card_spend_days (account_id, currency, local_day, total)
-   SELECT account_id, currency, local_day, ? - CASE WHEN status IN ('pending', 'settled') THEN amount ELSE 0 END FROM card_spend WHERE transaction_id = ?
+   SELECT account_id, currency, local_day, ? - ${COUNTED_AMOUNT} FROM card_spend WHERE transaction_id = ?
    ON CONFLICT (account_id, currency, local_day) DO UPDATE SET total = card_spend_days.total + excluded.total`,
 );
 const recountPayment = sql('spend.recount-payment', 'UPDATE card_spend SET amount = ?, status = ? WHERE transaction_id = ?');
@@ -54,7 +56,7 @@ const recountPaymentAndDay = sql(
   'spend.recount-payment-and-day',
   '-- PostgreSQL only',
   `WITH before AS (
-    SELECT account_id, currency, local_day, CASE WHEN status IN ('pending', 'settled') THEN amount ELSE 0 END AS counted
+    SELECT account_id, currency, local_day, ${COUNTED_AMOUNT} AS counted
     FROM card_spend WHERE transaction_id = $3 FOR UPDATE
   ), changed AS (
     UPDATE card_spend SET amount = $1::bigint, status = $2 WHERE transaction_id = $3
