@@ -37,14 +37,14 @@ type Reply = { readonly id: number; readonly result?: CheckpointResult; readonly
 export class WalCheckpoints {
   private readonly log = new Logger('WalCheckpoints');
   private worker: Worker | undefined;
-  private readonly files = new Map<string, number>();
+  private readonly files = new Set<string>();
   private readonly waiting = new Map<number, (reply: Reply) => void>();
   private readonly warned = new Set<string>();
   private nextId = 1;
 
   /** Starts checkpointing `file` every `everyMs`; an open SQLite database in WAL mode. */
   add(file: string, everyMs: number): void {
-    this.files.set(file, everyMs);
+    this.files.add(file);
     this.started().postMessage({ add: file, everyMs });
   }
 
