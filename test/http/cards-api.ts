@@ -118,8 +118,11 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
 
       it('declines for insufficient funds, and the decline appears in the transactions', async () => {
         const f = await funded(1_000);
+        await api.put(`/cards/${f.card.id}/limits`, { per_day: 1_500 }, { token: f.customer.token });
         expect((await authorise(f.card.token, 1_001)).body).toMatchObject({ approved: false, decline_reason: 'insufficient_funds' });
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(1_000);
+        // A declined payment takes nothing off the day's limit: what it had counted was given back.
+        expect((await authorise(f.card.token, 1_000)).body.approved).toBe(true);
         const declined = await eventually(
           () => transactions(f),
           (list) => list.some((t) => t.decline_reason === 'INSUFFICIENT_FUNDS'),

@@ -184,14 +184,16 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
       expect(transactions.filter((t) => t.holdId !== undefined)).toHaveLength(1);
     });
 
-    it('refuses a hold in another currency, or on no book, holding nothing', async () => {
+    it('refuses a hold in another currency, on no book or above what is available, saying why and holding nothing', async () => {
       const current = await open();
       await topUp(current, 1_000);
       const hold = (accountId: string, currency = 'GBP') =>
         failure(ledger.bus.send(LedgerPatterns.PlaceHold, { accountId, amount: 100, currency, description: 'Espresso' }, key()));
       expect(await hold(current, 'EUR')).toMatchObject({ reason: 'currency_mismatch' });
       expect(await hold(newEntityId('acc'))).toMatchObject({ code: 'not_found' });
-      expect(await balance(current)).toMatchObject({ held: 0, available: 1_000 });
+      await place(current, 950);
+      expect(await hold(current)).toMatchObject({ reason: 'insufficient_funds', message: 'insufficient funds: 50 available, 100 needed' });
+      expect(await balance(current)).toMatchObject({ held: 950, available: 50 });
     });
 
     it.each([
@@ -294,6 +296,24 @@ describe.each<Storage>(['sqlite', 'postgres'])('the ledger on %s', (storage) => 
         status: 'voided',
       });
       expect(await balance(id)).toMatchObject({ held: 0, available: 1_000 });
+    });
+
+    it('records a decline once per key, however many times it arrives at once; another request is a conflict', async () => {
+      const id = await open();
+      const request = { ...payment(id, 5_000), declineReason: 'insufficient_funds' };
+      const idempotencyKey = `decline-key-${storage}`;
+      const replies = await Promise.all(
+        Array.from({ length: 10 }, () => ledger.bus.send(LedgerPatterns.RecordDecline, request, { idempotencyKey })),
+      );
+      expect(new Set(replies.map((r) => r.id)).size).toBe(1);
+      expect(await ledger.bus.send(LedgerPatterns.RecordDecline, request, { idempotencyKey })).toEqual(replies[0]);
+      const declines = (await ledger.bus.send(LedgerPatterns.ListTransactions, { accountId: id })).filter((t) => t.status === 'declined');
+      expect(declines.map((t) => t.id)).toEqual([replies[0]!.id]);
+      const other = await failure(ledger.bus.send(LedgerPatterns.RecordDecline, { ...request, amount: 1 }, { idempotencyKey }));
+      expect(other).toMatchObject({ code: 'conflict', reason: 'idempotency_key_reused' });
+      const nowhere = await failure(ledger.bus.send(LedgerPatterns.RecordDecline, { ...request, accountId: newEntityId('acc') }, key()));
+      expect(nowhere).toMatchObject({ code: 'not_found' });
+      expect(await balance(id)).toMatchObject({ balance: 0, held: 0 });
     });
 
     it('force-posts, refunds and records declines, each with its merchant', async () => {

@@ -51,6 +51,7 @@ export {
 } from './nats/nats-permissions';
 export { PrincipalSeal, principalKeysFrom, developmentPrincipalKeys, type PrincipalKeys } from './security/principal-seal';
 export { ContextDatabase } from './database/context-database';
+export { CoalescedStatement, type CoalescedShape } from './database/coalesced-statement';
 export { sql, type Sql } from './database/sql';
 export { sqlStatistics, type SqlCounts } from './database/sql-statistics';
 export {

@@ -11,6 +11,7 @@ import {
 import {
   canonicalJson,
   CleaveError,
+  CoalescedStatement,
   ContextDatabase,
   crashPoint,
   currentContext,
@@ -46,10 +47,11 @@ interface CardRow {
   limitPerDay: number | string | null;
 }
 
-const findCard = sql(
-  'cards.by-token',
-  'SELECT id, account_id AS "accountId", currency, status, expiry_month AS "expiryMonth", expiry_year AS "expiryYear", limit_per_transaction AS "limitPerTransaction", limit_per_day AS "limitPerDay" FROM cards WHERE token = ?',
-);
+const CARD_COLUMNS =
+  'id, account_id AS "accountId", currency, status, expiry_month AS "expiryMonth", expiry_year AS "expiryYear", limit_per_transaction AS "limitPerTransaction", limit_per_day AS "limitPerDay"';
+const findCard = sql('cards.by-token', `SELECT ${CARD_COLUMNS} FROM cards WHERE token = ?`);
+/** {@link findCard} for the authorisations that ask at once, on PostgreSQL ({@link CoalescedStatement}). */
+const findCards = sql('cards.by-tokens', '-- PostgreSQL only', `SELECT token, ${CARD_COLUMNS} FROM cards WHERE token = ANY($1::text[])`);
 const AUTHORISATION_COLUMNS =
   'id, network_transaction_id, card_id, account_id, amount, currency, merchant, status, decline_reason, hold_id, held_amount, transaction_id, spend_day, followup, created_at, decide_by, request_hash';
 const recordAuthorisation = sql(
@@ -117,6 +119,23 @@ const approve = sql(
   'authorisations.approve',
   "UPDATE card_authorisations SET status = 'approved', held_amount = ?, transaction_id = ? WHERE id = ? AND status = 'pending'",
 );
+/**
+ * {@link approve} for the authorisations whose holds came back at once, on PostgreSQL: each row is its own
+ * authorisation's, so none waits on another's. Returns the ids it approved.
+ */
+const approveAll = sql(
+  'authorisations.approve-all',
+  '-- PostgreSQL only',
+  `UPDATE card_authorisations AS a SET status = 'approved', held_amount = v.held, transaction_id = v.transaction_id
+  FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(id, held, transaction_id)
+  WHERE a.id = v.id AND a.status = 'pending'
+  RETURNING a.id`,
+);
+interface Approval {
+  readonly authorisationId: string;
+  readonly amount: number;
+  readonly transactionId: string;
+}
 
 /** The card's daily limit, if it has one. */
 const dailyLimitOf = (card: CardRow | undefined): number | undefined =>
@@ -134,6 +153,9 @@ const DEFAULT_BUDGET_MS = 2_000;
 @Injectable()
 export class Authorisations {
   private readonly log = new Logger('CardNetwork');
+  /** On PostgreSQL, where each statement is a round trip: the card lookups and approvals that ask at once share one. */
+  private readonly cardsByToken?: CoalescedStatement<string, CardRow & { token: string }, CardRow | undefined>;
+  private readonly approvals?: CoalescedStatement<Approval, { id: string }, number>;
 
   constructor(
     private readonly db: ContextDatabase,
@@ -141,7 +163,24 @@ export class Authorisations {
     @Inject(CardsSettings) private readonly settings: CardsSettings,
     private readonly metrics: CardMetrics,
     private readonly followUps: FollowUps,
-  ) {}
+  ) {
+    if (db.engine === 'postgres') {
+      this.cardsByToken = new CoalescedStatement<string, CardRow & { token: string }, CardRow | undefined>(db, {
+        statement: findCards,
+        params: (tokens) => [tokens],
+        answer: (rows, token) => rows.find((r) => r.token === token),
+      });
+      this.approvals = new CoalescedStatement<Approval, { id: string }, number>(db, {
+        statement: approveAll,
+        params: (approvals) => [
+          approvals.map((a) => a.authorisationId),
+          approvals.map((a) => a.amount),
+          approvals.map((a) => a.transactionId),
+        ],
+        answer: (rows, approval) => (rows.some((r) => r.id === approval.authorisationId) ? 1 : 0),
+      });
+    }
+  }
 
   /**
    * Decides an authorisation in four statements of cards' own (three on PostgreSQL): the card, then the
@@ -152,7 +191,9 @@ export class Authorisations {
   async authorise(request: AuthoriseRequest): Promise<AuthorisationDecision> {
     const requestHash = sha256Hex(canonicalJson(request));
     const merchant = enrichMerchant(request.merchant);
-    const card = await this.db.get<CardRow>(undefined, findCard, [request.cardToken]);
+    const card = this.cardsByToken
+      ? await this.cardsByToken.run(request.cardToken)
+      : await this.db.get<CardRow>(undefined, findCard, [request.cardToken]);
     const day = new Date(startOfDayIn(this.settings.CLEAVE_TIMEZONE)).toISOString();
     const refusal = this.refusal(card, request);
     const auth: Authorisation = {
@@ -182,7 +223,13 @@ export class Authorisations {
     crashPoint('cards.authorise:after-record');
     let decision: AuthorisationDecision;
     if (recorded === 'declined' || recorded === 'over_limit') {
-      if (auth.accountId) this.followUps.soon(auth.id);
+      if (auth.accountId)
+        this.followUps.soon(
+          auth.id,
+          recorded === 'declined'
+            ? auth
+            : { ...auth, status: 'declined', declineReason: 'spending_limit', spendDay: null, followup: 'record_decline' },
+        );
       decision = {
         approved: false,
         networkTransactionId: auth.networkTransactionId,
@@ -263,7 +310,9 @@ export class Authorisations {
     const deadline = currentContext()?.deadline ?? Number.POSITIVE_INFINITY;
     if (deadline - Date.now() < this.settings.CLEAVE_AUTHORISATION_MARGIN_MS)
       return this.followUps.decline(auth, 'issuer_unavailable', true);
-    const approved = await this.db.run(undefined, approve, [request.amount, transactionId, auth.id]);
+    const approved = this.approvals
+      ? await this.approvals.run({ authorisationId: auth.id, amount: request.amount, transactionId })
+      : await this.db.run(undefined, approve, [request.amount, transactionId, auth.id]);
     crashPoint('cards.authorise:after-approve');
     // Abandoned while the hold was being placed: the abandonment has already scheduled its void.
     if (approved !== 1)

@@ -12,6 +12,19 @@ const declinePending = sql(
   'authorisations.decline',
   "UPDATE card_authorisations SET status = 'declined', decline_reason = ?, followup = ? WHERE id = ? AND status = 'pending'",
 );
+/** {@link declinePending} and the spend it had counted taken back off its card's day, in one PostgreSQL statement. */
+const declineAtOnce = sql(
+  'authorisations.decline-at-once',
+  '-- PostgreSQL only',
+  `WITH declined AS (
+    UPDATE card_authorisations SET status = 'declined', decline_reason = $1, followup = $2 WHERE id = $3 AND status = 'pending'
+    RETURNING card_id, spend_day
+  ), uncounted AS (
+    UPDATE card_daily_spend AS s SET amount = s.amount - $4::bigint FROM declined AS d
+    WHERE $4::bigint > 0 AND s.card_id = d.card_id AND s.day = d.spend_day
+  )
+  SELECT count(*)::int AS declined FROM declined`,
+);
 /** A follow-up done: the next one (or none), if the one done is still the one recorded. */
 const followedUp = sql('authorisations.followed-up', 'UPDATE card_authorisations SET followup = ? WHERE id = ? AND followup = ?');
 /** How long past its decision time a pending authorisation is left before the sweep declines it. */
@@ -70,22 +83,30 @@ export class FollowUps implements OnApplicationBootstrap, BeforeApplicationShutd
   /** Declines, keeping what the decline leaves to do (void a hold that may exist; show the decline). */
   async decline(auth: Authorisation, reason: DeclineReason, holdMayExist = false): Promise<AuthorisationDecision> {
     const followup = holdMayExist ? 'void_hold' : auth.accountId ? 'record_decline' : null;
-    await this.db.transaction(async (em) => {
-      if ((await this.db.run(em, declinePending, [reason, followup, auth.id])) === 1) await uncountSpend(this.db, em, auth.id, auth.amount);
-    });
-    if (followup) this.soon(auth.id);
+    const declined =
+      this.db.engine === 'postgres'
+        ? (await this.db.get<{ declined: number }>(undefined, declineAtOnce, [reason, followup, auth.id, auth.amount]))!.declined
+        : await this.db.transaction(async (em) => {
+            const changed = await this.db.run(em, declinePending, [reason, followup, auth.id]);
+            if (changed === 1) await uncountSpend(this.db, em, auth.id, auth.amount);
+            return changed;
+          });
+    // Declined here, the row is known; otherwise (abandoned meanwhile) what it was left to do is read.
+    if (followup) this.soon(auth.id, declined === 1 ? { ...auth, status: 'declined', declineReason: reason, followup } : undefined);
     return { approved: false, networkTransactionId: auth.networkTransactionId, authorisationId: auth.id, declineReason: reason };
   }
 
-  soon(id: string): void {
-    setImmediate(() => void this.run(id));
+  /** Does what authorisation `id` was left to do, soon; `committed` is its row as just committed, if the caller has it. */
+  soon(id: string, committed?: Authorisation): void {
+    setImmediate(() => void this.run(id, committed));
   }
 
   /** Does what a decision left to do, in a call tree of its own: the decision's deadline has passed. */
-  private run(id: string): Promise<void> {
+  private run(id: string, committed?: Authorisation): Promise<void> {
     return runWithContext(rootContext({ timeoutMs: FOLLOWUP_TIMEOUT_MS }, FOLLOWUP_TIMEOUT_MS), async () => {
       try {
-        const auth = await this.db.read((em) => em.findOneBy(Authorisation, { id }));
+        // Done meanwhile by another replica's sweep, the ledger's keys answer its calls again and nothing more.
+        const auth = committed ?? (await this.db.read((em) => em.findOneBy(Authorisation, { id })));
         if (!auth?.followup) return;
         if (auth.followup === 'void_hold') {
           let voidedARealHold = false;

@@ -65,11 +65,6 @@ export class Books {
     return entryId;
   }
 
-  /** Why a hold of `amount` on book `id` was refused: not found, not a current account, or can't afford it. */
-  refuseHold(em: EntityManager, id: string, amount: number, currency: string): Promise<never> {
-    return this.explainRefusal(em, id, currency, amount, true);
-  }
-
   /** Reserves `amount` of a customer's book's available balance, in one statement. */
   async hold(db: ContextDatabase, em: EntityManager, id: string, amount: number, currency: string): Promise<void> {
     if ((await db.run(em, reserve, [amount, id, currency, amount])) !== 1) await this.explainRefusal(em, id, currency, amount, true);
@@ -135,13 +130,23 @@ export class Books {
 
   /** Why a conditional update changed nothing: a missing book, another currency, or too little money. */
   private async explainRefusal(em: EntityManager, id: string, currency: string, needed: number, customerOnly = false): Promise<never> {
-    const book = await em.findOneBy(LedgerAccount, { id });
-    if (!book) throw CleaveError.notFound(`no ledger account ${id}`);
-    if (customerOnly && book.kind !== 'customer')
-      throw CleaveError.of(LedgerErrors.notACurrentAccount, 'holds are placed on current accounts');
-    if (book.currency !== currency) {
-      throw CleaveError.of(LedgerErrors.currencyMismatch, `ledger account ${id} holds ${book.currency}, not ${currency}`);
-    }
-    throw CleaveError.of(LedgerErrors.insufficientFunds, `insufficient funds: ${book.posted - book.held} available, ${needed} needed`);
+    return refusalOf(await em.findOneBy(LedgerAccount, { id }), id, currency, needed, customerOnly);
   }
+}
+
+/** Why a book as it was read refused `needed` of `currency`: it isn't there, isn't a customer's, is in another currency, or can't afford it. */
+export function refusalOf(
+  book: Pick<LedgerAccount, 'kind' | 'currency' | 'posted' | 'held'> | null,
+  id: string,
+  currency: string,
+  needed: number,
+  customerOnly = false,
+): never {
+  if (!book) throw CleaveError.notFound(`no ledger account ${id}`);
+  if (customerOnly && book.kind !== 'customer')
+    throw CleaveError.of(LedgerErrors.notACurrentAccount, 'holds are placed on current accounts');
+  if (book.currency !== currency) {
+    throw CleaveError.of(LedgerErrors.currencyMismatch, `ledger account ${id} holds ${book.currency}, not ${currency}`);
+  }
+  throw CleaveError.of(LedgerErrors.insufficientFunds, `insufficient funds: ${book.posted - book.held} available, ${needed} needed`);
 }

@@ -23,7 +23,8 @@ import {
   runIdempotent,
   sql,
 } from '@cleave/platform';
-import { Books } from '../books/books';
+import { Books, refusalOf } from '../books/books';
+import type { LedgerAccountKind } from '../books/ledger-account.entity';
 import { LedgerSettings } from '../ledger.settings';
 import { Transaction } from '../transactions/transaction.entity';
 import { TRANSACTION_COLUMNS, TransactionJournal } from '../transactions/transaction-journal';
@@ -59,8 +60,17 @@ const placeAtOnce = sql(
   ), reported AS (
     INSERT INTO outbox (${OUTBOX_COLUMNS}) SELECT $31, $32, $33, $34, $35, $36 FROM reserved
   )
-  SELECT count(*)::int AS reserved FROM reserved`,
+  SELECT (SELECT count(*) FROM reserved)::int AS reserved, book.kind, book.currency, book.posted, book.held
+  FROM (SELECT 1) AS one LEFT JOIN ledger_accounts AS book ON book.id = $2`,
 );
+/** What {@link placeAtOnce} returns: whether it reserved, and the book as the statement began (why it refused, if it did). */
+interface PlacedAtOnce {
+  reserved: number;
+  kind: LedgerAccountKind | null;
+  currency: string | null;
+  posted: number | string | null;
+  held: number | string | null;
+}
 
 /**
  * Holds: money reserved against a customer's available balance (a card authorisation), then posted for
@@ -156,9 +166,9 @@ export class HoldsHandler {
   private async placeAtOnce(request: PlaceHoldRequest, hold: Hold, transaction: Transaction, result: HoldView): Promise<HoldView> {
     const key = idempotencyRecord(this.db, LedgerPatterns.PlaceHold, request, result);
     const created = this.journal.created(transaction);
-    let reserved: number;
+    let row: PlacedAtOnce;
     try {
-      const row = await this.db.get<{ reserved: number }>(undefined, placeAtOnce, [
+      row = (await this.db.get<PlacedAtOnce>(undefined, placeAtOnce, [
         hold.amount,
         hold.accountId,
         hold.currency,
@@ -169,19 +179,20 @@ export class HoldsHandler {
         hold.createdAt,
         ...created.transaction,
         ...created.event,
-      ]);
-      reserved = row!.reserved;
+      ]))!;
     } catch (error) {
       if (!isUniqueViolation(error, 'idempotency_records')) throw error;
       return (await key.earlier<HoldView>())!.replay;
     }
-    if (reserved === 1) {
+    if (row.reserved === 1) {
       this.journal.reported();
       return result;
     }
     const earlier = await key.earlier<HoldView>();
     if (earlier) return earlier.replay;
-    return this.db.read((em) => this.books.refuseHold(em, hold.accountId, hold.amount, hold.currency));
+    // Why, from the book as the statement first saw it: its kind and currency don't change, the figure is for the message.
+    const book = row.kind === null ? null : { kind: row.kind, currency: row.currency!, posted: Number(row.posted), held: Number(row.held) };
+    return refusalOf(book, hold.accountId, hold.currency, hold.amount, true);
   }
 
   post(request: PostHoldRequest): Promise<HoldView> {

@@ -238,7 +238,7 @@ export class ContextDatabase {
       const run = () => prepared.run(...sqliteValues(params)).changes;
       return em === undefined ? this.onItsOwn(prepared, run) : run();
     }
-    return (await this.pgQuery(em, statement, params)).rowCount ?? 0;
+    return (await this.pgQuery(em, statement, params, currentContext()?.deadline)).rowCount ?? 0;
   }
 
   /** The first row a hot-path statement returns, if any (see {@link run}). */
@@ -249,7 +249,7 @@ export class ContextDatabase {
       const get = () => prepared.get(...sqliteValues(params)) as T | undefined;
       return em === undefined ? this.onItsOwn(prepared, get) : get();
     }
-    return (await this.pgQuery(em, statement, params)).rows[0] as T | undefined;
+    return (await this.pgQuery(em, statement, params, currentContext()?.deadline)).rows[0] as T | undefined;
   }
 
   /** Every row a hot-path statement returns (see {@link run}). */
@@ -260,7 +260,7 @@ export class ContextDatabase {
       const all = () => prepared.all(...sqliteValues(params)) as T[];
       return em === undefined ? this.onItsOwn(prepared, all) : all();
     }
-    return (await this.pgQuery(em, statement, params)).rows as T[];
+    return (await this.pgQuery(em, statement, params, currentContext()?.deadline)).rows as T[];
   }
 
   /**
@@ -284,13 +284,22 @@ export class ContextDatabase {
     return prepared;
   }
 
-  private async pgQuery(em: EntityManager | undefined, statement: Sql, params: readonly unknown[]) {
+  /**
+   * Every row of a PostgreSQL statement run on its own for several calls at once ({@link CoalescedStatement}),
+   * outside any of them: cancelled only once the last of their `deadline`s has passed.
+   */
+  async allOnBehalf<T>(deadline: number | undefined, statement: Sql, params: readonly unknown[]): Promise<T[]> {
+    if (this.engine !== 'postgres') throw new Error(`${statement.name}: statements for several calls at once are PostgreSQL's`);
+    return (await this.pgQuery(undefined, statement, params, deadline)).rows as T[];
+  }
+
+  private async pgQuery(em: EntityManager | undefined, statement: Sql, params: readonly unknown[], callDeadline: number | undefined) {
     this.counts.statements++;
     const query = { name: statement.name, text: statement.postgres, values: params as unknown[] };
     const runner = em?.queryRunner;
     if (runner !== undefined && runner.isTransactionActive) return ((await runner.connect()) as PoolClient).query(query);
     const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    const deadline = this.overdue === undefined ? undefined : currentContext()?.deadline;
+    const deadline = this.overdue === undefined ? undefined : callDeadline;
     if (deadline === undefined) return pool.query(query);
     // A statement on its own is bound by its call's deadline as a transaction is (see postgresTransaction).
     const client = await pool.connect();
