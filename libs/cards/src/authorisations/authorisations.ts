@@ -223,13 +223,8 @@ export class Authorisations {
     crashPoint('cards.authorise:after-record');
     let decision: AuthorisationDecision;
     if (recorded === 'declined' || recorded === 'over_limit') {
-      if (auth.accountId)
-        this.followUps.soon(
-          auth.id,
-          recorded === 'declined'
-            ? auth
-            : { ...auth, status: 'declined', declineReason: 'spending_limit', spendDay: null, followup: 'record_decline' },
-        );
+      // Refused before it was counted, the row is `auth` as inserted; over the limit, the statement changed it: read.
+      if (auth.accountId) this.followUps.soon(auth.id, recorded === 'declined' ? auth : undefined);
       decision = {
         approved: false,
         networkTransactionId: auth.networkTransactionId,
