@@ -9,7 +9,7 @@ import {
   type ReplayDeadLetterRequest,
   type TransactionEventV1,
 } from '@cleave/contracts';
-import { ContextDatabase, DeadLetters, Handles, OnEvent, runOnce } from '@cleave/platform';
+import { ContextDatabase, DeadLetters, Handles, OnEvent, OnEvents, runOnce, runWithContext, type DeliveredEvent } from '@cleave/platform';
 import { FeedItems, transactionItem } from './items/feed-items';
 import { SpendingNotifications } from './spending/spending-notifications';
 
@@ -25,13 +25,27 @@ export class FeedHandlers {
 
   /**
    * Each effect is written once per transaction (unique keys on the item, the day's spend row and the
-   * notification), so a redelivered or replayed event changes nothing without an inbox record.
+   * notification), so a redelivered or replayed event changes nothing without an inbox record. A run of
+   * events is taken at once: on PostgreSQL, two statements however many it has.
    */
-  @OnEvent(LedgerEventNames.TransactionCreated)
-  async onTransactionCreated(event: TransactionEventV1) {
-    const item = transactionItem(event.transaction);
+  @OnEvents(LedgerEventNames.TransactionCreated)
+  async onTransactionsCreated(events: ReadonlyArray<DeliveredEvent<TransactionEventV1>>) {
     await this.db.transaction(async (em) => {
-      if (!(await this.notifications.onCreated(em, event.transaction, item))) await this.items.add(em, item);
+      if (this.db.engine === 'postgres') {
+        const run = events.map(({ payload, context }) => ({
+          tx: payload.transaction,
+          item: transactionItem(payload.transaction),
+          context,
+        }));
+        await this.notifications.onCreatedRun(em, run);
+        return;
+      }
+      for (const { payload, context } of events) {
+        await runWithContext(context, async () => {
+          await this.notifications.onCreated(em, payload.transaction);
+          await this.items.add(em, transactionItem(payload.transaction));
+        });
+      }
     });
   }
 

@@ -1,6 +1,23 @@
 import { Module } from '@nestjs/common';
-import { FeedDependencies, FeedEvents, FeedEventNames, FeedRequests, LedgerEvents, type TransactionV1 } from '@cleave/contracts';
-import { ContextDatabase, newEntityId, rootContext, runWithContext, sql } from '@cleave/platform';
+import {
+  FeedDependencies,
+  FeedEvents,
+  FeedEventNames,
+  FeedRequests,
+  LedgerEventNames,
+  LedgerEvents,
+  type TransactionV1,
+} from '@cleave/contracts';
+import {
+  ContextDatabase,
+  DeadLetters,
+  EventBus,
+  newEntityId,
+  rootContext,
+  runWithContext,
+  sql,
+  type EventEnvelope,
+} from '@cleave/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startContexts, type ContextApp, type Storage } from '../../../test/support/context-app';
 import { FeedHandlers } from '../src/feed.handlers';
@@ -28,6 +45,10 @@ const payment = (accountId: string, amount: number): TransactionV1 => ({
 });
 
 const notificationEvents = sql('test.notification-events', 'SELECT count(*) AS n FROM outbox WHERE event = ? AND aggregate_id = ?');
+const notificationEventsOf = sql(
+  'test.notification-events-of',
+  'SELECT payload, context FROM outbox WHERE event = ? AND aggregate_id = ? ORDER BY seq',
+);
 
 describe.each<Storage>(['sqlite', 'postgres'])('the feed taking in a new transaction, on %s', (storage) => {
   let app: ContextApp;
@@ -45,8 +66,9 @@ describe.each<Storage>(['sqlite', 'postgres'])('the feed taking in a new transac
     await app?.stop();
   });
 
+  const eventContext = (eventId: string) => ({ ...rootContext({}, 5_000), eventId });
   const deliver = (eventId: string, tx: TransactionV1) =>
-    runWithContext({ ...rootContext({}, 5_000), eventId }, () => handlers.onTransactionCreated({ transaction: tx }));
+    handlers.onTransactionsCreated([{ payload: { transaction: tx }, context: eventContext(eventId) }]);
   const deliverUpdate = (eventId: string, tx: TransactionV1) =>
     runWithContext({ ...rootContext({}, 5_000), eventId }, () => handlers.onTransactionUpdated({ transaction: tx }));
   const notified = async (account: string) =>
@@ -107,5 +129,83 @@ describe.each<Storage>(['sqlite', 'postgres'])('the feed taking in a new transac
         "☕ £1.00 at Brightbird Espresso. You've spent £16.00 today.",
       ].sort(),
     );
+  });
+
+  it("takes a run of events at once: each payment tells the day's total as it stood after it, in the run's order", async () => {
+    const [mine, theirs] = [newEntityId('acc'), newEntityId('acc')];
+    const before = payment(mine, 100);
+    await deliver(newEntityId('evt'), before);
+    const [coffee, lunch, other] = [payment(mine, 250), payment(mine, 400), payment(theirs, 900)];
+    const declined = { ...payment(mine, 5_000), status: 'declined' as const, declineReason: 'insufficient_funds' };
+    const topUp = { ...payment(mine, 0), amount: 2_000, merchant: undefined, description: 'Top up' };
+    const contexts = [before, coffee, other, declined, lunch, topUp, coffee].map(() => eventContext(newEntityId('evt')));
+    // A payment counted before and one repeated within the run are counted once and add nothing more.
+    await handlers.onTransactionsCreated(
+      [before, coffee, other, declined, lunch, topUp, coffee].map((tx, i) => ({ payload: { transaction: tx }, context: contexts[i]! })),
+    );
+
+    expect(await notified(mine)).toEqual(
+      [
+        "☕ £1.00 at Brightbird Espresso. You've spent £1.00 today.",
+        "☕ £2.50 at Brightbird Espresso. You've spent £3.50 today.",
+        "☕ £4.00 at Brightbird Espresso. You've spent £7.50 today.",
+        'Your card was declined at Brightbird Espresso: insufficient funds',
+      ].sort(),
+    );
+    expect(await notified(theirs)).toEqual(["☕ £9.00 at Brightbird Espresso. You've spent £9.00 today."]);
+    // An item each, newest first in the order the run brought them.
+    const items = await app.app.get(FeedItems, { strict: false }).list({ accountId: mine });
+    expect(items.map((i) => i.transactionId)).toEqual([topUp.id, lunch.id, declined.id, coffee.id, before.id]);
+    // Each notification's event continues the trace of the event that caused it.
+    const db = app.app.get(ContextDatabase, { strict: false });
+    const events = await db.all<{ payload: string; context: string }>(undefined, notificationEventsOf, [
+      FeedEventNames.NotificationCreated,
+      mine,
+    ]);
+    const traceOf = new Map(
+      events.map((e) => [(JSON.parse(e.payload) as { notification: { transactionId: string } }).notification.transactionId, e.context]),
+    );
+    expect(traceOf.size).toBe(4);
+    for (const [tx, context] of [
+      [coffee, contexts[1]!],
+      [declined, contexts[3]!],
+      [lunch, contexts[4]!],
+    ] as const)
+      expect(JSON.parse(traceOf.get(tx.id)!).traceparent).toContain(context.traceId);
+    // The day goes on from the run's total.
+    await deliver(newEntityId('evt'), payment(mine, 50));
+    expect(await notified(mine)).toContain("☕ £0.50 at Brightbird Espresso. You've spent £8.00 today.");
+  });
+
+  it('is given a run the bus brings as one; when an event of it fails, the others are applied alone and that one is parked', async () => {
+    const bus = app.app.get(EventBus, { strict: false });
+    const account = newEntityId('acc');
+    const envelope = (payload: unknown) => ({
+      id: newEntityId('evt'),
+      event: LedgerEventNames.TransactionCreated,
+      time: new Date().toISOString(),
+      aggregateId: account,
+      payload,
+    });
+    const publish = async (envelopes: EventEnvelope[]) => {
+      let failure: unknown;
+      expect(await bus.publishBatch(envelopes, (error) => (failure = error))).toBe(envelopes.length);
+      expect(failure).toBeUndefined();
+    };
+    await publish([payment(account, 100), payment(account, 200), payment(account, 300)].map((tx) => envelope({ transaction: tx })));
+    const refused = envelope({ transaction: { id: 'not a transaction' } });
+    await publish([envelope({ transaction: payment(account, 1) }), refused, envelope({ transaction: payment(account, 2) })]);
+
+    expect(await notified(account)).toEqual(
+      [
+        "☕ £1.00 at Brightbird Espresso. You've spent £1.00 today.",
+        "☕ £2.00 at Brightbird Espresso. You've spent £3.00 today.",
+        "☕ £3.00 at Brightbird Espresso. You've spent £6.00 today.",
+        "☕ £0.01 at Brightbird Espresso. You've spent £6.01 today.",
+        "☕ £0.02 at Brightbird Espresso. You've spent £6.03 today.",
+      ].sort(),
+    );
+    const parked = await app.app.get(DeadLetters, { strict: false }).list('feed');
+    expect(parked.filter((letter) => letter.eventId === refused.id)).toHaveLength(1);
   });
 });

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 // Cleave's platform: the message bus and its transports, placement, call context, typed errors and the
 // boot code every process shares.
 export { MessageBus, type SendOptions } from './bus/message-bus';
-export { Handles, OnEvent, type EventHandlerExtras } from './bus/handler.decorators';
+export { Handles, OnEvent, OnEvents, type DeliveredEvent, type EventHandlerExtras } from './bus/handler.decorators';
 export { CleaveRpcContext } from './bus/cleave-rpc.context';
 export { CleaveServer, CLEAVE_TRANSPORT } from './bus/cleave.server';
 export { ContractRegistry, contextOf, type ContractSet } from './bus/contract-registry';

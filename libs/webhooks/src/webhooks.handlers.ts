@@ -10,7 +10,7 @@ import {
   type TransactionEventV1,
   type WebhookIdRequest,
 } from '@cleave/contracts';
-import { DeadLetters, Handles, OnEvent } from '@cleave/platform';
+import { DeadLetters, Handles, OnEvents, type DeliveredEvent } from '@cleave/platform';
 import { Deliveries } from './deliveries/deliveries';
 import { Registrations } from './registrations/registrations';
 
@@ -23,14 +23,14 @@ export class WebhooksHandlers {
     private readonly deadLetters: DeadLetters,
   ) {}
 
-  @OnEvent(LedgerEventNames.TransactionCreated)
-  async onTransactionCreated(event: TransactionEventV1) {
-    await this.deliveries.enqueue('transaction.created', event.transaction);
+  @OnEvents(LedgerEventNames.TransactionCreated)
+  async onTransactionsCreated(events: ReadonlyArray<DeliveredEvent<TransactionEventV1>>) {
+    await this.deliveries.enqueue('transaction.created', events);
   }
 
-  @OnEvent(LedgerEventNames.TransactionUpdated)
-  async onTransactionUpdated(event: TransactionEventV1) {
-    await this.deliveries.enqueue('transaction.updated', event.transaction);
+  @OnEvents(LedgerEventNames.TransactionUpdated)
+  async onTransactionsUpdated(events: ReadonlyArray<DeliveredEvent<TransactionEventV1>>) {
+    await this.deliveries.enqueue('transaction.updated', events);
   }
 
   @Handles(WebhooksPatterns.Register)

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { LedgerEvents, WebhooksDependencies, WebhooksEvents, WebhooksRequests, type TransactionV1 } from '@cleave/contracts';
-import { newEntityId, rootContext, runWithContext } from '@cleave/platform';
+import { newEntityId, rootContext, sqlStatistics } from '@cleave/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startContexts, type ContextApp, type Storage } from '../../../test/support/context-app';
 import { Deliveries } from '../src/deliveries/deliveries';
@@ -28,7 +28,7 @@ const transaction = (accountId: string): TransactionV1 => ({
 
 /** Handles `transaction` as the event `eventId` would be, delivered once more each call. */
 const deliver = (handlers: WebhooksHandlers, eventId: string, tx: TransactionV1) =>
-  runWithContext({ ...rootContext({}, 5_000), eventId }, () => handlers.onTransactionCreated({ transaction: tx }));
+  handlers.onTransactionsCreated([{ payload: { transaction: tx }, context: { ...rootContext({}, 5_000), eventId } }]);
 
 describe.each<Storage>(['sqlite', 'postgres'])('webhook deliveries queued from events, on %s', (storage) => {
   let app: ContextApp;
@@ -67,5 +67,31 @@ describe.each<Storage>(['sqlite', 'postgres'])('webhook deliveries queued from e
     // Another event of the same transaction is another delivery.
     await deliver(handlers, newEntityId('evt'), tx);
     expect(await deliveries.list({ webhookId: hooks[0]!.id })).toHaveLength(2);
+  });
+
+  it("takes a run of events at once: one read for all their accounts, each event queued for its own account's webhooks", async () => {
+    const [one, two, none] = [newEntityId('acc'), newEntityId('acc'), newEntityId('acc')];
+    const registrations = app.app.get(Registrations, { strict: false });
+    const [hookOfOne] = await Promise.all([registrations.register({ accountId: one, url: 'http://127.0.0.1:9/hook' })]);
+    const hooksOfTwo = await Promise.all([1, 2].map(() => registrations.register({ accountId: two, url: 'http://127.0.0.1:9/hook' })));
+    const txs = [transaction(one), transaction(none), transaction(two), transaction(one)];
+    const eventIds = txs.map(() => newEntityId('evt'));
+    const run = txs.map((tx, i) => ({ payload: { transaction: tx }, context: { ...rootContext({}, 5_000), eventId: eventIds[i] } }));
+    await handlers.onTransactionsCreated(run);
+    expect((await deliveries.list({ webhookId: hookOfOne!.id })).map((d) => d.eventId).sort()).toEqual([eventIds[0], eventIds[3]].sort());
+    for (const hook of hooksOfTwo) expect((await deliveries.list({ webhookId: hook.id })).map((d) => d.eventId)).toEqual([eventIds[2]]);
+    // Again, as a redelivered batch would be: nothing more.
+    await handlers.onTransactionsCreated(run);
+    expect(await deliveries.list({ webhookId: hookOfOne!.id })).toHaveLength(2);
+
+    // Events for accounts with no webhook, as most are: one statement for the whole run, no transaction.
+    const before = sqlStatistics().webhooks!;
+    const quiet = Array.from({ length: 20 }, () => ({
+      payload: { transaction: transaction(newEntityId('acc')) },
+      context: { ...rootContext({}, 5_000), eventId: newEntityId('evt') },
+    }));
+    await handlers.onTransactionsCreated(quiet);
+    const after = sqlStatistics().webhooks!;
+    expect([after.statements - before.statements, after.transactions - before.transactions]).toEqual([1, 0]);
   });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { FeedEventNames, type ListNotificationsRequest, type NotificationV1, type TransactionV1 } from '@cleave/contracts';
-import { ContextDatabase, localDateIn, newEntityId, Outbox, OUTBOX_COLUMNS, sql } from '@cleave/platform';
+import { ContextDatabase, localDateIn, newEntityId, Outbox, OUTBOX_COLUMNS, runWithContext, sql, type CallContext } from '@cleave/platform';
 import { FeedSettings } from '../feed.settings';
 import { TRANSACTION_ITEM_COLUMNS } from '../items/feed-items';
 import { Notification } from './notification.entity';
@@ -33,23 +33,58 @@ const notifyOnce = sql(
   'notifications.add',
   'INSERT INTO notifications (id, account_id, kind, text, transaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO NOTHING',
 );
-// On PostgreSQL, where each statement is a round trip, the count with the day's total and the payment's feed
-// item, and the notification with its event, are one statement each. A statement's parts can't see each other's
-// rows: the day's total is what counting the payment made it, or, when it was counted before, what it was.
-const countPaymentAndTotal = sql(
-  'spend.count-payment-and-total',
+// On PostgreSQL, where each statement is a round trip, a run of new transactions is two statements however
+// many it has. The first writes every feed item, counts every card payment, adds the counted ones to their
+// days and tells each the day's total as it stood after it (the day's new total less what this run's later
+// payments added); a payment counted before tells the day's total as it was. The second writes the
+// notifications with their events. Rows go in the run's order, so items and events keep it.
+const countRun = sql(
+  'spend.count-run',
   '-- PostgreSQL only',
-  `WITH counted AS (
-    INSERT INTO card_spend (transaction_id, account_id, amount, currency, status, local_day) VALUES ($1, $2, $3::bigint, $4, $5, $6)
-    ON CONFLICT (transaction_id) DO NOTHING RETURNING amount
+  `WITH run AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[])
+      WITH ORDINALITY AS r(item_id, account_id, title, body, transaction_id, created_at, amount, currency, status, local_day, ord)
   ), item AS (
-    INSERT INTO feed_items (${TRANSACTION_ITEM_COLUMNS}, type) VALUES ($7, $8, $9, $10, $11, $12, 'transaction')
+    INSERT INTO feed_items (${TRANSACTION_ITEM_COLUMNS}, type)
+    SELECT item_id, account_id, title, body, transaction_id, created_at, 'transaction' FROM run ORDER BY ord
     ON CONFLICT (transaction_id) DO NOTHING
+  ), counted AS (
+    INSERT INTO card_spend (transaction_id, account_id, amount, currency, status, local_day)
+    SELECT transaction_id, account_id, amount, currency, status, local_day FROM run WHERE amount IS NOT NULL ORDER BY ord
+    ON CONFLICT (transaction_id) DO NOTHING
+    RETURNING transaction_id, account_id, currency, local_day, ${COUNTED_AMOUNT} AS counted
   ), added AS (
-    INSERT INTO card_spend_days (account_id, currency, local_day, total) SELECT $2, $4, $6, amount FROM counted
-    ON CONFLICT (account_id, currency, local_day) DO UPDATE SET total = card_spend_days.total + excluded.total RETURNING total
+    INSERT INTO card_spend_days (account_id, currency, local_day, total)
+    SELECT account_id, currency, local_day, sum(counted) FROM counted WHERE counted <> 0 GROUP BY account_id, currency, local_day
+    ON CONFLICT (account_id, currency, local_day) DO UPDATE SET total = card_spend_days.total + excluded.total
+    RETURNING account_id, currency, local_day, total
+  ), later AS (
+    SELECT c.transaction_id, c.account_id, c.currency, c.local_day, COALESCE(sum(c.counted) OVER (
+      PARTITION BY c.account_id, c.currency, c.local_day ORDER BY r.ord DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    ), 0) AS after
+    -- A transaction the run brings twice counts where it first came.
+    FROM counted c JOIN (SELECT transaction_id, min(ord) AS ord FROM run GROUP BY transaction_id) r USING (transaction_id)
   )
-  SELECT COALESCE((SELECT total FROM added), (SELECT total FROM card_spend_days WHERE account_id = $2 AND currency = $4 AND local_day = $6), 0) AS total`,
+  SELECT later.transaction_id, COALESCE(added.total, 0) - later.after AS total
+  FROM later LEFT JOIN added USING (account_id, currency, local_day)
+  UNION ALL
+  SELECT r.transaction_id, COALESCE(d.total, 0) FROM run r
+  LEFT JOIN card_spend_days d ON d.account_id = r.account_id AND d.currency = r.currency AND d.local_day = r.local_day
+  WHERE r.amount IS NOT NULL AND NOT EXISTS (SELECT 1 FROM counted c WHERE c.transaction_id = r.transaction_id)`,
+);
+const notifyRun = sql(
+  'notifications.add-run',
+  '-- PostgreSQL only',
+  `WITH run AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+      WITH ORDINALITY AS r(id, account_id, kind, text, transaction_id, created_at, event_id, event, aggregate_id, payload, context, event_created_at, ord)
+  ), notified AS (
+    INSERT INTO notifications (id, account_id, kind, text, transaction_id, created_at)
+    SELECT id, account_id, kind, text, transaction_id, created_at FROM run ORDER BY ord
+    ON CONFLICT (transaction_id) DO NOTHING RETURNING id
+  )
+  INSERT INTO outbox (${OUTBOX_COLUMNS})
+  SELECT event_id, event, aggregate_id, payload, context, event_created_at FROM run JOIN notified USING (id) ORDER BY ord`,
 );
 // The row is locked as it is read: an update delivered twice at once moves the day once.
 const recountPaymentAndDay = sql(
@@ -64,16 +99,6 @@ const recountPaymentAndDay = sql(
   INSERT INTO card_spend_days (account_id, currency, local_day, total) SELECT account_id, currency, local_day, $4::bigint - counted FROM before
   ON CONFLICT (account_id, currency, local_day) DO UPDATE SET total = card_spend_days.total + excluded.total`,
 );
-const notifyOnceAndReport = sql(
-  'notifications.add-and-report',
-  '-- PostgreSQL only',
-  `WITH notified AS (
-    INSERT INTO notifications (id, account_id, kind, text, transaction_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-    ON CONFLICT (transaction_id) DO NOTHING RETURNING id
-  )
-  INSERT INTO outbox (${OUTBOX_COLUMNS}) SELECT $7, $8, $9, $10, $11, $12 FROM notified`,
-);
-
 /**
  * The Mondo-style notification after each card payment, with the day's running total, and a note of each
  * decline. Kept from the ledger's transaction events; each notification is also published, so gateways can
@@ -95,33 +120,69 @@ export class SpendingNotifications {
   }
 
   /**
-   * A new transaction: a card payment counts towards the day and is notified; a decline is notified. On
-   * PostgreSQL a counted payment's feed `item` (`transactionItem`'s values) is written in the same
-   * statement as its count: true when it was, and the caller has nothing left to write.
+   * A new transaction on SQLite, in its event's call context: a card payment counts towards the day and is
+   * notified; a decline is notified.
    */
-  async onCreated(em: EntityManager, tx: TransactionV1, item: readonly unknown[]): Promise<boolean> {
-    if (!tx.merchant || tx.amount >= 0) return false;
+  async onCreated(em: EntityManager, tx: TransactionV1): Promise<void> {
+    if (!isCardPayment(tx)) return;
     if (tx.status === 'declined') {
-      await this.notify(em, tx, 'decline', declineText(tx.merchant.name, tx.declineReason ?? 'declined'));
-      return false;
+      await this.notify(em, tx, 'decline', declineText(tx.merchant!.name, tx.declineReason ?? 'declined'));
+      return;
     }
-    const day = localDateIn(this.settings.CLEAVE_TIMEZONE, Date.parse(tx.created));
-    const payment = [tx.id, tx.accountId, -tx.amount, tx.currency, tx.status, day];
+    const payment = this.paymentOf(tx);
     if (!COUNTED.includes(tx.status)) {
       await this.db.run(em, countPayment, payment);
-      return false;
+      return;
     }
-    const postgres = this.db.engine === 'postgres';
     let spent: number;
-    if (postgres) {
-      spent = Number((await this.db.get<{ total: string | number }>(em, countPaymentAndTotal, [...payment, ...item]))!.total);
-    } else if ((await this.db.run(em, countPayment, payment)) === 1) {
-      spent = Number((await this.db.get<{ total: number }>(em, addToDay, [tx.accountId, tx.currency, day, -tx.amount]))!.total);
+    if ((await this.db.run(em, countPayment, payment)) === 1) {
+      spent = Number((await this.db.get<{ total: number }>(em, addToDay, [tx.accountId, tx.currency, payment[5], -tx.amount]))!.total);
     } else {
-      spent = Number((await this.db.get<{ total: number }>(em, dayTotal, [tx.accountId, tx.currency, day]))?.total ?? 0);
+      spent = Number((await this.db.get<{ total: number }>(em, dayTotal, [tx.accountId, tx.currency, payment[5]]))?.total ?? 0);
     }
-    await this.notify(em, tx, 'spend', spendText(tx.merchant.emoji, -tx.amount, tx.currency, tx.merchant.name, spent));
-    return postgres;
+    await this.notify(em, tx, 'spend', spendText(tx.merchant!.emoji, -tx.amount, tx.currency, tx.merchant!.name, spent));
+  }
+
+  /**
+   * A run of new transactions on PostgreSQL, in two statements: each one's feed item (`items`, its
+   * `transactionItem` values), each card payment counted, and the notifications.
+   */
+  async onCreatedRun(
+    em: EntityManager,
+    run: ReadonlyArray<{ tx: TransactionV1; item: readonly unknown[]; context: CallContext }>,
+  ): Promise<void> {
+    const counting = columns(
+      10,
+      run.map(({ tx, item }) => {
+        const payment = isCardPayment(tx) && tx.status !== 'declined' ? this.paymentOf(tx) : undefined;
+        return [...item, payment?.[2] ?? null, tx.currency, tx.status, payment?.[5] ?? null];
+      }),
+    );
+    const totals = new Map(
+      (await this.db.all<{ transaction_id: string; total: string | number }>(em, countRun, counting)).map((row) => [
+        row.transaction_id,
+        Number(row.total),
+      ]),
+    );
+    const notifications: unknown[][] = [];
+    for (const { tx, context } of run) {
+      if (!isCardPayment(tx)) continue;
+      const merchant = tx.merchant!;
+      if (tx.status === 'declined')
+        notifications.push(this.notification(tx, 'decline', declineText(merchant.name, tx.declineReason ?? 'declined'), context));
+      else if (COUNTED.includes(tx.status))
+        notifications.push(
+          this.notification(
+            tx,
+            'spend',
+            spendText(merchant.emoji, -tx.amount, tx.currency, merchant.name, totals.get(tx.id) ?? 0),
+            context,
+          ),
+        );
+    }
+    if (notifications.length === 0) return;
+    // Once per transaction (a unique key): a replay notifies no one twice.
+    if ((await this.db.run(em, notifyRun, columns(12, notifications))) > 0) this.outbox.written(FeedEventNames.NotificationCreated, em);
   }
 
   /** A settled, resized or reversed card payment changes what the day adds up to. */
@@ -137,26 +198,40 @@ export class SpendingNotifications {
     await this.db.run(em, recountPayment, [amount, tx.status, tx.id]);
   }
 
+  /** What a card payment adds to `card_spend`: the values of {@link countPayment}. */
+  private paymentOf(tx: TransactionV1): [string, string, number, string, string, string] {
+    return [tx.id, tx.accountId, -tx.amount, tx.currency, tx.status, localDateIn(this.settings.CLEAVE_TIMEZONE, Date.parse(tx.created))];
+  }
+
   private async notify(em: EntityManager, tx: TransactionV1, kind: Notification['kind'], text: string): Promise<void> {
-    const row: Notification = {
-      id: newEntityId('notif'),
-      accountId: tx.accountId,
-      kind,
-      text,
-      transactionId: tx.id,
-      createdAt: new Date().toISOString(),
-    };
-    const values = [row.id, row.accountId, row.kind, row.text, row.transactionId, row.createdAt];
+    const row = notificationRow(tx, kind, text);
     // Once per transaction (a unique key): a replay notifies no one twice.
-    if (this.db.engine === 'postgres') {
-      const event = this.outbox.row(FeedEventNames.NotificationCreated, { notification: notificationView(row) }, tx.accountId);
-      if ((await this.db.run(em, notifyOnceAndReport, [...values, ...event])) === 1)
-        this.outbox.written(FeedEventNames.NotificationCreated, em);
-      return;
-    }
-    if ((await this.db.run(em, notifyOnce, values)) === 0) return;
+    if ((await this.db.run(em, notifyOnce, [row.id, row.accountId, row.kind, row.text, row.transactionId, row.createdAt])) === 0) return;
     await this.outbox.add(em, FeedEventNames.NotificationCreated, { notification: notificationView(row) }, tx.accountId);
   }
+
+  /** A notification's values and its event's, for {@link notifyRun}; the event carries its own event's trace. */
+  private notification(tx: TransactionV1, kind: Notification['kind'], text: string, context: CallContext): unknown[] {
+    const row = notificationRow(tx, kind, text);
+    const event = runWithContext(context, () =>
+      this.outbox.row(FeedEventNames.NotificationCreated, { notification: notificationView(row) }, tx.accountId),
+    );
+    return [row.id, row.accountId, row.kind, row.text, row.transactionId, row.createdAt, ...event];
+  }
+}
+
+/** A card payment: a merchant's, money going out. */
+function isCardPayment(tx: TransactionV1): boolean {
+  return tx.merchant !== undefined && tx.merchant !== null && tx.amount < 0;
+}
+
+function notificationRow(tx: TransactionV1, kind: Notification['kind'], text: string): Notification {
+  return { id: newEntityId('notif'), accountId: tx.accountId, kind, text, transactionId: tx.id, createdAt: new Date().toISOString() };
+}
+
+/** Rows as a statement's array parameters: one array per column (`unnest($1::text[], …)`). */
+function columns(count: number, rows: ReadonlyArray<readonly unknown[]>): unknown[][] {
+  return Array.from({ length: count }, (_, column) => rows.map((row) => row[column]));
 }
 
 function notificationView(row: Notification): NotificationV1 {

@@ -64,6 +64,8 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
   private readonly requestHandlers = new Map<string, MessageHandler>();
   private readonly eventHandlers = new Map<string, Map<string, MessageHandler>>();
   private readonly everyReplica = new Set<string>();
+  /** `event\0context` of the handlers that take runs of events ({@link OnEvents}). */
+  private readonly runHandlers = new Set<string>();
   private readonly log = new Logger('CleaveServer');
   private inFlight = 0;
   private drained: (() => void) | undefined;
@@ -109,6 +111,12 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     // Nest's own addHandler would chain handlers of one event; each context's runs on its own delivery instead.
     byContext.set(context, callback);
     if (extras.delivery === 'every-replica') this.everyReplica.add(`${pattern}\u0000${context}`);
+    if (extras.runs === true) this.runHandlers.add(`${pattern}\u0000${context}`);
+  }
+
+  /** True when `context`'s handler of `event` takes runs of events ({@link dispatchEventRun}). */
+  takesRuns(event: string, context: string): boolean {
+    return this.runHandlers.has(`${event}\u0000${context}`);
   }
 
   /** The request patterns with a handler here. */
@@ -294,6 +302,7 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
   }
 
   private async dispatchEventNow(event: string, subscriber: string, plain: unknown, context: CallContext): Promise<void> {
+    if (this.takesRuns(event, subscriber)) return this.dispatchEventRunNow(event, subscriber, [{ plain, context }]);
     const handler = this.eventHandlers.get(event)?.get(subscriber);
     const route = this.registry.event(event);
     if (!handler || !route) throw CleaveError.of(PlatformErrors.unknownEvent, `no handler for ${event} in ${subscriber} here`);
@@ -306,6 +315,55 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
       throw error;
     }
     done?.();
+  }
+
+  /**
+   * Gives consecutive events of one name to a handler that takes runs of them ({@link takesRuns}), all at
+   * once: each decoded, traced and counted as if it came alone, the handler run in the first one's context.
+   */
+  async dispatchEventRun(event: string, subscriber: string, items: ReadonlyArray<{ plain: unknown; context: CallContext }>): Promise<void> {
+    const tracer = activeTracer();
+    if (tracer === undefined) return this.dispatchEventRunNow(event, subscriber, items);
+    const spans = items.map(({ context }) =>
+      startSpan(tracer, `process ${event}`, SpanKind.CONSUMER, context, {
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': event,
+        'messaging.consumer.group.name': subscriber,
+        'messaging.message.id': context.eventId,
+        'messaging.batch.message_count': items.length,
+      }),
+    );
+    try {
+      await this.dispatchEventRunNow(
+        event,
+        subscriber,
+        items.map(({ plain, context }, i) => ({ plain, context: inSpan(context, spans[i]!) })),
+      );
+    } catch (error) {
+      for (const span of spans) endSpan(span, error);
+      throw error;
+    }
+    for (const span of spans) span.end();
+  }
+
+  private async dispatchEventRunNow(
+    event: string,
+    subscriber: string,
+    items: ReadonlyArray<{ plain: unknown; context: CallContext }>,
+  ): Promise<void> {
+    const handler = this.eventHandlers.get(event)?.get(subscriber);
+    const route = this.registry.event(event);
+    if (!handler || !route || !this.takesRuns(event, subscriber) || items.length === 0)
+      throw CleaveError.of(PlatformErrors.unknownEvent, `no handler for runs of ${event} in ${subscriber} here`);
+    const done = items.map(() => this.metrics?.handling(subscriber, event));
+    try {
+      const events = items.map(({ plain, context }) => ({ payload: route.decoder.decode(plain), context }));
+      await this.run(this.direct.events.get(`${event}\u0000${subscriber}`), handler, events, event, events[0]!.context);
+    } catch (error) {
+      for (const finish of done) finish?.(error);
+      throw error;
+    }
+    for (const finish of done) finish?.();
   }
 
   /** Runs a handler in the call context: directly when Nest would add nothing, else through Nest's wrapper. */

@@ -1,6 +1,7 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import { EventPattern, MessagePattern } from '@nestjs/microservices';
 import { eachModule } from './module-tree';
+import type { CallContext } from '../context/call-context';
 import type { CleaveEvents, CleaveRequests, EventMap, RequestMap } from '@cleave/contracts';
 
 /** Marks a method as the handler of a request pattern: `@Handles(LedgerPatterns.GetBalance)`. */
@@ -23,6 +24,26 @@ export interface EventHandlerExtras {
  */
 export function OnEvent<M extends EventMap = CleaveEvents>(event: keyof M & string, extras: EventHandlerExtras = {}) {
   return EventPattern(event, { ...extras });
+}
+
+/**
+ * An event as a handler of runs ({@link OnEvents}) is given it: its payload, and the call context it would
+ * have been handled in alone (its trace, and its id, the key of anything kept once per event).
+ */
+export interface DeliveredEvent<T> {
+  readonly payload: T;
+  readonly context: CallContext;
+}
+
+/**
+ * Marks a method as the handler of runs of an event: `(events: readonly DeliveredEvent<T>[])`, the events
+ * of one name that arrived together (one or more, in order), applied in one transaction of the context's
+ * database. For handlers whose statements can take many rows at once; should the run fail, its events are
+ * given to the handler again one at a time, each with its own retries and dead letter. Delivered once per
+ * context, as {@link OnEvent}'s default.
+ */
+export function OnEvents<M extends EventMap = CleaveEvents>(event: keyof M & string) {
+  return EventPattern(event, { runs: true });
 }
 
 // Nest's metadata keys (@nestjs/common and @nestjs/microservices constants).

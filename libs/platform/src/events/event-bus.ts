@@ -368,9 +368,23 @@ export class EventBus {
     }
     const delayMs = this.retry.delaysMs?.[key];
     if (delayMs !== undefined) await sleep(delayMs);
+    return this.server.dispatchEvent(envelope.event, context, envelope.payload, this.callContextOf(envelope));
+  }
+
+  /** Runs a handler of runs ({@link CleaveServer.takesRuns}) on consecutive events of one name, once. */
+  private deliverRun(context: string, run: readonly EventEnvelope[]): Promise<void> {
+    return this.server.dispatchEventRun(
+      run[0]!.event,
+      context,
+      run.map((envelope) => ({ plain: envelope.payload, context: this.callContextOf(envelope) })),
+    );
+  }
+
+  /** The call context an event is handled in: its own, continuing its trace, acting for no one. */
+  private callContextOf(envelope: EventEnvelope): CallContext {
     const parent = envelope.traceparent ? parseTraceparent(envelope.traceparent) : undefined;
     const traceId = parent?.traceId ?? newTraceId();
-    const call: CallContext = {
+    return {
       traceId,
       // The publisher's span, as a request's context carries its caller's: the handler's span hangs from it.
       spanId: parent?.spanId ?? newSpanId(),
@@ -381,7 +395,6 @@ export class EventBus {
       idempotencyKey: undefined,
       eventId: envelope.id,
     };
-    return this.server.dispatchEvent(envelope.event, context, envelope.payload, call);
   }
 
   // Best effort by design: a live handler's failure is logged, never retried or parked.
@@ -434,7 +447,16 @@ export class EventBus {
     if (db === undefined || envelopes.length < 2 || this.faulty) return false;
     try {
       await db.batch(async () => {
-        for (const envelope of envelopes) await this.deliverOnce(context, envelope);
+        for (let from = 0; from < envelopes.length;) {
+          const event = envelopes[from]!.event;
+          let to = from + 1;
+          if (!this.server.takesRuns(event, context)) await this.deliverOnce(context, envelopes[from]!);
+          else {
+            while (to < envelopes.length && envelopes[to]!.event === event) to++;
+            await this.deliverRun(context, envelopes.slice(from, to));
+          }
+          from = to;
+        }
       });
       return true;
     } catch {

@@ -4,12 +4,17 @@ import {
   type DeliveryAttemptView,
   type DeliveryView,
   type ListDeliveriesRequest,
-  type TransactionV1,
+  type TransactionEventV1,
 } from '@cleave/contracts';
-import { ContextDatabase, currentContext, newEntityId, sql } from '@cleave/platform';
+import { ContextDatabase, newEntityId, sql, type DeliveredEvent } from '@cleave/platform';
 import { Delivery } from './delivery.entity';
 
-const activeHooks = sql('webhooks.active-of-account', "SELECT id FROM webhooks WHERE account_id = ? AND status = 'active'");
+// The active webhooks of a run of events' accounts, in one statement however many events the run has.
+const activeHooks = sql(
+  'webhooks.active-of-accounts',
+  "SELECT id, account_id FROM webhooks WHERE account_id IN (SELECT value FROM json_each(?)) AND status = 'active'",
+  "SELECT id, account_id FROM webhooks WHERE account_id = ANY($1::text[]) AND status = 'active'",
+);
 const queueDelivery = sql(
   'deliveries.queue',
   "INSERT INTO webhook_deliveries (id, webhook_id, event_id, type, body, status, attempts, next_attempt_at, leased_until, created_at) VALUES (?, ?, ?, ?, ?, 'pending', '[]', ?, NULL, ?) ON CONFLICT (webhook_id, event_id) DO NOTHING",
@@ -24,21 +29,35 @@ export class Deliveries {
   constructor(private readonly db: ContextDatabase) {}
 
   /**
-   * Queues an event for each of the account's active webhooks. Idempotent without an inbox: a delivery is
-   * unique per webhook and event, so a redelivered event queues nothing twice, and an event for an account
-   * with no webhook (most of them) costs one indexed read and no transaction.
+   * Queues each event of a run for each of its account's active webhooks. Idempotent without an inbox: a
+   * delivery is unique per webhook and event, so a redelivered event queues nothing twice, and a run of
+   * events for accounts with no webhook (most of them) costs one indexed read and no transaction.
    */
-  async enqueue(type: 'transaction.created' | 'transaction.updated', tx: TransactionV1): Promise<number> {
-    const hooks = await this.db.all<{ id: string }>(undefined, activeHooks, [tx.accountId]);
+  async enqueue(
+    type: 'transaction.created' | 'transaction.updated',
+    events: ReadonlyArray<DeliveredEvent<TransactionEventV1>>,
+  ): Promise<number> {
+    const accounts = [...new Set(events.map((e) => e.payload.transaction.accountId))];
+    const hooks = await this.db.all<{ id: string; account_id: string }>(undefined, activeHooks, [
+      this.db.engine === 'postgres' ? accounts : JSON.stringify(accounts),
+    ]);
     if (hooks.length === 0) return 0;
-    const eventId = currentContext()?.eventId ?? newEntityId('evt');
     const now = new Date().toISOString();
-    const body = JSON.stringify({ type, data: transactionJson(tx, true) });
+    let queued = 0;
     await this.db.transaction(async (em) => {
-      for (const hook of hooks) await this.db.run(em, queueDelivery, [newEntityId('whdel'), hook.id, eventId, type, body, now, now]);
+      for (const { payload, context } of events) {
+        const tx = payload.transaction;
+        const body = JSON.stringify({ type, data: transactionJson(tx, true) });
+        const eventId = context.eventId ?? newEntityId('evt');
+        for (const hook of hooks) {
+          if (hook.account_id !== tx.accountId) continue;
+          await this.db.run(em, queueDelivery, [newEntityId('whdel'), hook.id, eventId, type, body, now, now]);
+          queued++;
+        }
+      }
       this.db.signalAfterCommit(em, DELIVERIES_QUEUED);
     });
-    return hooks.length;
+    return queued;
   }
 
   async list(request: ListDeliveriesRequest): Promise<DeliveryView[]> {
