@@ -113,6 +113,41 @@ export function tracingSuite(layout: Layout): void {
         expect([...processes]).toEqual(['cleave-all all-1']);
       }
     });
+
+    it('keeps each authorisation of a burst in its own trace, though its events may be handled in runs', async () => {
+      const f = await fundedCard(api, 100_000);
+      const traces = Array.from({ length: 12 }, () => ({ traceId: randomBytes(16).toString('hex'), span: randomBytes(8).toString('hex') }));
+      const decisions = await Promise.all(
+        traces.map(({ traceId, span }) =>
+          api.post(
+            '/network/authorisations',
+            {
+              card_token: f.cardToken,
+              amount: 150,
+              currency: 'GBP',
+              merchant: BRIGHTBIRD,
+              network_transaction_id: `burst-${randomBytes(6).toString('hex')}`,
+            },
+            { token: NETWORK_SECRET, json: true, headers: { traceparent: `00-${traceId}-${span}-01` } },
+          ),
+        ),
+      );
+      expect(decisions.map((d) => d.body.approved)).toEqual(traces.map(() => true));
+      const consumers = AUTHORISATION_SPANS.filter((e) => e.kind === SpanKinds.consumer);
+      for (const { traceId, span } of traces) {
+        const spans = await eventually(
+          async () => receiver.trace(traceId),
+          (found) => consumers.every((e) => found.some((s) => s.kind === e.kind && s.name === e.name)) && orphans(found, span).length === 0,
+          20_000,
+        );
+        // One consumer span per context and event, under this trace's own producer span.
+        for (const e of consumers) {
+          const matching = spans.filter((s) => s.kind === e.kind && s.name === e.name && (serviceOf(e.context) ?? s.service) === s.service);
+          expect(matching.length, `${e.context} ${e.name}\n${describeTrace(spans)}`).toBeGreaterThanOrEqual(1);
+        }
+        expect(orphans(spans, span), describeTrace(spans)).toEqual([]);
+      }
+    });
   });
 }
 
