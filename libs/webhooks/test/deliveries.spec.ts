@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { LedgerEvents, WebhooksDependencies, WebhooksEvents, WebhooksRequests, type TransactionV1 } from '@cleave/contracts';
-import { newEntityId, rootContext, sqlStatistics } from '@cleave/platform';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContextDatabase, currentContext, newEntityId, rootContext, runWithContext } from '@cleave/platform';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startContexts, type ContextApp, type Storage } from '../../../test/support/context-app';
 import { Deliveries } from '../src/deliveries/deliveries';
 import { Registrations } from '../src/registrations/registrations';
@@ -50,6 +50,30 @@ describe.each<Storage>(['sqlite', 'postgres'])('webhook deliveries queued from e
     await app?.stop();
   });
 
+  it('takes a run of events for accounts with no webhook, as most are, in one statement and no transaction', async () => {
+    const db = app.app.get(ContextDatabase, { strict: false });
+    const run = Array.from({ length: 20 }, () => ({
+      payload: { transaction: transaction(newEntityId('acc')) },
+      context: { ...rootContext({}, 5_000), eventId: newEntityId('evt') },
+    }));
+    // What the handler asks of the database, told from the relay's and the dispatcher's work by its trace.
+    const asked: string[] = [];
+    const spies = (['all', 'get', 'run', 'transaction', 'read'] as const).map((method) => {
+      const original = db[method].bind(db) as (...args: unknown[]) => unknown;
+      return vi.spyOn(db, method).mockImplementation(((...args: unknown[]) => {
+        if (currentContext()?.traceId === run[0]!.context.traceId) asked.push(method);
+        return original(...args);
+      }) as never);
+    });
+    try {
+      // As the server runs a handler of runs: in the first event's context.
+      await runWithContext(run[0]!.context, () => handlers.onTransactionsCreated(run));
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(asked).toEqual(['all']);
+  });
+
   it('queues an event once per webhook however often it is delivered, with no inbox record', async () => {
     const account = newEntityId('acc');
     const registrations = app.app.get(Registrations, { strict: false });
@@ -83,15 +107,5 @@ describe.each<Storage>(['sqlite', 'postgres'])('webhook deliveries queued from e
     // Again, as a redelivered batch would be: nothing more.
     await handlers.onTransactionsCreated(run);
     expect(await deliveries.list({ webhookId: hookOfOne!.id })).toHaveLength(2);
-
-    // Events for accounts with no webhook, as most are: one statement for the whole run, no transaction.
-    const before = sqlStatistics().webhooks!;
-    const quiet = Array.from({ length: 20 }, () => ({
-      payload: { transaction: transaction(newEntityId('acc')) },
-      context: { ...rootContext({}, 5_000), eventId: newEntityId('evt') },
-    }));
-    await handlers.onTransactionsCreated(quiet);
-    const after = sqlStatistics().webhooks!;
-    expect([after.statements - before.statements, after.transactions - before.transactions]).toEqual([1, 0]);
   });
 });

@@ -37,10 +37,11 @@ export interface DeliveredEvent<T> {
 
 /**
  * Marks a method as the handler of runs of an event: `(events: readonly DeliveredEvent<T>[])`, the events
- * of one name that arrived together (one or more, in order), applied in one transaction of the context's
- * database. For handlers whose statements can take many rows at once; should the run fail, its events are
- * given to the handler again one at a time, each with its own retries and dead letter. Delivered once per
- * context, as {@link OnEvent}'s default.
+ * of one name that arrived together (one or more, in order). For handlers whose statements can take many
+ * rows at once. The handler applies a run all or nothing (in a transaction of its own: it joins the batch's
+ * when its run shares one with other events, and is given none when the run is all that arrived); should
+ * it fail, the events are given to it again one at a time, each with its own retries and dead letter.
+ * Delivered once per context, as {@link OnEvent}'s default.
  */
 export function OnEvents<M extends EventMap = CleaveEvents>(event: keyof M & string) {
   return EventPattern(event, { runs: true });
