@@ -143,6 +143,11 @@ export function eventFlowSuite(layout: Layout, storage: Storage): void {
     it('posts custom feed items, and refuses bad ones naming the field', async () => {
       const { customer, account } = await fundedCard(api, 100);
       const token = customer.token;
+      // The top-up's own item arrives by event; wait for it so "newest first" is the posted item, not a race.
+      await eventually(
+        async () => (await api.get(`/feed?account_id=${account}`, { token })).body.items,
+        (items: { type: string }[]) => items.some((i) => i.type === 'transaction'),
+      );
       const posted = await api.post(
         '/feed',
         {
