@@ -55,7 +55,9 @@ const countRun = sql(
     RETURNING transaction_id, account_id, currency, local_day, ${COUNTED_AMOUNT} AS counted
   ), added AS (
     INSERT INTO card_spend_days (account_id, currency, local_day, total)
-    SELECT account_id, currency, local_day, sum(counted) FROM counted WHERE counted <> 0 GROUP BY account_id, currency, local_day
+    -- In one order of keys, so two replicas applying overlapping runs can't deadlock on the days they share.
+    SELECT account_id, currency, local_day, sum(counted) FROM counted WHERE counted <> 0
+    GROUP BY account_id, currency, local_day ORDER BY account_id, currency, local_day
     ON CONFLICT (account_id, currency, local_day) DO UPDATE SET total = card_spend_days.total + excluded.total
     RETURNING account_id, currency, local_day, total
   ), later AS (
