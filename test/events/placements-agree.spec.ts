@@ -35,7 +35,7 @@ describe('every placement leaves the same bank after the same scenario', () => {
     const [first, ...others] = Object.keys(outcomes);
     expect(outcomes[first!]![0]!.notifications.filter((text) => text.includes("You've spent"))).toHaveLength(5);
     for (const other of others) expect({ [other]: outcomes[other] }).toEqual({ [other]: outcomes[first!] });
-  });
+  }, 180_000);
 });
 
 async function scenario(api: Api) {
