@@ -6,6 +6,7 @@ import {
   FeedRequests,
   LedgerEventNames,
   LedgerEvents,
+  type FeedItemView,
   type TransactionV1,
 } from '@cleave/contracts';
 import {
@@ -135,9 +136,11 @@ describe.each<Storage>(['sqlite', 'postgres'])('the feed taking in a new transac
     const [mine, theirs] = [newEntityId('acc'), newEntityId('acc')];
     const before = payment(mine, 100);
     await deliver(newEntityId('evt'), before);
-    const [coffee, lunch, other] = [payment(mine, 250), payment(mine, 400), payment(theirs, 900)];
-    const declined = { ...payment(mine, 5_000), status: 'declined' as const, declineReason: 'insufficient_funds' };
-    const topUp = { ...payment(mine, 0), amount: 2_000, merchant: undefined, description: 'Top up' };
+    // Of one time, so the feed keeps them in the order the run brought them.
+    const at = new Date(Date.parse(before.created) + 1).toISOString();
+    const [coffee, lunch, other] = [payment(mine, 250), payment(mine, 400), payment(theirs, 900)].map((tx) => ({ ...tx, created: at }));
+    const declined = { ...payment(mine, 5_000), created: at, status: 'declined' as const, declineReason: 'insufficient_funds' };
+    const topUp = { ...payment(mine, 0), created: at, amount: 2_000, merchant: undefined, description: 'Top up' };
     const contexts = [before, coffee, other, declined, lunch, topUp, coffee].map(() => eventContext(newEntityId('evt')));
     // A payment counted before and one repeated within the run are counted once and add nothing more.
     await handlers.onTransactionsCreated(
@@ -175,6 +178,36 @@ describe.each<Storage>(['sqlite', 'postgres'])('the feed taking in a new transac
     // The day goes on from the run's total.
     await deliver(newEntityId('evt'), payment(mine, 50));
     expect(await notified(mine)).toContain("☕ £0.50 at Brightbird Espresso. You've spent £8.00 today.");
+  });
+
+  it('lists the feed newest first by when each item happened, however late it arrived, and pages through it', async () => {
+    const account = newEntityId('acc');
+    const items = app.app.get(FeedItems, { strict: false });
+    const minuteAgo = Date.now() - 60_000;
+    const posted = await items.create({ accountId: account, type: 'basic', title: 'Posted now' });
+    // Happened before the post, arrived after it (the feed was catching up).
+    const late = { ...payment(account, 100), created: new Date(minuteAgo).toISOString() };
+    await deliver(newEntityId('evt'), late);
+    // Two of one time: arrival order between them.
+    const tie = new Date(minuteAgo - 1_000).toISOString();
+    const [first, second] = [payment(account, 200), payment(account, 300)].map((tx) => ({ ...tx, created: tie }));
+    await deliver(newEntityId('evt'), first);
+    await deliver(newEntityId('evt'), second);
+    const oldest = { ...payment(account, 400), created: new Date(minuteAgo - 2_000).toISOString() };
+    await deliver(newEntityId('evt'), oldest);
+
+    const expected = [posted.id, late.id, second.id, first.id, oldest.id];
+    const label = (item: FeedItemView) => item.transactionId ?? item.id;
+    expect((await items.list({ accountId: account })).map(label)).toEqual(expected);
+    const paged: string[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await items.list({ accountId: account, limit: 2, ...(before ? { before } : {}) });
+      if (page.length === 0) break;
+      paged.push(...page.map(label));
+      before = page.at(-1)!.id;
+    }
+    expect(paged).toEqual(expected);
   });
 
   it('is given a run the bus brings as one; when an event of it fails, the others are applied alone and that one is parked', async () => {

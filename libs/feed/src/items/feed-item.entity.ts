@@ -3,9 +3,9 @@ import type { FeedItemType } from '@cleave/contracts';
 
 /** One entry of an account's feed: a transaction, or a custom item posted through the API. */
 @Entity({ name: 'feed_items' })
-@Index(['accountId', 'seq'])
+@Index(['accountId', 'createdAt', 'seq'])
 export class FeedItem {
-  /** Feed order: newest has the highest. */
+  /** Arrival order: breaks ties between items of the same time. */
   @PrimaryGeneratedColumn('increment')
   seq!: number;
 

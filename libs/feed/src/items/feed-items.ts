@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LessThan } from 'typeorm';
+import { LessThan, type FindOptionsWhere } from 'typeorm';
 import type { CreateFeedItemRequest, FeedItemView, ListFeedItemsRequest, TransactionV1 } from '@cleave/contracts';
 import { CleaveError, ContextDatabase, newEntityId, sql } from '@cleave/platform';
 import type { EntityManager } from 'typeorm';
@@ -20,19 +20,20 @@ const addItem = sql(
 export class FeedItems {
   constructor(private readonly db: ContextDatabase) {}
 
+  /** Newest first by when each item happened; items of the same time in the order they arrived. */
   async list(request: ListFeedItemsRequest): Promise<FeedItemView[]> {
     return this.db.read(async (em) => {
-      let below: number | undefined;
+      const accountId = request.accountId;
+      let where: FindOptionsWhere<FeedItem>[] = [{ accountId }];
       if (request.before) {
-        const cursor = await em.findOneBy(FeedItem, { id: request.before, accountId: request.accountId });
+        const cursor = await em.findOneBy(FeedItem, { id: request.before, accountId });
         if (!cursor) throw CleaveError.of(FeedErrors.badParam, `before names no item of this feed: ${request.before}`);
-        below = cursor.seq;
+        where = [
+          { accountId, createdAt: LessThan(cursor.createdAt) },
+          { accountId, createdAt: cursor.createdAt, seq: LessThan(cursor.seq) },
+        ];
       }
-      const rows = await em.find(FeedItem, {
-        where: { accountId: request.accountId, ...(below === undefined ? {} : { seq: LessThan(below) }) },
-        order: { seq: 'DESC' },
-        take: request.limit ?? 50,
-      });
+      const rows = await em.find(FeedItem, { where, order: { createdAt: 'DESC', seq: 'DESC' }, take: request.limit ?? 50 });
       return rows.map(itemView);
     });
   }
