@@ -47,18 +47,27 @@ placement.processes.forEach((p, i) =>
 );
 // V8 writes CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile as each process exits.
 for (const file of readdirSync(dir).filter((f) => !before.has(f) && f.endsWith('.cpuprofile'))) {
-  const pid = Number(file.split('.')[3]);
-  const name = names.get(pid);
-  if (!name) {
+  const [pid, thread] = [Number(file.split('.')[3]), file.split('.')[4]];
+  const processName = names.get(pid);
+  if (!processName) {
     rmSync(join(dir, file));
     continue;
   }
+  // A worker thread (SQLite's checkpoints) writes a profile of its own under the same pid.
+  const worker = thread !== '0';
+  const name = worker ? `${processName}-worker${thread}` : processName;
   const target = join(dir, `${spec.id}-${name}.cpuprofile`);
   renameSync(join(dir, file), target);
   const svg = join(dir, `${spec.id}-${name}.svg`);
   const profile = JSON.parse(readFileSync(target, 'utf8'));
   writeFileSync(svg, render(fold(profile, Number(seconds)), `${spec.id}: ${name}, closed-loop authorisations`));
   console.log(`  ${svg}`);
+  if (worker) {
+    // The process's CPU counts its threads together, so a worker's steps are given as shares of its own samples.
+    for (const { step, share } of steps(profile, Number(seconds)))
+      console.log(`    ${step.padEnd(52)} ${(share * 100).toFixed(1).padStart(5)}%`);
+    continue;
+  }
   // µs per authorisation, by step: the profile's share of the process's measured CPU.
   const index = placement.processes.findIndex((p) => p.pid === pid);
   const perAuthorisationUs = ((cpuAfter[index]! - cpuBefore[index]!) / result.answered) * 1e6;
