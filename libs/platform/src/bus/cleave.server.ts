@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { runWithContext, type CallContext } from '../context/call-context';
 import { CleaveError, isErrorEnvelope, toCleaveError } from '../errors/cleave-error';
@@ -285,13 +286,7 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
   async dispatchEvent(event: string, subscriber: string, plain: unknown, context: CallContext): Promise<void> {
     const tracer = activeTracer();
     if (tracer === undefined) return this.dispatchEventNow(event, subscriber, plain, context);
-    // Under the span that published the event, whose id the call context carries.
-    const span = startSpan(tracer, `process ${event}`, SpanKind.CONSUMER, context, {
-      'messaging.operation.type': 'process',
-      'messaging.destination.name': event,
-      'messaging.consumer.group.name': subscriber,
-      'messaging.message.id': context.eventId,
-    });
+    const span = consumerSpan(tracer, event, subscriber, context);
     try {
       await this.dispatchEventNow(event, subscriber, plain, inSpan(context, span));
     } catch (error) {
@@ -325,13 +320,7 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     const tracer = activeTracer();
     if (tracer === undefined) return this.dispatchEventRunNow(event, subscriber, items);
     const spans = items.map(({ context }) =>
-      startSpan(tracer, `process ${event}`, SpanKind.CONSUMER, context, {
-        'messaging.operation.type': 'process',
-        'messaging.destination.name': event,
-        'messaging.consumer.group.name': subscriber,
-        'messaging.message.id': context.eventId,
-        'messaging.batch.message_count': items.length,
-      }),
+      consumerSpan(tracer, event, subscriber, context, { 'messaging.batch.message_count': items.length }),
     );
     try {
       await this.dispatchEventRunNow(
@@ -457,4 +446,15 @@ export class CleaveServer extends Server implements CustomTransportStrategy, Inb
     if (problems.length > 0) throw new Error(`the bus cannot start:\n  ${problems.join('\n  ')}`);
     this.log.debug(`serving ${this.requestHandlers.size} patterns for ${[...this.placement.hosted].join(', ') || 'no context'}`);
   }
+}
+
+/** An event's span where `subscriber` handles it: under the span that published it, whose id the call context carries. */
+function consumerSpan(tracer: Tracer, event: string, subscriber: string, context: CallContext, attributes: Attributes = {}): Span {
+  return startSpan(tracer, `process ${event}`, SpanKind.CONSUMER, context, {
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': event,
+    'messaging.consumer.group.name': subscriber,
+    'messaging.message.id': context.eventId,
+    ...attributes,
+  });
 }
