@@ -128,7 +128,7 @@ export class SpendingNotifications {
   async onCreated(em: EntityManager, tx: TransactionV1): Promise<void> {
     if (!isCardPayment(tx)) return;
     if (tx.status === 'declined') {
-      await this.notify(em, tx, 'decline', declineText(tx.merchant!.name, tx.declineReason ?? 'declined'));
+      await this.notify(em, tx, 'decline', declineNotice(tx));
       return;
     }
     const payment = this.paymentOf(tx);
@@ -142,7 +142,7 @@ export class SpendingNotifications {
     } else {
       spent = Number((await this.db.get<{ total: number }>(em, dayTotal, [tx.accountId, tx.currency, payment[5]]))?.total ?? 0);
     }
-    await this.notify(em, tx, 'spend', spendText(tx.merchant!.emoji, -tx.amount, tx.currency, tx.merchant!.name, spent));
+    await this.notify(em, tx, 'spend', spendNotice(tx, spent));
   }
 
   /**
@@ -169,18 +169,9 @@ export class SpendingNotifications {
     const notifications: unknown[][] = [];
     for (const { tx, context } of run) {
       if (!isCardPayment(tx)) continue;
-      const merchant = tx.merchant!;
-      if (tx.status === 'declined')
-        notifications.push(this.notification(tx, 'decline', declineText(merchant.name, tx.declineReason ?? 'declined'), context));
+      if (tx.status === 'declined') notifications.push(this.notification(tx, 'decline', declineNotice(tx), context));
       else if (COUNTED.includes(tx.status))
-        notifications.push(
-          this.notification(
-            tx,
-            'spend',
-            spendText(merchant.emoji, -tx.amount, tx.currency, merchant.name, totals.get(tx.id) ?? 0),
-            context,
-          ),
-        );
+        notifications.push(this.notification(tx, 'spend', spendNotice(tx, totals.get(tx.id) ?? 0), context));
     }
     if (notifications.length === 0) return;
     // Once per transaction (a unique key): a replay notifies no one twice.
@@ -220,6 +211,16 @@ export class SpendingNotifications {
     );
     return [row.id, row.accountId, row.kind, row.text, row.transactionId, row.createdAt, ...event];
   }
+}
+
+/** What a declined card payment's notification says; one wording on every engine. */
+function declineNotice(tx: TransactionV1): string {
+  return declineText(tx.merchant!.name, tx.declineReason ?? 'declined');
+}
+
+/** What a counted card payment's notification says, with the day's total `spent` after it. */
+function spendNotice(tx: TransactionV1, spent: number): string {
+  return spendText(tx.merchant!.emoji, -tx.amount, tx.currency, tx.merchant!.name, spent);
 }
 
 /** A card payment: a merchant's, money going out. */
