@@ -52,31 +52,32 @@ export function tracingSuite(layout: Layout): void {
     });
 
     const serviceOf = (context: string): string | undefined => (layout === 'split' ? `cleave-${context}` : undefined);
+    const matches = (s: ReceivedSpan, e: Expected) =>
+      s.kind === e.kind &&
+      (typeof e.name === 'string' ? s.name === e.name : e.name.test(s.name)) &&
+      (serviceOf(e.context) === undefined || s.service === serviceOf(e.context));
+    const has = (spans: ReceivedSpan[], e: Expected) => spans.some((s) => matches(s, e));
+    /** A card payment the network sends in its own trace, as the child of its span `span`. */
+    const authoriseInTrace = (cardToken: string, amount: number, traceId: string, span: string) =>
+      api.post(
+        '/network/authorisations',
+        {
+          card_token: cardToken,
+          amount,
+          currency: 'GBP',
+          merchant: BRIGHTBIRD,
+          network_transaction_id: `trace-${randomBytes(6).toString('hex')}`,
+        },
+        { token: NETWORK_SECRET, json: true, headers: { traceparent: `00-${traceId}-${span}-01` } },
+      );
 
     it('follows a card authorisation from the gateway through cards and ledger to feed, webhooks and back', async () => {
       const f = await fundedCard(api, 10_000);
       const traceId = randomBytes(16).toString('hex');
       const networkSpan = randomBytes(8).toString('hex');
-      const decision = await api.post(
-        '/network/authorisations',
-        {
-          card_token: f.cardToken,
-          amount: 1_915,
-          currency: 'GBP',
-          merchant: BRIGHTBIRD,
-          network_transaction_id: `trace-${randomBytes(6).toString('hex')}`,
-        },
-        { token: NETWORK_SECRET, json: true, headers: { traceparent: `00-${traceId}-${networkSpan}-01` } },
-      );
+      const decision = await authoriseInTrace(f.cardToken, 1_915, traceId, networkSpan);
       expect(decision.body.approved).toBe(true);
 
-      const has = (spans: ReceivedSpan[], e: Expected) =>
-        spans.some(
-          (s) =>
-            s.kind === e.kind &&
-            (typeof e.name === 'string' ? s.name === e.name : e.name.test(s.name)) &&
-            (serviceOf(e.context) === undefined || s.service === serviceOf(e.context)),
-        );
       // Spans arrive from each process in its own time: wait for every expected one, and for every parent.
       const spans = await eventually(
         async () => receiver.trace(traceId),
@@ -117,32 +118,18 @@ export function tracingSuite(layout: Layout): void {
     it('keeps each authorisation of a burst in its own trace, though its events may be handled in runs', async () => {
       const f = await fundedCard(api, 100_000);
       const traces = Array.from({ length: 12 }, () => ({ traceId: randomBytes(16).toString('hex'), span: randomBytes(8).toString('hex') }));
-      const decisions = await Promise.all(
-        traces.map(({ traceId, span }) =>
-          api.post(
-            '/network/authorisations',
-            {
-              card_token: f.cardToken,
-              amount: 150,
-              currency: 'GBP',
-              merchant: BRIGHTBIRD,
-              network_transaction_id: `burst-${randomBytes(6).toString('hex')}`,
-            },
-            { token: NETWORK_SECRET, json: true, headers: { traceparent: `00-${traceId}-${span}-01` } },
-          ),
-        ),
-      );
+      const decisions = await Promise.all(traces.map(({ traceId, span }) => authoriseInTrace(f.cardToken, 150, traceId, span)));
       expect(decisions.map((d) => d.body.approved)).toEqual(traces.map(() => true));
       const consumers = AUTHORISATION_SPANS.filter((e) => e.kind === SpanKinds.consumer);
       for (const { traceId, span } of traces) {
         const spans = await eventually(
           async () => receiver.trace(traceId),
-          (found) => consumers.every((e) => found.some((s) => s.kind === e.kind && s.name === e.name)) && orphans(found, span).length === 0,
+          (found) => consumers.every((e) => has(found, e)) && orphans(found, span).length === 0,
           20_000,
         );
         // One consumer span per context and event, under this trace's own producer span.
         for (const e of consumers) {
-          const matching = spans.filter((s) => s.kind === e.kind && s.name === e.name && (serviceOf(e.context) ?? s.service) === s.service);
+          const matching = spans.filter((s) => matches(s, e));
           expect(matching.length, `${e.context} ${e.name}\n${describeTrace(spans)}`).toBeGreaterThanOrEqual(1);
         }
         expect(orphans(spans, span), describeTrace(spans)).toEqual([]);
