@@ -133,6 +133,57 @@ describe('events survive crashes, outages and replicas (split over NATS)', () =>
   });
 });
 
+describe.each(['postgres', 'sqlite'] as const)(
+  'a consumer killed after applying events, before acknowledging them (split on %s)',
+  (storage) => {
+    let bank: RunningBank;
+    let api: Api;
+
+    beforeAll(async () => {
+      bank = await startBank('split', storage);
+      api = new Api(bank.url);
+    });
+    afterAll(async () => {
+      await bank?.stop();
+    });
+
+    it('changes nothing when the applied events come again', async () => {
+      const { customer, account, cardToken } = await fundedCard(api, 100_000);
+      const feedItems = async () =>
+        ((await api.get(`/feed?account_id=${account}&limit=100`, { token: customer.token })).body.items ?? []) as Array<{
+          transaction_id?: string;
+        }>;
+      // The top-up's item is in: what the feed takes next is the payments'.
+      await eventually(feedItems, (items) => items.length === 1);
+      const crashing = await bank.restart(bank.hosting('feed')[0]!, { CLEAVE_CRASH_AT: 'feed.consume:before-ack' });
+      const first = await Promise.all([500, 700, 300].map((amount) => pay(api, cardToken, amount)));
+      for (const reply of first) expect(reply.body.approved).toBe(true);
+      expect(await crashing.waitForExit()).toBe(-1);
+      await bank.restart(crashing, { CLEAVE_CRASH_AT: undefined });
+      expect((await pay(api, cardToken, 1_250)).body.approved).toBe(true);
+
+      const texts = await eventually(
+        () => notificationTexts(api, customer, account),
+        (t) => t.length >= 4,
+        20_000,
+      );
+      expect(texts).toHaveLength(4);
+      // Each running total is the one before it plus its own payment: none counted twice.
+      let total = 0;
+      for (const text of texts) {
+        const [, paid, spent] = /£([\d.]+) at Brightbird Espresso\. You've spent £([\d.]+) today\./.exec(text)!;
+        total += Math.round(Number(paid) * 100);
+        expect(Math.round(Number(spent) * 100)).toBe(total);
+      }
+      expect(total).toBe(2_750);
+      const items = await feedItems();
+      expect(items).toHaveLength(5);
+      expect(new Set(items.map((i) => i.transaction_id)).size).toBe(5);
+      expect((await api.get('/admin/dead-letters?context=feed', { headers: ADMIN })).body.dead_letters).toEqual([]);
+    });
+  },
+);
+
 describe('a run of events over JetStream whose handler fails at first', () => {
   let bank: RunningBank;
   let api: Api;

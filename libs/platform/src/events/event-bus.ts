@@ -19,6 +19,7 @@ import { decodeJson, encodeJson } from '../validation/wire';
 import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
 import { parseTraceparent, REQUEST_ID, type CallContext } from '../context/call-context';
 import { newEntityId, newSpanId, newTraceId } from '../context/ids';
+import { crashPoint } from '../context/crash-points';
 import { toCleaveError } from '../errors/cleave-error';
 import type { ContextDatabases } from '../database/context-databases';
 import { GuardedSubscriptions } from '../nats/guarded-subscriptions';
@@ -663,6 +664,7 @@ export class EventBus {
     const working = setInterval(() => m.working(), ACK_WAIT_MS / 3);
     try {
       await this.deliverOnce(context, envelope);
+      crashPoint(`${context}.consume:before-ack`);
       m.ack();
     } catch (error) {
       const attempts = m.info.deliveryCount;
@@ -697,6 +699,8 @@ export class EventBus {
           if (!(await this.deliverWithRetries(context, envelope, 'leave'))) return;
         }
       }
+      // Applied and committed, not yet acknowledged: the redelivery must change nothing.
+      crashPoint(`${context}.consume:before-ack`);
       m.ack();
     } finally {
       clearInterval(working);
