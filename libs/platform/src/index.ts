@@ -5,7 +5,8 @@ export { MessageBus, type SendOptions } from './bus/message-bus';
 export { Handles, OnEvent, OnEvents, type DeliveredEvent, type EventHandlerExtras } from './bus/handler.decorators';
 export { CleaveRpcContext } from './bus/cleave-rpc.context';
 export { CleaveServer, CLEAVE_TRANSPORT } from './bus/cleave.server';
-export { ContractRegistry, contextOf, type ContractSet } from './bus/contract-registry';
+export { ContractRegistry, type ContractSet } from './bus/contract-registry';
+export { contextOf } from './bus/names';
 export { toWire } from './validation/wire';
 export {
   currentContext,

@@ -4,7 +4,7 @@ import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
-import { contextOf, passwordVariable } from '@cleave/platform';
+import { contextOf, passwordVariable } from '@cleave/platform/naming';
 import { commandLine, failCommand } from '../cli/command-line';
 import { cleaveDeployment } from '../deployment';
 import { formatLine } from './log-format';

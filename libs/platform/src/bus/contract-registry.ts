@@ -1,5 +1,6 @@
 import type { ContextDependencies, DependencyMap, EventMap, EventSpec, RequestMap, RequestSpec } from '@cleave/contracts';
 import { decoderFor, type DtoDecoder } from '../validation/dto-decoder';
+import { contextOf } from './names';
 
 /** The patterns and events a deployment knows, and what each context depends on (`CleaveRequests`, …). */
 export interface ContractSet {
@@ -93,10 +94,4 @@ export class ContractRegistry {
   contexts(): string[] {
     return [...new Set([...[...this.requests.values(), ...this.events.values()].map((r) => r.context), ...Object.keys(this.dependencies)])];
   }
-}
-
-/** The context a pattern or event belongs to: its first dot-separated segment. */
-export function contextOf(patternOrEvent: string): string {
-  const dot = patternOrEvent.indexOf('.');
-  return dot === -1 ? patternOrEvent : patternOrEvent.slice(0, dot);
 }

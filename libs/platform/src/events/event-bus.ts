@@ -14,7 +14,7 @@ import {
 } from '@nats-io/jetstream';
 import { headers as natsHeaders, nanos, type Msg, type MsgHdrs } from '@nats-io/transport-node';
 import type { CleaveServer } from '../bus/cleave.server';
-import { contextOf } from '../bus/contract-registry';
+import { contextOf } from '../bus/names';
 import { decodeJson, encodeJson } from '../validation/wire';
 import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
 import { parseTraceparent, REQUEST_ID, type CallContext } from '../context/call-context';

@@ -16,7 +16,7 @@ import { answeredByCallee } from '../bus/call-policies';
 import { CleaveError, toCleaveError } from '../errors/cleave-error';
 import { HTTP_STATUS } from '../errors/http-status';
 import type { InboundDispatcher, ServingTransport } from '../bus/cleave.server';
-import { contextOf } from '../bus/contract-registry';
+import { contextOf } from '../bus/names';
 import { PendingCalls } from '../bus/pending-calls';
 import { decodeJson, encodeJson } from '../validation/wire';
 import { ConfigurationError, type NatsCredentials } from '../config/cleave-config';
