@@ -9,7 +9,7 @@ import { ServiceProcess } from '../../apps/cleave/src/launcher/service-process';
 import { TestDatabase } from '../../test/support/postgres';
 import { performance } from 'node:perf_hooks';
 import type { ReportRequest, SubscriberMessage, SubscriberSpec } from './notification-subscriber';
-import { rssMiB } from './process-metrics';
+import { privateMiB, rssMiB } from './process-metrics';
 import { NETWORK_AUTH, type Seed } from './workload';
 
 /** A way of running the bank (or the floor) that the benchmark compares. */
@@ -265,9 +265,9 @@ export async function contentionBurst(url: string, cardToken: string, count: num
   };
 }
 
-/** Resident memory of each process, idle. */
-export function idleRss(processes: RunningPlacement['processes']): Array<{ name: string; rssMiB: number }> {
-  return processes.map((p) => ({ name: p.name, rssMiB: rssMiB(p.pid) ?? 0 }));
+/** Resident memory of each process, idle, and how much of it is the process's own (see {@link privateMiB}). */
+export function idleRss(processes: RunningPlacement['processes']): Array<{ name: string; rssMiB: number; privateMiB?: number }> {
+  return processes.map((p) => ({ name: p.name, rssMiB: rssMiB(p.pid) ?? 0, privateMiB: privateMiB(p.pid) }));
 }
 
 /** A subscriber process holding every customer's notification stream open; see notification-subscriber.ts. */

@@ -45,6 +45,22 @@ export function rssMiB(pid: number): number | undefined {
   }
 }
 
+/**
+ * Memory a process holds on its own, in MiB: its private pages (/proc's smaps_rollup). RSS also counts pages
+ * shared with other processes (the node binary's code, ~60 MiB, in every Node process's RSS), which the
+ * machine holds once.
+ */
+export function privateMiB(pid: number): number | undefined {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
+    const total = kB('Private_Clean') + kB('Private_Dirty');
+    return Number.isFinite(total) ? total / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One process's use during a phase. */
 export interface ProcessUse {
   readonly name: string;

@@ -38,8 +38,8 @@ export interface PlacementRun {
   readonly placement: string;
   readonly repetition: number;
   readonly startup: Startup;
-  /** Each process's resident memory, idle after seeding. */
-  readonly idleRss: ReadonlyArray<{ readonly name: string; readonly rssMiB: number }>;
+  /** Each process's resident memory, idle after seeding, and its private part (absent in older results). */
+  readonly idleRss: ReadonlyArray<IdleMemory>;
   /** A ledger replica started on its own beside the running placement (split placements). */
   readonly replicaStartMs: number | null;
   readonly burst: BurstOutcome;
@@ -81,13 +81,20 @@ export interface Row {
   readonly push: PushLatency | null;
 }
 
+/** A process's resident memory, and the part of it no other process shares. */
+export interface IdleMemory {
+  readonly name: string;
+  readonly rssMiB: number;
+  readonly privateMiB?: number;
+}
+
 /** Medians over the repetitions of what is measured once per placement. */
 export interface PlacementSummary {
   readonly placement: string;
   readonly wholeStartMs: number;
   readonly slowestProcessStartMs: number;
   readonly replicaStartMs: number | null;
-  readonly idleRss: Array<{ name: string; rssMiB: number }>;
+  readonly idleRss: IdleMemory[];
   readonly burst: { sent: number; approved: number; declines: Record<string, number>; errors: number };
 }
 
@@ -133,7 +140,15 @@ export function summarisePlacements(runs: readonly PlacementRun[]): PlacementSum
       wholeStartMs: median(mine.map((r) => r.startup.wholeMs)),
       slowestProcessStartMs: median(mine.map((r) => Math.max(...r.startup.processes.map((p) => p.readyMs)))),
       replicaStartMs: replicas.length ? median(replicas) : null,
-      idleRss: names.map((name) => ({ name, rssMiB: median(mine.map((r) => r.idleRss.find((x) => x.name === name)?.rssMiB ?? 0)) })),
+      idleRss: names.map((name) => {
+        const of = mine.map((r) => r.idleRss.find((x) => x.name === name));
+        const privates = of.map((x) => x?.privateMiB).filter((n): n is number => n !== undefined);
+        return {
+          name,
+          rssMiB: median(of.map((x) => x?.rssMiB ?? 0)),
+          ...(privates.length ? { privateMiB: median(privates) } : {}),
+        };
+      }),
       // The worst repetition, whole: one burst that declines for lack of time is a failure, whatever the
       // others did, and its approvals and declines add up to what was sent.
       burst: mine
@@ -194,6 +209,18 @@ const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '—');
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '—');
 const pct = (n: number) => (Number.isFinite(n) ? `${(n * 100).toFixed(1)}%` : '—');
+
+/**
+ * Each process's idle RSS with its own pages, and for several processes what they hold together: every
+ * process's own pages plus the largest shared part once (the shared pages are mostly the same node binary).
+ */
+function idleMemory(processes: readonly IdleMemory[]): string {
+  const each = processes.map((x) => `${x.name} ${f0(x.rssMiB)}${x.privateMiB === undefined ? '' : ` (${f0(x.privateMiB)})`}`).join(', ');
+  if (processes.length < 2 || processes.some((x) => x.privateMiB === undefined)) return each;
+  const own = processes.reduce((sum, x) => sum + x.privateMiB!, 0);
+  const shared = Math.max(...processes.map((x) => x.rssMiB - x.privateMiB!));
+  return `${each}; together ≈ ${f0(own + shared)}`;
+}
 
 type Target = { target: string; measured: string; met: boolean | null };
 
@@ -354,15 +381,20 @@ export function renderReport(r: BankBenchResults): string {
   if (placements.length) {
     lines.push('', `## Start-up, footprint and contention`, '');
     lines.push(
-      `| placement | ready (all processes at once) | slowest process | a ledger replica on its own | idle RSS MiB, per process | ${r.settings.burst ?? 150} at once on one balance |`,
+      `| placement | ready (all processes at once) | slowest process | a ledger replica on its own | idle RSS MiB, per process (its own pages) | ${r.settings.burst ?? 150} at once on one balance |`,
       '| --- | ---: | ---: | ---: | --- | --- |',
     );
     for (const p of placements) {
       const declined = Object.entries(p.burst.declines).map(([reason, n]) => `${n} ${reason}`);
       lines.push(
-        `| ${p.placement} | ${f1(p.wholeStartMs / 1000)} s | ${f1(p.slowestProcessStartMs / 1000)} s | ${p.replicaStartMs === null ? '—' : `${f1(p.replicaStartMs / 1000)} s`} | ${p.idleRss.map((x) => `${x.name} ${f0(x.rssMiB)}`).join(', ')} | ${f0(p.burst.approved)} approved${declined.length ? `, ${declined.join(', ')}` : ''}${p.burst.errors ? `, ${p.burst.errors} errors` : ''} |`,
+        `| ${p.placement} | ${f1(p.wholeStartMs / 1000)} s | ${f1(p.slowestProcessStartMs / 1000)} s | ${p.replicaStartMs === null ? '—' : `${f1(p.replicaStartMs / 1000)} s`} | ${idleMemory(p.idleRss)} | ${f0(p.burst.approved)} approved${declined.length ? `, ${declined.join(', ')}` : ''}${p.burst.errors ? `, ${p.burst.errors} errors` : ''} |`,
       );
     }
+    if (placements.some((p) => p.idleRss.some((x) => x.privateMiB !== undefined)))
+      lines.push(
+        '',
+        "In brackets, a process's own pages: RSS also counts pages shared with other processes (mostly the node binary's code, ~60 MiB in every Node process), which the machine holds once. *Together*: every process's own pages, plus the shared ones once.",
+      );
   }
   lines.push('', '![p99 latency against offered rate](latency.svg)', '', '![maximum throughput](throughput.svg)', '');
   return lines.join('\n');

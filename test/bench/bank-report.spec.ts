@@ -46,7 +46,10 @@ const run = (placement: string, repetition: number, issuerUnavailable: number): 
   placement,
   repetition,
   startup: { wholeMs: [9_000, 12_000, 11_000][repetition]!, processes: [{ name: 'ledger', readyMs: 3_000 }] },
-  idleRss: [{ name: 'ledger', rssMiB: [90, 95, 120][repetition]! }],
+  idleRss: [
+    { name: 'ledger', rssMiB: [90, 95, 120][repetition]!, privateMiB: [30, 35, 40][repetition]! },
+    { name: 'cards', rssMiB: 80, privateMiB: 30 },
+  ],
   replicaStartMs: 1_500,
   burst: {
     sent: 150,
@@ -125,7 +128,19 @@ describe('the bank benchmark report', () => {
     };
     const markdown = renderReport(report);
     expect(markdown).toContain('| monolith-sqlite | 2,600 | 1.00 | 0.52 | — |');
-    expect(markdown).toContain('| split-postgres | 11.0 s | 3.0 s | 1.5 s | ledger 95 | 150 approved |');
+    // Each process's own pages in brackets; together, every process's own pages and the shared ones once.
+    expect(markdown).toContain(
+      '| split-postgres | 11.0 s | 3.0 s | 1.5 s | ledger 95 (35), cards 80 (30); together ≈ 125 | 150 approved |',
+    );
+    expect(markdown).toContain("In brackets, a process's own pages");
+    // Results from before private pages were measured still render, with RSS alone.
+    const older = [0, 1, 2].map((rep) => {
+      const measured = run('split-postgres', rep, 0);
+      return { ...measured, idleRss: measured.idleRss.map(({ name, rssMiB }) => ({ name, rssMiB })) };
+    });
+    const olderMarkdown = renderReport({ ...report, placementRuns: older });
+    expect(olderMarkdown).toContain('| ledger 95, cards 80 | 150 approved |');
+    expect(olderMarkdown).not.toContain('In brackets');
     expect(markdown).toContain('**missed**');
     // A burst is shown as its worst repetition was: approvals and declines that add up to the 150 sent.
     const declinedOnce = renderReport({ ...report, placementRuns: [0, 1, 2].map((rep) => run('split-postgres', rep, rep === 1 ? 3 : 0)) });
