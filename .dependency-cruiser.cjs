@@ -76,6 +76,14 @@ module.exports = {
       to: { path: '^libs/(?!contracts/|platform/)[^/]+/src/', pathNot: '^libs/[^/]+/src/index\\.ts$' },
     },
     {
+      name: 'launcher-loads-no-platform',
+      comment:
+        'The split launcher only starts processes: it takes the names it needs from @cleave/platform/naming, not the whole platform (~60 MiB more resident).',
+      severity: 'error',
+      from: { path: '^apps/cleave/src/launcher/' },
+      to: { path: '^libs/platform/src/index\\.ts$' },
+    },
+    {
       name: 'not-to-unresolvable',
       comment: 'Every import must resolve: a typo in an alias is a build failure, not a silent pass.',
       severity: 'error',
