@@ -19,7 +19,7 @@ import { decodeJson, encodeJson } from '../validation/wire';
 import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
 import { parseTraceparent, REQUEST_ID, type CallContext } from '../context/call-context';
 import { newEntityId, newSpanId, newTraceId } from '../context/ids';
-import { crashPoint } from '../context/crash-points';
+import { crashPoint, crashPointsArmed } from '../context/crash-points';
 import { toCleaveError } from '../errors/cleave-error';
 import type { ContextDatabases } from '../database/context-databases';
 import { GuardedSubscriptions } from '../nats/guarded-subscriptions';
@@ -664,8 +664,7 @@ export class EventBus {
     const working = setInterval(() => m.working(), ACK_WAIT_MS / 3);
     try {
       await this.deliverOnce(context, envelope);
-      crashPoint(`${context}.consume:before-ack`);
-      m.ack();
+      this.acknowledgeApplied(context, m);
     } catch (error) {
       const attempts = m.info.deliveryCount;
       if (attempts >= this.retry.maxAttempts || isFinal(error)) {
@@ -699,12 +698,16 @@ export class EventBus {
           if (!(await this.deliverWithRetries(context, envelope, 'leave'))) return;
         }
       }
-      // Applied and committed, not yet acknowledged: the redelivery must change nothing.
-      crashPoint(`${context}.consume:before-ack`);
-      m.ack();
+      this.acknowledgeApplied(context, m);
     } finally {
       clearInterval(working);
     }
+  }
+
+  /** Acknowledges a message whose events are applied and committed: a redelivery from here must change nothing. */
+  private acknowledgeApplied(context: string, m: JsMsg): void {
+    if (crashPointsArmed()) crashPoint(`${context}.consume:before-ack`);
+    m.ack();
   }
 
   /** The events of a batch message, each checked as a lone event's headers are; a bad one is a {@link PoisonEvent}. */
