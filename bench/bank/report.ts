@@ -214,7 +214,7 @@ const pct = (n: number) => (Number.isFinite(n) ? `${(n * 100).toFixed(1)}%` : 'â
  * Each process's idle RSS with its own pages, and for several processes what they hold together: every
  * process's own pages plus the largest shared part once (the shared pages are mostly the same node binary).
  */
-function idleMemory(processes: readonly IdleMemory[]): string {
+export function idleMemory(processes: readonly IdleMemory[]): string {
   const each = processes.map((x) => `${x.name} ${f0(x.rssMiB)}${x.privateMiB === undefined ? '' : ` (${f0(x.privateMiB)})`}`).join(', ');
   if (processes.length < 2 || processes.some((x) => x.privateMiB === undefined)) return each;
   const own = processes.reduce((sum, x) => sum + x.privateMiB!, 0);

@@ -19,6 +19,7 @@ import {
 } from './placements';
 import { postgresServerCpuSeconds, ProcessWatch, waitUntilQuiet } from './process-metrics';
 import {
+  idleMemory,
   latencyChart,
   pushLatency,
   renderReport,
@@ -127,7 +128,7 @@ try {
       const burst = await contentionBurst(placement.url, seed.customers[0]!.cardToken, burstSize);
       placementRuns.push({ placement: spec.id, repetition, startup: placement.startup, idleRss: rss, replicaStartMs, burst });
       say(
-        `  ${burstSize} at once on one balance: ${burst.approved} approved, declined ${JSON.stringify(burst.declines)}, errors ${burst.errors}; idle RSS (own pages) ${rss.map((r) => `${r.name} ${Math.round(r.rssMiB)} (${Math.round(r.privateMiB ?? NaN)})`).join(', ')} MiB`,
+        `  ${burstSize} at once on one balance: ${burst.approved} approved, declined ${JSON.stringify(burst.declines)}, errors ${burst.errors}; idle RSS (own pages) ${idleMemory(rss)} MiB`,
       );
       for (const phase of phasesOf(!!spec.floor)) {
         const waited = await waitUntilQuiet(pids, quick ? 10_000 : 60_000);
