@@ -158,6 +158,27 @@ export function cardDeadlineSuite(layout: Layout): void {
         expect(late.body).toMatchObject({ status: 'force_posted', amount: 2_000 });
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(8_000);
       });
+
+      // Cards still has it approved, the ledger's hold is gone: the network gets cards' answer, not the ledger's.
+      it('refuses to reverse an authorisation whose hold expired, as not reversible', async () => {
+        const f = await fundedCard(api, 10_000);
+        const id = `expired-reversal-${randomBytes(4).toString('hex')}`;
+        const decision = await api.post(
+          '/network/authorisations',
+          { card_token: f.card.token, amount: 1_200, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: id },
+          network,
+        );
+        expect(decision.body.approved).toBe(true);
+        await eventually(
+          () => balanceOf(api, f.customer, f.account),
+          (b) => b.balance === 10_000,
+        );
+        const reversal = await api.post('/network/reversals', { reversal_id: `r-${id}`, network_transaction_id: id }, network);
+        expect(reversal.status).toBe(409);
+        expect(reversal.body.code).toBe('conflict.not_reversible');
+        expect(reversal.body.message).not.toMatch(/hold_/);
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(10_000);
+      });
     });
   });
 }

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import {
   CardsErrors,
+  LedgerErrors,
   LedgerPatterns,
   type RefundRequest,
   type RefundResult,
   type ReversalResult,
   type ReverseRequest,
 } from '@cleave/contracts';
-import { answeredBefore, claimIdempotency, CleaveError, ContextDatabase, MessageBus } from '@cleave/platform';
+import { answeredBefore, claimIdempotency, CleaveError, ContextDatabase, MessageBus, toCleaveError } from '@cleave/platform';
 import { Authorisation } from '../authorisations/authorisation.entity';
 import { byNetworkId, cardPayment, LIVE, uncountSpend } from '../authorisations/authorisation-store';
 import { Card } from '../cards/card.entity';
@@ -36,8 +37,19 @@ export class Reversals {
       throw CleaveError.of(CardsErrors.notReversible, `authorisation ${request.networkTransactionId} is ${auth.status}`);
     }
     const release = Math.min(request.amount ?? auth.heldAmount, auth.heldAmount);
-    if (release >= auth.heldAmount) await this.bus.send(LedgerPatterns.VoidHold, { holdId: auth.holdId }, { idempotencyKey: key });
-    else await this.bus.send(LedgerPatterns.ReleaseHold, { holdId: auth.holdId, amount: release }, { idempotencyKey: key });
+    try {
+      if (release >= auth.heldAmount) await this.bus.send(LedgerPatterns.VoidHold, { holdId: auth.holdId }, { idempotencyKey: key });
+      else await this.bus.send(LedgerPatterns.ReleaseHold, { holdId: auth.holdId, amount: release }, { idempotencyKey: key });
+    } catch (error) {
+      // Presented meanwhile (a race with its presentment) or expired: the network hears the same answer as
+      // for a reversal that comes after either, not the ledger's view of its hold.
+      if (toCleaveError(error).is(LedgerErrors.holdNotPending))
+        throw CleaveError.of(
+          CardsErrors.notReversible,
+          `authorisation ${request.networkTransactionId} no longer holds money: presented or expired`,
+        );
+      throw error;
+    }
     return this.db.transaction(async (em) => {
       await this.db.lockKeys(em, [`authorisation:${auth.id}`]);
       const current = await em.findOneByOrFail(Authorisation, { id: auth.id });
