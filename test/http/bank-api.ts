@@ -476,6 +476,32 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         expect(cleared.body.transaction.metadata).toEqual({ trip: 'Lisbon' });
         expect((await api.get('/transactions/tx_0000000000000000000000', { token: ada.token })).status).toBe(404);
       });
+
+      // A string's characters became keys one by one, and a megabyte of them held the event loop for seconds
+      // before the ledger counted more than 50.
+      it('refuses metadata that is not an object of at most 50 text values, naming the field', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        const tx = await topUp(ada, account, 500);
+        const tooMany = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v']));
+        const cases: Array<[string, unknown, boolean, RegExp]> = [
+          ['a form string', 'abc', false, /must be an object/],
+          ['a JSON string', 'x'.repeat(200_000), true, /must be an object/],
+          ['null', null, true, /must be an object/],
+          ['an array', ['a'], true, /must be an object/],
+          ['51 keys', tooMany, true, /at most 50 keys/],
+          ['60,000 keys', Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`${i}`, ''])), true, /has more than 1000 fields/],
+          ['a number value', { a: 1 }, true, /\[a\] must be a string/],
+          ['a long value', { a: 'v'.repeat(501) }, true, /\[a\] must be at most 500 characters/],
+          ['a long key', { ['k'.repeat(101)]: 'v' }, true, /keys must be 1-100 characters/],
+        ];
+        for (const [what, metadata, json, reason] of cases) {
+          const reply = await api.patch(`/transactions/${tx.id}`, { metadata }, { token: ada.token, json });
+          expect([what, reply.status, reply.body.code]).toEqual([what, 400, 'bad_request.bad_param']);
+          expect([what, reply.body.params]).toEqual([what, { metadata: expect.stringMatching(reason) }]);
+        }
+        expect((await api.get(`/transactions/${tx.id}`, { token: ada.token })).body.transaction.metadata).toEqual({});
+      });
     });
 
     it('leaks nothing of one customer to another: every account-scoped route answers 404', async () => {
@@ -684,6 +710,26 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         ];
         for (const [what, reply] of replies)
           expect([what, reply.status, reply.body.code]).toEqual([what, 400, expect.stringMatching(/^bad_request/)]);
+      });
+
+      // class-transformer de-duplicates keys pairwise: 80,000 of them held the event loop for seconds, before
+      // sign-in, and the refusal named each one.
+      it('refuses a body of thousands of fields or elements for its size, naming at most 20 fields', async () => {
+        const wide = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`f${i}`, 1]));
+        const signUpBody = { name: 'Wide', email: `wide-${key()}@example.com`, password: 'long enough password' };
+        const tooWide = await api.post('/users', { ...signUpBody, ...wide }, { json: true });
+        expect([tooWide.status, tooWide.body.code, tooWide.body.message]).toEqual([
+          400,
+          'bad_request.bad_param',
+          'the value has more than 1000 fields',
+        ]);
+        const long = await api.post('/users', { ...signUpBody, name: new Array(20_000).fill('a') }, { json: true });
+        expect([long.status, long.body.params]).toEqual([400, { name: 'name has more than 10000 elements' }]);
+        const many = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`f${i}`, 1]));
+        const unknown = await api.post('/users', { ...signUpBody, ...many }, { json: true });
+        expect([unknown.status, Object.keys(unknown.body.params)]).toEqual([400, expect.any(Array)]);
+        expect(Object.keys(unknown.body.params)).toHaveLength(20);
+        expect(unknown.body.message).toMatch(/; and 480 more$/);
       });
 
       it('treats a reused network id as a conflict when the payment differs, and as a retry when it is the same', async () => {

@@ -25,7 +25,7 @@ export {
 } from './context/call-context';
 export { CleaveError, toCleaveError, isErrorEnvelope, isErrorCode } from './errors/cleave-error';
 export { HTTP_STATUS } from './errors/http-status';
-export { decoderFor, fieldViolations, VALIDATOR_OPTIONS, type DtoDecoder } from './validation/dto-decoder';
+export { decoderFor, fieldViolations, violationsError, VALIDATOR_OPTIONS, type DtoDecoder } from './validation/dto-decoder';
 export { plainValueFault, assertStorable, type PlainValueFault } from './validation/plain-value';
 export {
   loadCleaveConfig,

@@ -1,6 +1,6 @@
 import { Body, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { Ids, LedgerPatterns, PlatformErrors, type TransactionView } from '@cleave/contracts';
+import { Ids, LedgerPatterns, type TransactionView } from '@cleave/contracts';
 import { CleaveError, MessageBus } from '@cleave/platform';
 import { AnnotateBody, ExpandQuery, TransactionsQuery } from '../dto/accounts.dto';
 import { GatewayController } from '../http/gateway-controller.decorator';
@@ -36,13 +36,7 @@ export class TransactionsController {
   @ApiOperation({ summary: 'Annotate a transaction: metadata[key]=value (empty deletes), notes' })
   async annotate(@Param('id') id: string, @Body() body: AnnotateBody) {
     const tx = await this.owned(id);
-    const metadata = Object.entries(body.metadata ?? {}).map(([key, value]) => {
-      if (typeof value !== 'string')
-        throw CleaveError.of(PlatformErrors.badParam, `metadata[${key}] must be a string`, {
-          fields: [{ field: `metadata[${key}]`, rule: 'isString', message: `metadata[${key}] must be a string` }],
-        });
-      return { key, value };
-    });
+    const metadata = Object.entries(body.metadata ?? {}).map(([key, value]) => ({ key, value }));
     const updated = await this.bus.send(LedgerPatterns.AnnotateTransaction, { transactionId: tx.id, metadata, notes: body.notes });
     return { transaction: transactionJson(updated) };
   }

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsArray, IsIn, IsISO4217CurrencyCode, Matches, Max, Min } from 'class-validator';
 import { Ids, Text } from '@cleave/contracts';
-import { MinorUnits, WholeNumber, Optional } from './fields';
+import { MinorUnits, Optional, TextRecord, WholeNumber } from './fields';
 
 export class OpenAccountBody {
   @ApiPropertyOptional({ example: 'GBP', default: 'GBP' }) @Optional() @IsISO4217CurrencyCode() currency?: string;
@@ -77,6 +77,7 @@ export class AnnotateBody {
     additionalProperties: { type: 'string' },
   })
   @Optional()
-  metadata?: Record<string, unknown>;
+  @TextRecord(50, 100, 500)
+  metadata?: Record<string, string>;
   @ApiPropertyOptional() @Optional() @Text(0, 1000) notes?: string;
 }

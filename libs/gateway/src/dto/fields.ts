@@ -1,8 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, Max, Min, ValidateIf } from 'class-validator';
-import { MAX_AMOUNT } from '@cleave/contracts';
+import { IsInt, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { codePoints, MAX_AMOUNT, textFault } from '@cleave/contracts';
 
 const DIGITS = /^-?\d{1,16}$/;
 
@@ -27,3 +27,35 @@ export const MinorUnits = (min = 1, description = 'Minor units, e.g. 1915 for £
 
 /** May be left out, but not sent as `null`: a JSON null is not a value of any field. */
 export const Optional = (): PropertyDecorator => ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+/**
+ * Key-value text (`metadata[key]=value`): an object of at most `maxKeys` keys of 1 to `keyMax` characters, each
+ * value text of at most `valueMax`. The keys are counted before any is looked at, so a body of a hundred
+ * thousand keys (or a string, whose characters would each become one) is refused at once.
+ */
+export const TextRecord = (maxKeys: number, keyMax: number, valueMax: number): PropertyDecorator =>
+  ValidateBy({
+    name: 'textRecord',
+    constraints: [maxKeys, keyMax, valueMax],
+    validator: {
+      validate: (value: unknown) => textRecordFault(value, maxKeys, keyMax, valueMax) === undefined,
+      defaultMessage: (args) => `${args?.property ?? 'value'}${textRecordFault(args?.value, maxKeys, keyMax, valueMax) ?? ' is invalid'}`,
+    },
+  });
+
+/** Why `value` is not a {@link TextRecord}, worded to follow the field's name, or undefined when it is one. */
+function textRecordFault(value: unknown, maxKeys: number, keyMax: number, valueMax: number): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return ' must be an object of key-value pairs';
+  let keys = 0;
+  for (const key in value) if (Object.hasOwn(value, key) && ++keys > maxKeys) return ` must have at most ${maxKeys} keys`;
+  for (const [key, entry] of Object.entries(value)) {
+    const name = key.length > keyMax ? `${key.slice(0, keyMax)}…` : key;
+    if (textFault(key) !== undefined || codePoints(key) < 1 || codePoints(key) > keyMax)
+      return ` keys must be 1-${keyMax} characters of text (${JSON.stringify(name)})`;
+    if (typeof entry !== 'string') return `[${name}] must be a string`;
+    const fault = textFault(entry);
+    if (fault !== undefined) return `[${name}] ${fault}`;
+    if (codePoints(entry) > valueMax) return `[${name}] must be at most ${valueMax} characters`;
+  }
+  return undefined;
+}

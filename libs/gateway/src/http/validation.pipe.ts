@@ -1,6 +1,6 @@
 import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import { PlatformErrors } from '@cleave/contracts';
-import { CleaveError, decoderFor, fieldViolations, plainValueFault } from '@cleave/platform';
+import { CleaveError, decoderFor, fieldViolations, plainValueFault, violationsError } from '@cleave/platform';
 
 /** `merchant.name` as a form field is named: `merchant[name]`. */
 export const formFieldName = (dotted: string): string =>
@@ -28,12 +28,7 @@ export class GatewayValidationPipe extends ValidationPipe {
       validationError: { target: false, value: true },
       exceptionFactory: (errors) => {
         // As a form names them: `merchant[name]`.
-        const fields = fieldViolations(errors).map((f) => ({ ...f, field: formFieldName(f.field) }));
-        return CleaveError.of(
-          fields.every((f) => f.missing) ? PlatformErrors.missingParam : PlatformErrors.badParam,
-          fields.map((f) => f.message).join('; '),
-          { fields: fields.map(({ field, rule, message }) => ({ field, rule, message })) },
-        );
+        return violationsError(fieldViolations(errors).map((f) => ({ ...f, field: formFieldName(f.field) })));
       },
     });
   }

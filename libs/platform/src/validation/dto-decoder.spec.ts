@@ -136,6 +136,8 @@ function makeInput(rnd: () => number): unknown {
   return input;
 }
 
+const valid = { amount: 100, currency: 'GBP', merchant: { name: 'Brightbird', mcc: '5814' }, reference: 'ref-1' };
+
 describe('decoderFor', () => {
   it('compiles the DTOs the fast path covers', () => {
     expect(decoderFor(Payment).fast).toBe(true);
@@ -219,6 +221,53 @@ describe('decoderFor', () => {
           expect.objectContaining({ field: 'merchant.mcc', rule: 'matches' }),
         ]),
       );
+    }
+  });
+
+  it('refuses a huge array over its maximum for its length, without a violation per element', () => {
+    const lines = Array.from({ length: 5_000 }, () => ({ amount: 0 }));
+    for (const decode of [
+      () => decoderFor(Payment).decode({ ...valid, lines }),
+      () => decoderFor(Payment).decodeLocal({ ...valid, lines }),
+    ]) {
+      try {
+        decode();
+        expect.unreachable();
+      } catch (error) {
+        expect((error as CleaveError).details?.fields).toEqual([
+          { field: 'lines', rule: 'arrayMaxSize', message: 'lines must contain no more than 3 elements' },
+        ]);
+      }
+    }
+    // Nested, by path.
+    class Batch {
+      @IsArray() @ArrayMaxSize(2) @ValidateNested({ each: true }) @Type(() => Payment) payments!: Payment[];
+    }
+    expect(() => decoderFor(Batch).decode({ payments: [{ ...valid, lines }] })).toThrow(
+      'payments.0.lines must contain no more than 3 elements',
+    );
+  });
+
+  it('refuses an object of more than 1,000 fields and a list of more than 10,000 elements before any rule', () => {
+    const wide = Object.fromEntries(Array.from({ length: 80_000 }, (_, i) => [`f${i}`, 1]));
+    expect(() => decoderFor(Payment).decode({ ...valid, merchant: { ...valid.merchant, ...wide } })).toThrow(
+      'merchant has more than 1000 fields',
+    );
+    expect(() => decoderFor(Payment).decode({ ...valid, tags: new Array(10_001).fill('a') })).toThrow('tags has more than 10000 elements');
+    expect(() => decoderFor(Payment).decode({ ...valid, lines: new Array(10_000).fill({ amount: 1 }) })).toThrow(
+      'lines must contain no more than 3 elements',
+    );
+  });
+
+  it('names at most 20 violations, and says how many more there were', () => {
+    const unknown = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`field${i}`, 1]));
+    try {
+      decoderFor(Payment).decode({ ...valid, ...unknown });
+      expect.unreachable();
+    } catch (error) {
+      const e = error as CleaveError;
+      expect(e.details?.fields).toHaveLength(20);
+      expect(e.message).toMatch(/; and 480 more$/);
     }
   });
 

@@ -281,6 +281,8 @@ function slowDecode<T extends object>(dto: DtoClass<T>, plain: unknown): T {
     });
   }
   assertStorable(plain);
+  const oversized = oversizedArray(dto, plain as Record<string, unknown>);
+  if (oversized !== undefined) throw CleaveError.of(PlatformErrors.badParam, oversized.message, { fields: [oversized] });
   const instance = plainToInstance(dto, plain);
   const fields = hasRules(dto)
     ? fieldViolations(validateSync(instance, VALIDATOR_OPTIONS)).map((f) => ({
@@ -289,10 +291,55 @@ function slowDecode<T extends object>(dto: DtoClass<T>, plain: unknown): T {
       }))
     : unknownFields(plain);
   if (fields.length === 0) return instance;
-  const missing = fields.every((f) => f.missing);
-  throw CleaveError.of(missing ? PlatformErrors.missingParam : PlatformErrors.badParam, fields.map((f) => f.message).join('; '), {
-    fields: fields.map(({ field, rule, message }) => ({ field, rule, message })),
+  throw violationsError(fields);
+}
+
+/** At most this many violations are named in one refusal: a message of 100,000 unknown fields is not read. */
+const MAX_VIOLATIONS_NAMED = 20;
+
+/** The `bad_request` for `fields` (`missing_param` when each is a missing field), naming the first 20. */
+export function violationsError(fields: ReadonlyArray<FieldViolation & { missing: boolean }>): CleaveError {
+  const named = fields.slice(0, MAX_VIOLATIONS_NAMED);
+  const more = fields.length - named.length;
+  const message = named.map((f) => f.message).join('; ') + (more > 0 ? `; and ${more} more` : '');
+  return CleaveError.of(fields.every((f) => f.missing) ? PlatformErrors.missingParam : PlatformErrors.badParam, message, {
+    fields: named.map(({ field, rule, message }) => ({ field, rule, message })),
   });
+}
+
+/** Past this many elements an array over its `@ArrayMaxSize` is refused for its length alone. */
+const WALKED_ELEMENTS = 1_000;
+
+/**
+ * An array of more than a thousand elements and over its `@ArrayMaxSize`, here or in a nested message, found
+ * before class-transformer and class-validator walk it: they would make and check every element, and word a
+ * violation for each, before saying there are too many (a megabyte of `{}` is 300,000 of them). Shorter
+ * arrays are walked, so every field's faults are named as class-validator names them.
+ */
+function oversizedArray(dto: DtoClass, plain: Record<string, unknown>, prefix = ''): FieldViolation | undefined {
+  for (const m of getMetadataStorage().getTargetValidationMetadatas(dto, '', false, false, undefined)) {
+    const value = plain[m.propertyName];
+    const max = m.constraints?.[0] as number;
+    if (m.name === 'arrayMaxSize' && Array.isArray(value) && value.length > max && value.length > WALKED_ELEMENTS) {
+      const field = `${prefix}${m.propertyName}`;
+      return { field, rule: 'arrayMaxSize', message: `${field} must contain no more than ${max} elements` };
+    }
+  }
+  for (const name of Object.keys(plain)) {
+    const value = plain[name];
+    if (value === null || typeof value !== 'object') continue;
+    const type: unknown = defaultMetadataStorage.findTypeMetadata(dto, name)?.typeFunction();
+    if (typeof type !== 'function' || type === Date) continue;
+    const items = Array.isArray(value) ? (value as unknown[]) : [value];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) continue;
+      const path = Array.isArray(value) ? `${prefix}${name}.${i}.` : `${prefix}${name}.`;
+      const found = oversizedArray(type as DtoClass, item as Record<string, unknown>, path);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
 
 function hasRules(dto: DtoClass): boolean {

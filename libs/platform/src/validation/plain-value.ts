@@ -3,18 +3,26 @@ import { CleaveError } from '../errors/cleave-error';
 
 /** Deeper than any message of Cleave's; class-transformer walks input recursively, so depth is bounded first. */
 const MAX_NESTING = 32;
+/**
+ * Far more fields than any object of Cleave's has (metadata keeps 50), and elements than any list (100). The
+ * bound is class-transformer's: it de-duplicates an object's keys pairwise, so 80,000 of them in a 1 MB body
+ * held the event loop for five seconds before any rule could refuse them.
+ */
+const MAX_FIELDS = 1_000;
+const MAX_ELEMENTS = 10_000;
 
 /** What is wrong with a received value before any DTO rule looks at it, and where. */
 export interface PlainValueFault {
   /** Dotted path of the offending field (`merchant.name`), empty for the value itself. */
   readonly field: string;
-  readonly rule: 'maxNesting' | 'text';
+  readonly rule: 'maxNesting' | 'maxSize' | 'text';
   readonly message: string;
 }
 
 /**
  * The first thing in a received value (a request body, a query, a message) that no rule should ever see:
- * nesting deeper than 32 levels, or a string no database stores alike (a NUL, an unpaired surrogate). Walked
+ * nesting deeper than 32 levels, an object of more than 1,000 fields or a list of more than 10,000 elements,
+ * or a string no database stores alike (a NUL, an unpaired surrogate). Walked
  * without recursion, so no input can exhaust the stack here either.
  */
 export function plainValueFault(plain: unknown): PlainValueFault | undefined {
@@ -29,7 +37,12 @@ export function plainValueFault(plain: unknown): PlainValueFault | undefined {
     if (value === null || typeof value !== 'object') continue;
     if (depth >= MAX_NESTING)
       return { field: path, rule: 'maxNesting', message: `${path || 'the value'} is nested more than ${MAX_NESTING} levels deep` };
-    for (const key of Object.keys(value)) {
+    if (Array.isArray(value) && value.length > MAX_ELEMENTS)
+      return { field: path, rule: 'maxSize', message: `${path || 'the value'} has more than ${MAX_ELEMENTS} elements` };
+    const keys = Object.keys(value);
+    if (!Array.isArray(value) && keys.length > MAX_FIELDS)
+      return { field: path, rule: 'maxSize', message: `${path || 'the value'} has more than ${MAX_FIELDS} fields` };
+    for (const key of keys) {
       const fault = textFault(key);
       if (fault !== undefined) return { field: path, rule: 'text', message: `a field name in ${path || 'the value'} ${fault}` };
       stack.push([(value as Record<string, unknown>)[key], path ? `${path}.${key}` : key, depth + 1]);
