@@ -210,6 +210,31 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(100);
       });
 
+      it('refuses a presentment in another currency than its authorisation, and takes nothing', async () => {
+        const f = await funded(5_000);
+        const id = nid();
+        expect((await authorise(f.card.token, 1_000, id)).body.approved).toBe(true);
+        const euros = await api.post(
+          '/network/presentments',
+          { presentment_id: `p-${id}`, network_transaction_id: id, amount: 1_000, currency: 'EUR' },
+          network,
+        );
+        expect([euros.status, euros.body.code, euros.body.params]).toEqual([
+          400,
+          'bad_request.currency_mismatch',
+          { currency: "currency must be GBP, the authorisation's" },
+        ]);
+        expect(await balanceOf(api, f.customer, f.account)).toMatchObject({ balance: 4_000, total_balance: 4_000 });
+        expect((await transactions(f))[1]).toMatchObject({ amount: -1_000, amount_is_pending: true });
+        const pounds = await api.post(
+          '/network/presentments',
+          { presentment_id: `p2-${id}`, network_transaction_id: id, amount: 1_000, currency: 'GBP' },
+          network,
+        );
+        expect(pounds.body).toMatchObject({ status: 'posted', amount: 1_000 });
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(4_000);
+      });
+
       it('force-posts without an authorisation, and refuses one the account cannot cover', async () => {
         const f = await funded(1_000);
         const forced = await api.post(

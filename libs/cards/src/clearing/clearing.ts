@@ -57,6 +57,13 @@ export class Clearing {
     card: Card,
   ): Promise<{ result: PresentmentResult; settles: Authorisation | null }> {
     if (auth && LIVE.includes(auth.status) && auth.heldAmount > 0) {
+      // The hold is in the authorisation's currency: posting another's amount against it would take €10 as £10.
+      if (request.currency !== auth.currency)
+        throw CleaveError.of(
+          CardsErrors.currencyMismatch,
+          `authorisation ${request.networkTransactionId} is in ${auth.currency}, the presentment in ${request.currency}`,
+          { fields: [{ field: 'currency', rule: 'currencyMismatch', message: `currency must be ${auth.currency}, the authorisation's` }] },
+        );
       const post = async (amount: number, suffix: string, reason?: PresentmentResult['reason']) => {
         await this.bus.send(
           LedgerPatterns.PostHold,

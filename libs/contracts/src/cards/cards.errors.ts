@@ -8,4 +8,6 @@ export const CardsErrors = errorReasons({
   cardCancelled: ['conflict', 'card_cancelled'],
   notACustomer: ['forbidden', 'not_a_customer'],
   missingParam: ['bad_request', 'missing_param'],
+  /** A presentment in another currency than the authorisation it clears. */
+  currencyMismatch: ['bad_request', 'currency_mismatch'],
 });
