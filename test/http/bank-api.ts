@@ -312,6 +312,24 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         expect(await balanceOf(ada, account)).toEqual({ balance: 10_000, total_balance: 10_000, currency: 'GBP', spend_today: 0 });
       });
 
+      // `usd` passed as a currency code and opened a `usd` account that no `USD` payment matched.
+      it('takes currency codes in either case and keeps them in upper case', async () => {
+        const ada = await signUp();
+        const opened = await api.post('/accounts', { currency: 'eur' }, { token: ada.token });
+        expect([opened.status, opened.body.currency]).toEqual([201, 'EUR']);
+        const topUp = await api.post(
+          `/accounts/${opened.body.id}/top-ups`,
+          { amount: 700, currency: 'eUr' },
+          { token: ada.token, idempotencyKey: key() },
+        );
+        expect([topUp.status, topUp.body.transaction?.currency]).toEqual([201, 'EUR']);
+        expect(await balanceOf(ada, opened.body.id)).toMatchObject({ balance: 700, currency: 'EUR' });
+        for (const currency of ['eu', 'euro', 'zzz', 'é€u']) {
+          const reply = await api.post('/accounts', { currency }, { token: ada.token });
+          expect([currency, reply.status, Object.keys(reply.body.params ?? {})]).toEqual([currency, 400, ['currency']]);
+        }
+      });
+
       it('refuses bad amounts as parameters', async () => {
         const ada = await signUp();
         const account = await openAccount(ada);

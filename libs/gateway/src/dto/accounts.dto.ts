@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsArray, IsIn, IsISO4217CurrencyCode, Matches, Max, Min } from 'class-validator';
+import { IsArray, IsIn, Matches, Max, Min } from 'class-validator';
 import { Ids, Text } from '@cleave/contracts';
-import { MinorUnits, Optional, TextRecord, WholeNumber } from './fields';
+import { CurrencyCode, MinorUnits, Optional, TextRecord, WholeNumber } from './fields';
 
 export class OpenAccountBody {
-  @ApiPropertyOptional({ example: 'GBP', default: 'GBP' }) @Optional() @IsISO4217CurrencyCode() currency?: string;
+  @ApiPropertyOptional({ example: 'GBP', default: 'GBP' }) @Optional() @CurrencyCode() currency?: string;
   @ApiPropertyOptional() @Optional() @Text(0, 140) description?: string;
 }
 
@@ -15,7 +15,7 @@ export class AccountIdQuery {
 
 export class TopUpBody {
   @MinorUnits() amount!: number;
-  @ApiPropertyOptional() @Optional() @IsISO4217CurrencyCode() currency?: string;
+  @ApiPropertyOptional() @Optional() @CurrencyCode() currency?: string;
   @ApiPropertyOptional() @Optional() @Text(0, 140) description?: string;
 }
 
@@ -23,7 +23,7 @@ export class TransferBody {
   @ApiProperty() @Matches(Ids.account, { message: 'source_account_id must be an account id (acc_…)' }) source_account_id!: string;
   @ApiProperty() @Matches(Ids.account, { message: 'destination_account_id must be an account id (acc_…)' }) destination_account_id!: string;
   @MinorUnits() amount!: number;
-  @ApiPropertyOptional() @Optional() @IsISO4217CurrencyCode() currency?: string;
+  @ApiPropertyOptional() @Optional() @CurrencyCode() currency?: string;
   @ApiPropertyOptional() @Optional() @Text(0, 140) description?: string;
 }
 

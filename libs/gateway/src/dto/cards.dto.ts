@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsISO4217CurrencyCode, IsObject, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsObject, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { Ids, MAX_AMOUNT, Text } from '@cleave/contracts';
-import { MinorUnits, WholeNumber, Optional } from './fields';
+import { CurrencyCode, MinorUnits, Optional, WholeNumber } from './fields';
 
 export class IssueCardBody {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
@@ -43,7 +43,7 @@ export class MerchantBody {
 export class AuthorisationBody {
   @ApiProperty() @Matches(Ids.cardToken, { message: 'card_token must be a card token (cardtok_…)' }) card_token!: string;
   @MinorUnits() amount!: number;
-  @ApiProperty({ example: 'GBP' }) @IsISO4217CurrencyCode() currency!: string;
+  @ApiProperty({ example: 'GBP' }) @CurrencyCode() currency!: string;
   @ApiProperty({ type: MerchantBody }) @IsDefined() @IsObject() @ValidateNested() @Type(() => MerchantBody) merchant!: MerchantBody;
   @ApiProperty() @Text(1, 100) network_transaction_id!: string;
 }
@@ -60,7 +60,7 @@ export class PresentmentBody {
   card_token?: string;
   @ApiPropertyOptional({ type: MerchantBody }) @Optional() @IsObject() @ValidateNested() @Type(() => MerchantBody) merchant?: MerchantBody;
   @MinorUnits() amount!: number;
-  @ApiProperty() @IsISO4217CurrencyCode() currency!: string;
+  @ApiProperty() @CurrencyCode() currency!: string;
 }
 
 export class ReversalBody {
@@ -78,6 +78,6 @@ export class RefundBody {
   @ApiProperty() @Text(1, 100) network_transaction_id!: string;
   @ApiProperty() @Matches(Ids.cardToken) card_token!: string;
   @MinorUnits() amount!: number;
-  @ApiProperty() @IsISO4217CurrencyCode() currency!: string;
+  @ApiProperty() @CurrencyCode() currency!: string;
   @ApiProperty({ type: MerchantBody }) @IsDefined() @IsObject() @ValidateNested() @Type(() => MerchantBody) merchant!: MerchantBody;
 }

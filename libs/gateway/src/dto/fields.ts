@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { IsInt, IsISO4217CurrencyCode, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 import { codePoints, MAX_AMOUNT, textFault } from '@cleave/contracts';
 
 const DIGITS = /^-?\d{1,16}$/;
@@ -59,3 +59,13 @@ function textRecordFault(value: unknown, maxKeys: number, keyMax: number, valueM
   }
   return undefined;
 }
+
+/**
+ * An ISO 4217 currency code, taken in either case and kept in upper case: the ledger compares codes as they
+ * are, so `gbp` let through would open a `gbp` account that no `GBP` payment matches.
+ */
+export const CurrencyCode = (): PropertyDecorator =>
+  applyDecorators(
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^[a-z]{3}$/i.test(value) ? value.toUpperCase() : value)),
+    IsISO4217CurrencyCode(),
+  );
