@@ -476,6 +476,14 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         for (const bad of ['&limit=0', '&limit=101', '&before=yesterday']) {
           expect((await api.get(`/transactions?account_id=${account}${bad}`, { token: ada.token })).status).toBe(400);
         }
+        // Only ISO 8601 with a four-digit year: `Date.parse` read these as times, and `+275760-…` listed everything.
+        expect(await list(`&since=${encodeURIComponent('9999-12-31T00:00:00Z')}`)).toEqual([]);
+        for (const since of ['+275760-09-13T00:00:00Z', '0', '-1', 'March 7', 'tx_0000000000000000000000']) {
+          const reply = await api.get(`/transactions?account_id=${account}&since=${encodeURIComponent(since)}`, { token: ada.token });
+          expect([since, reply.status, Object.keys(reply.body.params ?? {})]).toEqual([since, 400, ['since']]);
+        }
+        const noSuchItem = await api.get(`/feed?account_id=${account}&before=feeditem_0000000000000000000000`, { token: ada.token });
+        expect([noSuchItem.status, Object.keys(noSuchItem.body.params ?? {})]).toEqual([400, ['before']]);
       });
 
       it('reads one transaction, and annotates it with form-encoded metadata and notes', async () => {

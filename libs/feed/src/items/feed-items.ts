@@ -27,7 +27,10 @@ export class FeedItems {
       let where: FindOptionsWhere<FeedItem>[] = [{ accountId }];
       if (request.before) {
         const cursor = await em.findOneBy(FeedItem, { id: request.before, accountId });
-        if (!cursor) throw CleaveError.of(FeedErrors.badParam, `before names no item of this feed: ${request.before}`);
+        if (!cursor) {
+          const message = `before names no item of this feed: ${request.before}`;
+          throw CleaveError.of(FeedErrors.badParam, message, { fields: [{ field: 'before', rule: 'feedItemId', message }] });
+        }
         where = [
           { accountId, createdAt: LessThan(cursor.createdAt) },
           { accountId, createdAt: cursor.createdAt, seq: LessThan(cursor.seq) },

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Ids, LedgerErrors } from '@cleave/contracts';
 import type { AnnotateTransactionRequest, GetTransactionRequest, ListTransactionsRequest, TransactionView } from '@cleave/contracts';
 import { CleaveError, ContextDatabase } from '@cleave/platform';
+import { isISO8601 } from 'class-validator';
 import { Brackets } from 'typeorm';
 import { LedgerAccount } from '../books/ledger-account.entity';
 import { Transaction } from './transaction.entity';
@@ -24,7 +25,7 @@ export class TransactionsHandler {
       if (request.since !== undefined) {
         if (Ids.transaction.test(request.since)) {
           const after = await em.findOneBy(Transaction, { id: request.since, accountId: request.accountId });
-          if (!after) throw CleaveError.of(LedgerErrors.badParam, `since: no transaction ${request.since} on this account`);
+          if (!after) throw badParam('since', 'transactionId', `since: no transaction ${request.since} on this account`);
           query.andWhere(
             new Brackets((b) =>
               b
@@ -69,9 +70,23 @@ export class TransactionsHandler {
   }
 }
 
-/** A time as stored (ISO 8601 in UTC with milliseconds), so comparisons as text hold. */
+/**
+ * A time as stored (ISO 8601 in UTC with milliseconds, a four-digit year), so comparisons as text hold. Only
+ * ISO 8601 is taken: `Date.parse` alone reads `0`, `-1` and `March 7` as times, and a six-digit year
+ * (`+275760-…`) written out sorts before every stored one.
+ */
 function isoOrThrow(field: string, value: string): string {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw CleaveError.of(LedgerErrors.badParam, `${field} must be a time (ISO 8601) or a transaction id`);
-  return new Date(ms).toISOString();
+  const ms = isISO8601(value, { strict: true, strictSeparator: true }) ? Date.parse(value) : Number.NaN;
+  const iso = Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  if (iso === undefined || !/^\d{4}-/.test(iso))
+    throw badParam(
+      field,
+      'isISO8601',
+      `${field} must be a time (ISO 8601, years 0000-9999)${field === 'since' ? ' or a transaction id' : ''}`,
+    );
+  return iso;
+}
+
+function badParam(field: string, rule: string, message: string): CleaveError {
+  return CleaveError.of(LedgerErrors.badParam, message, { fields: [{ field, rule, message }] });
 }
