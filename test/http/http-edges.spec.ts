@@ -59,6 +59,16 @@ describe('the HTTP server at its edges', () => {
     expect(bodyOf(text)).toEqual({ code: 'bad_request.bad_request_line', message: expect.any(String) });
   });
 
+  // Fastify's router answered these itself, in its own shape ({statusCode, code: FST_ERR_…}), before any filter.
+  it("answers a path the router can't read (a broken escape, an overlong segment) in Monzo's shape", async () => {
+    const api = new Api(bank.url);
+    const customer = await signUp(api);
+    for (const path of ['/transactions/%E0%A4%A', `/transactions/${'a'.repeat(200)}`]) {
+      const reply = await api.get(path, { token: customer.token });
+      expect([path, reply.status, reply.body]).toEqual([path, 400, { code: 'bad_request.bad_url', message: expect.any(String) }]);
+    }
+  });
+
   it('closes a connection whose body never arrives, with a 408 in the same shape', async () => {
     const customer = await signUp(new Api(bank.url));
     const { text, closedAfterMs } = await rawExchange(bank.url, (s) =>

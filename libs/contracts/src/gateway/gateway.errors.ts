@@ -16,4 +16,6 @@ export const GatewayErrors = errorReasons({
   bodyTooLarge: ['bad_request', 'body_too_large'],
   /** A body that could not be parsed (malformed JSON or form). */
   badBody: ['bad_request', 'bad_body'],
+  /** A path the router can't read: a broken percent-encoding, or a segment longer than any id. */
+  badUrl: ['bad_request', 'bad_url'],
 });

@@ -54,6 +54,8 @@ const BY_FASTIFY_CODE: Readonly<Record<string, readonly [ErrorReason, string]>> 
     'send the body as application/x-www-form-urlencoded or application/json',
   ],
   FST_ERR_CTP_BODY_TOO_LARGE: [GatewayErrors.bodyTooLarge, 'the body is too large'],
+  FST_ERR_BAD_URL: [GatewayErrors.badUrl, 'the path could not be decoded (a broken percent-encoding)'],
+  FST_ERR_MAX_PARAM_LENGTH: [GatewayErrors.badUrl, 'a segment of the path is too long'],
 };
 
 /** Whatever an HTTP request failed with, as the CleaveError it stands for; nothing internal leaks. */

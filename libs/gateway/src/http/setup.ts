@@ -7,7 +7,7 @@ import type { FastifyServerOptions } from 'fastify';
 import type { Socket } from 'node:net';
 import { CleaveError } from '@cleave/platform';
 import { inexactNumberField } from './json-body';
-import { monzoErrorBody, MonzoErrorFilter, sendMonzoError } from './monzo-error.filter';
+import { httpFailure, monzoErrorBody, MonzoErrorFilter, sendMonzoError } from './monzo-error.filter';
 import { GatewayErrors, PlatformErrors } from '@cleave/contracts';
 
 /**
@@ -84,11 +84,15 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
 
 /**
  * What the gateway's HTTP server is built with: a request that Node's parser refuses before Fastify sees it
- * (a lowercase method, a malformed request line, headers too large, a body that never finishes) still gets
- * an answer in Monzo's shape.
+ * (a lowercase method, a malformed request line, headers too large, a body that never finishes), or that
+ * Fastify's router refuses before any route, still gets an answer in Monzo's shape.
  */
 export const gatewayServerOptions: FastifyServerOptions = {
   return503OnClosing: false,
+  // The router's own refusals (a path it can't decode, a segment past its length limit) come before Nest's filter.
+  frameworkErrors(error, _request, reply) {
+    sendMonzoError(reply, httpFailure(error));
+  },
   clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket) {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     const [status, failure] =
