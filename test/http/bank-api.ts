@@ -409,6 +409,29 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         expect(new Set(replies.map((r) => r.body.transaction.id)).size).toBe(1);
         expect((await balanceOf(ada, a)).balance).toBe(700);
       });
+
+      // Both moved money before: a key was kept per route, so a top-up's key was new to transfers.
+      it("refuses a top-up's key on a transfer and a transfer's key on a top-up, as Stripe does across endpoints", async () => {
+        const [ada, bob] = [await signUp('Ada'), await signUp('Bob')];
+        const [a, b] = [await openAccount(ada), await openAccount(bob)];
+        const toppedUp = key();
+        expect((await api.post(`/accounts/${a}/top-ups`, { amount: 1_000 }, { token: ada.token, idempotencyKey: toppedUp })).status).toBe(
+          201,
+        );
+        const transfer = { source_account_id: a, destination_account_id: b, amount: 300 };
+        const reused = await api.post('/transfers', transfer, { token: ada.token, idempotencyKey: toppedUp });
+        expect([reused.status, reused.body.code]).toEqual([409, 'conflict.idempotency_key_reused']);
+        const transferred = key();
+        expect((await api.post('/transfers', transfer, { token: ada.token, idempotencyKey: transferred })).status).toBe(201);
+        const back = await api.post(`/accounts/${a}/top-ups`, { amount: 1_000 }, { token: ada.token, idempotencyKey: transferred });
+        expect([back.status, back.body.code]).toEqual([409, 'conflict.idempotency_key_reused']);
+        expect((await balanceOf(ada, a)).balance).toBe(700);
+        expect((await balanceOf(bob, b)).balance).toBe(300);
+        // Another customer's keys are theirs alone.
+        expect((await api.post(`/accounts/${b}/top-ups`, { amount: 100 }, { token: bob.token, idempotencyKey: toppedUp })).status).toBe(
+          201,
+        );
+      });
     });
 
     describe('pots', () => {

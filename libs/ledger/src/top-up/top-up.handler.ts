@@ -15,36 +15,43 @@ export class TopUpHandler {
   ) {}
 
   execute(request: TopUpRequest): Promise<TransactionView> {
-    return runIdempotent(this.db, LedgerPatterns.TopUp, request, async (em) => {
-      const book = await this.books.get(em, request.accountId);
-      if (book.kind !== 'customer') throw CleaveError.of(LedgerErrors.notACurrentAccount, 'only a current account can be topped up');
-      const funding = bankBookId('funding', request.currency);
-      await this.books.ensure(em, funding, 'funding', request.currency);
-      const description = request.description ?? 'Top up';
-      const entryId = await this.books.move(em, {
-        kind: 'top_up',
-        description,
-        from: funding,
-        to: book.id,
-        amount: request.amount,
-        currency: request.currency,
-      });
-      const now = new Date().toISOString();
-      const tx = newTransaction({
-        id: newEntityId('tx'),
-        accountId: book.id,
-        amount: request.amount,
-        currency: request.currency,
-        description,
-        category: 'general',
-        status: 'settled',
-        settledAt: now,
-        isLoad: true,
-        entryId,
-        createdAt: now,
-      });
-      await this.journal.create(em, tx);
-      return transactionView(tx);
-    });
+    return runIdempotent(
+      this.db,
+      LedgerPatterns.TopUp,
+      request,
+      async (em) => {
+        const book = await this.books.get(em, request.accountId);
+        if (book.kind !== 'customer') throw CleaveError.of(LedgerErrors.notACurrentAccount, 'only a current account can be topped up');
+        const funding = bankBookId('funding', request.currency);
+        await this.books.ensure(em, funding, 'funding', request.currency);
+        const description = request.description ?? 'Top up';
+        const entryId = await this.books.move(em, {
+          kind: 'top_up',
+          description,
+          from: funding,
+          to: book.id,
+          amount: request.amount,
+          currency: request.currency,
+        });
+        const now = new Date().toISOString();
+        const tx = newTransaction({
+          id: newEntityId('tx'),
+          accountId: book.id,
+          amount: request.amount,
+          currency: request.currency,
+          description,
+          category: 'general',
+          status: 'settled',
+          settledAt: now,
+          isLoad: true,
+          entryId,
+          createdAt: now,
+        });
+        await this.journal.create(em, tx);
+        return transactionView(tx);
+      },
+      undefined,
+      [LedgerPatterns.Transfer],
+    );
   }
 }

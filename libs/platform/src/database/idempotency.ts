@@ -79,10 +79,20 @@ export async function runIdempotent<T>(
   work: (em: EntityManager) => Promise<T>,
   /** A key of the command's own (say, the card network's id of a message) instead of the call context's. */
   explicitKey?: string,
+  /**
+   * Commands whose callers' keys are one set with this one's (a customer's top-ups and transfers): a key
+   * already used by the same caller for one of them is a `conflict` here too, as Stripe has it for a key
+   * reused on another endpoint. Records stay kept per command, so keys recorded before are found as they were.
+   */
+  sharesKeysWith: readonly string[] = [],
 ): Promise<T> {
   const keyed = idempotencyOf(pattern, request, explicitKey);
   const stored = await earlierAnswer<T>(db, undefined, keyed);
   if (stored) return stored.replay;
+  for (const other of sharesKeysWith) {
+    if ((await db.get(undefined, findKey, [scopeOf(other), keyed.key])) !== undefined)
+      throw CleaveError.of(PlatformErrors.idempotencyKeyReused, 'this idempotency key was used for a different kind of request');
+  }
   return db.transaction(async (em) => {
     const earlier = await claim<T>(db, em, keyed, null);
     if (earlier) return earlier.replay;
@@ -197,7 +207,12 @@ function idempotencyOf(pattern: string, request: unknown, explicitKey: string | 
   const context = currentContext();
   const key = explicitKey ?? context?.idempotencyKey;
   if (!key) throw CleaveError.of(PlatformErrors.missingIdempotencyKey, `${pattern} moves money and needs an idempotency key`);
-  return { scope: `${context?.principal?.id ?? 'internal'}:${pattern}`, key, requestHash: sha256Hex(canonicalJson(request)) };
+  return { scope: scopeOf(pattern), key, requestHash: sha256Hex(canonicalJson(request)) };
+}
+
+/** Where the current caller's keys for `pattern` are kept. */
+function scopeOf(pattern: string): string {
+  return `${currentContext()?.principal?.id ?? 'internal'}:${pattern}`;
 }
 
 /** The first answer again, when this is the same request; another request under the key is a `conflict`. */
