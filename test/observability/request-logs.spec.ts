@@ -17,7 +17,8 @@ describe('log lines of a request', () => {
     // A ledger too slow for the decision budget makes cards log a warning while it handles the request.
     bank = await startBank('monolith', 'sqlite', {
       LOG_LEVEL: 'info',
-      CLEAVE_FAULTS: 'ledger.place-hold=reply-delay:1500',
+      // And a slow top-up, for a request out of its client's time.
+      CLEAVE_FAULTS: 'ledger.place-hold=reply-delay:1500,ledger.top-up=delay:1000',
       CLEAVE_AUTHORISATION_BUDGET_MS: '800',
       CLEAVE_CARD_FOLLOWUP_MS: '300',
     });
@@ -72,6 +73,22 @@ describe('log lines of a request', () => {
     // Cards' handler runs in a span of the call below the request's.
     expect(warning.span_id).toMatch(/^[0-9a-f]{16}$/);
     expect(warning.span_id).not.toBe(access.span_id);
+  });
+
+  it("logs a request out of the client's own time as a warning, not an error", async () => {
+    const f = await fundedCard(api, 0);
+    const requestId = `hurried-${randomBytes(6).toString('hex')}`;
+    const reply = await api.post(
+      `/accounts/${f.account}/top-ups`,
+      { amount: 100 },
+      { token: f.customer.token, idempotencyKey: requestId, headers: { 'x-request-id': requestId, 'request-timeout-ms': '200' } },
+    );
+    expect([reply.status, reply.body.code]).toEqual([504, 'gateway_timeout']);
+    const [access] = await eventually(
+      async () => linesOf(requestId).filter((l) => l.res !== undefined),
+      (found) => found.length === 1,
+    );
+    expect(access).toMatchObject({ level: 40, msg: 'request not served', res: { statusCode: 504 } });
   });
 
   it('names a request without an X-Request-Id by its trace, a refused one too, in the header and the access line alike', async () => {

@@ -17,7 +17,10 @@ export function logRequests(app: NestFastifyApplication, log: Logger): void {
       responseTime: Math.round(reply.elapsedTime * 1_000) / 1_000,
       ...httpLogFields(request.raw),
     };
-    if (reply.statusCode >= 500) log.error(line, 'request errored');
+    // Shed (503) or out of time (504, often the client's own Request-Timeout-Ms): the process is working as
+    // designed, so a warning; any other 5xx is an error someone must read.
+    if (reply.statusCode === 503 || reply.statusCode === 504) log.warn(line, 'request not served');
+    else if (reply.statusCode >= 500) log.error(line, 'request errored');
     else log.info(line, 'request completed');
     done();
   });
