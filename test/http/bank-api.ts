@@ -163,6 +163,18 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
           password: customer.password,
         });
         expect(client.body.code).toBe('unauthorized.bad_client');
+        // Named as the API names them, without internal names or patterns.
+        const malformed = await api.post('/oauth2/token', { grant_type: 'password', client_id: 'nope', username: customer.email });
+        expect([malformed.status, malformed.body.params]).toEqual([
+          400,
+          { client_id: 'client_id must be an OAuth2 client id (oauth2client_…)' },
+        ]);
+        const noPassword = await api.post('/oauth2/token', { grant_type: 'password', client_id: CLIENT_ID, username: customer.email });
+        expect([noPassword.status, noPassword.body.code, noPassword.body.params]).toEqual([
+          400,
+          'bad_request.missing_param',
+          { password: 'password is needed for the password grant' },
+        ]);
       });
 
       it('exchanges a refresh token once: the new pair works, the old access token and a reuse do not', async () => {

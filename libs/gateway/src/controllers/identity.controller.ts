@@ -30,11 +30,12 @@ export class IdentityController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a password or a refresh token for an access token' })
   async token(@Body() body: TokenBody, @Req() request: GatewayRequest) {
-    if (body.grant_type === 'password' && (!body.username || !body.password)) {
-      throw CleaveError.of(PlatformErrors.missingParam, 'the password grant needs username and password');
-    }
-    if (body.grant_type === 'refresh_token' && !body.refresh_token) {
-      throw CleaveError.of(PlatformErrors.missingParam, 'the refresh_token grant needs refresh_token');
+    const needs = body.grant_type === 'password' ? (['username', 'password'] as const) : (['refresh_token'] as const);
+    const missing = needs.filter((field) => !body[field]);
+    if (missing.length > 0) {
+      throw CleaveError.of(PlatformErrors.missingParam, `the ${body.grant_type} grant needs ${needs.join(' and ')}`, {
+        fields: missing.map((field) => ({ field, rule: 'isDefined', message: `${field} is needed for the ${body.grant_type} grant` })),
+      });
     }
     // The new pair's secrets are made here and only their digests cross the bus.
     const accessToken = `cleave_at_${randomBytes(32).toString('base64url')}`;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn } from 'class-validator';
-import { Text } from '@cleave/contracts';
+import { IsEmail, IsIn, Matches } from 'class-validator';
+import { Ids, Text } from '@cleave/contracts';
 import { Optional } from './fields';
 
 export class SignUpBody {
@@ -12,7 +12,9 @@ export class SignUpBody {
 /** OAuth2 token request (RFC 6749 §4.3 and §6), form-encoded or JSON. */
 export class TokenBody {
   @ApiProperty({ enum: ['password', 'refresh_token'] }) @IsIn(['password', 'refresh_token']) grant_type!: 'password' | 'refresh_token';
-  @ApiProperty({ example: 'oauth2client_00009cleaveQuickStart0' }) @Text(0, 64) client_id!: string;
+  @ApiProperty({ example: 'oauth2client_00009cleaveQuickStart0' })
+  @Matches(Ids.client, { message: 'client_id must be an OAuth2 client id (oauth2client_…)' })
+  client_id!: string;
   @ApiPropertyOptional() @Optional() @Text(0, 200) client_secret?: string;
   @ApiPropertyOptional({ description: 'The email, for the password grant' }) @Optional() @Text(0, 254) username?: string;
   @ApiPropertyOptional() @Optional() @Text(0, 200) password?: string;
