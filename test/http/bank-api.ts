@@ -738,6 +738,11 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         const auth = { authorization: `Bearer ${ada.token}` };
         const replies: Array<[string, { status: number; body: any }]> = [
           ['null notes', await api.patch(`/transactions/${tx.id}`, { notes: null }, { token: ada.token, ...json })],
+          // Not objects at all: `null` passed as no body before.
+          ['null body', await raw('POST', '/accounts', 'null', auth)],
+          ['list body', await raw('POST', '/accounts', '[]', auth)],
+          ['string body', await raw('PATCH', `/transactions/${tx.id}`, '"notes"', auth)],
+          ['number body', await raw('POST', '/accounts', '5', auth)],
           [
             'merchant []',
             await api.post(

@@ -252,6 +252,16 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
         );
         expect(refused.body).toMatchObject({ status: 'rejected', reason: 'insufficient_funds' });
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(600);
+        const anonymous = await api.post(
+          '/network/presentments',
+          { presentment_id: nid(), card_token: f.card.token, amount: 100, currency: 'GBP' },
+          network,
+        );
+        expect([anonymous.status, anonymous.body.code, Object.keys(anonymous.body.params ?? {})]).toEqual([
+          400,
+          'bad_request.missing_param',
+          ['merchant'],
+        ]);
       });
 
       it('reverses part of a hold, then the rest; a repeated reversal changes nothing', async () => {

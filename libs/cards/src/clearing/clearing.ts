@@ -95,7 +95,10 @@ export class Clearing {
         : request.merchant
           ? enrichMerchant(request.merchant)
           : undefined;
-    if (!merchant) throw CleaveError.of(CardsErrors.missingParam, 'a force post needs the merchant');
+    if (!merchant)
+      throw CleaveError.of(CardsErrors.missingParam, 'a force post needs the merchant', {
+        fields: [{ field: 'merchant', rule: 'isDefined', message: 'merchant is needed to force-post without an authorisation' }],
+      });
     try {
       const tx = await this.bus.send(LedgerPatterns.PostCardPayment, cardPayment(card.accountId, request, merchant), {
         idempotencyKey: `present:${request.presentmentId}:force`,

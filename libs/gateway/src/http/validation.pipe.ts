@@ -34,6 +34,12 @@ export class GatewayValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // A JSON `null`, list, string or number is no body of any route (class-transformer would pass `null` as none).
+    if (metadata.type === 'body' && value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw CleaveError.of(PlatformErrors.badParam, 'the body must be a JSON object or a form', {
+        fields: [{ field: 'body', rule: 'isObject', message: 'the body must be a JSON object or a form' }],
+      });
+    }
     if (metadata.type === 'body' || metadata.type === 'query') {
       const fault = plainValueFault(value);
       if (fault !== undefined) {
