@@ -82,6 +82,8 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
         expect((await authorise(f.card.token, 100)).body).toMatchObject({ approved: false, decline_reason: 'card_blocked' });
         const revive = await set('ACTIVE');
         expect([revive.status, revive.body.code]).toEqual([409, 'conflict.card_cancelled']);
+        const limits = await api.put(`/cards/${f.card.id}/limits`, { per_day: 1_000 }, { token: f.customer.token });
+        expect([limits.status, limits.body.code]).toEqual([409, 'conflict.card_cancelled']);
       });
 
       it('enforces per-transaction and per-day limits, and 0 removes one', async () => {

@@ -68,6 +68,7 @@ export class CardsHandler {
   setLimits(request: SetCardLimitsRequest): Promise<CardView> {
     return this.db.transaction(async (em) => {
       const card = this.owned(await em.findOneBy(Card, { id: request.cardId }), request.cardId);
+      if (card.status === 'CANCELLED') throw CleaveError.of(CardsErrors.cardCancelled, 'a cancelled card takes no new limits');
       const changes: Partial<Card> = {};
       if (request.perTransaction !== undefined) changes.limitPerTransaction = request.perTransaction;
       if (request.perDay !== undefined) changes.limitPerDay = request.perDay;
