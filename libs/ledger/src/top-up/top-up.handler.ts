@@ -50,8 +50,7 @@ export class TopUpHandler {
         await this.journal.create(em, tx);
         return transactionView(tx);
       },
-      undefined,
-      [LedgerPatterns.Transfer],
+      { sharesKeysWith: [LedgerPatterns.Transfer] },
     );
   }
 }

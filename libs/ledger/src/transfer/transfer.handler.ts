@@ -75,8 +75,7 @@ export class TransferHandler {
         await this.journal.create(em, debit, credit);
         return { debit: transactionView(debit), credit: transactionView(credit) };
       },
-      undefined,
-      [LedgerPatterns.TopUp],
+      { sharesKeysWith: [LedgerPatterns.TopUp] },
     );
   }
 }

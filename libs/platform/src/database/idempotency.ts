@@ -77,29 +77,52 @@ export async function runIdempotent<T>(
   pattern: string,
   request: unknown,
   work: (em: EntityManager) => Promise<T>,
-  /** A key of the command's own (say, the card network's id of a message) instead of the call context's. */
-  explicitKey?: string,
-  /**
-   * Commands whose callers' keys are one set with this one's (a customer's top-ups and transfers): a key
-   * already used by the same caller for one of them is a `conflict` here too, as Stripe has it for a key
-   * reused on another endpoint. Records stay kept per command, so keys recorded before are found as they were.
-   */
-  sharesKeysWith: readonly string[] = [],
+  options: {
+    /** A key of the command's own (say, the card network's id of a message) instead of the call context's. */
+    readonly explicitKey?: string;
+    /**
+     * Commands whose callers' keys are one set with this one's (a customer's top-ups and transfers): a key
+     * the same caller used for one of them is a `conflict` here too, as Stripe has it for a key reused on
+     * another endpoint.
+     */
+    readonly sharesKeysWith?: readonly string[];
+  } = {},
 ): Promise<T> {
-  const keyed = idempotencyOf(pattern, request, explicitKey);
+  const keyed = idempotencyOf(pattern, request, options.explicitKey);
   const stored = await earlierAnswer<T>(db, undefined, keyed);
   if (stored) return stored.replay;
+  const sharesKeysWith = options.sharesKeysWith ?? [];
+  // Records are kept per command, so a key recorded before the shared mark below existed is found here.
   for (const other of sharesKeysWith) {
-    if ((await db.get(undefined, findKey, [scopeOf(other), keyed.key])) !== undefined)
-      throw CleaveError.of(PlatformErrors.idempotencyKeyReused, 'this idempotency key was used for a different kind of request');
+    if ((await db.get(undefined, findKey, [scopeOf(other), keyed.key])) !== undefined) throw keyUsedElsewhere();
   }
   return db.transaction(async (em) => {
     const earlier = await claim<T>(db, em, keyed, null);
     if (earlier) return earlier.replay;
+    if (sharesKeysWith.length > 0) await claimSharedKey(db, em, keyed.key, pattern);
     const result = await work(em);
     await db.run(em, answerKey, [JSON.stringify(result), keyed.scope, keyed.key]);
     return result;
   });
+}
+
+/** The scope of a caller's keys that several commands share (see `sharesKeysWith`). */
+const SHARED_KEYS = 'shared-keys';
+
+/**
+ * Marks `key` as `pattern`'s in the caller's shared set, in the command's transaction: the first command to
+ * mark a key owns it. Two commands marking one key at once meet on the record's primary key, so the later
+ * waits for the earlier to commit, then sees whose it is.
+ */
+async function claimSharedKey(db: ContextDatabase, em: EntityManager, key: string, pattern: string): Promise<void> {
+  const mark: Keyed = { scope: scopeOf(SHARED_KEYS), key, requestHash: sha256Hex(pattern) };
+  if ((await db.run(em, claimKey, recordValues(mark, null))) === 1) return;
+  const owner = await db.get<StoredAnswer>(em, findKey, [mark.scope, key]);
+  if (owner?.requestHash !== mark.requestHash) throw keyUsedElsewhere();
+}
+
+function keyUsedElsewhere(): CleaveError {
+  return CleaveError.of(PlatformErrors.idempotencyKeyReused, 'this idempotency key was used for a different kind of request');
 }
 
 const answerKey = sql('idempotency.answer', 'UPDATE idempotency_records SET response = ? WHERE scope = ? AND idempotency_key = ?');
