@@ -91,6 +91,17 @@ describe('log lines of a request', () => {
     expect(access).toMatchObject({ level: 40, msg: 'request not served', res: { statusCode: 504 } });
   });
 
+  it("writes the access line of a path the router refused before any route, named by the client's id", async () => {
+    const requestId = `bad-url-${randomBytes(6).toString('hex')}`;
+    const reply = await fetch(`${bank.url}/transactions/%E0%A4%A`, { headers: { 'x-request-id': requestId } });
+    expect([reply.status, reply.headers.get('x-request-id')]).toEqual([400, requestId]);
+    const [access] = await eventually(
+      async () => linesOf(requestId).filter((l) => l.res !== undefined),
+      (found) => found.length === 1,
+    );
+    expect(access).toMatchObject({ level: 30, msg: 'request completed', req: { id: requestId }, res: { statusCode: 400 } });
+  });
+
   it('names a request without an X-Request-Id by its trace, a refused one too, in the header and the access line alike', async () => {
     const reply = await fetch(`${bank.url}/ping/whoami`);
     expect(reply.status).toBe(401);

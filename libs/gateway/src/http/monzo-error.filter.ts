@@ -1,7 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { GatewayErrors, type ErrorCode, type ErrorReason } from '@cleave/contracts';
-import { CleaveError, HTTP_STATUS, toCleaveError } from '@cleave/platform';
+import { GatewayErrors, PlatformErrors, type ErrorCode, type ErrorReason } from '@cleave/contracts';
+import { CleaveError, HTTP_STATUS, markNotServed, toCleaveError } from '@cleave/platform';
 
 // Monzo's error code prefixes, which set the status.
 const MONZO_PREFIX: Readonly<Record<ErrorCode, string>> = {
@@ -79,8 +79,14 @@ export function httpFailure(exception: unknown): CleaveError {
   return toCleaveError(exception);
 }
 
+// Refusals by design, logged as warnings: this process or the one called shedding load, or draining.
+const BY_DESIGN = new Set<string>([PlatformErrors.overloaded.reason, GatewayErrors.shuttingDown.reason, GatewayErrors.notReady.reason]);
+
 /** Replies with an error in Monzo's shape. */
 export function sendMonzoError(reply: FastifyReply, error: CleaveError): void {
+  // Out of the time the client asked for is its choice, not the server's fault.
+  const clientsDeadline = error.code === 'timeout' && reply.request?.headers['request-timeout-ms'] !== undefined;
+  if ((error.reason !== undefined && BY_DESIGN.has(error.reason)) || clientsDeadline) markNotServed(reply.raw);
   // A refusal that says when to come back (a rate limit, an overloaded process) says it in the header too.
   const retryAfter = error.details?.retryAfterSeconds;
   if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));

@@ -1,4 +1,6 @@
+import type { ServerResponse } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { httpLogFields } from './http-entry';
 
@@ -11,17 +13,7 @@ import { httpLogFields } from './http-entry';
 export function logRequests(app: NestFastifyApplication, log: Logger): void {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onResponse', (request, reply, done) => {
-    const line = {
-      req: { id: request.id, method: request.method, url: request.url, remoteAddress: request.ip },
-      res: { statusCode: reply.statusCode },
-      responseTime: Math.round(reply.elapsedTime * 1_000) / 1_000,
-      ...httpLogFields(request.raw),
-    };
-    // Shed (503) or out of time (504, often the client's own Request-Timeout-Ms): the process is working as
-    // designed, so a warning; any other 5xx is an error someone must read.
-    if (reply.statusCode === 503 || reply.statusCode === 504) log.warn(line, 'request not served');
-    else if (reply.statusCode >= 500) log.error(line, 'request errored');
-    else log.info(line, 'request completed');
+    writeAccessLine(log, request, reply.raw, reply.elapsedTime);
     done();
   });
   fastify.addHook('onRequestAbort', (request, done) => {
@@ -31,4 +23,39 @@ export function logRequests(app: NestFastifyApplication, log: Logger): void {
     );
     done();
   });
+}
+
+/** Answers the server gave by design (load shed, draining, the client's own deadline), though 5xx: see {@link markNotServed}. */
+const notServed = new WeakSet<ServerResponse>();
+
+/**
+ * Marks a 5xx answer the server gave by design: shed under load, refused while draining, or out of the time
+ * the client itself asked for. Its access line is a warning; every other 5xx is an error someone must read
+ * (a context down, a slow downstream, a fault).
+ */
+export function markNotServed(response: ServerResponse): void {
+  notServed.add(response);
+}
+
+/** The access line of an answer. */
+function writeAccessLine(log: Logger, request: FastifyRequest, response: ServerResponse, elapsedMs: number): void {
+  const line = {
+    req: { id: request.id, method: request.method, url: request.url, remoteAddress: request.ip },
+    res: { statusCode: response.statusCode },
+    responseTime: Math.round(elapsedMs * 1_000) / 1_000,
+    ...httpLogFields(request.raw),
+  };
+  if (response.statusCode < 500) log.info(line, 'request completed');
+  else if (notServed.has(response)) log.warn(line, 'request not served');
+  else log.error(line, 'request errored');
+}
+
+/**
+ * For an answer Fastify's router gives before any route or hook (a path it can't decode, say): the request
+ * id header and the access line the hooks would have given it.
+ */
+export function frameworkAnswerLogged(log: Logger, request: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('x-request-id', request.id);
+  const started = performance.now();
+  reply.raw.once('finish', () => writeAccessLine(log, request, reply.raw, performance.now() - started));
 }
