@@ -235,6 +235,18 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
         );
         expect(pounds.body).toMatchObject({ status: 'posted', amount: 1_000 });
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(4_000);
+        // A further clearing of it, forced, is held to its currency too (the ledger's refusal named its account).
+        const again = await api.post(
+          '/network/presentments',
+          { presentment_id: `p3-${id}`, network_transaction_id: id, amount: 100, currency: 'EUR' },
+          network,
+        );
+        expect([again.status, again.body.code, Object.keys(again.body.params ?? {})]).toEqual([
+          400,
+          'bad_request.currency_mismatch',
+          ['currency'],
+        ]);
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(4_000);
       });
 
       it('force-posts without an authorisation, and refuses one the account cannot cover', async () => {

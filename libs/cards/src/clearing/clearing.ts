@@ -56,14 +56,15 @@ export class Clearing {
     auth: Authorisation | null,
     card: Card,
   ): Promise<{ result: PresentmentResult; settles: Authorisation | null }> {
+    // An authorisation is cleared in its own currency: posted against its hold, another's amount would take
+    // €10 as £10; forced, the ledger would refuse it naming its own account.
+    if (auth && request.currency !== auth.currency)
+      throw CleaveError.of(
+        CardsErrors.currencyMismatch,
+        `authorisation ${request.networkTransactionId} is in ${auth.currency}, the presentment in ${request.currency}`,
+        { fields: [{ field: 'currency', rule: 'currencyMismatch', message: `currency must be ${auth.currency}, the authorisation's` }] },
+      );
     if (auth && LIVE.includes(auth.status) && auth.heldAmount > 0) {
-      // The hold is in the authorisation's currency: posting another's amount against it would take €10 as £10.
-      if (request.currency !== auth.currency)
-        throw CleaveError.of(
-          CardsErrors.currencyMismatch,
-          `authorisation ${request.networkTransactionId} is in ${auth.currency}, the presentment in ${request.currency}`,
-          { fields: [{ field: 'currency', rule: 'currencyMismatch', message: `currency must be ${auth.currency}, the authorisation's` }] },
-        );
       const post = async (amount: number, suffix: string, reason?: PresentmentResult['reason']) => {
         await this.bus.send(
           LedgerPatterns.PostHold,

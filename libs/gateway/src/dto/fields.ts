@@ -30,8 +30,7 @@ export const Optional = (): PropertyDecorator => ValidateIf((_object: object, va
 
 /**
  * Key-value text (`metadata[key]=value`): an object of at most `maxKeys` keys of 1 to `keyMax` characters, each
- * value text of at most `valueMax`. The keys are counted before any is looked at, so a body of a hundred
- * thousand keys (or a string, whose characters would each become one) is refused at once.
+ * value text of at most `valueMax`. Without it a string passed, and each of its characters became a key.
  */
 export const TextRecord = (maxKeys: number, keyMax: number, valueMax: number): PropertyDecorator =>
   ValidateBy({
