@@ -455,6 +455,23 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
     });
 
     describe('pots', () => {
+      // A balance asks the ledger for every pot's in one call of at most 100 books: an account with more pots
+      // could read neither its balance nor its pots.
+      it('keeps an account to 50 pots, and reads its balance and pots with all of them', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        for (let i = 0; i < 50; i += 10)
+          await Promise.all(
+            Array.from({ length: 10 }, (_, j) =>
+              api.post('/pots', { current_account_id: account, name: `Pot ${i + j}` }, { token: ada.token }),
+            ),
+          );
+        const fiftyFirst = await api.post('/pots', { current_account_id: account, name: 'One too many' }, { token: ada.token });
+        expect([fiftyFirst.status, fiftyFirst.body.code]).toEqual([409, 'conflict.too_many_pots']);
+        expect((await api.get(`/pots?current_account_id=${account}`, { token: ada.token })).body.pots).toHaveLength(50);
+        expect((await api.get(`/balance?account_id=${account}`, { token: ada.token })).status).toBe(200);
+      });
+
       it('creates pots, moves money in and out with dedupe_id, and counts them in total_balance', async () => {
         const ada = await signUp();
         const account = await openAccount(ada);

@@ -11,6 +11,9 @@ import { CleaveError, ContextDatabase, MessageBus, newEntityId } from '@cleave/p
 import { OwnedAccounts } from '../ownership/owned-accounts';
 import { Pot } from './pot.entity';
 
+/** Pots per current account (concurrent creations may pass it by a few, well within a balance's 100 books). */
+export const MAX_OPEN_POTS = 50;
+
 /** Savings pots: created under a current account, money moved in and out with a dedupe id. */
 @Injectable()
 export class PotsHandler {
@@ -22,6 +25,9 @@ export class PotsHandler {
 
   async create(request: CreatePotRequest): Promise<PotView> {
     const account = await this.owned.account(request.currentAccountId);
+    // A balance and a pot list ask the ledger for every pot's balance in one call, which takes 100 books.
+    const open = await this.db.read((em) => em.countBy(Pot, { accountId: account.id, deleted: false }));
+    if (open >= MAX_OPEN_POTS) throw CleaveError.of(AccountsErrors.tooManyPots, `an account has at most ${MAX_OPEN_POTS} pots`);
     const id = newEntityId('pot');
     await this.bus.send(LedgerPatterns.OpenBook, { accountId: id, currency: account.currency, kind: 'pot' });
     const now = new Date().toISOString();

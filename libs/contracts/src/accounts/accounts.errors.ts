@@ -7,4 +7,6 @@ export const AccountsErrors = errorReasons({
   wrongAccount: ['bad_request', 'wrong_account'],
   wrongOwner: ['bad_request', 'wrong_owner'],
   notACustomer: ['forbidden', 'not_a_customer'],
+  /** The account has as many open pots as it may. */
+  tooManyPots: ['conflict', 'too_many_pots'],
 });
