@@ -41,11 +41,11 @@ export class GatewayValidationPipe extends ValidationPipe {
       });
     }
     if (metadata.type === 'body' || metadata.type === 'query') {
-      const fault = plainValueFault(value);
+      // A fault in the body or query as a whole is named as such.
+      const fault = plainValueFault(value, metadata.type);
       if (fault !== undefined) {
-        // The body or query as a whole is named as such.
-        const field = fault.field === '' ? metadata.type : formFieldName(fault.field);
-        const message = fault.field === '' ? fault.message.replace('the value', `the ${field}`) : fault.message.replace(fault.field, field);
+        const field = formFieldName(fault.field);
+        const message = fault.message.replace(fault.field, field);
         throw CleaveError.of(PlatformErrors.badParam, message, { fields: [{ field, rule: fault.rule, message }] });
       }
     }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { httpLogFields } from './http-entry';
 
@@ -51,11 +51,17 @@ function writeAccessLine(log: Logger, request: FastifyRequest, response: ServerR
 }
 
 /**
- * For an answer Fastify's router gives before any route or hook (a path it can't decode, say): the request
- * id header and the access line the hooks would have given it.
+ * `refuse`, the HTTP context's answer to what Fastify's router refuses before any route or hook (a path it
+ * can't decode, say), with the request id header and the access line the hooks would have given it.
  */
-export function frameworkAnswerLogged(log: Logger, request: FastifyRequest, reply: FastifyReply): void {
-  void reply.header('x-request-id', request.id);
-  const started = performance.now();
-  reply.raw.once('finish', () => writeAccessLine(log, request, reply.raw, performance.now() - started));
+export function withAccessLine(
+  log: Logger,
+  refuse: NonNullable<FastifyServerOptions['frameworkErrors']>,
+): FastifyServerOptions['frameworkErrors'] {
+  return ((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    void reply.header('x-request-id', request.id);
+    const started = performance.now();
+    reply.raw.once('finish', () => writeAccessLine(log, request, reply.raw, performance.now() - started));
+    refuse(error, request, reply);
+  }) as FastifyServerOptions['frameworkErrors'];
 }

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { Logger, Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyServerOptions } from 'fastify';
 import qs from 'qs';
 import { CleaveServer } from '../bus/cleave.server';
 import { ContractRegistry, type ContractSet } from '../bus/contract-registry';
@@ -11,7 +11,7 @@ import { assignEventHandlers } from '../bus/handler.decorators';
 import { MessageBus } from '../bus/message-bus';
 import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
 import { CleaveLogger } from '../logging/cleave-logger';
-import { frameworkAnswerLogged, logRequests } from './access-log';
+import { logRequests, withAccessLine } from './access-log';
 import { processLogger } from '../logging/process-logger';
 import { NatsTransport } from '../nats/nats.transport';
 import { PrincipalSeal } from '../security/principal-seal';
@@ -144,7 +144,7 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
       http: { headersTimeout: HTTP_HEADERS_TIMEOUT_MS, requestTimeout: HTTP_RECEIVE_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
       ...http?.serverOptions,
       // What Fastify's router refuses before any route or hook still gets its request id and access line.
-      ...(refusedInRouter && { frameworkErrors: loggedFrameworkErrors(log, refusedInRouter) }),
+      ...(refusedInRouter && { frameworkErrors: withAccessLine(log, refusedInRouter) }),
     });
     // The HTTP context's setup registers the body parsers it accepts (the gateway: JSON and forms).
     app = await NestFactory.create<NestFastifyApplication>(root, adapter, { logger, abortOnError: false, bodyParser: false });
@@ -286,15 +286,4 @@ function traceHttp(app: NestFastifyApplication): void {
 /** The contexts a process's spans name it by: `all`, or the hosted ones in the deployment's order. */
 function tracedServices(placement: Placement): string[] {
   return placement.hosted.size === placement.known.length ? ['all'] : placement.known.filter((c) => placement.hosted.has(c));
-}
-
-/** `refuse` (the HTTP context's answer to what the router refuses), with the request id header and access line. */
-function loggedFrameworkErrors(
-  log: ReturnType<typeof processLogger>,
-  refuse: NonNullable<FastifyServerOptions['frameworkErrors']>,
-): FastifyServerOptions['frameworkErrors'] {
-  return ((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    frameworkAnswerLogged(log, request, reply);
-    refuse(error, request, reply);
-  }) as FastifyServerOptions['frameworkErrors'];
 }

@@ -13,7 +13,7 @@ const MAX_ELEMENTS = 10_000;
 
 /** What is wrong with a received value before any DTO rule looks at it, and where. */
 export interface PlainValueFault {
-  /** Dotted path of the offending field (`merchant.name`), empty for the value itself. */
+  /** Dotted path of the offending field (`merchant.name`); for the value itself, its `root` name or empty. */
   readonly field: string;
   readonly rule: 'maxNesting' | 'maxSize' | 'text';
   readonly message: string;
@@ -25,26 +25,31 @@ export interface PlainValueFault {
  * or a string no database stores alike (a NUL, an unpaired surrogate). Walked
  * without recursion, so no input can exhaust the stack here either.
  */
-export function plainValueFault(plain: unknown): PlainValueFault | undefined {
+export function plainValueFault(
+  plain: unknown,
+  /** What the value itself is called, where a fault is in it rather than in one of its fields (`body`). */
+  root = '',
+): PlainValueFault | undefined {
+  const the = (path: string) => path || (root === '' ? 'the value' : `the ${root}`);
   const stack: Array<[unknown, string, number]> = [[plain, '', 0]];
   while (stack.length > 0) {
     const [value, path, depth] = stack.pop()!;
     if (typeof value === 'string') {
       const fault = textFault(value);
-      if (fault !== undefined) return { field: path, rule: 'text', message: `${path || 'the value'} ${fault}` };
+      if (fault !== undefined) return { field: path || root, rule: 'text', message: `${the(path)} ${fault}` };
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
     if (depth >= MAX_NESTING)
-      return { field: path, rule: 'maxNesting', message: `${path || 'the value'} is nested more than ${MAX_NESTING} levels deep` };
+      return { field: path || root, rule: 'maxNesting', message: `${the(path)} is nested more than ${MAX_NESTING} levels deep` };
     if (Array.isArray(value) && value.length > MAX_ELEMENTS)
-      return { field: path, rule: 'maxSize', message: `${path || 'the value'} has more than ${MAX_ELEMENTS} elements` };
+      return { field: path || root, rule: 'maxSize', message: `${the(path)} has more than ${MAX_ELEMENTS} elements` };
     const keys = Object.keys(value);
     if (!Array.isArray(value) && keys.length > MAX_FIELDS)
-      return { field: path, rule: 'maxSize', message: `${path || 'the value'} has more than ${MAX_FIELDS} fields` };
+      return { field: path || root, rule: 'maxSize', message: `${the(path)} has more than ${MAX_FIELDS} fields` };
     for (const key of keys) {
       const fault = textFault(key);
-      if (fault !== undefined) return { field: path, rule: 'text', message: `a field name in ${path || 'the value'} ${fault}` };
+      if (fault !== undefined) return { field: path || root, rule: 'text', message: `a field name in ${the(path)} ${fault}` };
       stack.push([(value as Record<string, unknown>)[key], path ? `${path}.${key}` : key, depth + 1]);
     }
   }
