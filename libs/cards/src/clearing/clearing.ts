@@ -59,10 +59,10 @@ export class Clearing {
     // An authorisation is cleared in its own currency: posted against its hold, another's amount would take
     // €10 as £10; forced, the ledger would refuse it naming its own account.
     if (auth && request.currency !== auth.currency)
-      throw CleaveError.of(
+      throw CleaveError.ofField(
         CardsErrors.currencyMismatch,
+        { field: 'currency', rule: 'currencyMismatch', message: `currency must be ${auth.currency}, the authorisation's` },
         `authorisation ${request.networkTransactionId} is in ${auth.currency}, the presentment in ${request.currency}`,
-        { fields: [{ field: 'currency', rule: 'currencyMismatch', message: `currency must be ${auth.currency}, the authorisation's` }] },
       );
     if (auth && LIVE.includes(auth.status) && auth.heldAmount > 0) {
       const post = async (amount: number, suffix: string, reason?: PresentmentResult['reason']) => {
@@ -97,9 +97,11 @@ export class Clearing {
           ? enrichMerchant(request.merchant)
           : undefined;
     if (!merchant)
-      throw CleaveError.of(CardsErrors.missingParam, 'a force post needs the merchant', {
-        fields: [{ field: 'merchant', rule: 'isDefined', message: 'merchant is needed to force-post without an authorisation' }],
-      });
+      throw CleaveError.ofField(
+        CardsErrors.missingParam,
+        { field: 'merchant', rule: 'isDefined', message: 'merchant is needed to force-post without an authorisation' },
+        'a force post needs the merchant',
+      );
     try {
       const tx = await this.bus.send(LedgerPatterns.PostCardPayment, cardPayment(card.accountId, request, merchant), {
         idempotencyKey: `present:${request.presentmentId}:force`,

@@ -29,7 +29,7 @@ export class FeedItems {
         const cursor = await em.findOneBy(FeedItem, { id: request.before, accountId });
         if (!cursor) {
           const message = `before names no item of this feed: ${request.before}`;
-          throw CleaveError.of(FeedErrors.badParam, message, { fields: [{ field: 'before', rule: 'feedItemId', message }] });
+          throw CleaveError.ofField(FeedErrors.badParam, { field: 'before', rule: 'feedItemId', message });
         }
         where = [
           { accountId, createdAt: LessThan(cursor.createdAt) },

@@ -49,7 +49,7 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
     const field = inexactNumberField(body as string);
     if (field !== undefined) {
       const message = `${field} must be a whole number: amounts are integers in minor units`;
-      done(CleaveError.of(PlatformErrors.badParam, message, { fields: [{ field, rule: 'isInt', message }] }), undefined);
+      done(CleaveError.ofField(PlatformErrors.badParam, { field, rule: 'isInt', message }), undefined);
       return;
     }
     // Fastify's JSON parser answers through `done`; its return value is nothing to wait for.

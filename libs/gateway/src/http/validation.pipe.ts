@@ -36,8 +36,10 @@ export class GatewayValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     // A JSON `null`, list, string or number is no body of any route (class-transformer would pass `null` as none).
     if (metadata.type === 'body' && value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
-      throw CleaveError.of(PlatformErrors.badParam, 'the body must be a JSON object or a form', {
-        fields: [{ field: 'body', rule: 'isObject', message: 'the body must be a JSON object or a form' }],
+      throw CleaveError.ofField(PlatformErrors.badParam, {
+        field: 'body',
+        rule: 'isObject',
+        message: 'the body must be a JSON object or a form',
       });
     }
     if (metadata.type === 'body' || metadata.type === 'query') {
@@ -46,7 +48,7 @@ export class GatewayValidationPipe extends ValidationPipe {
       if (fault !== undefined) {
         const field = formFieldName(fault.field);
         const message = fault.message.replace(fault.field, field);
-        throw CleaveError.of(PlatformErrors.badParam, message, { fields: [{ field, rule: fault.rule, message }] });
+        throw CleaveError.ofField(PlatformErrors.badParam, { field, rule: fault.rule, message });
       }
     }
     // A body the bus's compiled decoder accepts is the instance class-transformer and class-validator would

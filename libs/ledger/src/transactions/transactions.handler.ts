@@ -25,7 +25,12 @@ export class TransactionsHandler {
       if (request.since !== undefined) {
         if (Ids.transaction.test(request.since)) {
           const after = await em.findOneBy(Transaction, { id: request.since, accountId: request.accountId });
-          if (!after) throw badParam('since', 'transactionId', `since: no transaction ${request.since} on this account`);
+          if (!after)
+            throw CleaveError.ofField(LedgerErrors.badParam, {
+              field: 'since',
+              rule: 'transactionId',
+              message: `since: no transaction ${request.since} on this account`,
+            });
           query.andWhere(
             new Brackets((b) =>
               b
@@ -79,14 +84,10 @@ function isoOrThrow(field: string, value: string): string {
   const ms = isISO8601(value, { strict: true, strictSeparator: true }) ? Date.parse(value) : Number.NaN;
   const iso = Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
   if (iso === undefined || !/^\d{4}-/.test(iso))
-    throw badParam(
+    throw CleaveError.ofField(LedgerErrors.badParam, {
       field,
-      'isISO8601',
-      `${field} must be a time (ISO 8601, years 0000-9999)${field === 'since' ? ' or a transaction id' : ''}`,
-    );
+      rule: 'isISO8601',
+      message: `${field} must be a time (ISO 8601, years 0000-9999)${field === 'since' ? ' or a transaction id' : ''}`,
+    });
   return iso;
-}
-
-function badParam(field: string, rule: string, message: string): CleaveError {
-  return CleaveError.of(LedgerErrors.badParam, message, { fields: [{ field, rule, message }] });
 }

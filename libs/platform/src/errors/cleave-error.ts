@@ -1,5 +1,13 @@
 import { RpcException } from '@nestjs/microservices';
-import { declaredReason, ErrorCodes, type ErrorCode, type ErrorDetails, type ErrorEnvelope, type ErrorReason } from '@cleave/contracts';
+import {
+  declaredReason,
+  ErrorCodes,
+  type ErrorCode,
+  type ErrorDetails,
+  type ErrorEnvelope,
+  type ErrorReason,
+  type FieldViolation,
+} from '@cleave/contracts';
 
 const knownCodes: ReadonlySet<string> = new Set(ErrorCodes);
 const REASON = /^[a-z][a-z0-9_]{0,63}$/;
@@ -48,6 +56,11 @@ export class CleaveError extends RpcException {
   /** Fails a call for a reason its context's contract declares. */
   static of(declared: ErrorReason, message: string, details?: ErrorDetails): CleaveError {
     return new CleaveError(declared.code, message, { reason: declared.reason, details });
+  }
+
+  /** Fails a call for a declared reason one field gives; the message is the field's unless told otherwise. */
+  static ofField(declared: ErrorReason, violation: FieldViolation, message = violation.message): CleaveError {
+    return CleaveError.of(declared, message, { fields: [violation] });
   }
 
   /** True when this is the declared failure, as raised here or rebuilt off the wire. */

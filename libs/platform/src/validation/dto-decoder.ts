@@ -276,13 +276,11 @@ function passes(rule: RuleCheck, object: object, value: unknown): boolean {
 /** class-transformer + class-validator, for the error messages (and for classes the fast path skips). */
 function slowDecode<T extends object>(dto: DtoClass<T>, plain: unknown): T {
   if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
-    throw CleaveError.of(PlatformErrors.badParam, 'the message must be a JSON object', {
-      fields: [{ field: '', rule: 'isObject', message: 'the message must be a JSON object' }],
-    });
+    throw CleaveError.ofField(PlatformErrors.badParam, { field: '', rule: 'isObject', message: 'the message must be a JSON object' });
   }
   assertStorable(plain);
   const oversized = oversizedArray(dto, plain as Record<string, unknown>);
-  if (oversized !== undefined) throw CleaveError.of(PlatformErrors.badParam, oversized.message, { fields: [oversized] });
+  if (oversized !== undefined) throw CleaveError.ofField(PlatformErrors.badParam, oversized);
   const instance = plainToInstance(dto, plain);
   const fields = hasRules(dto)
     ? fieldViolations(validateSync(instance, VALIDATOR_OPTIONS)).map((f) => ({

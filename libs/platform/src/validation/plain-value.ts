@@ -59,5 +59,5 @@ export function plainValueFault(
 /** Throws `bad_request` naming the field when {@link plainValueFault} finds something. */
 export function assertStorable(plain: unknown): void {
   const fault = plainValueFault(plain);
-  if (fault !== undefined) throw CleaveError.of(PlatformErrors.badParam, fault.message, { fields: [fault] });
+  if (fault !== undefined) throw CleaveError.ofField(PlatformErrors.badParam, fault);
 }

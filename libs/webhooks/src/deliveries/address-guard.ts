@@ -29,12 +29,10 @@ export function blockedRange(address: string, allowPrivate = false): string | un
 export function assertPublic(address: string, host: string, allowPrivate = false): void {
   const range = blockedRange(address, allowPrivate);
   if (range !== undefined) {
-    throw CleaveError.of(
+    throw CleaveError.ofField(
       WebhooksErrors.urlNotAllowed,
+      { field: 'url', rule: 'publicAddress', message: `resolves to a ${range} address (${address})` },
       `the webhook URL's host ${host} resolves to ${address}, a ${range} address; only public addresses are allowed`,
-      {
-        fields: [{ field: 'url', rule: 'publicAddress', message: `resolves to a ${range} address (${address})` }],
-      },
     );
   }
 }
@@ -49,9 +47,11 @@ export async function assertPublicUrl(url: URL, allowPrivate: boolean): Promise<
       dnsLookup(host, { all: true }, (error, found) => (error ? reject(error) : resolve(found))),
     );
   } catch (error) {
-    throw CleaveError.of(WebhooksErrors.urlUnresolvable, `the webhook URL's host ${host} does not resolve: ${(error as Error).message}`, {
-      fields: [{ field: 'url', rule: 'resolvable', message: `${host} does not resolve` }],
-    });
+    throw CleaveError.ofField(
+      WebhooksErrors.urlUnresolvable,
+      { field: 'url', rule: 'resolvable', message: `${host} does not resolve` },
+      `the webhook URL's host ${host} does not resolve: ${(error as Error).message}`,
+    );
   }
   for (const { address } of addresses) assertPublic(address, host, allowPrivate);
 }

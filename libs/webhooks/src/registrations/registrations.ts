@@ -19,9 +19,11 @@ export class Registrations {
   async register(request: RegisterWebhookRequest): Promise<WebhookView> {
     const url = new URL(request.url);
     if (url.username || url.password) {
-      throw CleaveError.of(WebhooksErrors.badParam, 'the webhook URL must not carry credentials', {
-        fields: [{ field: 'url', rule: 'noCredentials', message: 'must not contain user:password@' }],
-      });
+      throw CleaveError.ofField(
+        WebhooksErrors.badParam,
+        { field: 'url', rule: 'noCredentials', message: 'must not contain user:password@' },
+        'the webhook URL must not carry credentials',
+      );
     }
     await assertPublicUrl(url, this.settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE);
     const row: Webhook = {
