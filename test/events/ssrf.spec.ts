@@ -42,6 +42,7 @@ describe('webhook registration refuses internal addresses (no development settin
 
   it('accepts a public address', async () => {
     const reply = await api.post('/webhooks', { account_id: account, url: 'https://93.184.215.14/hook' }, { token });
-    expect(reply.status).toBe(201);
+    // 200, as Monzo answers: a client that checks for it would retry a 201 and register twice.
+    expect(reply.status).toBe(200);
   });
 });

@@ -619,6 +619,121 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
       expect((await api.get('/accounts', as)).body.accounts.map((x: { id: string }) => x.id)).toEqual([b]);
     });
 
+    // What third-party Monzo clients (pymonzo, monzo-bank, monzo-js, petermcd's monzo-api) send and read: each
+    // of these broke one of them.
+    describe("what Monzo's clients send and read", () => {
+      it('speaks OAuth to OAuth libraries: error codes they read, client credentials as HTTP Basic, any case of Bearer', async () => {
+        const customer = await signUp();
+        const from = { 'x-forwarded-for': `10.${randomBytes(3).join('.')}` };
+        const basic = `Basic ${Buffer.from(`${CLIENT_ID}:`).toString('base64')}`;
+        const viaBasic = await api.post(
+          '/oauth2/token',
+          { grant_type: 'password', username: customer.email, password: customer.password },
+          { headers: { ...from, authorization: basic } },
+        );
+        expect([viaBasic.status, viaBasic.body.client_id]).toEqual([200, CLIENT_ID]);
+        const otherClient = await api.post(
+          '/oauth2/token',
+          { grant_type: 'password', client_id: 'oauth2client_0000000000000000000000', username: customer.email, password: 'x' },
+          { headers: { ...from, authorization: basic } },
+        );
+        expect([otherClient.status, Object.keys(otherClient.body.params)]).toEqual([400, ['client_id']]);
+        const oauthError = async (body: Record<string, unknown>) => {
+          const reply = await api.post('/oauth2/token', body, { headers: from });
+          return [reply.status, reply.body.error, typeof reply.body.error_description];
+        };
+        const login = { client_id: CLIENT_ID, username: customer.email };
+        expect(await oauthError({ grant_type: 'password', ...login, password: 'wrong' })).toEqual([401, 'invalid_grant', 'string']);
+        expect(await oauthError({ grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: 'cleave_rt_nope' })).toEqual([
+          401,
+          'invalid_grant',
+          'string',
+        ]);
+        expect(await oauthError({ grant_type: 'authorization_code', client_id: CLIENT_ID })).toEqual([
+          400,
+          'unsupported_grant_type',
+          'string',
+        ]);
+        expect(await oauthError({ grant_type: 'password', username: customer.email, password: 'x' })).toEqual([
+          400,
+          'invalid_request',
+          'string',
+        ]);
+        const badToken = await api.get('/ping/whoami', { headers: { authorization: 'Bearer cleave_at_not-a-real-token-at-all' } });
+        expect([badToken.status, badToken.body.code, badToken.body.error, badToken.headers.get('www-authenticate')]).toEqual([
+          401,
+          'unauthorized.bad_access_token',
+          'invalid_token',
+          'Bearer error="invalid_token"',
+        ]);
+        expect((await api.get('/ping/whoami', { headers: { authorization: `bearer ${customer.token}` } })).status).toBe(200);
+      });
+
+      it('takes paths with a trailing slash, filters accounts by type, and answers 200 where Monzo does', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        expect((await api.get('/ping/whoami/', { token: ada.token })).status).toBe(200);
+        const ids = async (query: string) =>
+          (await api.get(`/accounts/${query}`, { token: ada.token })).body.accounts.map((a: { id: string }) => a.id);
+        expect(await ids('?account_type=uk_retail')).toEqual([account]);
+        expect(await ids('?account_type=uk_retail_joint')).toEqual([]);
+        const feedItem = await api.post('/feed', { account_id: account, type: 'basic', params: { title: 'Hi' } }, { token: ada.token });
+        const webhook = await api.post('/webhooks', { account_id: account, url: 'https://93.184.215.14/hook' }, { token: ada.token });
+        expect([feedItem.status, webhook.status]).toEqual([200, 200]);
+      });
+
+      it("shows transactions and pots with the fields Monzo's live API has, and notes set through metadata[notes]", async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        const topped = await topUp(ada, account, 5_000);
+        expect(topped).toMatchObject({
+          category: 'mondo',
+          categories: { mondo: 5_000 },
+          scheme: 'payport_faster_payments',
+          include_in_spending: false,
+          user_id: ada.userId,
+          dedupe_id: topped.id,
+          updated: topped.created,
+          attachments: null,
+          fees: {},
+          can_split_the_bill: false,
+        });
+        const patched = await api.patch(
+          `/transactions/${topped.id}`,
+          { metadata: { notes: 'via metadata', trip: 'Lisbon' } },
+          { token: ada.token },
+        );
+        expect(patched.body.transaction).toMatchObject({ notes: 'via metadata', metadata: { trip: 'Lisbon' } });
+        expect(patched.body.transaction.metadata).not.toHaveProperty('notes');
+        // Some clients send the account along; it must be the transaction's.
+        const withAccount = await api.get(`/transactions/${topped.id}?account_id=${account}&expand[]=merchant`, { token: ada.token });
+        expect(withAccount.body.transaction.id).toBe(topped.id);
+        const otherAccount = await openAccount(ada);
+        expect((await api.get(`/transactions/${topped.id}?account_id=${otherAccount}`, { token: ada.token })).status).toBe(404);
+
+        const pot = (await api.post('/pots', { current_account_id: account, name: 'Holiday' }, { token: ada.token })).body;
+        const deposit = () =>
+          api.put(`/pots/${pot.id}/deposit`, { source_account_id: account, amount: 100, dedupe_id: 'once' }, { token: ada.token });
+        const first = (await deposit()).body;
+        expect(first).toMatchObject({ type: 'default', round_up: false, round_up_multiplier: null, locked: false });
+        // A replay moves no money and changes nothing, the pot's `updated` included.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const replay = (await deposit()).body;
+        expect([replay.balance, replay.updated]).toEqual([100, first.updated]);
+        const listed = (await api.get(`/pots?current_account_id=${account}`, { token: ada.token })).body.pots;
+        expect(listed[0].updated).toBe(first.updated);
+      });
+
+      it('pages transactions 30 at a time unless told otherwise, as Monzo does', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        for (let i = 0; i < 31; i++) await topUp(ada, account, 100 + i);
+        const page = (await api.get(`/transactions?account_id=${account}`, { token: ada.token })).body.transactions;
+        expect(page).toHaveLength(30);
+        expect((await api.get(`/transactions?account_id=${account}&limit=100`, { token: ada.token })).body.transactions).toHaveLength(31);
+      });
+    });
+
     describe('inputs a bank must refuse, with the same answer on every engine', () => {
       const NETWORK = { authorization: 'Bearer cleave-development-network-secret' };
       const heart = '\u2764\uFE0F'; // ❤️: one glyph, two characters as PostgreSQL counts them

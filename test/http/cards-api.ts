@@ -113,7 +113,20 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
           category: 'eating_out',
           settled: '',
           amount_is_pending: true,
-          merchant: { name: 'Brightbird Espresso', category: 'eating_out', emoji: '☕', address: { city: 'London', country: 'GB' } },
+          scheme: 'mastercard',
+          include_in_spending: true,
+          categories: { eating_out: -1_915 },
+        });
+        // Monzo's whole merchant: pymonzo refuses a transaction list whose merchant lacks any of these.
+        expect(payment!.merchant).toEqual({
+          id: expect.stringMatching(/^merch_/),
+          group_id: expect.stringMatching(/^grp_[0-9A-Za-z]{22}$/),
+          name: 'Brightbird Espresso',
+          category: 'eating_out',
+          emoji: '☕',
+          logo: '',
+          address: { address: '', city: 'London', country: 'GB', postcode: '', region: '', latitude: 0, longitude: 0 },
+          metadata: { mcc: '5814' },
         });
         expect((await transactions(f))[1]!.merchant).toMatch(/^merch_/);
       });

@@ -67,15 +67,25 @@ export class PotsHandler {
     if (request.accountId !== account.id) throw CleaveError.of(AccountsErrors.wrongAccount, `pot ${pot.id} belongs to another account`);
     const [sourceAccountId, destinationAccountId] = kind === 'pot_deposit' ? [account.id, pot.id] : [pot.id, account.id];
     // dedupe_id is the pot move's idempotency key, as Monzo's API has it.
-    await this.bus.send(
+    const { debit } = await this.bus.send(
       LedgerPatterns.Transfer,
       { sourceAccountId, destinationAccountId, amount: request.amount, currency: pot.currency, kind, description: pot.name },
       { idempotencyKey: `${kind}:${pot.id}:${request.dedupeId}` },
     );
-    const now = new Date().toISOString();
-    await this.db.transaction((em) => em.update(Pot, { id: pot.id }, { updatedAt: now }));
+    // The pot changed when the money moved: a replayed move answers the first one's transaction, and changes nothing.
+    const movedAt = debit.created;
+    if (movedAt > pot.updatedAt) {
+      await this.db.transaction((em) =>
+        em
+          .createQueryBuilder()
+          .update(Pot)
+          .set({ updatedAt: movedAt })
+          .where('id = :id AND updated_at < :movedAt', { id: pot.id, movedAt })
+          .execute(),
+      );
+    }
     const balance = await this.bus.send(LedgerPatterns.GetBalance, { accountId: pot.id });
-    return potView({ ...pot, updatedAt: now }, balance.balance);
+    return potView({ ...pot, updatedAt: movedAt > pot.updatedAt ? movedAt : pot.updatedAt }, balance.balance);
   }
 }
 

@@ -2,9 +2,9 @@ import { Body, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { AccountsPatterns } from '@cleave/contracts';
 import { MessageBus } from '@cleave/platform';
-import { AccountIdQuery, OpenAccountBody, TopUpBody, TransferBody } from '../dto/accounts.dto';
+import { AccountIdQuery, AccountsQuery, OpenAccountBody, TopUpBody, TransferBody } from '../dto/accounts.dto';
 import { GatewayController } from '../http/gateway-controller.decorator';
-import { accountJson, balanceJson, transactionJson } from '../http/views';
+import { accountJson, balanceJson, ownTransactionJson } from '../http/views';
 import { pathId, requireIdempotencyKey, userId } from './path-ids';
 
 /** Accounts, balances, top-ups and transfers. */
@@ -14,9 +14,10 @@ export class AccountsController {
 
   @Get('accounts')
   @ApiOperation({ summary: "The customer's accounts" })
-  async list() {
+  async list(@Query() query: AccountsQuery) {
     const accounts = await this.bus.send(AccountsPatterns.ListAccounts, { ownerId: userId() });
-    return { accounts: accounts.map(accountJson) };
+    const shown = accounts.map(accountJson);
+    return { accounts: query.account_type === undefined ? shown : shown.filter((a) => a.type === query.account_type) };
   }
 
   @Post('accounts')
@@ -47,7 +48,7 @@ export class AccountsController {
       currency: body.currency,
       description: body.description,
     });
-    return { transaction: transactionJson(tx) };
+    return { transaction: ownTransactionJson(tx, userId()) };
   }
 
   @Post('transfers')
@@ -61,6 +62,6 @@ export class AccountsController {
       currency: body.currency,
       description: body.description,
     });
-    return { transaction: transactionJson(debit) };
+    return { transaction: ownTransactionJson(debit, userId()) };
   }
 }

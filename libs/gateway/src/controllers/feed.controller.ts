@@ -1,4 +1,4 @@
-import { Body, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { FeedPatterns } from '@cleave/contracts';
@@ -32,6 +32,8 @@ export class FeedController {
   }
 
   @Post('feed')
+  // Monzo answers 200, and clients check for it.
+  @HttpCode(200)
   @ApiOperation({ summary: "Post a custom item to an account's feed: type=basic, params[title], params[body], params[image_url], url" })
   async create(@Body() body: CreateFeedItemBody) {
     await assertOwnsAccount(this.bus, body.account_id);

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { CleaveError, currentContext, MessageBus, sha256Hex } from '@cleave/platform';
 import { TokenCache } from '../auth/token-cache';
 import { SignUpBody, TokenBody } from '../dto/identity.dto';
+import { basicClientCredentials } from '../http/basic-credentials';
 import { GatewayController } from '../http/gateway-controller.decorator';
 import { Public } from '../http/public.decorator';
 import type { GatewayRequest } from '../http/request-context.guard';
@@ -30,10 +31,20 @@ export class IdentityController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a password or a refresh token for an access token' })
   async token(@Body() body: TokenBody, @Req() request: GatewayRequest) {
+    const basic = basicClientCredentials(request.headers.authorization);
+    if (basic && body.client_id !== undefined && body.client_id !== basic.clientId) {
+      throw CleaveError.ofField(PlatformErrors.badParam, {
+        field: 'client_id',
+        rule: 'sameClient',
+        message: 'client_id names another client than the Authorization header',
+      });
+    }
+    const clientId = body.client_id ?? basic?.clientId;
+    const clientSecret = body.client_secret ?? basic?.clientSecret;
     const needs = body.grant_type === 'password' ? (['username', 'password'] as const) : (['refresh_token'] as const);
-    const missing = needs.filter((field) => !body[field]);
+    const missing = [...(clientId === undefined ? ['client_id'] : []), ...needs.filter((field) => !body[field])];
     if (missing.length > 0) {
-      throw CleaveError.of(PlatformErrors.missingParam, `the ${body.grant_type} grant needs ${needs.join(' and ')}`, {
+      throw CleaveError.of(PlatformErrors.missingParam, `the ${body.grant_type} grant needs ${missing.join(' and ')}`, {
         fields: missing.map((field) => ({ field, rule: 'isDefined', message: `${field} is needed for the ${body.grant_type} grant` })),
       });
     }
@@ -42,8 +53,8 @@ export class IdentityController {
     const refreshToken = `cleave_rt_${randomBytes(32).toString('base64url')}`;
     const reply = await this.bus.send(IdentityPatterns.IssueToken, {
       grantType: body.grant_type,
-      clientId: body.client_id,
-      clientSecretHash: body.client_secret === undefined ? undefined : sha256Hex(body.client_secret),
+      clientId: clientId!,
+      clientSecretHash: clientSecret === undefined ? undefined : sha256Hex(clientSecret),
       username: body.username,
       password: body.password,
       refreshTokenHash: body.refresh_token === undefined ? undefined : sha256Hex(body.refresh_token),

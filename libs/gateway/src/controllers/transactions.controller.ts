@@ -4,8 +4,10 @@ import { Ids, LedgerPatterns, type TransactionView } from '@cleave/contracts';
 import { CleaveError, MessageBus } from '@cleave/platform';
 import { AnnotateBody, ExpandQuery, TransactionsQuery } from '../dto/accounts.dto';
 import { GatewayController } from '../http/gateway-controller.decorator';
-import { transactionJson } from '../http/views';
-import { assertOwnsAccount, assertOwnsAccountOf, pathId } from './path-ids';
+import { ownTransactionJson } from '../http/views';
+import { assertOwnsAccount, assertOwnsAccountOf, pathId, userId } from './path-ids';
+
+const DEFAULT_PAGE = 30;
 
 /** An account's transactions, and annotations on them. Only the account's owner reaches them. */
 @GatewayController('transactions')
@@ -20,25 +22,31 @@ export class TransactionsController {
       accountId: query.account_id,
       since: query.since,
       before: query.before,
-      limit: query.limit,
+      // Monzo's default page.
+      limit: query.limit ?? DEFAULT_PAGE,
     });
     const expand = query.expand?.includes('merchant') ?? false;
-    return { transactions: transactions.map((t) => transactionJson(t, expand)) };
+    return { transactions: transactions.map((t) => ownTransactionJson(t, userId(), expand)) };
   }
 
   @Get('transactions/:id')
   @ApiOperation({ summary: 'One transaction' })
   async get(@Param('id') id: string, @Query() query: ExpandQuery) {
-    return { transaction: transactionJson(await this.owned(id), query.expand?.includes('merchant') ?? false) };
+    const tx = await this.owned(id);
+    if (query.account_id !== undefined && query.account_id !== tx.accountId) throw CleaveError.notFound(`no transaction ${id}`);
+    return { transaction: ownTransactionJson(tx, userId(), query.expand?.includes('merchant') ?? false) };
   }
 
   @Patch('transactions/:id')
   @ApiOperation({ summary: 'Annotate a transaction: metadata[key]=value (empty deletes), notes' })
   async annotate(@Param('id') id: string, @Body() body: AnnotateBody) {
     const tx = await this.owned(id);
-    const metadata = Object.entries(body.metadata ?? {}).map(([key, value]) => ({ key, value }));
-    const updated = await this.bus.send(LedgerPatterns.AnnotateTransaction, { transactionId: tx.id, metadata, notes: body.notes });
-    return { transaction: transactionJson(updated) };
+    const { notes: notesKey, ...keys } = body.metadata ?? {};
+    const metadata = Object.entries(keys).map(([key, value]) => ({ key, value }));
+    // Monzo: "updating the notes key applies the value to the transaction's top-level notes property".
+    const notes = body.notes ?? notesKey;
+    const updated = await this.bus.send(LedgerPatterns.AnnotateTransaction, { transactionId: tx.id, metadata, notes });
+    return { transaction: ownTransactionJson(updated, userId()) };
   }
 
   /** The transaction, if it is on one of the caller's accounts; anyone else's is not_found. */

@@ -1,4 +1,4 @@
-import { Body, Delete, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { WebhooksPatterns, type WebhookView } from '@cleave/contracts';
 import { MessageBus } from '@cleave/platform';
@@ -13,6 +13,8 @@ export class WebhooksController {
   constructor(private readonly bus: MessageBus) {}
 
   @Post('webhooks')
+  // Monzo answers 200, and clients check for it.
+  @HttpCode(200)
   @ApiOperation({ summary: "Register a URL for an account's transaction events; the signing secret is in this reply only" })
   async register(@Body() body: RegisterWebhookBody) {
     await assertOwnsAccount(this.bus, body.account_id);

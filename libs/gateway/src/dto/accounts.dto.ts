@@ -9,6 +9,11 @@ export class OpenAccountBody {
   @ApiPropertyOptional() @Optional() @Text(0, 140) description?: string;
 }
 
+export class AccountsQuery {
+  /** Monzo's account types; Cleave's accounts are all `uk_retail`. */
+  @ApiPropertyOptional({ example: 'uk_retail' }) @Optional() @Text(1, 40) account_type?: string;
+}
+
 export class AccountIdQuery {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
 }
@@ -52,7 +57,7 @@ export class TransactionsQuery {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
   @ApiPropertyOptional({ description: 'A time (RFC 3339) or a transaction id' }) @Optional() @Text(0, 40) since?: string;
   @ApiPropertyOptional({ description: 'A time (RFC 3339)' }) @Optional() @Text(0, 40) before?: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 100 }) @Optional() @WholeNumber() @Min(1) @Max(100) limit?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 30 }) @Optional() @WholeNumber() @Min(1) @Max(100) limit?: number;
   @ApiPropertyOptional({ description: 'expand[]=merchant: the merchant object instead of its id', isArray: true, enum: ['merchant'] })
   @Optional()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? [value] : value))
@@ -62,6 +67,8 @@ export class TransactionsQuery {
 }
 
 export class ExpandQuery {
+  /** Not needed (a transaction knows its account); some clients send it, and it must then be the transaction's. */
+  @ApiPropertyOptional() @Optional() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id?: string;
   @ApiPropertyOptional({ isArray: true, enum: ['merchant'] })
   @Optional()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? [value] : value))

@@ -13,6 +13,8 @@ export class FeedQuery {
   before?: string;
 }
 
+const HEX_COLOUR = /^#[0-9A-Fa-f]{6}$/;
+
 export class FeedItemParams {
   @ApiProperty({ example: 'Your trip to Lisbon' }) @Text(1, 140) title!: string;
   @ApiPropertyOptional() @Optional() @Text(0, 1_000) body?: string;
@@ -21,6 +23,19 @@ export class FeedItemParams {
   @IsUrl(HTTP_URL, { message: 'params[image_url] must be an http(s) URL' })
   @Text(1, 2_048)
   image_url?: string;
+  // Monzo's app colours an item with these; Cleave has no app, so they are checked and not kept.
+  @ApiPropertyOptional({ example: '#FCF1EE' })
+  @Optional()
+  @Matches(HEX_COLOUR, { message: 'params[background_color] must be #RRGGBB' })
+  background_color?: string;
+  @ApiPropertyOptional({ example: '#333333' })
+  @Optional()
+  @Matches(HEX_COLOUR, { message: 'params[title_color] must be #RRGGBB' })
+  title_color?: string;
+  @ApiPropertyOptional({ example: '#FE7B6B' })
+  @Optional()
+  @Matches(HEX_COLOUR, { message: 'params[body_color] must be #RRGGBB' })
+  body_color?: string;
 }
 
 export class CreateFeedItemBody {

@@ -12,9 +12,10 @@ export class SignUpBody {
 /** OAuth2 token request (RFC 6749 §4.3 and §6), form-encoded or JSON. */
 export class TokenBody {
   @ApiProperty({ enum: ['password', 'refresh_token'] }) @IsIn(['password', 'refresh_token']) grant_type!: 'password' | 'refresh_token';
-  @ApiProperty({ example: 'oauth2client_00009cleaveQuickStart0' })
+  @ApiPropertyOptional({ example: 'oauth2client_00009cleaveQuickStart0', description: 'Here or as HTTP Basic credentials' })
+  @Optional()
   @Matches(Ids.client, { message: 'client_id must be an OAuth2 client id (oauth2client_…)' })
-  client_id!: string;
+  client_id?: string;
   @ApiPropertyOptional() @Optional() @Text(0, 200) client_secret?: string;
   @ApiPropertyOptional({ description: 'The email, for the password grant' }) @Optional() @Text(0, 254) username?: string;
   @ApiPropertyOptional() @Optional() @Text(0, 200) password?: string;

@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { GatewayErrors, PlatformErrors, type ErrorCode, type ErrorReason } from '@cleave/contracts';
+import { GatewayErrors, IdentityErrors, PlatformErrors, type ErrorCode, type ErrorReason } from '@cleave/contracts';
 import { CleaveError, HTTP_STATUS, markNotServed, toCleaveError } from '@cleave/platform';
 
 // Monzo's error code prefixes, which set the status.
@@ -82,6 +82,20 @@ export function httpFailure(exception: unknown): CleaveError {
 // Refusals by design, logged as warnings: this process or the one called shedding load, or draining.
 const BY_DESIGN = new Set<string>([PlatformErrors.overloaded.reason, GatewayErrors.shuttingDown.reason, GatewayErrors.notReady.reason]);
 
+const TOKEN_ENDPOINT = '/oauth2/token';
+
+/**
+ * The OAuth error code of a refusal, which OAuth clients (Authlib, say) read rather than Monzo's `code`: RFC
+ * 6749 §5.2 at the token endpoint, RFC 6750 §3.1 for a bad access token elsewhere.
+ */
+export function oauthErrorOf(error: CleaveError, atTokenEndpoint: boolean): string | undefined {
+  if (!atTokenEndpoint) return error.is(IdentityErrors.badAccessToken) ? 'invalid_token' : undefined;
+  if (error.is(IdentityErrors.badClient)) return 'invalid_client';
+  if (error.code === 'unauthenticated') return 'invalid_grant';
+  if (error.code !== 'bad_request') return undefined;
+  return error.details?.fields?.some((f) => f.field === 'grant_type' && f.rule === 'isIn') ? 'unsupported_grant_type' : 'invalid_request';
+}
+
 /** Replies with an error in Monzo's shape. */
 export function sendMonzoError(reply: FastifyReply, error: CleaveError): void {
   // Out of the time the client asked for is its choice, not the server's fault.
@@ -90,7 +104,13 @@ export function sendMonzoError(reply: FastifyReply, error: CleaveError): void {
   // A refusal that says when to come back (a rate limit, an overloaded process) says it in the header too.
   const retryAfter = error.details?.retryAfterSeconds;
   if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
-  void reply.status(HTTP_STATUS[error.code]).header('content-type', 'application/json; charset=utf-8').send(monzoErrorBody(error));
+  const atTokenEndpoint = reply.request?.routeOptions?.url === TOKEN_ENDPOINT;
+  const oauthError = oauthErrorOf(error, atTokenEndpoint);
+  if (oauthError === 'invalid_token') void reply.header('www-authenticate', 'Bearer error="invalid_token"');
+  const body = monzoErrorBody(error);
+  const sent =
+    oauthError === undefined ? body : { ...body, error: oauthError, ...(atTokenEndpoint && { error_description: body.message }) };
+  void reply.status(HTTP_STATUS[error.code]).header('content-type', 'application/json; charset=utf-8').send(sent);
 }
 
 /**

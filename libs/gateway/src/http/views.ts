@@ -1,3 +1,4 @@
+import { transactionJson } from '@cleave/contracts';
 import type {
   DeadLetterView,
   DeliveryView,
@@ -10,6 +11,7 @@ import type {
   CardView,
   PotView,
   TokenReply,
+  TransactionView,
   UserView,
 } from '@cleave/contracts';
 
@@ -53,6 +55,18 @@ export const potJson = (p: PotView) => ({
   updated: p.updated,
   deleted: p.deleted,
   current_account_id: p.currentAccountId,
+  // What Monzo's live API adds, for the features Cleave's pots don't have: none of them.
+  type: 'default',
+  product_id: 'default',
+  goal_amount: null,
+  round_up: false,
+  round_up_multiplier: null,
+  locked: false,
+  is_tax_pot: false,
+  isa_wrapper: '',
+  cover_image_url: '',
+  available_for_bills: false,
+  has_virtual_cards: false,
 });
 
 export const cardJson = (c: CardView) => ({
@@ -76,8 +90,11 @@ export const decisionJson = (d: AuthorisationDecision) => ({
   ...(d.declineReason ? { decline_reason: d.declineReason } : {}),
 });
 
-/** A merchant as Monzo shows it when expanded (`expand[]=merchant`); otherwise just its id. */
-export { transactionJson } from '@cleave/contracts';
+/** A transaction as its owner reads it over the API: Monzo's shape (shared with webhooks), with whose it is. */
+export const ownTransactionJson = (t: TransactionView, userId: string, expandMerchant = false) => ({
+  ...transactionJson(t, expandMerchant),
+  user_id: userId,
+});
 
 export const feedItemJson = (f: FeedItemView) => ({
   id: f.id,

@@ -40,7 +40,8 @@ export class TopUpHandler {
           amount: request.amount,
           currency: request.currency,
           description,
-          category: 'general',
+          // Monzo: "top-ups have category mondo".
+          category: 'mondo',
           status: 'settled',
           settledAt: now,
           isLoad: true,

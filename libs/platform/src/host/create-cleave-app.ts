@@ -135,7 +135,11 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
     const refusedInRouter = http?.serverOptions?.frameworkErrors;
     // qs reads Monzo-style bracketed parameters (`metadata[key]=value`, `expand[]=merchant`).
     const adapter = new FastifyAdapter({
-      routerOptions: { querystringParser: (query: string) => qs.parse(query) as Record<string, string> },
+      routerOptions: {
+        querystringParser: (query: string) => qs.parse(query) as Record<string, string>,
+        // `/accounts/` is `/accounts`: some Monzo clients end every path with a slash.
+        ignoreTrailingSlash: true,
+      },
       trustProxy: config.trustProxy,
       // Fastify's request id is Cleave's, so the access log names a request as its x-request-id header does.
       genReqId: (raw: IncomingMessage) => httpEntryOf(raw).requestId,
