@@ -22,11 +22,14 @@ const CHECKED_BY_THEIR_CONTEXT = ['CardsPatterns.IssueCard', 'CardsPatterns.List
 
 /** A route acting on an account the request names must have accounts check that the caller owns it. */
 export function unchecked(source: string): string[] {
+  // A controller's `owned(id)` that checks the owner of what it reads checks for the routes that call it.
+  const ownedChecks = /private async owned\([^]*?assertOwnsAccountOf\(/.test(source);
   return routesOf(source)
     .filter(({ body }) => /\b(query|body)\.account_id\b/.test(body))
     .filter(
       ({ body }) =>
         !/assertOwnsAccount(Of)?\(/.test(body) &&
+        !(ownedChecks && /this\.owned\(/.test(body)) &&
         !/AccountsPatterns\.[A-Za-z]+/.test(body) &&
         !CHECKED_BY_THEIR_CONTEXT.some((p) => body.includes(p)),
     )

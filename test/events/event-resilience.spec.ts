@@ -181,6 +181,68 @@ describe.each(['postgres', 'sqlite'] as const)(
       expect(new Set(items.map((i) => i.transaction_id)).size).toBe(5);
       expect((await api.get('/admin/dead-letters?context=feed', { headers: ADMIN })).body.dead_letters).toEqual([]);
     });
+
+    // A poison entry was parked again, under a new id, each time its run came back: the letters multiplied.
+    it('parks a poison entry of a run once, though the run comes again', async () => {
+      const { customer, account, cardToken } = await fundedCard(api, 10_000);
+      const prefix = bank.security!.prefix;
+      const nc = await connect({
+        servers: bank.nats!.url,
+        user: 'ledger',
+        pass: bank.security!.passwords.ledger,
+        inboxPrefix: `_INBOX.${prefix}.ledger`,
+      });
+      try {
+        const crashing = await bank.restart(bank.hosting('feed')[0]!, { CLEAVE_CRASH_AT: 'feed.consume:before-ack' });
+        const now = new Date().toISOString();
+        const poisonId = newEntityId('evt');
+        const h = natsHeaders();
+        h.set('cleave-batch', '2');
+        const run = [
+          {
+            id: newEntityId('evt'),
+            time: now,
+            aggregateId: account,
+            payload: {
+              transaction: {
+                id: newEntityId('tx'),
+                accountId: account,
+                amount: -123,
+                currency: 'GBP',
+                created: now,
+                description: 'Run Came Again',
+                category: 'general',
+                settled: '',
+                metadata: {},
+                notes: '',
+                isLoad: false,
+                status: 'pending',
+              },
+            },
+          },
+          { id: poisonId, time: now, aggregateId: account, payload: { transaction: { id: 'nonsense' } } },
+        ];
+        await jetstream(nc).publish(`${prefix}.evt.ledger.transaction-created.v1`, JSON.stringify(run), {
+          msgID: `${newEntityId('evt')}+run`,
+          headers: h,
+        });
+        expect(await crashing.waitForExit()).toBe(-1);
+        await bank.restart(crashing, { CLEAVE_CRASH_AT: undefined });
+        // Events are taken in order: once a later payment is in the feed, the run came again and was handled.
+        expect((await pay(api, cardToken, 250)).body.approved).toBe(true);
+        await eventually(
+          async () => JSON.stringify((await api.get(`/feed?account_id=${account}&limit=100`, { token: customer.token })).body.items ?? []),
+          (items) => items.includes('Brightbird Espresso') && items.includes('Run Came Again'),
+          20_000,
+        );
+        const letters = (await api.get('/admin/dead-letters?context=feed', { headers: ADMIN })).body.dead_letters as Array<{
+          event_id: string;
+        }>;
+        expect(letters.filter((l) => l.event_id === poisonId)).toHaveLength(1);
+      } finally {
+        await nc.close();
+      }
+    });
   },
 );
 

@@ -329,6 +329,51 @@ describe('a split bank trusts no one on its NATS server', () => {
     expect((await api.get('/ping/whoami', { token: victim.customer.token })).status).toBe(200);
   });
 
+  // Cards kept no dead letters: parking poison on the gateway's abandonments failed, so the message came back
+  // for ever, the consumer restarted every few seconds, and a network retry it should have declined was approved.
+  it("parks poison among the gateway's abandonments in cards, which moves on: a later abandonment still declines the network's retry", async () => {
+    const prefix = bank.security!.prefix;
+    const js = jetstream(await as('gateway'));
+    const abandoned = (id: string, data: string) => {
+      const h = natsHeaders();
+      h.set('cleave-event-time', new Date().toISOString());
+      h.set('cleave-aggregate-id', 'network');
+      return js.publish(`${prefix}.evt.gateway.authorisation-abandoned.v1`, data, { msgID: id, headers: h });
+    };
+    await abandoned('x1', 'garbage{');
+    await abandoned(newEntityId('evt'), '{"networkTransactionId":5}');
+    const lettersOfCards = async () =>
+      (await api.get('/admin/dead-letters?context=cards', { headers: ADMIN })).body.dead_letters as Array<{ id: string; error: string }>;
+    const parked = await eventually(lettersOfCards, (letters) => letters?.length >= 2);
+    expect(parked.map((l) => l.error).join('\n')).toMatch(/poison: the event id "x1"[\s\S]*bad_request/);
+    // The consumer moved on: an abandonment published after the poison is applied, so the network's retry of
+    // that authorisation gets the answer it was given then, not an approval.
+    const ntx = `ntx-abandoned-after-poison-${Date.now()}`;
+    await abandoned(newEntityId('evt'), JSON.stringify({ networkTransactionId: ntx }));
+    const retry = () =>
+      api.post(
+        '/network/authorisations',
+        {
+          card_token: victim.cardToken,
+          amount: 700,
+          currency: 'GBP',
+          network_transaction_id: ntx,
+          merchant: { name: 'Retried', mcc: '5814' },
+        },
+        { headers: { authorization: `Bearer ${NETWORK_SECRET}` } },
+      );
+    const answer = await eventually(
+      async () => (await retry()).body,
+      (body) => body?.approved === false,
+    );
+    expect(answer).toMatchObject({ approved: false, decline_reason: 'issuer_unavailable' });
+    // An operator drops a poison letter no replay can handle; it is gone from the list.
+    const poison = parked.find((l) => /"x1"/.test(l.error))!;
+    expect((await api.post(`/admin/dead-letters/cards/${poison.id}/replay`, undefined, { headers: ADMIN })).status).toBe(409);
+    expect((await api.post(`/admin/dead-letters/cards/${poison.id}/discard`, undefined, { headers: ADMIN })).status).toBe(201);
+    expect((await lettersOfCards()).map((l) => l.id)).not.toContain(poison.id);
+  });
+
   it('takes a run of events in one message apart: good events applied, each bad one parked alone, a bad run parked whole', async () => {
     const prefix = bank.security!.prefix;
     const js = jetstream(await as('ledger'));

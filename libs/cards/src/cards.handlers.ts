@@ -5,15 +5,18 @@ import {
   type AuthorisationAbandonedV1,
   type AbandonAuthorisationRequest,
   type AuthoriseRequest,
+  type DiscardDeadLetterRequest,
   type IssueCardRequest,
   type ListCardsRequest,
+  type ListDeadLettersRequest,
   type PresentRequest,
   type RefundRequest,
+  type ReplayDeadLetterRequest,
   type ReverseRequest,
   type SetCardLimitsRequest,
   type SetCardStatusRequest,
 } from '@cleave/contracts';
-import { Handles, OnEvent } from '@cleave/platform';
+import { DeadLetters, Handles, OnEvent } from '@cleave/platform';
 import { Abandonments } from './authorisations/abandonments';
 import { Authorisations } from './authorisations/authorisations';
 import { Clearing } from './clearing/clearing';
@@ -29,6 +32,7 @@ export class CardsHandlers {
     private readonly abandonments: Abandonments,
     private readonly clearing: Clearing,
     private readonly reversals: Reversals,
+    private readonly deadLetters: DeadLetters,
   ) {}
 
   @Handles(CardsPatterns.IssueCard)
@@ -80,5 +84,20 @@ export class CardsHandlers {
   @Handles(CardsPatterns.Refund)
   onRefund(request: RefundRequest) {
     return this.reversals.refund(request);
+  }
+
+  @Handles(CardsPatterns.ListDeadLetters)
+  onListDeadLetters(request: ListDeadLettersRequest) {
+    return this.deadLetters.list('cards', request.includeReplayed);
+  }
+
+  @Handles(CardsPatterns.ReplayDeadLetter)
+  onReplayDeadLetter(request: ReplayDeadLetterRequest) {
+    return this.deadLetters.replay('cards', request.id);
+  }
+
+  @Handles(CardsPatterns.DiscardDeadLetter)
+  onDiscardDeadLetter(request: DiscardDeadLetterRequest) {
+    return this.deadLetters.discard('cards', request.id);
   }
 }

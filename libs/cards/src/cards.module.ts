@@ -20,6 +20,7 @@ import { cardsMigrations } from './migrations';
     DatabaseModule.forContext({
       context: 'cards',
       idempotency: true,
+      events: true,
       entities: [Card, Authorisation, CardDailySpend],
       migrations: cardsMigrations,
     }),

@@ -12,6 +12,11 @@ export class ReplayDeadLetterRequest {
   @Matches(Ids.deadLetter) id!: string;
 }
 
+/** Drops a dead letter an operator has dealt with, or that can never be handled (a poison message). */
+export class DiscardDeadLetterRequest {
+  @Matches(Ids.deadLetter) id!: string;
+}
+
 /** A parked event, as an operator sees it. */
 export interface DeadLetterView {
   readonly id: string;

@@ -7,6 +7,7 @@ import {
   type ListFeedItemsRequest,
   type ListNotificationsRequest,
   type ReplayDeadLetterRequest,
+  type DiscardDeadLetterRequest,
   type TransactionEventV1,
 } from '@cleave/contracts';
 import { ContextDatabase, DeadLetters, Handles, OnEvent, OnEvents, runOnce, runWithContext, type DeliveredEvent } from '@cleave/platform';
@@ -77,5 +78,10 @@ export class FeedHandlers {
   @Handles(FeedPatterns.ReplayDeadLetter)
   onReplayDeadLetter(request: ReplayDeadLetterRequest) {
     return this.deadLetters.replay('feed', request.id);
+  }
+
+  @Handles(FeedPatterns.DiscardDeadLetter)
+  onDiscardDeadLetter(request: DiscardDeadLetterRequest) {
+    return this.deadLetters.discard('feed', request.id);
   }
 }

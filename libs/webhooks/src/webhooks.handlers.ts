@@ -7,6 +7,7 @@ import {
   type ListWebhooksRequest,
   type RegisterWebhookRequest,
   type ReplayDeadLetterRequest,
+  type DiscardDeadLetterRequest,
   type TransactionEventV1,
   type WebhookIdRequest,
 } from '@cleave/contracts';
@@ -66,5 +67,10 @@ export class WebhooksHandlers {
   @Handles(WebhooksPatterns.ReplayDeadLetter)
   onReplayDeadLetter(request: ReplayDeadLetterRequest) {
     return this.deadLetters.replay('webhooks', request.id);
+  }
+
+  @Handles(WebhooksPatterns.DiscardDeadLetter)
+  onDiscardDeadLetter(request: DiscardDeadLetterRequest) {
+    return this.deadLetters.discard('webhooks', request.id);
   }
 }

@@ -1,14 +1,16 @@
 /**
  * Operators' tool for events a context gave up on, over the gateway's admin routes:
  *
- *   npm run dead-letters -- list <feed|webhooks> [--all]
- *   npm run dead-letters -- replay <feed|webhooks> <dlq_id>
- *   npm run dead-letters -- replay-all <feed|webhooks>
+ *   npm run dead-letters -- list <feed|webhooks|cards> [--all]
+ *   npm run dead-letters -- replay <feed|webhooks|cards> <dlq_id>
+ *   npm run dead-letters -- replay-all <feed|webhooks|cards>
+ *   npm run dead-letters -- discard <feed|webhooks|cards> <dlq_id>
  *
  * CLEAVE_URL (default http://127.0.0.1:3000) and CLEAVE_ADMIN_SECRET say where and as whom.
  */
-const USAGE = 'usage: dead-letters list <feed|webhooks> [--all] | replay <feed|webhooks> <dlq_id> | replay-all <feed|webhooks>';
-const CONTEXTS = ['feed', 'webhooks'];
+const USAGE =
+  'usage: dead-letters list <context> [--all] | replay <context> <dlq_id> | replay-all <context> | discard <context> <dlq_id>; contexts: feed, webhooks, cards';
+const CONTEXTS = ['feed', 'webhooks', 'cards'];
 
 interface DeadLetterJson {
   id: string;
@@ -49,6 +51,11 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'replay' && id) {
     const body = await call('POST', `/admin/dead-letters/${context}/${encodeURIComponent(id)}/replay`);
     console.log(`replayed ${(body.dead_letter as DeadLetterJson).id}`);
+    return 0;
+  }
+  if (command === 'discard' && id) {
+    const body = await call('POST', `/admin/dead-letters/${context}/${encodeURIComponent(id)}/discard`);
+    console.log(`discarded ${(body.dead_letter as DeadLetterJson).id}`);
     return 0;
   }
   if (command === 'replay-all') {

@@ -1,4 +1,5 @@
 import { AccountsPatterns } from '../accounts/accounts.patterns';
+import { DiscardDeadLetterRequest, ListDeadLettersRequest, ReplayDeadLetterRequest, type DeadLetterView } from '../dead-letters';
 import { command, dependencies, query } from '../contract';
 import { GatewayEventNames } from '../gateway/gateway.patterns';
 import { LedgerPatterns } from '../ledger/ledger.patterns';
@@ -31,6 +32,9 @@ export const CardsRequests = {
   [CardsPatterns.Present]: command(PresentRequest).returns<PresentmentResult>({ requires: 'network' }),
   [CardsPatterns.Reverse]: command(ReverseRequest).returns<ReversalResult>({ requires: 'network' }),
   [CardsPatterns.Refund]: command(RefundRequest).returns<RefundResult>({ requires: 'network' }),
+  [CardsPatterns.ListDeadLetters]: query(ListDeadLettersRequest).returns<DeadLetterView[]>({ requires: 'admin' }),
+  [CardsPatterns.ReplayDeadLetter]: command(ReplayDeadLetterRequest).returns<DeadLetterView>({ requires: 'admin' }),
+  [CardsPatterns.DiscardDeadLetter]: command(DiscardDeadLetterRequest).returns<DeadLetterView>({ requires: 'admin' }),
 } as const;
 
 /** The cards context publishes no events. */

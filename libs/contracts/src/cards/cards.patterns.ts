@@ -9,4 +9,7 @@ export const CardsPatterns = {
   Present: 'cards.present',
   Reverse: 'cards.reverse',
   Refund: 'cards.refund',
+  ListDeadLetters: 'cards.list-dead-letters',
+  ReplayDeadLetter: 'cards.replay-dead-letter',
+  DiscardDeadLetter: 'cards.discard-dead-letter',
 } as const;

@@ -1,6 +1,6 @@
 import { command, dependencies, event, query } from '../contract';
 import { LedgerEventNames } from '../ledger/ledger.patterns';
-import { ListDeadLettersRequest, ReplayDeadLetterRequest, type DeadLetterView } from '../dead-letters';
+import { DiscardDeadLetterRequest, ListDeadLettersRequest, ReplayDeadLetterRequest, type DeadLetterView } from '../dead-letters';
 import { FeedEventNames, FeedPatterns } from './feed.patterns';
 import {
   CreateFeedItemRequest,
@@ -18,6 +18,7 @@ export const FeedRequests = {
   [FeedPatterns.ListNotifications]: query(ListNotificationsRequest).returns<NotificationV1[]>({ requires: 'customer' }),
   [FeedPatterns.ListDeadLetters]: query(ListDeadLettersRequest).returns<DeadLetterView[]>({ requires: 'admin' }),
   [FeedPatterns.ReplayDeadLetter]: command(ReplayDeadLetterRequest).returns<DeadLetterView>({ requires: 'admin' }),
+  [FeedPatterns.DiscardDeadLetter]: command(DiscardDeadLetterRequest).returns<DeadLetterView>({ requires: 'admin' }),
 } as const;
 
 /** The feed keeps its own copy of the ledger's transactions. */

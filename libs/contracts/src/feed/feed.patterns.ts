@@ -5,6 +5,7 @@ export const FeedPatterns = {
   ListNotifications: 'feed.list-notifications',
   ListDeadLetters: 'feed.list-dead-letters',
   ReplayDeadLetter: 'feed.replay-dead-letter',
+  DiscardDeadLetter: 'feed.discard-dead-letter',
 } as const;
 
 /** Events published by the feed context. */

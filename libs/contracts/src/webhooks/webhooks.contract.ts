@@ -1,6 +1,6 @@
 import { command, dependencies, query } from '../contract';
 import { LedgerEventNames } from '../ledger/ledger.patterns';
-import { ListDeadLettersRequest, ReplayDeadLetterRequest, type DeadLetterView } from '../dead-letters';
+import { DiscardDeadLetterRequest, ListDeadLettersRequest, ReplayDeadLetterRequest, type DeadLetterView } from '../dead-letters';
 import { WebhooksPatterns } from './webhooks.patterns';
 import {
   ListDeliveriesRequest,
@@ -20,6 +20,7 @@ export const WebhooksRequests = {
   [WebhooksPatterns.ListDeliveries]: query(ListDeliveriesRequest).returns<DeliveryView[]>({ requires: 'customer' }),
   [WebhooksPatterns.ListDeadLetters]: query(ListDeadLettersRequest).returns<DeadLetterView[]>({ requires: 'admin' }),
   [WebhooksPatterns.ReplayDeadLetter]: command(ReplayDeadLetterRequest).returns<DeadLetterView>({ requires: 'admin' }),
+  [WebhooksPatterns.DiscardDeadLetter]: command(DiscardDeadLetterRequest).returns<DeadLetterView>({ requires: 'admin' }),
 } as const;
 
 /** Webhooks deliver the ledger's transaction events. */

@@ -7,4 +7,5 @@ export const WebhooksPatterns = {
   ListDeliveries: 'webhooks.list-deliveries',
   ListDeadLetters: 'webhooks.list-dead-letters',
   ReplayDeadLetter: 'webhooks.replay-dead-letter',
+  DiscardDeadLetter: 'webhooks.discard-dead-letter',
 } as const;

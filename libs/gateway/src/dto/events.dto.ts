@@ -76,8 +76,9 @@ export class DeliveriesQuery {
 }
 
 export class DeadLettersQuery {
-  @ApiProperty({ enum: ['feed', 'webhooks'] }) @IsIn(['feed', 'webhooks'], { message: 'context must be feed or webhooks' }) context!:
-    'feed' | 'webhooks';
+  @ApiProperty({ enum: ['feed', 'webhooks', 'cards'] })
+  @IsIn(['feed', 'webhooks', 'cards'], { message: 'context must be feed, webhooks or cards' })
+  context!: 'feed' | 'webhooks' | 'cards';
   @ApiPropertyOptional({ description: 'Also those already replayed' })
   @Optional()
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))

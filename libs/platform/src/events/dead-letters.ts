@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { DeadLetterView } from '@cleave/contracts';
 import { CleaveError } from '../errors/cleave-error';
 import type { ContextDatabases } from '../database/context-databases';
@@ -8,6 +9,8 @@ import { PlatformErrors } from '@cleave/contracts';
 
 /** Lists and replays the events a context's handlers gave up on. */
 export class DeadLetters {
+  private readonly log = new Logger('DeadLetters');
+
   constructor(
     private readonly dbs: ContextDatabases,
     private readonly events: EventBus,
@@ -36,6 +39,19 @@ export class DeadLetters {
     const replayedAt = new Date().toISOString();
     await db.transaction((em) => em.update(DeadLetter, { id }, { replayedAt }));
     return view({ ...letter, replayedAt });
+  }
+
+  /**
+   * Drops a letter an operator has dealt with, or one that can never be handled (a poison message, whose
+   * replay always fails). Its envelope is logged first: the log is what keeps it.
+   */
+  async discard(context: string, id: string): Promise<DeadLetterView> {
+    const db = this.database(context);
+    const letter = await db.read((em) => em.findOneBy(DeadLetter, { id, context }));
+    if (!letter) throw CleaveError.notFound(`no dead letter ${id} in ${context}`);
+    this.log.warn(`discarding ${context}'s dead letter ${id} (${letter.event} ${letter.eventId}): ${letter.envelope.slice(0, 4_096)}`);
+    await db.transaction((em) => em.delete(DeadLetter, { id, context }));
+    return view(letter);
   }
 
   private database(context: string) {

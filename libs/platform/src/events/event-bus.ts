@@ -12,6 +12,7 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
+import { In, IsNull } from 'typeorm';
 import { headers as natsHeaders, nanos, type Msg, type MsgHdrs } from '@nats-io/transport-node';
 import type { CleaveServer } from '../bus/cleave.server';
 import { contextOf } from '../bus/names';
@@ -686,11 +687,19 @@ export class EventBus {
    * inbox skips what was done.
    */
   private async handleBatch(context: string, event: string, m: JsMsg): Promise<void> {
-    const envelopes: EventEnvelope[] = [];
-    for (const entry of this.entriesOf(event, m.data)) {
-      if (entry instanceof PoisonEvent) await this.park(context, this.rawEnvelope(event, m), entry, m.info.deliveryCount);
-      else envelopes.push(entry);
+    let envelopes: EventEnvelope[] = [];
+    const seen = new Set<string>();
+    for (const [index, entry] of this.entriesOf(event, m.data).entries()) {
+      if (entry instanceof PoisonEvent) await this.park(context, this.rawEnvelope(event, m, index), entry, m.info.deliveryCount);
+      // An id twice in one run is one event: a relay never sends that, so the second is a forgery or a fault.
+      else if (seen.has(entry.id)) this.log.warn(`${context} passed over a second ${event} ${entry.id} in one run`);
+      else {
+        seen.add(entry.id);
+        envelopes.push(entry);
+      }
     }
+    // Redelivered (the process stopped before acknowledging): what was parked then stays parked, not tried again.
+    if (m.info.deliveryCount > 1) envelopes = await this.withoutParked(context, envelopes);
     const working = setInterval(() => m.working(), ACK_WAIT_MS / 3);
     try {
       if (!(await this.applyTogether(context, envelopes))) {
@@ -791,12 +800,15 @@ export class EventBus {
     };
   }
 
-  /** What can be kept of a poison message: its raw headers and payload, cut short, under an id of our own. */
-  private rawEnvelope(event: string, m: JsMsg): EventEnvelope {
+  /**
+   * What can be kept of a poison message: its raw headers and payload, cut short, under an id made from its
+   * place in the stream (and in its batch), so a redelivery of it is known for the same.
+   */
+  private rawEnvelope(event: string, m: JsMsg, entry?: number): EventEnvelope {
     const raw: Record<string, string> = {};
     for (const [name, values] of m.headers ?? []) raw[name.slice(0, 64)] = (values[0] ?? '').slice(0, 256);
     return {
-      id: newEntityId('evt'),
+      id: `stream_${m.info.streamSequence}${entry === undefined ? '' : `.${entry}`}`,
       event,
       time: new Date().toISOString(),
       aggregateId: '',
@@ -811,16 +823,14 @@ export class EventBus {
   private async park(context: string, envelope: EventEnvelope, error: unknown, attempts: number): Promise<void> {
     const e = toCleaveError(error);
     const reason =
-      error instanceof PoisonEvent
-        ? `poison: ${error.message}`
-        : e.code === 'internal'
-          ? ((error as Error)?.message ?? String(error))
-          : `${e.code}: ${e.message}`;
+      error instanceof PoisonEvent ? `poison: ${error.message}` : e.code === 'internal' ? internalReason(error) : `${e.code}: ${e.message}`;
     this.log.error(`${context} gave up on ${envelope.event.slice(0, 120)} ${envelope.id} after ${attempts} attempts: ${reason}`);
     const db = this.dbs.get(context);
     if (!db) return;
-    await db.transaction((em) =>
-      em.insert(DeadLetter, {
+    await db.transaction(async (em) => {
+      // Parked once: a redelivered message (the process stopped before acknowledging) finds its letter here.
+      if (await em.existsBy(DeadLetter, { context, eventId: envelope.id, replayedAt: IsNull() })) return;
+      await em.insert(DeadLetter, {
         id: newEntityId('dlq'),
         context,
         eventId: envelope.id,
@@ -830,8 +840,19 @@ export class EventBus {
         attempts,
         createdAt: new Date().toISOString(),
         replayedAt: null,
-      }),
+      });
+    });
+  }
+
+  /** The envelopes that have no dead letter waiting in the context. */
+  private async withoutParked(context: string, envelopes: EventEnvelope[]): Promise<EventEnvelope[]> {
+    const db = this.dbs.get(context);
+    if (db === undefined || envelopes.length === 0) return envelopes;
+    const parked = await db.read((em) =>
+      em.find(DeadLetter, { select: { eventId: true }, where: { context, eventId: In(envelopes.map((e) => e.id)), replayedAt: IsNull() } }),
     );
+    const ids = new Set(parked.map((letter) => letter.eventId));
+    return envelopes.filter((e) => !ids.has(e.id));
   }
 
   private backoff(attempt: number): number {
@@ -894,6 +915,13 @@ function keepable(envelope: EventEnvelope): string {
       unkept: text === undefined ? 'nested too deeply to serialise' : `${text.length} characters, over the ${MAX_PARKED_BYTES} kept`,
     },
   });
+}
+
+/** What an operator reads of an internal failure: the underlying error's message, not "internal error". */
+function internalReason(error: unknown): string {
+  let cause: unknown = error;
+  while (cause instanceof Error && cause.message === 'internal error' && cause.cause !== undefined) cause = cause.cause;
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** Failures that retrying can't mend: a payload its contract refuses. */
