@@ -9,7 +9,7 @@ import { currentContext } from '../context/call-context';
 import { activeTracer, endSpan, SpanKind, startSpan } from '../observability/tracing';
 import { OverdueStatements } from './overdue-statements';
 import { CleaveError } from '../errors/cleave-error';
-import { isCancelled } from './errors';
+import { connectionLost, isCancelled } from './errors';
 
 const batches = new AsyncLocalStorage<{ readonly db: ContextDatabase; readonly em: EntityManager; open: boolean }>();
 
@@ -107,7 +107,7 @@ export class ContextDatabase {
 
   private async transactionNow<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     this.counts.transactions++;
-    const { value, em } = this.engine === 'postgres' ? await this.postgresTransaction(work) : await this.inGroup(work);
+    const { value, em } = this.engine === 'postgres' ? await this.postgresTransaction(work).catch(this.lost) : await this.inGroup(work);
     const listeners = this.afterCommitOf.get(em) ?? [];
     const signals = this.signalsOf.get(em) ?? [];
     this.afterCommitOf.delete(em);
@@ -294,6 +294,10 @@ export class ContextDatabase {
   }
 
   private async pgQuery(em: EntityManager | undefined, statement: Sql, params: readonly unknown[], callDeadline: number | undefined) {
+    return this.pgQueryNow(em, statement, params, callDeadline).catch(this.lost);
+  }
+
+  private async pgQueryNow(em: EntityManager | undefined, statement: Sql, params: readonly unknown[], callDeadline: number | undefined) {
     this.counts.statements++;
     const query = { name: statement.name, text: statement.postgres, values: params as unknown[] };
     const runner = em?.queryRunner;
@@ -303,6 +307,10 @@ export class ContextDatabase {
     if (deadline === undefined) return pool.query(query);
     // A statement on its own is bound by its call's deadline as a transaction is (see postgresTransaction).
     const client = await pool.connect();
+    // pg-pool takes its error listener off a client it lends: a connection lost while lent (the server
+    // restarting, a backend terminated) would be an unhandled 'error' event, which ends the process.
+    const onLost = () => undefined;
+    client.on('error', onLost);
     let failure: unknown;
     try {
       return await this.cancelledAt(deadline, client, 'statement', () => client.query(query));
@@ -310,10 +318,20 @@ export class ContextDatabase {
       failure = error;
       throw error;
     } finally {
-      // An error PostgreSQL answered (it has an SQLSTATE) leaves the connection fit to reuse; any other may not.
-      client.release(failure !== undefined && typeof (failure as { code?: unknown }).code !== 'string' ? (failure as Error) : undefined);
+      const unfit = failure !== undefined && !fitToReuse(failure);
+      // A client given back unfit is ended by the pool, and may still report its end: it keeps the listener.
+      if (!unfit) client.removeListener('error', onLost);
+      client.release(unfit ? (failure as Error) : undefined);
     }
   }
+
+  /** A lost connection fails the call as `unavailable` (a 503 to retry), not as an internal error. */
+  private readonly lost = (error: unknown): never => {
+    if (!(error instanceof CleaveError) && connectionLost(error)) {
+      throw CleaveError.unavailable(`the ${this.context} database connection was lost: ${(error as Error).message.slice(0, 200)}`);
+    }
+    throw error;
+  };
 
   /**
    * Runs `work` on `client`, its statement cancelled if still running at `deadline` and then failed as
@@ -363,7 +381,7 @@ export class ContextDatabase {
   read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const joined = this.ambient();
     if (joined !== undefined) return work(joined);
-    if (this.engine === 'postgres') return work(this.dataSource.manager);
+    if (this.engine === 'postgres') return work(this.dataSource.manager).catch(this.lost);
     return this.serialised(() => work(this.dataSource.manager));
   }
 
@@ -372,6 +390,15 @@ export class ContextDatabase {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/**
+ * An error PostgreSQL answered on a working connection (an SQLSTATE, not FATAL: a constraint, a cancel)
+ * leaves it fit to lend again; a FATAL one (a terminated backend), or one with no SQLSTATE, may not.
+ */
+function fitToReuse(error: unknown): boolean {
+  const { code, severity } = error as { code?: unknown; severity?: unknown };
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && severity !== 'FATAL' && !connectionLost(error);
 }
 
 // better-sqlite3 binds no booleans: SQLite keeps them as 0 and 1, as TypeORM writes them.

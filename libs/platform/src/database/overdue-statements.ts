@@ -74,6 +74,8 @@ export class OverdueStatements {
       allowExitOnIdle: true,
       application_name: `cleave-${this.context}-canceller`,
     });
+    // An idle connection the server drops is reported on the pool: unheard, that 'error' would end the process.
+    this.canceller.on('error', (error) => this.log.warn(`the ${this.context} canceller's connection was lost: ${error.message}`));
     try {
       await this.canceller.query('SELECT pg_cancel_backend($1)', [entry.backendPid]);
     } catch (error) {
