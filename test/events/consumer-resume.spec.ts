@@ -81,6 +81,43 @@ describe('event consumers resume in seconds, split on SQLite', () => {
     await feedShows([merchant], 15_000);
   });
 
+  // With NATS down the gateway told the network "declined" but could record the abandonment nowhere, so
+  // an approval given before stayed held: the network's last answer and the customer's money disagreed.
+  it('records an abandonment it could not record while NATS was down once NATS is back: the held money is released', async () => {
+    const ntx = `ntx-${randomBytes(6).toString('hex')}`;
+    const authorise = () =>
+      api().post(
+        '/network/authorisations',
+        {
+          card_token: card.cardToken,
+          amount: 4_321,
+          currency: 'GBP',
+          network_transaction_id: ntx,
+          merchant: { name: 'Held Over', mcc: '5814' },
+        },
+        { headers: { authorization: `Bearer ${NETWORK_SECRET}` } },
+      );
+    const balance = async () =>
+      (await api().get(`/balance?account_id=${card.account}`, { token: card.customer.token })).body.balance as number;
+    const before = await balance();
+    expect((await authorise()).body).toMatchObject({ approved: true });
+    expect(await balance()).toBe(before - 4_321);
+    await bank.nats!.stop();
+    try {
+      // The network retries while nothing behind the gateway can be reached: declined, within the budget.
+      expect((await authorise()).body).toMatchObject({ approved: false, decline_reason: 'issuer_unavailable' });
+    } finally {
+      await bank.nats!.start();
+    }
+    // The last answer was "declined": once NATS is back, the approval is withdrawn and its hold released.
+    await eventually(
+      () => balance().catch(() => undefined),
+      (now) => now === before,
+      30_000,
+    );
+    expect((await authorise()).body).toMatchObject({ approved: false });
+  });
+
   it('carries on after NATS restarts, with no process restarted', async () => {
     await bank.nats!.restart();
     const merchant = `After restart ${randomBytes(3).toString('hex')}`;

@@ -19,6 +19,7 @@ import { AdminGuard, NetworkGuard } from './http/client-credential.guard';
 import { RequestContextGuard } from './http/request-context.guard';
 import { RequestContexts } from './http/request-contexts';
 import { NotificationHub } from './live/notification-hub';
+import { UnrecordedAbandonments } from './live/unrecorded-abandonments';
 import { ApiRateLimitGuard, apiRateLimits } from './http/api-rate-limit.guard';
 
 /** The HTTP API: authenticates, validates, and turns each request into calls on the bus. */
@@ -50,6 +51,7 @@ import { ApiRateLimitGuard, apiRateLimits } from './http/api-rate-limit.guard';
     NetworkGuard,
     AdminGuard,
     NotificationHub,
+    UnrecordedAbandonments,
     CallContextInterceptor,
     ApiRateLimitGuard,
   ],

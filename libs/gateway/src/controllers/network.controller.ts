@@ -8,6 +8,7 @@ import { GatewayController } from '../http/gateway-controller.decorator';
 import { NetworkGuard } from '../http/client-credential.guard';
 import { AuthorisationBudget } from '../http/request-contexts';
 import { decisionJson } from '../http/views';
+import { UnrecordedAbandonments } from '../live/unrecorded-abandonments';
 
 /** The card network's endpoints: authorisations, clearing, reversals, refunds. */
 @GatewayController('network', NetworkGuard)
@@ -16,6 +17,7 @@ export class NetworkController {
 
   constructor(
     private readonly bus: MessageBus,
+    private readonly unrecorded: UnrecordedAbandonments,
     @Inject(GatewaySettings) private readonly settings: GatewaySettings,
   ) {}
 
@@ -119,8 +121,10 @@ export class NetworkController {
       // Within what is left of the reserve: the network's answer is due.
       await this.bus.emit(GatewayEventNames.AuthorisationAbandoned, { networkTransactionId });
     } catch (error) {
-      // Neither reached: cards' sweep still declines an authorisation left pending, but one it approved late stays held.
-      this.log.error(`could not record the abandonment of ${networkTransactionId}: ${(error as Error).message}`);
+      // Neither reached (NATS down): kept here and published once the stream is back, so an approval the
+      // network never heard doesn't stay held; cards' sweep meanwhile declines one left pending.
+      this.log.error(`could not record the abandonment of ${networkTransactionId} yet: ${(error as Error).message}; will retry`);
+      this.unrecorded.keep(networkTransactionId);
     }
   }
 }
