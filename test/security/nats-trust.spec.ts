@@ -374,6 +374,47 @@ describe('a split bank trusts no one on its NATS server', () => {
     expect((await lettersOfCards()).map((l) => l.id)).not.toContain(poison.id);
   });
 
+  // An events stream made anew republishes what the outboxes kept: a webhook registered since got 25,000
+  // deliveries of events from before it existed.
+  it('delivers a webhook only what happened after it was registered, however late an event arrives', async () => {
+    const prefix = bank.security!.prefix;
+    const hook = (
+      await api.post('/webhooks', { account_id: victim.account, url: 'https://93.184.215.14/hook' }, { token: victim.customer.token })
+    ).body.webhook;
+    const js = jetstream(await as('ledger'));
+    const created = (id: string, time: string, description: string) => {
+      const h = natsHeaders();
+      h.set('cleave-event-time', time);
+      h.set('cleave-aggregate-id', victim.account);
+      const transaction = {
+        id: newEntityId('tx'),
+        accountId: victim.account,
+        amount: -100,
+        currency: 'GBP',
+        created: time,
+        description,
+        category: 'general',
+        settled: '',
+        metadata: {},
+        notes: '',
+        isLoad: false,
+        status: 'pending',
+      };
+      return js.publish(`${prefix}.evt.ledger.transaction-created.v1`, JSON.stringify({ transaction }), { msgID: id, headers: h });
+    };
+    const [before, after] = [newEntityId('evt'), newEntityId('evt')];
+    await created(before, new Date(Date.now() - 3_600_000).toISOString(), 'Before The Hook');
+    await created(after, new Date().toISOString(), 'After The Hook');
+    // In order: once the later event is queued for the webhook, the earlier one was taken in before it.
+    const deliveries = await eventually(
+      async () =>
+        (await api.get(`/webhooks/${hook.id}/deliveries`, { token: victim.customer.token })).body.deliveries as Array<{ event_id: string }>,
+      (list) => list?.some((d) => d.event_id === after),
+    );
+    expect(deliveries.map((d) => d.event_id)).not.toContain(before);
+    await api.call('DELETE', `/webhooks/${hook.id}`, undefined, { token: victim.customer.token });
+  });
+
   it('takes a run of events in one message apart: good events applied, each bad one parked alone, a bad run parked whole', async () => {
     const prefix = bank.security!.prefix;
     const js = jetstream(await as('ledger'));

@@ -30,6 +30,8 @@ export interface CallContext {
   readonly idempotencyKey?: string;
   /** Set while an event is handled: its id, for the handler's inbox. */
   readonly eventId?: string;
+  /** Set while an event is handled: when it happened (ISO 8601), however late it is delivered. */
+  readonly eventTime?: string;
 }
 
 /** What a request id may be wherever it comes from (a header, a message, an event): printable ASCII, bounded. */
@@ -97,6 +99,7 @@ export function rootContext(init: RootContextInit, defaultTimeoutMs: number): Ca
     principal: init.principal,
     idempotencyKey: init.idempotencyKey,
     eventId: undefined,
+    eventTime: undefined,
   };
 }
 
@@ -121,6 +124,7 @@ export function childContext(parent: CallContext, options?: ChildContextOptions)
     principal: parent.principal,
     idempotencyKey: options?.idempotencyKey ?? parent.idempotencyKey,
     eventId: undefined,
+    eventTime: undefined,
   };
 }
 

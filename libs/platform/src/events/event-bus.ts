@@ -396,6 +396,7 @@ export class EventBus {
       principal: undefined,
       idempotencyKey: undefined,
       eventId: envelope.id,
+      eventTime: envelope.time,
     };
   }
 

@@ -154,6 +154,7 @@ export function contextFromFields(fields: WireContextFields, defaultTimeoutMs: n
     principal,
     idempotencyKey: fields.idempotencyKey,
     eventId: undefined,
+    eventTime: undefined,
   };
 }
 

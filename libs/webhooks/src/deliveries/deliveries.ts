@@ -12,8 +12,8 @@ import { Delivery } from './delivery.entity';
 // The active webhooks of a run of events' accounts, in one statement however many events the run has.
 const activeHooks = sql(
   'webhooks.active-of-accounts',
-  "SELECT id, account_id FROM webhooks WHERE account_id IN (SELECT value FROM json_each(?)) AND status = 'active'",
-  "SELECT id, account_id FROM webhooks WHERE account_id = ANY($1::text[]) AND status = 'active'",
+  "SELECT id, account_id, created_at FROM webhooks WHERE account_id IN (SELECT value FROM json_each(?)) AND status = 'active'",
+  "SELECT id, account_id, created_at FROM webhooks WHERE account_id = ANY($1::text[]) AND status = 'active'",
 );
 const queueDelivery = sql(
   'deliveries.queue',
@@ -38,7 +38,7 @@ export class Deliveries {
     events: ReadonlyArray<DeliveredEvent<TransactionEventV1>>,
   ): Promise<number> {
     const accounts = [...new Set(events.map((e) => e.payload.transaction.accountId))];
-    const hooks = await this.db.all<{ id: string; account_id: string }>(undefined, activeHooks, [
+    const hooks = await this.db.all<{ id: string; account_id: string; created_at: string }>(undefined, activeHooks, [
       this.db.engine === 'postgres' ? accounts : JSON.stringify(accounts),
     ]);
     if (hooks.length === 0) return 0;
@@ -51,6 +51,9 @@ export class Deliveries {
         const eventId = context.eventId ?? newEntityId('evt');
         for (const hook of hooks) {
           if (hook.account_id !== tx.accountId) continue;
+          // A webhook hears what happens after it is registered, though older events may be delivered late
+          // (an events stream made anew republishes what the outboxes kept).
+          if (context.eventTime !== undefined && context.eventTime < hook.created_at) continue;
           await this.db.run(em, queueDelivery, [newEntityId('whdel'), hook.id, eventId, type, body, now, now]);
           queued++;
         }
