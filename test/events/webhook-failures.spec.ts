@@ -22,6 +22,8 @@ describe('a webhook receiver that never answers', () => {
       CLEAVE_WEBHOOK_MAX_ATTEMPTS: '2',
       CLEAVE_WEBHOOK_BACKOFF_MS: '50',
       CLEAVE_WEBHOOK_DISABLE_AFTER: '4',
+      // Disabled on the count alone here; the next suite keeps the time the failures must also have lasted.
+      CLEAVE_WEBHOOK_DISABLE_AFTER_MS: '0',
     });
     api = new Api(bank.url);
   });
@@ -80,5 +82,47 @@ describe('a webhook receiver that never answers', () => {
       (n) => n === 3,
     );
     expect((await api.get(`/webhooks/${hook.id}/deliveries`, { token })).body.deliveries).toHaveLength(3);
+  });
+});
+
+// A 25 s receiver outage disabled every webhook of a busy bank for good: 50 failed tries in a row took
+// seconds. A run of failures must also have lasted (a day, by default) before a webhook is disabled.
+describe('a webhook whose receiver fails for a moment', () => {
+  let bank: RunningBank;
+  let api: Api;
+  let receiver: Server;
+
+  beforeAll(async () => {
+    receiver = createServer((_, response) => response.writeHead(503).end());
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    bank = await startBank('monolith', 'sqlite', {
+      CLEAVE_WEBHOOKS_ALLOW_PRIVATE: 'true',
+      CLEAVE_WEBHOOK_MAX_ATTEMPTS: '2',
+      CLEAVE_WEBHOOK_BACKOFF_MS: '50',
+      CLEAVE_WEBHOOK_DISABLE_AFTER: '2',
+      CLEAVE_WEBHOOK_DISABLE_AFTER_MS: '3600000',
+    });
+    api = new Api(bank.url);
+  });
+  afterAll(async () => {
+    await bank?.stop();
+    receiver.closeAllConnections();
+    await new Promise((resolve) => receiver.close(resolve));
+  });
+
+  it('stays active through more failures in a row than the count, until they have gone on long enough', async () => {
+    const customer = await signUp(api);
+    const token = customer.token;
+    const account = await openAccount(api, customer);
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const hook = (await api.post('/webhooks', { account_id: account, url }, { token })).body.webhook;
+    for (const amount of [1_000, 2_000, 3_000]) await topUp(api, customer, account, amount);
+    const deliveries = await eventually(
+      async () => (await api.get(`/webhooks/${hook.id}/deliveries`, { token })).body.deliveries as Array<Record<string, any>>,
+      (list) => list.length === 3 && list.every((d) => d.status === 'failed'),
+      20_000,
+    );
+    expect(deliveries.flatMap((d) => d.attempts).every((a: Record<string, any>) => a.status_code === 503)).toBe(true);
+    expect((await api.get(`/webhooks?account_id=${account}`, { token })).body.webhooks[0]).toMatchObject({ status: 'active' });
   });
 });

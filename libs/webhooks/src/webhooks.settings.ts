@@ -16,8 +16,10 @@ export class WebhooksSettings {
   @IsInt() @Min(10) @Max(3_600_000) CLEAVE_WEBHOOK_BACKOFF_MS = 1_000;
   /** How long one try waits for the receiver's answer. */
   @IsInt() @Min(100) @Max(60_000) CLEAVE_WEBHOOK_TIMEOUT_MS = 5_000;
-  /** Failed tries in a row, with no success between, after which a webhook is disabled. */
+  /** Failed tries in a row, with no success between, after which a webhook is disabled ... */
   @IsInt() @Min(1) @Max(10_000) CLEAVE_WEBHOOK_DISABLE_AFTER = 50;
+  /** ... once they have also gone on this long: a busy account runs up 50 failures in seconds of an outage. */
+  @IsInt() @Min(0) @Max(30 * 24 * 3_600_000) CLEAVE_WEBHOOK_DISABLE_AFTER_MS = 24 * 3_600_000;
   /** How often each replica looks for due deliveries (a new event wakes it at once). */
   @IsInt() @Min(10) @Max(60_000) CLEAVE_WEBHOOK_POLL_MS = 250;
   /** Deliveries one replica has in flight at once. */

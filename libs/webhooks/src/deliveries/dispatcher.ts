@@ -166,22 +166,29 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
   private async recordOnWebhook(hook: Webhook, ok: boolean, outcome: DeliveryAttemptView): Promise<void> {
     await this.db.transaction(async (em) => {
       if (ok) {
-        if (hook.consecutiveFailures !== 0) await em.update(Webhook, { id: hook.id }, { consecutiveFailures: 0 });
+        if (hook.consecutiveFailures !== 0) await em.update(Webhook, { id: hook.id }, { consecutiveFailures: 0, failingSince: null });
         return;
       }
+      const now = new Date();
       await em
         .createQueryBuilder()
         .update(Webhook)
-        .set({ consecutiveFailures: () => 'consecutive_failures + 1' })
+        .set({ consecutiveFailures: () => 'consecutive_failures + 1', failingSince: () => 'COALESCE(failing_since, :now)' })
         .where('id = :id', { id: hook.id })
+        .setParameters({ now: now.toISOString() })
         .execute();
       const limit = this.settings.CLEAVE_WEBHOOK_DISABLE_AFTER;
-      const reason = `disabled after ${limit} failed deliveries in a row; last: ${outcome.statusCode !== undefined ? `HTTP ${outcome.statusCode}` : outcome.error}`;
+      const since = new Date(now.getTime() - this.settings.CLEAVE_WEBHOOK_DISABLE_AFTER_MS).toISOString();
+      const reason = `disabled after ${limit} failed deliveries in a row${failingFor(this.settings.CLEAVE_WEBHOOK_DISABLE_AFTER_MS)}; last: ${outcome.statusCode !== undefined ? `HTTP ${outcome.statusCode}` : outcome.error}`;
       const disabled = await em
         .createQueryBuilder()
         .update(Webhook)
         .set({ status: 'disabled', disabledReason: reason.slice(0, 300) })
-        .where("id = :id AND status = 'active' AND consecutive_failures >= :limit", { id: hook.id, limit })
+        .where("id = :id AND status = 'active' AND consecutive_failures >= :limit AND failing_since <= :since", {
+          id: hook.id,
+          limit,
+          since,
+        })
         .execute();
       if (disabled.affected === 1) this.log.warn(`webhook ${hook.id} ${reason}`);
     });
@@ -192,4 +199,10 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     const base = Math.min(MAX_BACKOFF_MS, this.settings.CLEAVE_WEBHOOK_BACKOFF_MS * 4 ** (attempts - 1));
     return Math.round(base * (0.5 + Math.random()));
   }
+}
+
+/** How long a run of failures must have lasted, as the reason says it ("" when it needn't have). */
+function failingFor(ms: number): string {
+  if (ms === 0) return '';
+  return ms % 3_600_000 === 0 ? ` over ${ms / 3_600_000} h` : ms % 60_000 === 0 ? ` over ${ms / 60_000} min` : ` over ${ms} ms`;
 }

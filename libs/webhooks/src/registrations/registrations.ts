@@ -33,6 +33,7 @@ export class Registrations {
       secret: `whsec_${randomBytes(32).toString('base64url')}`,
       status: 'active',
       consecutiveFailures: 0,
+      failingSince: null,
       disabledReason: null,
       createdAt: new Date().toISOString(),
     };

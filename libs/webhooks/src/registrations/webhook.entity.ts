@@ -24,6 +24,10 @@ export class Webhook {
   @Column({ name: 'consecutive_failures', type: 'int' })
   consecutiveFailures!: number;
 
+  /** When the current run of failed tries began; null while the webhook's last try succeeded. */
+  @Column({ name: 'failing_since', type: 'varchar', length: 30, nullable: true })
+  failingSince!: string | null;
+
   @Column({ name: 'disabled_reason', type: 'varchar', length: 300, nullable: true })
   disabledReason!: string | null;
 
