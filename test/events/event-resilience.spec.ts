@@ -182,6 +182,69 @@ describe.each(['postgres', 'sqlite'] as const)(
       expect((await api.get('/admin/dead-letters?context=feed', { headers: ADMIN })).body.dead_letters).toEqual([]);
     });
 
+    // A dead letter replayed late put an older state of a payment back over a newer one, and an update that
+    // came before its payment's creation (parked, to be replayed) was lost: the day's total went wrong.
+    it("keeps each payment's newest state in the day's total, whatever order its events come in", async () => {
+      const { customer, account, cardToken } = await fundedCard(api, 100_000);
+      const prefix = bank.security!.prefix;
+      const nc = await connect({
+        servers: bank.nats!.url,
+        user: 'ledger',
+        pass: bank.security!.passwords.ledger,
+        inboxPrefix: `_INBOX.${prefix}.ledger`,
+      });
+      try {
+        const js = jetstream(nc);
+        const now = new Date().toISOString();
+        const merchant = { id: `merch_${'O'.repeat(22)}`, name: 'Out Of Order', category: 'eating_out', mcc: '5814', emoji: '☕' };
+        const publish = async (event: 'created' | 'updated', id: string, amount: number, status: string) => {
+          const h = natsHeaders();
+          h.set('cleave-event-time', new Date().toISOString());
+          h.set('cleave-aggregate-id', account);
+          const transaction = {
+            id,
+            accountId: account,
+            amount,
+            currency: 'GBP',
+            created: now,
+            description: 'Out Of Order',
+            category: 'eating_out',
+            settled: status === 'settled' ? now : '',
+            metadata: {},
+            notes: '',
+            isLoad: false,
+            status,
+            merchant,
+          };
+          await js.publish(`${prefix}.evt.ledger.transaction-${event}.v1`, JSON.stringify({ transaction }), {
+            msgID: newEntityId('evt'),
+            headers: h,
+          });
+        };
+        // Reversed, then an older partial reversal (pending, £7.00) replayed late: the reversal stands.
+        const reversed = newEntityId('tx');
+        await publish('created', reversed, -1_000, 'pending');
+        await publish('updated', reversed, -1_000, 'reversed');
+        await publish('updated', reversed, -700, 'pending');
+        // Settled before its creation arrives: counted once, as settled.
+        const settled = newEntityId('tx');
+        await publish('updated', settled, -500, 'settled');
+        await publish('created', settled, -500, 'pending');
+        // Taken in order: the next payment's notification tells the day as those left it (£5.00 + £2.50).
+        expect((await pay(api, cardToken, 250)).body.approved).toBe(true);
+        const texts = await eventually(
+          () => notificationTexts(api, customer, account),
+          (t) => t.some((text) => text.startsWith('☕ £2.50 at Brightbird Espresso')),
+          20_000,
+        );
+        expect(texts.find((text) => text.startsWith('☕ £2.50 at Brightbird Espresso'))).toBe(
+          "☕ £2.50 at Brightbird Espresso. You've spent £7.50 today.",
+        );
+      } finally {
+        await nc.close();
+      }
+    });
+
     // A poison entry was parked again, under a new id, each time its run came back: the letters multiplied.
     it('parks a poison entry of a run once, though the run comes again', async () => {
       const { customer, account, cardToken } = await fundedCard(api, 10_000);

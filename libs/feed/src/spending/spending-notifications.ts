@@ -21,14 +21,20 @@ const addToDay = sql(
   'INSERT INTO card_spend_days (account_id, currency, local_day, total) VALUES (?, ?, ?, ?) ON CONFLICT (account_id, currency, local_day) DO UPDATE SET total = card_spend_days.total + excluded.total RETURNING total',
 );
 const dayTotal = sql('spend.day-total', 'SELECT total FROM card_spend_days WHERE account_id = ? AND currency = ? AND local_day = ?');
+/**
+ * Which change of a payment is newer than what is kept, so an update delivered late (a dead letter replayed
+ * after a later one was applied) can't put an older state back: a payment only changes while pending, and
+ * while pending only shrinks (a partial reversal); settled and reversed are final.
+ */
+const NEWER = `status = 'pending' AND (? <> 'pending' OR ? <= amount)`;
 // A changed payment moves its day by what it now counts less what it counted, read before it changes.
 const recountDay = sql(
   'spend.recount-day',
   `INSERT INTO card_spend_days (account_id, currency, local_day, total)
-   SELECT account_id, currency, local_day, ? - ${COUNTED_AMOUNT} FROM card_spend WHERE transaction_id = ?
+   SELECT account_id, currency, local_day, ? - ${COUNTED_AMOUNT} FROM card_spend WHERE transaction_id = ? AND ${NEWER}
    ON CONFLICT (account_id, currency, local_day) DO UPDATE SET total = card_spend_days.total + excluded.total`,
 );
-const recountPayment = sql('spend.recount-payment', 'UPDATE card_spend SET amount = ?, status = ? WHERE transaction_id = ?');
+const recountPayment = sql('spend.recount-payment', `UPDATE card_spend SET amount = ?, status = ? WHERE transaction_id = ? AND ${NEWER}`);
 const notifyOnce = sql(
   'notifications.add',
   'INSERT INTO notifications (id, account_id, kind, text, transaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO NOTHING',
@@ -88,17 +94,26 @@ const notifyRun = sql(
   INSERT INTO outbox (${OUTBOX_COLUMNS})
   SELECT event_id, event, aggregate_id, payload, context, event_created_at FROM run JOIN notified USING (id) ORDER BY ord`,
 );
-// The row is locked as it is read: an update delivered twice at once moves the day once.
+// The row is locked as it is read: an update delivered twice at once moves the day once. Only a newer
+// state is taken (see NEWER); a payment not counted yet (its creation parked as a dead letter) is counted
+// from the update, and its creation, replayed later, then changes nothing.
 const recountPaymentAndDay = sql(
   'spend.recount-payment-and-day',
   '-- PostgreSQL only',
-  `WITH before AS (
+  `WITH counted_now AS (
+    INSERT INTO card_spend (transaction_id, account_id, amount, currency, status, local_day)
+    SELECT $3, $5, $1::bigint, $6, $2, $7 WHERE $8::boolean
+    ON CONFLICT (transaction_id) DO NOTHING
+    RETURNING account_id, currency, local_day, ${COUNTED_AMOUNT} AS counted
+  ), before AS (
     SELECT account_id, currency, local_day, ${COUNTED_AMOUNT} AS counted
-    FROM card_spend WHERE transaction_id = $3 FOR UPDATE
+    FROM card_spend WHERE transaction_id = $3 AND status = 'pending' AND ($2 <> 'pending' OR $1::bigint <= amount) FOR UPDATE
   ), changed AS (
-    UPDATE card_spend SET amount = $1::bigint, status = $2 WHERE transaction_id = $3
+    UPDATE card_spend SET amount = $1::bigint, status = $2 WHERE transaction_id = $3 AND EXISTS (SELECT 1 FROM before)
   )
-  INSERT INTO card_spend_days (account_id, currency, local_day, total) SELECT account_id, currency, local_day, $4::bigint - counted FROM before
+  INSERT INTO card_spend_days (account_id, currency, local_day, total)
+  SELECT account_id, currency, local_day, counted FROM counted_now WHERE counted <> 0
+  UNION ALL SELECT account_id, currency, local_day, $4::bigint - counted FROM before
   ON CONFLICT (account_id, currency, local_day) DO UPDATE SET total = card_spend_days.total + excluded.total`,
 );
 /**
@@ -183,12 +198,21 @@ export class SpendingNotifications {
     if (!tx.merchant) return;
     const amount = Math.max(0, -tx.amount);
     const counted = COUNTED.includes(tx.status) ? amount : 0;
+    // A payment whose creation this context hasn't applied (parked, to be replayed) is counted from here.
+    const countable = tx.amount <= 0 && tx.status !== 'declined';
+    const [, , , , , localDay] = this.paymentOf(tx);
     if (this.db.engine === 'postgres') {
-      await this.db.run(em, recountPaymentAndDay, [amount, tx.status, tx.id, counted]);
+      await this.db.run(em, recountPaymentAndDay, [amount, tx.status, tx.id, counted, tx.accountId, tx.currency, localDay, countable]);
       return;
     }
-    await this.db.run(em, recountDay, [counted, tx.id]);
-    await this.db.run(em, recountPayment, [amount, tx.status, tx.id]);
+    // The day moves only when the payment is there and this state is newer; then the payment changes.
+    if ((await this.db.run(em, recountDay, [counted, tx.id, tx.status, amount])) === 1) {
+      await this.db.run(em, recountPayment, [amount, tx.status, tx.id, tx.status, amount]);
+      return;
+    }
+    if (countable && (await this.db.run(em, countPayment, [tx.id, tx.accountId, amount, tx.currency, tx.status, localDay])) === 1) {
+      if (counted !== 0) await this.db.run(em, addToDay, [tx.accountId, tx.currency, localDay, counted]);
+    }
   }
 
   /** What a card payment adds to `card_spend`: the values of {@link countPayment}. */
