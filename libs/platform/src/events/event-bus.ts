@@ -365,7 +365,9 @@ export class EventBus {
     const key = `${context}:${envelope.event}`;
     const failures = this.failuresLeft.get(key) ?? 0;
     if (failures > 0) {
-      this.failuresLeft.set(key, failures - 1);
+      // Spent faults go, so runs are applied together again as without them.
+      if (failures === 1) this.failuresLeft.delete(key);
+      else this.failuresLeft.set(key, failures - 1);
       throw new Error('injected failure (CLEAVE_EVENT_FAULTS)');
     }
     const delayMs = this.retry.delaysMs?.[key];
