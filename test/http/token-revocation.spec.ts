@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, startBank, type RunningBank } from '../support/cleave-http';
+import { EventStream } from '../support/event-stream';
+import { CLIENT_ID, eventually, fundedCard, NETWORK_SECRET } from './customers';
 
 describe('token revocation across gateway replicas', () => {
   let bank: RunningBank;
@@ -38,4 +40,73 @@ describe('token revocation across gateway replicas', () => {
     }
     expect(status).toBe(401);
   });
+
+  // A stream was checked once, when it opened: a stolen token, logged out, kept hearing the victim's spending.
+  it('ends the notification streams a revoked token holds open, at every replica, and no others', async () => {
+    const [one, two] = gateways as [Api, Api];
+    const { customer, account, cardToken } = await fundedCard(one, 10_000);
+    const login = async () =>
+      (
+        await one.post('/oauth2/token', {
+          grant_type: 'password',
+          client_id: CLIENT_ID,
+          username: customer.email,
+          password: customer.password,
+        })
+      ).body.access_token as string;
+    const [stolen, own] = [await login(), await login()];
+    const streamAt = (api: Api, token: string) => EventStream.open(`${api.base}/notifications/stream?account_id=${account}`, token);
+    const [stolenStream, ownStream] = [await streamAt(two, stolen), await streamAt(two, own)];
+    try {
+      expect((await one.post('/oauth2/logout', undefined, { token: stolen })).status).toBe(200);
+      await stolenStream.ended;
+      expect(stolenStream.events.map((e) => [e.event, JSON.parse(e.data)])).toEqual([['end', { reason: 'token_revoked' }]]);
+      // The customer's other stream still hears their spending.
+      const paid = await one.post(
+        '/network/authorisations',
+        {
+          card_token: cardToken,
+          amount: 111,
+          currency: 'GBP',
+          network_transaction_id: `ntx-${Date.now()}`,
+          merchant: { name: 'Kept', mcc: '5814' },
+        },
+        { token: NETWORK_SECRET, json: true },
+      );
+      expect(paid.body.approved).toBe(true);
+      await eventually(
+        async () => ownStream.events,
+        (events) => events.some((e) => e.event === 'notification' && e.data.includes('Kept')),
+      );
+    } finally {
+      stolenStream.close();
+      ownStream.close();
+    }
+  });
+});
+
+describe('a notification stream whose token expires', () => {
+  let bank: RunningBank;
+  let api: Api;
+
+  beforeAll(async () => {
+    // The shortest lifetime identity allows.
+    bank = await startBank('monolith', 'sqlite', { CLEAVE_ACCESS_TOKEN_TTL_SECONDS: '60' });
+    api = new Api(bank.url);
+  });
+  afterAll(async () => {
+    await bank?.stop();
+  });
+
+  it('ends when its token expires, saying so', async () => {
+    const { customer, account } = await fundedCard(api, 1_000);
+    const stream = await EventStream.open(`${api.base}/notifications/stream?account_id=${account}`, customer.token);
+    try {
+      await stream.ended;
+      expect(stream.events.map((e) => [e.event, JSON.parse(e.data)])).toEqual([['end', { reason: 'token_expired' }]]);
+      expect((await api.get('/ping/whoami', { token: customer.token })).status).toBe(401);
+    } finally {
+      stream.close();
+    }
+  }, 90_000);
 });

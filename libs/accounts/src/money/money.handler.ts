@@ -53,10 +53,11 @@ export class MoneyHandler {
     if (request.destinationAccountId === source.id) throw CleaveError.of(AccountsErrors.sameAccount, 'an account cannot pay itself');
     const destination = await this.owned.anyAccount(request.destinationAccountId);
     const currency = request.currency ?? source.currency;
-    for (const account of [source, destination]) {
-      if (account.currency !== currency)
-        throw CleaveError.of(AccountsErrors.currencyMismatch, `account ${account.id} holds ${account.currency}, not ${currency}`);
-    }
+    if (source.currency !== currency)
+      throw CleaveError.of(AccountsErrors.currencyMismatch, `account ${source.id} holds ${source.currency}, not ${currency}`);
+    // Another customer's account: what it holds is theirs to know.
+    if (destination.currency !== currency)
+      throw CleaveError.of(AccountsErrors.currencyMismatch, `the destination account can't take ${currency}`);
     return this.bus.send(LedgerPatterns.Transfer, {
       sourceAccountId: source.id,
       destinationAccountId: destination.id,

@@ -12,6 +12,7 @@ const MAX_ENTRIES = 10_000;
 @Injectable()
 export class TokenCache {
   private readonly entries = new Map<string, { user: AuthenticatedUser; until: number }>();
+  private readonly revocationListeners: Array<(hash: string) => void> = [];
 
   constructor(@Inject(GatewaySettings) private readonly settings: GatewaySettings) {}
 
@@ -33,7 +34,14 @@ export class TokenCache {
     this.entries.set(hash, { user, until: Date.now() + this.settings.CLEAVE_TOKEN_CACHE_MS });
   }
 
+  /** Forgets a token that was revoked (logout, refresh, identity's event), and tells who holds it open. */
   invalidate(hash: string): void {
     this.entries.delete(hash);
+    for (const listener of this.revocationListeners) listener(hash);
+  }
+
+  /** Called with each revoked token's hash: what it keeps open (a notification stream) must end. */
+  onRevoked(listener: (hash: string) => void): void {
+    this.revocationListeners.push(listener);
   }
 }

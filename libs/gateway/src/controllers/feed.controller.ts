@@ -1,8 +1,9 @@
 import { Body, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { FeedPatterns } from '@cleave/contracts';
-import { MessageBus } from '@cleave/platform';
+import { FeedPatterns, IdentityPatterns } from '@cleave/contracts';
+import { CleaveError, MessageBus, rootContext, runWithContext } from '@cleave/platform';
+import { TokenCache } from '../auth/token-cache';
 import { CreateFeedItemBody, FeedQuery, NotificationsQuery } from '../dto/events.dto';
 import { GatewaySettings } from '../gateway.settings';
 import { GatewayController } from '../http/gateway-controller.decorator';
@@ -14,12 +15,19 @@ import { NotificationHub } from '../live/notification-hub';
 /** The activity feed, and spending notifications: listed, or streamed live. Only the account's owner reaches them. */
 /** How soon a client told that a replica is stopping should reconnect (SSE `retry`). */
 const RECONNECT_AFTER_SHUTDOWN_MS = 1_000;
+const TOKEN_CHECK_TIMEOUT_MS = 5_000;
+// setTimeout's longest delay; a token outliving it (about 24.8 days) is checked on each keep-alive anyway.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The last event of a stream whose token no longer holds: no `retry`, as coming back with it is refused. */
+const endEvent = (reason: 'token_revoked' | 'token_expired') => `event: end\ndata: ${JSON.stringify({ reason })}\n\n`;
 
 @GatewayController('feed')
 export class FeedController {
   constructor(
     private readonly bus: MessageBus,
     private readonly hub: NotificationHub,
+    private readonly tokens: TokenCache,
     @Inject(GatewaySettings) private readonly settings: GatewaySettings,
   ) {}
 
@@ -72,21 +80,56 @@ export class FeedController {
     });
     // A comment first: the client knows the stream is open before anything happens.
     raw.write(': connected\n\n');
-    const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), this.settings.CLEAVE_STREAM_KEEPALIVE_MS);
-    const stop = this.hub.listen(
-      query.account_id,
-      (n) => raw.write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(notificationJson(n))}\n\n`),
-      // This replica is stopping: say so, and have the client come back (to another replica) in a second.
-      () => {
-        clearInterval(keepAlive);
-        raw.end(
-          `retry: ${RECONNECT_AFTER_SHUTDOWN_MS}\nevent: shutdown\ndata: ${JSON.stringify({ reason: 'server_shutting_down', retry_after_ms: RECONNECT_AFTER_SHUTDOWN_MS })}\n\n`,
-        );
-      },
-    );
-    request.raw.on('close', () => {
+    const accessTokenHash = request.accessTokenHash!;
+    let ended = false;
+    let stop = () => undefined as void;
+    const finish = (last: string) => {
+      if (ended) return;
+      ended = true;
       clearInterval(keepAlive);
+      clearTimeout(expiry);
+      stop();
+      raw.end(last);
+    };
+    // The token is checked as a request's would be (at most CLEAVE_TOKEN_CACHE_MS trusted without asking
+    // identity again), so one revoked while this replica missed the event still ends its streams.
+    const keepAlive = setInterval(() => {
+      raw.write(': keep-alive\n\n');
+      void this.tokenHolds(accessTokenHash).then((holds) => holds || finish(endEvent('token_revoked')));
+    }, this.settings.CLEAVE_STREAM_KEEPALIVE_MS);
+    const expiry = setTimeout(
+      () => finish(endEvent('token_expired')),
+      Math.min(MAX_TIMER_MS, Math.max(0, request.accessTokenExpiresAt! - Date.now())),
+    );
+    stop = this.hub.listen(query.account_id, {
+      accessTokenHash,
+      deliver: (n) => raw.write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(notificationJson(n))}\n\n`),
+      // This replica is stopping: say so, and have the client come back (to another replica) in a second.
+      end: () =>
+        finish(
+          `retry: ${RECONNECT_AFTER_SHUTDOWN_MS}\nevent: shutdown\ndata: ${JSON.stringify({ reason: 'server_shutting_down', retry_after_ms: RECONNECT_AFTER_SHUTDOWN_MS })}\n\n`,
+        ),
+      revoke: (reason) => finish(endEvent(reason)),
+    });
+    request.raw.on('close', () => {
+      ended = true;
+      clearInterval(keepAlive);
+      clearTimeout(expiry);
       stop();
     });
+  }
+
+  /** Whether a stream's token still authenticates: cached, else asked of identity; an outage ends nothing. */
+  private async tokenHolds(accessTokenHash: string): Promise<boolean> {
+    if (this.tokens.get(accessTokenHash) !== undefined) return true;
+    try {
+      const user = await runWithContext(rootContext({}, TOKEN_CHECK_TIMEOUT_MS), () =>
+        this.bus.send(IdentityPatterns.Authenticate, { accessTokenHash }),
+      );
+      this.tokens.set(accessTokenHash, user);
+      return true;
+    } catch (error) {
+      return !(error instanceof CleaveError && error.code === 'unauthenticated');
+    }
   }
 }

@@ -1,4 +1,5 @@
-import { Body, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
+import { normalizeIp } from '@nestjs/throttler';
 import { ApiOperation } from '@nestjs/swagger';
 import { IdentityPatterns, PlatformErrors } from '@cleave/contracts';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +30,9 @@ export class IdentityController {
   @Post('oauth2/token')
   @Public()
   @HttpCode(200)
+  // RFC 6749 §5.1: a response carrying tokens must not be cached.
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
   @ApiOperation({ summary: 'Exchange a password or a refresh token for an access token' })
   async token(@Body() body: TokenBody, @Req() request: GatewayRequest) {
     const basic = basicClientCredentials(request.headers.authorization);
@@ -37,6 +41,14 @@ export class IdentityController {
         field: 'client_id',
         rule: 'sameClient',
         message: 'client_id names another client than the Authorization header',
+      });
+    }
+    // RFC 6749 §2.3: one way of authenticating the client per request.
+    if (basic && body.client_secret !== undefined) {
+      throw CleaveError.ofField(PlatformErrors.badParam, {
+        field: 'client_secret',
+        rule: 'oneClientAuthentication',
+        message: 'send the client secret in the Authorization header or in the body, not both',
       });
     }
     const clientId = body.client_id ?? basic?.clientId;
@@ -60,7 +72,8 @@ export class IdentityController {
       refreshTokenHash: body.refresh_token === undefined ? undefined : sha256Hex(body.refresh_token),
       newAccessTokenHash: sha256Hex(accessToken),
       newRefreshTokenHash: sha256Hex(refreshToken),
-      clientAddress: request.ip,
+      // An IPv6 client holds a whole /64: one address to the login limit, as to the API's.
+      clientAddress: normalizeIp(request.ip),
     });
     // A refresh ends the old access token: forgotten here at once, and by the other replicas through identity's event.
     if (reply.revokedAccessTokenHash) this.cache.invalidate(reply.revokedAccessTokenHash);

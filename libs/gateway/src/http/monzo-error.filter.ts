@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { GatewayErrors, IdentityErrors, PlatformErrors, type ErrorCode, type ErrorReason } from '@cleave/contracts';
+import { GatewayErrors, IdentityErrors, PlatformErrors, type ErrorCode, type ErrorReason, type FieldViolation } from '@cleave/contracts';
 import { CleaveError, HTTP_STATUS, markNotServed, toCleaveError } from '@cleave/platform';
 
 // Monzo's error code prefixes, which set the status.
@@ -37,9 +37,17 @@ export function monzoErrorBody(error: CleaveError): Record<string, unknown> {
   return {
     code: error.reason ? `${prefix}.${error.reason}` : prefix,
     message: error.code === 'internal' ? 'An internal error occurred' : error.message,
-    ...(fields ? { params: Object.fromEntries(fields.map((f) => [f.field, f.message])) } : {}),
+    ...(fields ? { params: paramsOf(fields) } : {}),
     ...(error.details?.retryAfterSeconds ? { retry_after: error.details.retryAfterSeconds } : {}),
   };
+}
+
+/** Each failing field's first violation (its type before its range: `1.5` is "must be an integer", not "too big"). */
+function paramsOf(fields: readonly FieldViolation[]): Record<string, string> {
+  const params = new Map<string, string>();
+  for (const f of fields) if (!params.has(f.field)) params.set(f.field, f.message);
+  // fromEntries defines each key as its own property, `__proto__` included.
+  return Object.fromEntries(params);
 }
 
 // How the HTTP layer's own refusals (Nest's and Fastify's, by status or by code) map to the gateway's reasons.
@@ -107,6 +115,9 @@ export function sendMonzoError(reply: FastifyReply, error: CleaveError): void {
   const atTokenEndpoint = reply.request?.routeOptions?.url === TOKEN_ENDPOINT;
   const oauthError = oauthErrorOf(error, atTokenEndpoint);
   if (oauthError === 'invalid_token') void reply.header('www-authenticate', 'Bearer error="invalid_token"');
+  // RFC 6749 §5.2: a client that authenticated with HTTP Basic is told which scheme failed.
+  if (oauthError === 'invalid_client' && /^Basic\s/i.test(reply.request?.headers.authorization ?? ''))
+    void reply.header('www-authenticate', 'Basic realm="cleave"');
   const body = monzoErrorBody(error);
   const sent =
     oauthError === undefined ? body : { ...body, error: oauthError, ...(atTokenEndpoint && { error_description: body.message }) };

@@ -40,6 +40,7 @@ export class RequestContextGuard implements CanActivate {
       this.cache.set(hash, user);
     }
     request.accessTokenHash = hash;
+    request.accessTokenExpiresAt = Date.parse(user.expiresAt);
     request.cleave = { ...context, principal: { kind: 'user', id: user.userId, clientId: user.clientId, scopes: user.scopes } };
     return true;
   }

@@ -10,6 +10,8 @@ export interface GatewayRequest extends FastifyRequest {
   cleave: CallContext;
   /** SHA-256 of the bearer token, once authenticated. */
   accessTokenHash?: string;
+  /** When that token expires (epoch ms). */
+  accessTokenExpiresAt?: number;
 }
 
 const AUTHORISATION_BUDGET = Symbol('cleave:authorisation-budget');
@@ -54,8 +56,10 @@ export class RequestContexts {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw CleaveError.of(PlatformErrors.badHeader, 'Idempotency-Key must be 1-255 printable ASCII characters');
     }
-    const asked = Number(header('request-timeout-ms'));
-    const timeoutMs = Number.isInteger(asked) && asked > 0 ? Math.min(asked, budgetMs) : budgetMs;
+    const askedHeader = header('request-timeout-ms');
+    if (askedHeader !== undefined && !/^[1-9][0-9]{0,8}$/.test(askedHeader))
+      throw CleaveError.of(PlatformErrors.badHeader, 'Request-Timeout-Ms must be a whole number of milliseconds, at least 1');
+    const timeoutMs = askedHeader === undefined ? budgetMs : Math.min(Number(askedHeader), budgetMs);
     // The trace, span and request id the request came in with (see httpEntryOf), as its access line has them.
     const entry = httpEntryOf(request.raw);
     return rootContext({ span: entry, requestId: entry.requestId, idempotencyKey, timeoutMs }, budgetMs);

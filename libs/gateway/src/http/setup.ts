@@ -28,6 +28,21 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
     void reply.header('connection', 'close').header('retry-after', '1');
     sendMonzoError(reply, CleaveError.of(GatewayErrors.shuttingDown, 'this server is shutting down; retry the request'));
   });
+  // Node keeps the first of a repeated Authorization or Host and drops the rest: a proxy in front that read
+  // the last would have authorised someone else.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const repeated = repeatedSingleton(request.raw.rawHeaders);
+    if (repeated !== undefined) {
+      const message = `the ${repeated} header must be sent once`;
+      return sendMonzoError(reply, CleaveError.ofField(PlatformErrors.badHeader, { field: repeated, rule: 'sentOnce', message }));
+    }
+    // HTTP/1.1 requires it (RFC 9112 §3.2); Node's own refusal had no body.
+    if (request.headers.host === undefined && request.raw.httpVersionMinor >= 1) {
+      const message = 'the host header is required';
+      return sendMonzoError(reply, CleaveError.ofField(PlatformErrors.badHeader, { field: 'host', rule: 'isDefined', message }));
+    }
+    done();
+  });
   // An event loop this far behind can't answer in time: refuse at once rather than queue to the deadline.
   const { maxEventLoopDelayMs } = app.get<CleaveConfig>(CLEAVE_CONFIG).shedding;
   if (maxEventLoopDelayMs > 0) {
@@ -110,3 +125,18 @@ export const gatewayServerOptions: FastifyServerOptions = {
     socket.destroy(error);
   },
 };
+
+const SINGLETONS = new Set(['authorization', 'host', 'idempotency-key', 'request-timeout-ms', 'x-request-id']);
+
+/** The first header that must come once and came more often, in the raw name/value pairs Node keeps. */
+function repeatedSingleton(rawHeaders: readonly string[]): string | undefined {
+  let seen: Set<string> | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (!SINGLETONS.has(name)) continue;
+    seen ??= new Set();
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
+}

@@ -1,12 +1,17 @@
 import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { NotificationV1 } from '@cleave/contracts';
+import { TokenCache } from '../auth/token-cache';
 
 type Listener = (notification: NotificationV1) => void;
 
-/** An open stream: told of each notification, and ended when this replica stops. */
+/** An open stream: told of each notification, ended when this replica stops or its token is revoked. */
 interface Stream {
+  readonly accessTokenHash: string;
   readonly deliver: Listener;
+  /** This replica is stopping: the client should come back to another. */
   readonly end: () => void;
+  /** The token the stream was opened with no longer holds: the client must not come back with it. */
+  readonly revoke: (reason: 'token_revoked' | 'token_expired') => void;
 }
 
 /** The notification streams open on this gateway replica, by account. */
@@ -15,16 +20,20 @@ export class NotificationHub implements BeforeApplicationShutdown {
   private readonly streams = new Map<string, Set<Stream>>();
   private closed = false;
 
+  constructor(tokens: TokenCache) {
+    // A stream was checked once, when it opened: a stolen token logged out kept hearing the victim's spending.
+    tokens.onRevoked((hash) => this.revokeToken(hash));
+  }
+
   /** Returns the function that stops listening. */
-  listen(accountId: string, deliver: Listener, end: () => void): () => void {
+  listen(accountId: string, stream: Stream): () => void {
     // Opened while this replica stops (a client reconnecting too soon): ended at once, or it would hold the server open.
     if (this.closed) {
-      end();
+      stream.end();
       return () => undefined;
     }
     let set = this.streams.get(accountId);
     if (!set) this.streams.set(accountId, (set = new Set()));
-    const stream = { deliver, end };
     set.add(stream);
     return () => {
       set.delete(stream);
@@ -34,6 +43,12 @@ export class NotificationHub implements BeforeApplicationShutdown {
 
   publish(notification: NotificationV1): void {
     for (const stream of this.streams.get(notification.accountId) ?? []) stream.deliver(notification);
+  }
+
+  /** Ends every stream opened with a token now revoked. */
+  revokeToken(accessTokenHash: string): void {
+    for (const set of [...this.streams.values()])
+      for (const stream of [...set]) if (stream.accessTokenHash === accessTokenHash) stream.revoke('token_revoked');
   }
 
   get openStreams(): number {

@@ -21,8 +21,9 @@ import { Token } from './token.entity';
 /** What every customer token may do; the card network's credential is not a user token. */
 const USER_SCOPES = ['customer'];
 
-// A valid hash of a password nobody has, so an unknown email costs as much as a wrong password.
-const DECOY_HASH = 'scrypt$15$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+// A valid hash of a password nobody has, at the cost new passwords are hashed at, so an unknown email costs
+// as much as a wrong password (a fixed cost told unknown emails apart wherever the setting differs).
+const decoyHash = (log2Cost: number) => `scrypt$${log2Cost}$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=`;
 
 /**
  * OAuth2 tokens: opaque random strings the gateway makes (prefixed, so secret scanners can spot them),
@@ -64,7 +65,7 @@ export class TokensHandler {
     const address = request.clientAddress ?? 'unknown';
     const attempt = await this.limiter.begin(email, address);
     const user = await this.db.read((em) => em.findOneBy(User, { email }));
-    const ok = await verifyPassword(request.password!, user?.passwordHash ?? DECOY_HASH);
+    const ok = await verifyPassword(request.password!, user?.passwordHash ?? decoyHash(this.settings.CLEAVE_PASSWORD_HASH_COST));
     if (!ok || !user) throw CleaveError.of(IdentityErrors.badCredentials, 'the email or password is wrong');
     await this.limiter.succeeded(attempt);
     return this.db.transaction((em) => this.issuePair(em, user.id, request));

@@ -145,7 +145,13 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
       genReqId: (raw: IncomingMessage) => httpEntryOf(raw).requestId,
       // A client that trickles its headers or body can't pin a connection: both must arrive in time.
       requestTimeout: HTTP_RECEIVE_TIMEOUT_MS,
-      http: { headersTimeout: HTTP_HEADERS_TIMEOUT_MS, requestTimeout: HTTP_RECEIVE_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+      http: {
+        headersTimeout: HTTP_HEADERS_TIMEOUT_MS,
+        requestTimeout: HTTP_RECEIVE_TIMEOUT_MS,
+        connectionsCheckingInterval: 1_000,
+        // Node refuses a request without Host with a bare 400; the HTTP context answers it in its own shape.
+        requireHostHeader: false,
+      },
       ...http?.serverOptions,
       // What Fastify's router refuses before any route or hook still gets its request id and access line.
       ...(refusedInRouter && { frameworkErrors: withAccessLine(log, refusedInRouter) }),
