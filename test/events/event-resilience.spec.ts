@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { jetstream } from '@nats-io/jetstream';
-import { connect, headers as natsHeaders } from '@nats-io/transport-node';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { newEntityId } from '@cleave/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, startBank, type RunningBank } from '../support/cleave-http';
+import { connectAs, ledgerTransaction, publishTransactionEvent } from '../support/ledger-events';
 import { WebhookReceiver } from '../support/webhook-receiver';
 import { eventually, fundedCard, key, NETWORK_SECRET, openAccount, signUp, topUp, type Customer } from '../http/customers';
 
@@ -186,41 +187,16 @@ describe.each(['postgres', 'sqlite'] as const)(
     // came before its payment's creation (parked, to be replayed) was lost: the day's total went wrong.
     it("keeps each payment's newest state in the day's total, whatever order its events come in", async () => {
       const { customer, account, cardToken } = await fundedCard(api, 100_000);
-      const prefix = bank.security!.prefix;
-      const nc = await connect({
-        servers: bank.nats!.url,
-        user: 'ledger',
-        pass: bank.security!.passwords.ledger,
-        inboxPrefix: `_INBOX.${prefix}.ledger`,
-      });
+      const nc = await connectAs(bank, 'ledger');
       try {
-        const js = jetstream(nc);
-        const now = new Date().toISOString();
         const merchant = { id: `merch_${'O'.repeat(22)}`, name: 'Out Of Order', category: 'eating_out', mcc: '5814', emoji: '☕' };
-        const publish = async (event: 'created' | 'updated', id: string, amount: number, status: string) => {
-          const h = natsHeaders();
-          h.set('cleave-event-time', new Date().toISOString());
-          h.set('cleave-aggregate-id', account);
-          const transaction = {
-            id,
-            accountId: account,
-            amount,
-            currency: 'GBP',
-            created: now,
-            description: 'Out Of Order',
-            category: 'eating_out',
-            settled: status === 'settled' ? now : '',
-            metadata: {},
-            notes: '',
-            isLoad: false,
-            status,
-            merchant,
-          };
-          await js.publish(`${prefix}.evt.ledger.transaction-${event}.v1`, JSON.stringify({ transaction }), {
-            msgID: newEntityId('evt'),
-            headers: h,
-          });
-        };
+        const publish = (event: 'created' | 'updated', id: string, amount: number, status: string) =>
+          publishTransactionEvent(
+            nc,
+            bank,
+            event,
+            ledgerTransaction(account, { id, amount, status, merchant, description: 'Out Of Order', category: 'eating_out' }),
+          );
         // Reversed, then an older partial reversal (pending, £7.00) replayed late: the reversal stands.
         const reversed = newEntityId('tx');
         await publish('created', reversed, -1_000, 'pending');
@@ -249,12 +225,7 @@ describe.each(['postgres', 'sqlite'] as const)(
     it('parks a poison entry of a run once, though the run comes again', async () => {
       const { customer, account, cardToken } = await fundedCard(api, 10_000);
       const prefix = bank.security!.prefix;
-      const nc = await connect({
-        servers: bank.nats!.url,
-        user: 'ledger',
-        pass: bank.security!.passwords.ledger,
-        inboxPrefix: `_INBOX.${prefix}.ledger`,
-      });
+      const nc = await connectAs(bank, 'ledger');
       try {
         const crashing = await bank.restart(bank.hosting('feed')[0]!, { CLEAVE_CRASH_AT: 'feed.consume:before-ack' });
         const now = new Date().toISOString();
@@ -266,22 +237,7 @@ describe.each(['postgres', 'sqlite'] as const)(
             id: newEntityId('evt'),
             time: now,
             aggregateId: account,
-            payload: {
-              transaction: {
-                id: newEntityId('tx'),
-                accountId: account,
-                amount: -123,
-                currency: 'GBP',
-                created: now,
-                description: 'Run Came Again',
-                category: 'general',
-                settled: '',
-                metadata: {},
-                notes: '',
-                isLoad: false,
-                status: 'pending',
-              },
-            },
+            payload: { transaction: ledgerTransaction(account, { created: now, description: 'Run Came Again' }) },
           },
           { id: poisonId, time: now, aggregateId: account, payload: { transaction: { id: 'nonsense' } } },
         ];
@@ -329,12 +285,7 @@ describe('a run of events over JetStream whose handler fails at first', () => {
   it('retries the failing event in place and applies every event of the run once, parking none', async () => {
     const customer = await signUp(api);
     const account = await openAccount(api, customer);
-    const ledger = await connect({
-      servers: bank.nats!.url,
-      user: 'ledger',
-      pass: bank.security!.passwords.ledger,
-      inboxPrefix: `_INBOX.${bank.security!.prefix}.ledger`,
-    });
+    const ledger = await connectAs(bank, 'ledger');
     try {
       const now = new Date().toISOString();
       const titles = ['Run One', 'Run Two', 'Run Three'];
@@ -342,22 +293,7 @@ describe('a run of events over JetStream whose handler fails at first', () => {
         id: newEntityId('evt'),
         time: now,
         aggregateId: account,
-        payload: {
-          transaction: {
-            id: newEntityId('tx'),
-            accountId: account,
-            amount: -250,
-            currency: 'GBP',
-            created: now,
-            description,
-            category: 'general',
-            settled: '',
-            metadata: {},
-            notes: '',
-            isLoad: false,
-            status: 'pending',
-          },
-        },
+        payload: { transaction: ledgerTransaction(account, { amount: -250, created: now, description }) },
       }));
       const h = natsHeaders();
       h.set('cleave-batch', String(entries.length));

@@ -4,6 +4,7 @@ import { ContractRegistry, formatTraceparent, newEntityId, PrincipalSeal, princi
 import { cleaveDeployment } from '../../apps/cleave/src/deployment';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, startBank, type RunningBank } from '../support/cleave-http';
+import { ledgerTransaction, publishTransactionEvent } from '../support/ledger-events';
 import { balanceOf, CLIENT_ID, eventually, fundedCard, NETWORK_SECRET, type Customer } from '../http/customers';
 
 const ADMIN = { authorization: 'Bearer cleave-development-admin-secret' };
@@ -377,31 +378,15 @@ describe('a split bank trusts no one on its NATS server', () => {
   // An events stream made anew republishes what the outboxes kept: a webhook registered since got 25,000
   // deliveries of events from before it existed.
   it('delivers a webhook only what happened after it was registered, however late an event arrives', async () => {
-    const prefix = bank.security!.prefix;
     const hook = (
       await api.post('/webhooks', { account_id: victim.account, url: 'https://93.184.215.14/hook' }, { token: victim.customer.token })
     ).body.webhook;
-    const js = jetstream(await as('ledger'));
-    const created = (id: string, time: string, description: string) => {
-      const h = natsHeaders();
-      h.set('cleave-event-time', time);
-      h.set('cleave-aggregate-id', victim.account);
-      const transaction = {
-        id: newEntityId('tx'),
-        accountId: victim.account,
-        amount: -100,
-        currency: 'GBP',
-        created: time,
-        description,
-        category: 'general',
-        settled: '',
-        metadata: {},
-        notes: '',
-        isLoad: false,
-        status: 'pending',
-      };
-      return js.publish(`${prefix}.evt.ledger.transaction-created.v1`, JSON.stringify({ transaction }), { msgID: id, headers: h });
-    };
+    const ledger = await as('ledger');
+    const created = (id: string, time: string, description: string) =>
+      publishTransactionEvent(ledger, bank, 'created', ledgerTransaction(victim.account, { created: time, description, amount: -100 }), {
+        id,
+        time,
+      });
     const [before, after] = [newEntityId('evt'), newEntityId('evt')];
     await created(before, new Date(Date.now() - 3_600_000).toISOString(), 'Before The Hook');
     await created(after, new Date().toISOString(), 'After The Hook');
@@ -425,22 +410,7 @@ describe('a split bank trusts no one on its NATS server', () => {
     const lettersBefore = new Map<string, string[]>();
     for (const context of ['feed', 'webhooks']) lettersBefore.set(context, await lettersOf(context));
     const now = new Date().toISOString();
-    const transaction = (description: string) => ({
-      transaction: {
-        id: newEntityId('tx'),
-        accountId: victim.account,
-        amount: -123,
-        currency: 'GBP',
-        created: now,
-        description,
-        category: 'general',
-        settled: '',
-        metadata: {},
-        notes: '',
-        isLoad: false,
-        status: 'pending',
-      },
-    });
+    const transaction = (description: string) => ({ transaction: ledgerTransaction(victim.account, { created: now, description }) });
     const entry = (payload: unknown, id = newEntityId('evt')) => ({ id, time: now, aggregateId: victim.account, payload });
     const run = (entries: unknown, count: string) => {
       const h = natsHeaders();
