@@ -83,12 +83,15 @@ export class FeedController {
     const accessTokenHash = request.accessTokenHash!;
     let ended = false;
     let stop = () => undefined as void;
-    const finish = (last: string) => {
-      if (ended) return;
+    const release = () => {
       ended = true;
       clearInterval(keepAlive);
       clearTimeout(expiry);
       stop();
+    };
+    const finish = (last: string) => {
+      if (ended) return;
+      release();
       raw.end(last);
     };
     // The token is checked as a request's would be (at most CLEAVE_TOKEN_CACHE_MS trusted without asking
@@ -111,12 +114,7 @@ export class FeedController {
         ),
       revoke: (reason) => finish(endEvent(reason)),
     });
-    request.raw.on('close', () => {
-      ended = true;
-      clearInterval(keepAlive);
-      clearTimeout(expiry);
-      stop();
-    });
+    request.raw.on('close', release);
   }
 
   /** Whether a stream's token still authenticates: cached, else asked of identity; an outage ends nothing. */

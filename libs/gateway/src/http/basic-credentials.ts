@@ -21,6 +21,7 @@ export function basicClientCredentials(header: string | undefined): ClientCreden
   }
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
+  if (colon < 0) throw refused('the Authorization header must carry an OAuth2 client id (oauth2client_…) and its secret');
   let clientId: string;
   let clientSecret: string;
   try {
@@ -29,8 +30,7 @@ export function basicClientCredentials(header: string | undefined): ClientCreden
   } catch {
     throw refused("the Authorization header's client_id and client_secret must be form-encoded");
   }
-  if (colon < 0 || !Ids.client.test(clientId))
-    throw refused('the Authorization header must carry an OAuth2 client id (oauth2client_…) and its secret');
+  if (!Ids.client.test(clientId)) throw refused('the Authorization header must carry an OAuth2 client id (oauth2client_…) and its secret');
   if (clientSecret.length > 200) throw refused('the client secret is too long');
   return { clientId, clientSecret };
 }

@@ -96,7 +96,7 @@ const TOKEN_ENDPOINT = '/oauth2/token';
  * The OAuth error code of a refusal, which OAuth clients (Authlib, say) read rather than Monzo's `code`: RFC
  * 6749 §5.2 at the token endpoint, RFC 6750 §3.1 for a bad access token elsewhere.
  */
-export function oauthErrorOf(error: CleaveError, atTokenEndpoint: boolean): string | undefined {
+function oauthErrorOf(error: CleaveError, atTokenEndpoint: boolean): string | undefined {
   if (!atTokenEndpoint) return error.is(IdentityErrors.badAccessToken) ? 'invalid_token' : undefined;
   if (error.is(IdentityErrors.badClient)) return 'invalid_client';
   if (error.code === 'unauthenticated') return 'invalid_grant';

@@ -32,10 +32,6 @@ export class UnrecordedAbandonments implements OnApplicationShutdown {
     this.job.start();
   }
 
-  get size(): number {
-    return this.waiting.size;
-  }
-
   private async publishWaiting(): Promise<void> {
     for (const networkTransactionId of [...this.waiting]) {
       try {

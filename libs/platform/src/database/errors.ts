@@ -17,8 +17,7 @@ export function isCancelled(error: unknown): boolean {
   return (e?.driverError?.code ?? e?.code) === '57014';
 }
 
-const LOST_MESSAGE =
-  /Connection terminated|connection error and is not queryable|Client was closed|not queryable|ECONNRESET|ECONNREFUSED|EPIPE/i;
+const LOST_MESSAGE = /Connection terminated|not queryable|Client was closed|ECONNRESET|ECONNREFUSED|EPIPE/i;
 
 /** The connection to PostgreSQL went (the server restarting, a backend terminated, the network), not the statement. */
 export function connectionLost(error: unknown): boolean {
