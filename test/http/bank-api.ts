@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, startBank, type Layout, type RunningBank, type Storage } from '../support/cleave-http';
+import { eventually } from './customers';
 
 const CLIENT_ID = 'oauth2client_00009cleaveQuickStart0';
 
@@ -178,7 +179,7 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         ]);
       });
 
-      it('exchanges a refresh token once: the new pair works, the old access token and a reuse do not', async () => {
+      it('exchanges a refresh token once: the new pair works, the old access token does not, and a reuse ends the pair it led to', async () => {
         const customer = await signUp();
         // Used once, so the gateway has it cached: the refresh must end it at once all the same.
         expect((await api.get('/ping/whoami', { token: customer.token })).status).toBe(200);
@@ -197,6 +198,38 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         });
         expect(reused.status).toBe(401);
         expect(reused.body.code).toBe('unauthorized.refresh_token_used');
+        // Two holders of one refresh token: the line of tokens since the login ends, the newest pair with it.
+        await eventually(
+          async () => (await api.get('/ping/whoami', { token: refreshed.body.access_token })).status,
+          (status) => status === 401,
+        );
+        const afterReuse = await api.post('/oauth2/token', {
+          grant_type: 'refresh_token',
+          client_id: CLIENT_ID,
+          refresh_token: refreshed.body.refresh_token,
+        });
+        expect([afterReuse.status, afterReuse.body.code]).toEqual([401, 'unauthorized.bad_refresh_token']);
+        const relogin = await api.post('/oauth2/token', {
+          grant_type: 'password',
+          client_id: CLIENT_ID,
+          username: customer.email,
+          password: customer.password,
+        });
+        expect((await api.get('/ping/whoami', { token: relogin.body.access_token })).status).toBe(200);
+      });
+
+      it('of two exchanges of one refresh token at once, one wins, and the other ends what it won', async () => {
+        const customer = await signUp();
+        const exchange = () =>
+          api.post('/oauth2/token', { grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: customer.refreshToken });
+        const answers = await Promise.all([exchange(), exchange()]);
+        expect(answers.map((a) => a.status).sort()).toEqual([200, 401]);
+        const won = answers.find((a) => a.status === 200)!;
+        expect(answers.find((a) => a.status === 401)!.body.code).toBe('unauthorized.refresh_token_used');
+        await eventually(
+          async () => (await api.get('/ping/whoami', { token: won.body.access_token })).status,
+          (status) => status === 401,
+        );
       });
 
       it('revokes a token on logout, at once', async () => {

@@ -3,6 +3,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 /** An issued token, kept only as the SHA-256 of its value. Access and refresh tokens issued together share a pair id. */
 @Entity({ name: 'tokens' })
 @Index(['pairId'])
+@Index(['familyId'])
 export class Token {
   /** Hex SHA-256 of the token. */
   @PrimaryColumn({ type: 'varchar', length: 64 })
@@ -13,6 +14,10 @@ export class Token {
 
   @Column({ name: 'pair_id', type: 'varchar', length: 40 })
   pairId!: string;
+
+  /** The pair of the login this token descends from through refreshes. */
+  @Column({ name: 'family_id', type: 'varchar', length: 40 })
+  familyId!: string;
 
   @Column({ name: 'user_id', type: 'varchar', length: 64 })
   userId!: string;

@@ -74,7 +74,7 @@ export class TokensHandler {
   private async refreshGrant(request: IssueTokenRequest): Promise<TokenReply> {
     const hash = request.refreshTokenHash!;
     const now = new Date().toISOString();
-    return this.db.transaction(async (em) => {
+    const outcome = await this.db.transaction(async (em) => {
       const token = await em.findOneBy(Token, { hash, kind: 'refresh' });
       if (!token || token.clientId !== request.clientId || token.revokedAt !== null || token.expiresAt <= now) {
         throw CleaveError.of(IdentityErrors.badRefreshToken, 'the refresh token is invalid, expired or revoked');
@@ -86,20 +86,49 @@ export class TokensHandler {
         .set({ usedAt: now })
         .where('hash = :hash AND used_at IS NULL', { hash })
         .execute();
-      if (claimed.affected !== 1) throw CleaveError.of(IdentityErrors.refreshTokenUsed, 'the refresh token was already used');
+      if (claimed.affected !== 1) {
+        // Two holders of one refresh token: nobody can tell the customer's from a thief's, so every token
+        // since the login ends (RFC 9700, 4.14.2), committed before the refusal is told.
+        await this.revokeFamily(em, token, now);
+        return 'reused' as const;
+      }
       const previousAccess = await em.findOneBy(Token, { pairId: token.pairId, kind: 'access', revokedAt: IsNull() });
       if (previousAccess) {
         await em.update(Token, { hash: previousAccess.hash }, { revokedAt: now });
         await this.outbox.add(em, IdentityEventNames.TokenRevoked, { accessTokenHash: previousAccess.hash }, token.userId);
       }
-      return { ...(await this.issuePair(em, token.userId, request)), revokedAccessTokenHash: previousAccess?.hash };
+      return { ...(await this.issuePair(em, token.userId, request, token.familyId)), revokedAccessTokenHash: previousAccess?.hash };
     });
+    if (outcome === 'reused') {
+      throw CleaveError.of(
+        IdentityErrors.refreshTokenUsed,
+        'the refresh token was already used: every token since its login is now revoked',
+      );
+    }
+    return outcome;
   }
 
-  private async issuePair(em: EntityManager, userId: string, request: IssueTokenRequest): Promise<TokenReply> {
+  private async revokeFamily(em: EntityManager, token: Token, now: string): Promise<void> {
+    const liveAccess = await em.findBy(Token, { familyId: token.familyId, kind: 'access', revokedAt: IsNull() });
+    await em.update(Token, { familyId: token.familyId, revokedAt: IsNull() }, { revokedAt: now });
+    for (const access of liveAccess) {
+      await this.outbox.add(em, IdentityEventNames.TokenRevoked, { accessTokenHash: access.hash }, token.userId);
+    }
+  }
+
+  /** A new pair, in the family of the login it descends from (a login starts one of its own). */
+  private async issuePair(em: EntityManager, userId: string, request: IssueTokenRequest, familyId?: string): Promise<TokenReply> {
     const pairId = newEntityId('pair');
     const now = Date.now();
-    const base = { pairId, userId, clientId: request.clientId, revokedAt: null, usedAt: null, createdAt: new Date(now).toISOString() };
+    const base = {
+      pairId,
+      familyId: familyId ?? pairId,
+      userId,
+      clientId: request.clientId,
+      revokedAt: null,
+      usedAt: null,
+      createdAt: new Date(now).toISOString(),
+    };
     await em.insert(Token, [
       {
         ...base,
