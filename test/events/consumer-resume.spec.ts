@@ -83,9 +83,11 @@ describe('event consumers resume in seconds, split on SQLite', () => {
 
   // With NATS down the gateway told the network "declined" but could record the abandonment nowhere, so
   // an approval given before stayed held: the network's last answer and the customer's money disagreed.
-  it('records an abandonment it could not record while NATS was down once NATS is back: the held money is released', async () => {
-    const ntx = `ntx-${randomBytes(6).toString('hex')}`;
-    const authorise = () =>
+  // An approval partly reversed since was passed over by the abandonment even once recorded.
+  it('records an abandonment it could not record while NATS was down once NATS is back: the held money is released, partly reversed or not', async () => {
+    const [whole, partial] = [`ntx-${randomBytes(6).toString('hex')}`, `ntx-${randomBytes(6).toString('hex')}`];
+    const network = { headers: { authorization: `Bearer ${NETWORK_SECRET}` } };
+    const authorise = (ntx: string) =>
       api().post(
         '/network/authorisations',
         {
@@ -95,27 +97,36 @@ describe('event consumers resume in seconds, split on SQLite', () => {
           network_transaction_id: ntx,
           merchant: { name: 'Held Over', mcc: '5814' },
         },
-        { headers: { authorization: `Bearer ${NETWORK_SECRET}` } },
+        network,
       );
     const balance = async () =>
       (await api().get(`/balance?account_id=${card.account}`, { token: card.customer.token })).body.balance as number;
     const before = await balance();
-    expect((await authorise()).body).toMatchObject({ approved: true });
-    expect(await balance()).toBe(before - 4_321);
+    expect((await authorise(whole)).body).toMatchObject({ approved: true });
+    expect((await authorise(partial)).body).toMatchObject({ approved: true });
+    const reversal = await api().post(
+      '/network/reversals',
+      { reversal_id: `r-${partial}`, network_transaction_id: partial, amount: 1_000 },
+      network,
+    );
+    expect(reversal.body).toMatchObject({ status: 'partially_reversed', remaining: 3_321 });
+    expect(await balance()).toBe(before - 4_321 - 3_321);
     await bank.nats!.stop();
     try {
       // The network retries while nothing behind the gateway can be reached: declined, within the budget.
-      expect((await authorise()).body).toMatchObject({ approved: false, decline_reason: 'issuer_unavailable' });
+      expect((await authorise(whole)).body).toMatchObject({ approved: false, decline_reason: 'issuer_unavailable' });
+      expect((await authorise(partial)).body).toMatchObject({ approved: false, decline_reason: 'issuer_unavailable' });
     } finally {
       await bank.nats!.start();
     }
-    // The last answer was "declined": once NATS is back, the approval is withdrawn and its hold released.
+    // The last answers were "declined": once NATS is back, the approvals are withdrawn and their holds released.
     await eventually(
       () => balance().catch(() => undefined),
       (now) => now === before,
       30_000,
     );
-    expect((await authorise()).body).toMatchObject({ approved: false });
+    expect((await authorise(whole)).body).toMatchObject({ approved: false });
+    expect((await authorise(partial)).body).toMatchObject({ approved: false });
   });
 
   it('carries on after NATS restarts, with no process restarted', async () => {

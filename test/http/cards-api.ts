@@ -163,6 +163,14 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
         expect(euros.body).toMatchObject({ approved: false, decline_reason: 'invalid_card' });
       });
 
+      it("refuses a category Cleave keeps for its own movements, which would take a payment out of the day's spending", async () => {
+        const f = await funded(1_000);
+        const refused = await authorise(f.card.token, 100, nid(), { ...BRIGHTBIRD, category: 'savings' });
+        expect([refused.status, Object.keys(refused.body.params ?? {})]).toEqual([400, ['merchant[category]']]);
+        expect((await authorise(f.card.token, 100, nid(), { ...BRIGHTBIRD, category: 'groceries' })).body.approved).toBe(true);
+        expect(await balanceOf(api, f.customer, f.account)).toMatchObject({ balance: 900, spend_today: -100 });
+      });
+
       it('gives the network’s retries the first decision, and holds the money once', async () => {
         const f = await funded(10_000);
         const id = nid();
@@ -309,6 +317,88 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
         expect(full.body).toMatchObject({ status: 'reversed', remaining: 0 });
         expect(await balanceOf(api, f.customer, f.account)).toMatchObject({ balance: 10_000, spend_today: 0 });
         expect((await transactions(f))[1]).toMatchObject({ status: 'reversed' });
+      });
+
+      it("counts what was cleared against the card's day, not what was authorised", async () => {
+        const f = await funded(100_000);
+        await api.put(`/cards/${f.card.id}/limits`, { per_day: 5_000 }, { token: f.customer.token });
+        const id = nid();
+        expect((await authorise(f.card.token, 3_000, id)).body.approved).toBe(true);
+        const present = await api.post(
+          '/network/presentments',
+          { presentment_id: `p-${id}`, network_transaction_id: id, amount: 1_000, currency: 'GBP' },
+          network,
+        );
+        expect(present.body).toMatchObject({ status: 'posted', amount: 1_000 });
+        // 1,000 cleared: 4,000 more fits the day's 5,000.
+        expect((await authorise(f.card.token, 4_000)).body.approved).toBe(true);
+        expect((await authorise(f.card.token, 1)).body).toMatchObject({ approved: false, decline_reason: 'spending_limit' });
+      });
+
+      it('approves an authorisation that comes after its own clearing (a force post) and holds nothing more', async () => {
+        const f = await funded(10_000);
+        const id = nid();
+        const forced = await api.post(
+          '/network/presentments',
+          {
+            presentment_id: `p-${id}`,
+            network_transaction_id: id,
+            card_token: f.card.token,
+            merchant: BRIGHTBIRD,
+            amount: 1_000,
+            currency: 'GBP',
+          },
+          network,
+        );
+        expect(forced.body).toMatchObject({ status: 'force_posted', amount: 1_000 });
+        const late = await authorise(f.card.token, 1_000, id);
+        expect(late.body.approved).toBe(true);
+        expect((await transactions(f)).find((t) => t.id === late.body.transaction_id)).toMatchObject({
+          amount: -1_000,
+          amount_is_pending: false,
+        });
+        expect(await balanceOf(api, f.customer, f.account)).toMatchObject({ balance: 9_000, total_balance: 9_000 });
+        // Presented again, it is a second clearing, not the first one's hold posted.
+        const again = await api.post(
+          '/network/presentments',
+          {
+            presentment_id: `p2-${id}`,
+            network_transaction_id: id,
+            card_token: f.card.token,
+            merchant: BRIGHTBIRD,
+            amount: 1_000,
+            currency: 'GBP',
+          },
+          network,
+        );
+        expect(again.body.status).toBe('force_posted');
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(8_000);
+        expect((await transactions(f)).filter((t) => t.amount === -1_000)).toHaveLength(2);
+      });
+
+      it('releases exactly what partial reversals at once ask for, and the transaction shows what is still held', async () => {
+        const f = await funded(10_000);
+        const id = nid();
+        await authorise(f.card.token, 4_900, id);
+        const reversals = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            api.post('/network/reversals', { reversal_id: `r${i}-${id}`, network_transaction_id: id, amount: 300 }, network),
+          ),
+        );
+        expect(reversals.map((r) => r.status)).toEqual(Array(12).fill(200));
+        expect(await balanceOf(api, f.customer, f.account)).toMatchObject({ balance: 10_000 - 1_300, spend_today: -1_300 });
+        expect((await transactions(f))[1]).toMatchObject({ amount: -1_300, amount_is_pending: true });
+        expect(Math.min(...reversals.map((r) => r.body.remaining as number))).toBe(1_300);
+      });
+
+      it('refuses to reverse a declined authorisation, as not reversible', async () => {
+        const id = nid();
+        expect((await authorise(`cardtok_${'0'.repeat(22)}`, 100, id)).body).toMatchObject({
+          approved: false,
+          decline_reason: 'invalid_card',
+        });
+        const reversal = await api.post('/network/reversals', { reversal_id: `r-${id}`, network_transaction_id: id }, network);
+        expect([reversal.status, reversal.body.code]).toEqual([409, 'conflict.not_reversible']);
       });
 
       it('credits a refund with its merchant', async () => {

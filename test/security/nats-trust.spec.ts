@@ -368,6 +368,20 @@ describe('a split bank trusts no one on its NATS server', () => {
       (body) => body?.approved === false,
     );
     expect(answer).toMatchObject({ approved: false, decline_reason: 'issuer_unavailable' });
+    // Cleared all the same (the stand-in case), it is a force post: the decline recorded for it names no currency.
+    const presentment = await api.post(
+      '/network/presentments',
+      {
+        presentment_id: `p-${ntx}`,
+        network_transaction_id: ntx,
+        card_token: victim.cardToken,
+        amount: 700,
+        currency: 'GBP',
+        merchant: { name: 'Retried', mcc: '5814' },
+      },
+      { headers: { authorization: `Bearer ${NETWORK_SECRET}` } },
+    );
+    expect([presentment.status, presentment.body.status]).toEqual([200, 'force_posted']);
     // An operator drops a poison letter no replay can handle; it is gone from the list.
     const poison = parked.find((l) => /"x1"/.test(l.error))!;
     expect((await api.post(`/admin/dead-letters/cards/${poison.id}/replay`, undefined, { headers: ADMIN })).status).toBe(409);

@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { AbandonAuthorisationRequest } from '@cleave/contracts';
 import { ContextDatabase, isUniqueViolation, newEntityId } from '@cleave/platform';
-import { Authorisation } from './authorisation.entity';
+import { Authorisation, type AuthorisationStatus } from './authorisation.entity';
 import { byNetworkId, uncountSpend } from './authorisation-store';
 import { FollowUps } from './follow-ups';
+
+/** What an abandonment withdraws: anything the network may still think approved, or that is being decided. */
+const OPEN: AuthorisationStatus[] = ['pending', 'approved', 'partially_reversed'];
 
 /** The network's (or the gateway's) word that it stopped waiting for a decision. */
 @Injectable()
@@ -46,13 +49,22 @@ export class Abandonments {
       }
     }
     const changed = await this.db.transaction(async (em) => {
+      // Reversals change what a partly reversed one still holds and counts under this lock.
+      await this.db.lockKeys(em, [`authorisation:${auth!.id}`]);
+      const current = await em.findOneBy(Authorisation, { id: auth!.id });
+      if (!current || !OPEN.includes(current.status)) return false;
+      const counted = current.status === 'partially_reversed' ? current.heldAmount : current.amount;
+      // A pending one may be approved meanwhile (not under the lock): that is still open, counting its amount.
       const result = await em
         .createQueryBuilder()
         .update(Authorisation)
         .set({ status: 'declined', declineReason: 'issuer_unavailable', followup: 'void_hold' })
-        .where('id = :id AND status IN (:...open)', { id: auth!.id, open: ['pending', 'approved'] })
+        .where("id = :id AND (status IN ('pending', 'approved') OR (status = 'partially_reversed' AND held_amount = :held))", {
+          id: current.id,
+          held: current.heldAmount,
+        })
         .execute();
-      if (result.affected === 1) await uncountSpend(this.db, em, auth!.id, auth!.amount);
+      if (result.affected === 1) await uncountSpend(this.db, em, current.id, counted);
       return result.affected === 1;
     });
     if (changed) this.followUps.soon(auth.id);

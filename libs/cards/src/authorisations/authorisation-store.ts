@@ -15,9 +15,12 @@ const uncount = sql(
   'UPDATE card_daily_spend SET amount = amount - ? WHERE (card_id, day) = (SELECT card_id, spend_day FROM card_authorisations WHERE id = ?)',
 );
 
-/** Takes an amount back off the card's day, as counted in this transaction (not as read before it). */
+/**
+ * Takes an amount back off the card's day, as counted in this transaction (not as read before it); a
+ * negative amount counts more (cleared for more than was authorised).
+ */
 export async function uncountSpend(db: ContextDatabase, em: EntityManager, authorisationId: string, amount: number): Promise<void> {
-  if (amount > 0) await db.run(em, uncount, [amount, authorisationId]);
+  if (amount !== 0) await db.run(em, uncount, [amount, authorisationId]);
 }
 
 /** How the ledger is told of a card payment on an account: the amount, and the merchant as the statement shows it. */

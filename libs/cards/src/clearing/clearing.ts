@@ -8,9 +8,9 @@ import {
   type PresentmentResult,
   type PresentRequest,
 } from '@cleave/contracts';
-import { answeredBefore, claimIdempotency, CleaveError, ContextDatabase, MessageBus, toCleaveError } from '@cleave/platform';
+import { answeredBefore, claimIdempotency, CleaveError, ContextDatabase, MessageBus, newEntityId, toCleaveError } from '@cleave/platform';
 import { Authorisation } from '../authorisations/authorisation.entity';
-import { byNetworkId, cardPayment, LIVE } from '../authorisations/authorisation-store';
+import { byNetworkId, cardPayment, LIVE, uncountSpend } from '../authorisations/authorisation-store';
 import { Card } from '../cards/card.entity';
 import { enrichMerchant } from '../merchants/merchants';
 
@@ -34,7 +34,10 @@ export class Clearing {
     const key = `present:${request.presentmentId}`;
     const earlier = await answeredBefore<PresentmentResult>(this.db, 'cards.present', request, key);
     if (earlier) return earlier.replay;
-    const auth = request.networkTransactionId ? await byNetworkId(this.db, request.networkTransactionId) : null;
+    const known = request.networkTransactionId ? await byNetworkId(this.db, request.networkTransactionId) : null;
+    // A decline recorded before its authorisation was seen (the network gave up first) names no card,
+    // currency or merchant: clearing it is a force post, as for a network id never seen.
+    const auth = known?.cardId ? known : null;
     const card = auth?.cardId
       ? await this.db.read((em) => em.findOneBy(Card, { id: auth.cardId! }))
       : request.cardToken
@@ -45,7 +48,34 @@ export class Clearing {
     return this.db.transaction(async (em) => {
       const claimed = await claimIdempotency(this.db, em, 'cards.present', request, result, key);
       if (claimed) return claimed.replay;
-      if (settles) await em.update(Authorisation, { id: settles.id, status: In(LIVE) }, { status: 'presented', heldAmount: 0 });
+      if (settles) {
+        const presented = await em.update(Authorisation, { id: settles.id, status: In(LIVE) }, { status: 'presented', heldAmount: 0 });
+        // The card's day counts what was cleared, not what was asked for.
+        if (presented.affected === 1) await uncountSpend(this.db, em, settles.id, settles.heldAmount - result.amount);
+      } else if (!known && request.networkTransactionId && result.status === 'force_posted') {
+        // Cleared before its authorisation came: the authorisation, should it still come, finds it cleared
+        // and holds nothing more.
+        const cleared: Authorisation = {
+          id: newEntityId('auth'),
+          networkTransactionId: request.networkTransactionId,
+          cardId: card.id,
+          accountId: card.accountId,
+          amount: request.amount,
+          currency: request.currency,
+          merchant: request.merchant ? JSON.stringify(enrichMerchant(request.merchant)) : '{}',
+          status: 'presented',
+          declineReason: null,
+          holdId: newEntityId('hold'),
+          heldAmount: 0,
+          transactionId: result.transactionId ?? null,
+          spendDay: null,
+          followup: null,
+          createdAt: new Date().toISOString(),
+          decideBy: null,
+          requestHash: null,
+        };
+        await em.createQueryBuilder().insert().into(Authorisation).values(cleared).orIgnore().execute();
+      }
       return result;
     });
   }

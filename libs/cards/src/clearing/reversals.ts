@@ -32,7 +32,7 @@ export class Reversals {
     const earlier = await answeredBefore<ReversalResult>(this.db, 'cards.reverse', request, key);
     if (earlier) return earlier.replay;
     const auth = await byNetworkId(this.db, request.networkTransactionId);
-    if (!auth || auth.cardId === null) throw CleaveError.notFound(`no authorisation ${request.networkTransactionId}`);
+    if (!auth) throw CleaveError.notFound(`no authorisation ${request.networkTransactionId}`);
     if (auth.status !== 'approved' && auth.status !== 'partially_reversed') {
       throw CleaveError.of(CardsErrors.notReversible, `authorisation ${request.networkTransactionId} is ${auth.status}`);
     }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsIn, IsObject, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { Ids, MAX_AMOUNT, Text } from '@cleave/contracts';
+import { CARD_PAYMENT_CATEGORIES, Ids, MAX_AMOUNT, Text } from '@cleave/contracts';
 import { CurrencyCode, MinorUnits, Optional, WholeNumber } from './fields';
 
 export class IssueCardBody {
@@ -35,7 +35,10 @@ export class CardLimitsBody {
 export class MerchantBody {
   @ApiProperty({ example: 'Brightbird Espresso' }) @Text(1, 100) name!: string;
   @ApiProperty({ example: '5814', description: 'ISO 18245 merchant category code' }) @Matches(/^\d{4}$/) mcc!: string;
-  @ApiPropertyOptional({ example: 'eating_out' }) @Optional() @Text(0, 40) category?: string;
+  @ApiPropertyOptional({ example: 'eating_out', enum: CARD_PAYMENT_CATEGORIES })
+  @Optional()
+  @IsIn(CARD_PAYMENT_CATEGORIES, { message: `category must be one of ${CARD_PAYMENT_CATEGORIES.join(', ')}` })
+  category?: string;
   @ApiPropertyOptional({ example: 'London' }) @Optional() @Text(0, 100) city?: string;
   @ApiPropertyOptional({ example: 'GB' }) @Optional() @Matches(/^[A-Z]{2,3}$/) country?: string;
 }

@@ -240,19 +240,25 @@ export class HoldsHandler {
   /** Releases part of a hold; releasing what is left voids it. */
   releasePart(request: ReleaseHoldRequest): Promise<HoldView> {
     return runIdempotent(this.db, LedgerPatterns.ReleaseHold, request, async (em) => {
-      const hold = await em.findOneBy(Hold, { id: request.holdId });
-      if (!hold) throw CleaveError.notFound(`no hold ${request.holdId}`);
-      if (request.amount >= hold.amount) return this.release(em, hold.id, 'voided');
+      // The update comes before any read: it takes the hold's row lock, so what is read next is what this
+      // release left (read first, two releases at once each took their part from the same amount).
       const result = await em
         .createQueryBuilder()
         .update(Hold)
         .set({ amount: () => 'amount - :release' })
-        .where("id = :id AND status = 'pending' AND amount > :release", { id: hold.id, release: request.amount })
+        .where("id = :id AND status = 'pending' AND amount > :release", { id: request.holdId, release: request.amount })
         .execute();
-      if (result.affected !== 1) throw CleaveError.of(LedgerErrors.holdNotPending, `hold ${hold.id} is ${hold.status}, not pending`);
+      if (result.affected !== 1) {
+        const hold = await em.findOneBy(Hold, { id: request.holdId });
+        if (!hold) throw CleaveError.notFound(`no hold ${request.holdId}`);
+        if (hold.status !== 'pending') throw CleaveError.of(LedgerErrors.holdNotPending, `hold ${hold.id} is ${hold.status}, not pending`);
+        // No more left than this releases: releasing it all voids the hold.
+        return this.release(em, hold.id, 'voided');
+      }
+      const hold = await em.findOneByOrFail(Hold, { id: request.holdId });
       await this.books.release(em, hold.accountId, request.amount);
-      await this.journal.update(em, hold.transactionId, { amount: -(hold.amount - request.amount) });
-      return holdView({ ...hold, amount: hold.amount - request.amount });
+      await this.journal.update(em, hold.transactionId, { amount: -hold.amount });
+      return holdView(hold);
     });
   }
 
