@@ -40,6 +40,14 @@ describe('webhook registration refuses internal addresses (no development settin
     expect(reply.body.params).toHaveProperty('url');
   });
 
+  it.each([
+    ['an IPv6 zone id', 'http://[::1%25lo]/hook'],
+    ['longer than a column once percent-encoded', `https://93.184.215.14/${'{'.repeat(2_000)}`],
+  ])('refuses a URL %s as a bad parameter', async (_what, url) => {
+    const reply = await api.post('/webhooks', { account_id: account, url }, { token });
+    expect([reply.status, reply.body.code, Object.keys(reply.body.params ?? {})]).toEqual([400, 'bad_request.bad_param', ['url']]);
+  });
+
   it('accepts a public address', async () => {
     const reply = await api.post('/webhooks', { account_id: account, url: 'https://93.184.215.14/hook' }, { token });
     // 200, as Monzo answers: a client that checks for it would retry a 201 and register twice.

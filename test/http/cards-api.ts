@@ -391,6 +391,45 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
         expect(Math.min(...reversals.map((r) => r.body.remaining as number))).toBe(1_300);
       });
 
+      // Made into idempotency keys, ids a transport between processes could not carry were taken in one
+      // process and refused across NATS (a payment approved there could not be refunded).
+      it('refuses ids that are not printable ASCII, naming the field, in every placement alike', async () => {
+        const f = await funded(1_000);
+        const spaced = await authorise(f.card.token, 100, 'ntx café 1');
+        expect([spaced.status, spaced.body.params]).toEqual([
+          400,
+          { network_transaction_id: 'network_transaction_id must be 1 to 100 printable ASCII characters, without spaces' },
+        ]);
+        const presentment = await api.post(
+          '/network/presentments',
+          { presentment_id: 'pres é', card_token: f.card.token, merchant: BRIGHTBIRD, amount: 100, currency: 'GBP' },
+          network,
+        );
+        expect([presentment.status, Object.keys(presentment.body.params ?? {})]).toEqual([400, ['presentment_id']]);
+      });
+
+      it("refuses a refund or force post in another currency than the card's, naming the field and not the account", async () => {
+        const f = await funded(1_000);
+        const refund = await api.post(
+          '/network/refunds',
+          { network_transaction_id: nid(), card_token: f.card.token, amount: 100, currency: 'EUR', merchant: BRIGHTBIRD },
+          network,
+        );
+        expect([refund.status, refund.body.code, refund.body.params]).toEqual([
+          400,
+          'bad_request.currency_mismatch',
+          { currency: "currency must be GBP, the card's" },
+        ]);
+        expect(JSON.stringify(refund.body)).not.toContain(f.account);
+        const forced = await api.post(
+          '/network/presentments',
+          { presentment_id: nid(), card_token: f.card.token, merchant: BRIGHTBIRD, amount: 100, currency: 'EUR' },
+          network,
+        );
+        expect([forced.status, forced.body.params]).toEqual([400, { currency: "currency must be GBP, the card's" }]);
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(1_000);
+      });
+
       it('refuses to reverse a declined authorisation, as not reversible', async () => {
         const id = nid();
         expect((await authorise(`cardtok_${'0'.repeat(22)}`, 100, id)).body).toMatchObject({

@@ -110,3 +110,41 @@ describe('a notification stream whose token expires', () => {
     }
   }, 90_000);
 });
+
+describe('a notification stream whose client leaves while it is being opened', () => {
+  let bank: RunningBank;
+  let api: Api;
+
+  beforeAll(async () => {
+    // The ownership check takes a while, so the client can leave before the stream is listening.
+    bank = await startBank('monolith', 'sqlite', { CLEAVE_FAULTS: 'accounts.get-account=delay:600' });
+    api = new Api(bank.url);
+  });
+  afterAll(async () => {
+    await bank?.stop();
+  });
+
+  // Such a stream was held, written to and checked until its token expired: thousands grew the gateway by 180 MB.
+  it('is let go', async () => {
+    const { customer, account } = await fundedCard(api, 0);
+    const openStreams = async () => {
+      const metrics = await (await fetch(`${bank.processes[0]!.readyMessage!.managementUrl}/metrics`)).text();
+      return Number(/^cleave_notification_streams_open (\d+)/m.exec(metrics)?.[1]);
+    };
+    const left = Array.from({ length: 5 }, () =>
+      fetch(`${api.base}/notifications/stream?account_id=${account}`, {
+        headers: { authorization: `Bearer ${customer.token}` },
+        signal: AbortSignal.timeout(100),
+      }).catch(() => undefined),
+    );
+    await Promise.all(left);
+    const stayed = await EventStream.open(`${api.base}/notifications/stream?account_id=${account}`, customer.token);
+    try {
+      // The stream that stayed is open, so the ones that left were handled before it: none of them is held.
+      expect(await openStreams()).toBe(1);
+    } finally {
+      stayed.close();
+    }
+    await eventually(openStreams, (open) => open === 0);
+  });
+});

@@ -1,4 +1,4 @@
-import { ValidateBy, type ValidationArguments, type ValidationOptions } from 'class-validator';
+import { Matches, ValidateBy, type ValidationArguments, type ValidationOptions } from 'class-validator';
 
 /** Characters as PostgreSQL's `varchar(n)` counts them: code points (an emoji with its variation selector is two). */
 export function codePoints(value: string): number {
@@ -47,4 +47,13 @@ export function Text(min: number, max: number, options?: ValidationOptions): Pro
     },
     options,
   );
+}
+
+/**
+ * An id a client chooses that Cleave makes idempotency keys of (a presentment's, a pot move's `dedupe_id`):
+ * 1 to 100 printable ASCII characters without spaces, as every transport carries a key, so an id one
+ * placement takes is taken by all.
+ */
+export function ClientKey(): PropertyDecorator {
+  return Matches(/^[\x21-\x7e]{1,100}$/, { message: '$property must be 1 to 100 printable ASCII characters, without spaces' });
 }

@@ -25,6 +25,8 @@ describe('the SSRF guard', () => {
     ['224.0.0.1', 'multicast'],
     ['255.255.255.255', 'broadcast'],
     ['240.0.0.1', 'reserved'],
+    ['::7f00:1', 'IPv4-compatible'],
+    ['::a9fe:a9fe', 'IPv4-compatible'],
   ];
 
   it.each(blocked)('refuses %s (%s)', (address, range) => {
@@ -55,10 +57,22 @@ describe('the SSRF guard', () => {
     let server: Server;
     let port: number;
     let hits = 0;
+    let flooding: Promise<number> | undefined;
     beforeAll(async () => {
-      server = createServer((_req, res) => {
+      server = createServer((req, res) => {
         hits++;
-        res.end('ok');
+        if (req.url !== '/flood') return res.end('ok');
+        // An answer that never ends: a megabyte at a time for as long as anyone reads it.
+        flooding = new Promise((resolve) => {
+          const chunk = Buffer.alloc(1 << 20, 'x');
+          let sent = 0;
+          const more = () => {
+            while (res.write(chunk)) if (++sent > 10_000) return res.end();
+          };
+          res.on('drain', more);
+          res.on('close', () => resolve(sent));
+          more();
+        });
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       port = (server.address() as AddressInfo).port;
@@ -71,6 +85,12 @@ describe('the SSRF guard', () => {
       // The same request with the development setting goes through: the guard, not the network, refused it.
       expect((await postJson(new URL(`http://localhost:${port}/`), '{}', {}, 2_000, guardedLookup(true))).statusCode).toBe(200);
       expect(hits).toBe(1);
+    });
+
+    // A receiver streaming an endless body had its every byte read until the try timed out.
+    it('takes the status and cuts off a receiver that keeps answering', async () => {
+      expect((await postJson(new URL(`http://127.0.0.1:${port}/flood`), '{}', {}, 60_000)).statusCode).toBe(200);
+      expect(await flooding).toBeLessThan(50);
     });
   });
 });

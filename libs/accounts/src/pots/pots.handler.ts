@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import {
   AccountsErrors,
   type CreatePotRequest,
@@ -11,7 +12,7 @@ import { CleaveError, ContextDatabase, MessageBus, newEntityId } from '@cleave/p
 import { OwnedAccounts } from '../ownership/owned-accounts';
 import { Pot } from './pot.entity';
 
-/** Pots per current account (concurrent creations may pass it by a few, well within a balance's 100 books). */
+/** Pots per current account, well within the 100 books a balance asks the ledger for at once. */
 export const MAX_OPEN_POTS = 50;
 
 /** Savings pots: created under a current account, money moved in and out with a dedupe id. */
@@ -26,8 +27,10 @@ export class PotsHandler {
   async create(request: CreatePotRequest): Promise<PotView> {
     const account = await this.owned.account(request.currentAccountId);
     // A balance and a pot list ask the ledger for every pot's balance in one call, which takes 100 books.
-    const open = await this.db.read((em) => em.countBy(Pot, { accountId: account.id, deleted: false }));
-    if (open >= MAX_OPEN_POTS) throw CleaveError.of(AccountsErrors.tooManyPots, `an account has at most ${MAX_OPEN_POTS} pots`);
+    const countOpen = (em: EntityManager) => em.countBy(Pot, { accountId: account.id, deleted: false });
+    const tooMany = () => CleaveError.of(AccountsErrors.tooManyPots, `an account has at most ${MAX_OPEN_POTS} pots`);
+    if ((await this.db.read(countOpen)) >= MAX_OPEN_POTS) throw tooMany();
+    // The book first, outside any transaction of this context's: one left over by a creation refused below is empty.
     const id = newEntityId('pot');
     await this.bus.send(LedgerPatterns.OpenBook, { accountId: id, currency: account.currency, kind: 'pot' });
     const now = new Date().toISOString();
@@ -40,7 +43,12 @@ export class PotsHandler {
       createdAt: now,
       updatedAt: now,
     };
-    await this.db.transaction((em) => em.insert(Pot, pot));
+    // Counted again under the account's lock: creations at once each counted 49 and all went in.
+    await this.db.transaction(async (em) => {
+      await this.db.lockKeys(em, [`pots:${account.id}`]);
+      if ((await countOpen(em)) >= MAX_OPEN_POTS) throw tooMany();
+      await em.insert(Pot, pot);
+    });
     return potView(pot, 0);
   }
 

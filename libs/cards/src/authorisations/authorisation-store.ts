@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { MerchantView } from '@cleave/contracts';
-import { sql, type ContextDatabase } from '@cleave/platform';
+import { CardsErrors, type MerchantView } from '@cleave/contracts';
+import { CleaveError, sql, type ContextDatabase } from '@cleave/platform';
 import { Authorisation, type AuthorisationStatus } from './authorisation.entity';
 
 /** The states in which an authorisation still holds money the network may clear. */
@@ -26,4 +26,14 @@ export async function uncountSpend(db: ContextDatabase, em: EntityManager, autho
 /** How the ledger is told of a card payment on an account: the amount, and the merchant as the statement shows it. */
 export function cardPayment(accountId: string, money: { amount: number; currency: string }, merchant: MerchantView) {
   return { accountId, amount: money.amount, currency: money.currency, description: merchant.name, category: merchant.category, merchant };
+}
+
+/** Money cleared or refunded without an authorisation is in the card's currency, said as the network's fault (not the ledger's, naming an account). */
+export function assertCardCurrency(card: { currency: string }, currency: string): void {
+  if (currency !== card.currency)
+    throw CleaveError.ofField(
+      CardsErrors.currencyMismatch,
+      { field: 'currency', rule: 'currencyMismatch', message: `currency must be ${card.currency}, the card's` },
+      `the card spends ${card.currency}, not ${currency}`,
+    );
 }

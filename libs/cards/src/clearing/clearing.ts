@@ -10,7 +10,7 @@ import {
 } from '@cleave/contracts';
 import { answeredBefore, claimIdempotency, CleaveError, ContextDatabase, MessageBus, newEntityId, toCleaveError } from '@cleave/platform';
 import { Authorisation } from '../authorisations/authorisation.entity';
-import { byNetworkId, cardPayment, LIVE, uncountSpend } from '../authorisations/authorisation-store';
+import { assertCardCurrency, byNetworkId, cardPayment, LIVE, uncountSpend } from '../authorisations/authorisation-store';
 import { Card } from '../cards/card.entity';
 import { enrichMerchant } from '../merchants/merchants';
 
@@ -132,6 +132,7 @@ export class Clearing {
         { field: 'merchant', rule: 'isDefined', message: 'merchant is needed to force-post without an authorisation' },
         'a force post needs the merchant',
       );
+    assertCardCurrency(card, request.currency);
     try {
       const tx = await this.bus.send(LedgerPatterns.PostCardPayment, cardPayment(card.accountId, request, merchant), {
         idempotencyKey: `present:${request.presentmentId}:force`,

@@ -10,7 +10,7 @@ import {
 } from '@cleave/contracts';
 import { answeredBefore, claimIdempotency, CleaveError, ContextDatabase, MessageBus, toCleaveError } from '@cleave/platform';
 import { Authorisation } from '../authorisations/authorisation.entity';
-import { byNetworkId, cardPayment, LIVE, uncountSpend } from '../authorisations/authorisation-store';
+import { assertCardCurrency, byNetworkId, cardPayment, LIVE, uncountSpend } from '../authorisations/authorisation-store';
 import { Card } from '../cards/card.entity';
 import { enrichMerchant } from '../merchants/merchants';
 
@@ -70,6 +70,7 @@ export class Reversals {
   async refund(request: RefundRequest): Promise<RefundResult> {
     const card = await this.db.read((em) => em.findOneBy(Card, { token: request.cardToken }));
     if (!card) throw CleaveError.notFound('no such card');
+    assertCardCurrency(card, request.currency);
     const merchant = enrichMerchant(request.merchant);
     const tx = await this.bus.send(LedgerPatterns.RefundCardPayment, cardPayment(card.accountId, request, merchant), {
       idempotencyKey: `refund:${request.networkTransactionId}`,

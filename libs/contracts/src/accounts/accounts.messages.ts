@@ -1,6 +1,6 @@
 import { IsISO4217CurrencyCode, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { Ids, MAX_AMOUNT } from '../ids';
-import { Text } from '../text';
+import { ClientKey, Text } from '../text';
 
 /** Opens a current account for a customer. */
 export class OpenAccountRequest {
@@ -79,7 +79,7 @@ export class MovePotMoneyRequest {
   @Matches(Ids.pot) potId!: string;
   @Matches(Ids.account) accountId!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
-  @Text(1, 100) dedupeId!: string;
+  @ClientKey() dedupeId!: string;
 }
 
 /** A pot, in Monzo's shape. */

@@ -2,7 +2,7 @@ import { Type } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsISO4217CurrencyCode, IsObject, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { Ids, MAX_AMOUNT } from '../ids';
 import { MerchantInput } from './merchant';
-import { Text } from '../text';
+import { ClientKey } from '../text';
 
 /** ACTIVE cards spend; FROZEN ones decline until unfrozen; CANCELLED is final. */
 export type CardStatus = 'ACTIVE' | 'FROZEN' | 'CANCELLED';
@@ -57,7 +57,7 @@ export class AuthoriseRequest {
   @IsISO4217CurrencyCode() currency!: string;
   @IsDefined() @IsObject() @ValidateNested() @Type(() => MerchantInput) merchant!: MerchantInput;
   /** The network's id of this authorisation: its retries carry the same one. */
-  @Text(1, 100) networkTransactionId!: string;
+  @ClientKey() networkTransactionId!: string;
 }
 
 /** The issuer's answer. */
@@ -72,7 +72,7 @@ export interface AuthorisationDecision {
 
 /** The network gave up waiting for a decision: whatever was decided, it must come to nothing. */
 export class AbandonAuthorisationRequest {
-  @Text(1, 100) networkTransactionId!: string;
+  @ClientKey() networkTransactionId!: string;
 }
 
 /**
@@ -80,8 +80,8 @@ export class AbandonAuthorisationRequest {
  * `cardToken` and `merchant` instead, a force post without an authorisation.
  */
 export class PresentRequest {
-  @Text(1, 100) presentmentId!: string;
-  @IsOptional() @Text(1, 100) networkTransactionId?: string;
+  @ClientKey() presentmentId!: string;
+  @IsOptional() @ClientKey() networkTransactionId?: string;
   @IsOptional() @Matches(Ids.cardToken) cardToken?: string;
   @IsOptional() @IsObject() @ValidateNested() @Type(() => MerchantInput) merchant?: MerchantInput;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
@@ -100,8 +100,8 @@ export interface PresentmentResult {
 
 /** Releases an authorisation's hold: all of it, or `amount` of it. */
 export class ReverseRequest {
-  @Text(1, 100) reversalId!: string;
-  @Text(1, 100) networkTransactionId!: string;
+  @ClientKey() reversalId!: string;
+  @ClientKey() networkTransactionId!: string;
   @IsOptional() @IsInt() @Min(1) @Max(MAX_AMOUNT) amount?: number;
 }
 
@@ -114,7 +114,7 @@ export interface ReversalResult {
 
 /** A merchant refund: money back onto the card's account. */
 export class RefundRequest {
-  @Text(1, 100) networkTransactionId!: string;
+  @ClientKey() networkTransactionId!: string;
   @Matches(Ids.cardToken) cardToken!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
   @IsISO4217CurrencyCode() currency!: string;

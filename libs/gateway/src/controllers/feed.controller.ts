@@ -78,12 +78,20 @@ export class FeedController {
       'x-accel-buffering': 'no',
       'x-request-id': request.cleave.requestId,
     });
+    // A HEAD has its answer in the headers: Node sends nothing for it until the response ends.
+    if (request.method === 'HEAD') {
+      raw.end();
+      return;
+    }
     // A comment first: the client knows the stream is open before anything happens.
     raw.write(': connected\n\n');
     const accessTokenHash = request.accessTokenHash!;
     let ended = false;
+    let released = false;
     let stop = () => undefined as void;
     const release = () => {
+      if (released) return;
+      released = true;
       ended = true;
       clearInterval(keepAlive);
       clearTimeout(expiry);
@@ -115,6 +123,10 @@ export class FeedController {
       revoke: (reason) => finish(endEvent(reason)),
     });
     request.raw.on('close', release);
+    raw.on('close', release);
+    // A client gone while the stream was being set up closed before anyone listened: it would be held (and
+    // written to) until its token expired.
+    if (raw.destroyed || !raw.socket || raw.socket.destroyed) release();
   }
 
   /** Whether a stream's token still authenticates: cached, else asked of identity; an outage ends nothing. */

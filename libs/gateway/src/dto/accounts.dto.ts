@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsArray, IsIn, Matches, Max, Min } from 'class-validator';
-import { Ids, Text } from '@cleave/contracts';
+import { ClientKey, Ids, Text } from '@cleave/contracts';
 import { CurrencyCode, MinorUnits, Optional, TextRecord, WholeNumber } from './fields';
 
 export class OpenAccountBody {
@@ -44,13 +44,13 @@ export class CreatePotBody {
 export class DepositBody {
   @ApiProperty() @Matches(Ids.account, { message: 'source_account_id must be an account id (acc_…)' }) source_account_id!: string;
   @MinorUnits() amount!: number;
-  @ApiProperty({ description: 'Unique per deposit; the same value on a retry makes it happen once' }) @Text(1, 100) dedupe_id!: string;
+  @ApiProperty({ description: 'Unique per deposit; the same value on a retry makes it happen once' }) @ClientKey() dedupe_id!: string;
 }
 
 export class WithdrawBody {
   @ApiProperty() @Matches(Ids.account, { message: 'destination_account_id must be an account id (acc_…)' }) destination_account_id!: string;
   @MinorUnits() amount!: number;
-  @ApiProperty({ description: 'Unique per withdrawal; the same value on a retry makes it happen once' }) @Text(1, 100) dedupe_id!: string;
+  @ApiProperty({ description: 'Unique per withdrawal; the same value on a retry makes it happen once' }) @ClientKey() dedupe_id!: string;
 }
 
 export class TransactionsQuery {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsIn, IsObject, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { CARD_PAYMENT_CATEGORIES, Ids, MAX_AMOUNT, Text } from '@cleave/contracts';
+import { CARD_PAYMENT_CATEGORIES, ClientKey, Ids, MAX_AMOUNT, Text } from '@cleave/contracts';
 import { CurrencyCode, MinorUnits, Optional, WholeNumber } from './fields';
 
 export class IssueCardBody {
@@ -34,13 +34,18 @@ export class CardLimitsBody {
 
 export class MerchantBody {
   @ApiProperty({ example: 'Brightbird Espresso' }) @Text(1, 100) name!: string;
-  @ApiProperty({ example: '5814', description: 'ISO 18245 merchant category code' }) @Matches(/^\d{4}$/) mcc!: string;
+  @ApiProperty({ example: '5814', description: 'ISO 18245 merchant category code' })
+  @Matches(/^\d{4}$/, { message: 'mcc must be a four-digit merchant category code' })
+  mcc!: string;
   @ApiPropertyOptional({ example: 'eating_out', enum: CARD_PAYMENT_CATEGORIES })
   @Optional()
   @IsIn(CARD_PAYMENT_CATEGORIES, { message: `category must be one of ${CARD_PAYMENT_CATEGORIES.join(', ')}` })
   category?: string;
   @ApiPropertyOptional({ example: 'London' }) @Optional() @Text(0, 100) city?: string;
-  @ApiPropertyOptional({ example: 'GB' }) @Optional() @Matches(/^[A-Z]{2,3}$/) country?: string;
+  @ApiPropertyOptional({ example: 'GB' })
+  @Optional()
+  @Matches(/^[A-Z]{2,3}$/, { message: 'country must be an ISO 3166-1 code in capitals (GB or GBR)' })
+  country?: string;
 }
 
 export class AuthorisationBody {
@@ -48,18 +53,18 @@ export class AuthorisationBody {
   @MinorUnits() amount!: number;
   @ApiProperty({ example: 'GBP' }) @CurrencyCode() currency!: string;
   @ApiProperty({ type: MerchantBody }) @IsDefined() @IsObject() @ValidateNested() @Type(() => MerchantBody) merchant!: MerchantBody;
-  @ApiProperty() @Text(1, 100) network_transaction_id!: string;
+  @ApiProperty() @ClientKey() network_transaction_id!: string;
 }
 
 export class PresentmentBody {
-  @ApiProperty() @Text(1, 100) presentment_id!: string;
+  @ApiProperty() @ClientKey() presentment_id!: string;
   @ApiPropertyOptional({ description: "The authorisation's network_transaction_id" })
   @Optional()
-  @Text(1, 100)
+  @ClientKey()
   network_transaction_id?: string;
   @ApiPropertyOptional({ description: 'For a force post without an authorisation' })
   @Optional()
-  @Matches(Ids.cardToken)
+  @Matches(Ids.cardToken, { message: 'card_token must be a card token (cardtok_…)' })
   card_token?: string;
   @ApiPropertyOptional({ type: MerchantBody }) @Optional() @IsObject() @ValidateNested() @Type(() => MerchantBody) merchant?: MerchantBody;
   @MinorUnits() amount!: number;
@@ -67,8 +72,8 @@ export class PresentmentBody {
 }
 
 export class ReversalBody {
-  @ApiProperty() @Text(1, 100) reversal_id!: string;
-  @ApiProperty() @Text(1, 100) network_transaction_id!: string;
+  @ApiProperty() @ClientKey() reversal_id!: string;
+  @ApiProperty() @ClientKey() network_transaction_id!: string;
   @ApiPropertyOptional({ description: 'Release only this much (a partial reversal)' })
   @Optional()
   @WholeNumber()
@@ -78,8 +83,8 @@ export class ReversalBody {
 }
 
 export class RefundBody {
-  @ApiProperty() @Text(1, 100) network_transaction_id!: string;
-  @ApiProperty() @Matches(Ids.cardToken) card_token!: string;
+  @ApiProperty() @ClientKey() network_transaction_id!: string;
+  @ApiProperty() @Matches(Ids.cardToken, { message: 'card_token must be a card token (cardtok_…)' }) card_token!: string;
   @MinorUnits() amount!: number;
   @ApiProperty() @CurrencyCode() currency!: string;
   @ApiProperty({ type: MerchantBody }) @IsDefined() @IsObject() @ValidateNested() @Type(() => MerchantBody) merchant!: MerchantBody;

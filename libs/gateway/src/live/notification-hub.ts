@@ -1,5 +1,6 @@
 import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { NotificationV1 } from '@cleave/contracts';
+import { Metrics } from '@cleave/platform';
 import { TokenCache } from '../auth/token-cache';
 
 type Listener = (notification: NotificationV1) => void;
@@ -20,9 +21,17 @@ export class NotificationHub implements BeforeApplicationShutdown {
   private readonly streams = new Map<string, Set<Stream>>();
   private closed = false;
 
-  constructor(tokens: TokenCache) {
+  constructor(tokens: TokenCache, metrics: Metrics) {
     // A stream was checked once, when it opened: a stolen token logged out kept hearing the victim's spending.
     tokens.onRevoked((hash) => this.revokeToken(hash));
+    const openStreams = () => this.openStreams;
+    metrics.gauge({
+      name: 'cleave_notification_streams_open',
+      help: 'Notification streams (GET /notifications/stream) open on this gateway replica.',
+      collect() {
+        this.set(openStreams());
+      },
+    });
   }
 
   /** Returns the function that stops listening. */

@@ -15,14 +15,15 @@ const MAX_ELEMENTS = 10_000;
 export interface PlainValueFault {
   /** Dotted path of the offending field (`merchant.name`); for the value itself, its `root` name or empty. */
   readonly field: string;
-  readonly rule: 'maxNesting' | 'maxSize' | 'text';
+  readonly rule: 'maxNesting' | 'maxSize' | 'text' | 'whitelistValidation';
   readonly message: string;
 }
 
 /**
  * The first thing in a received value (a request body, a query, a message) that no rule should ever see:
  * nesting deeper than 32 levels, an object of more than 1,000 fields or a list of more than 10,000 elements,
- * or a string no database stores alike (a NUL, an unpaired surrogate). Walked
+ * a field named as a plain object's own properties are (`constructor`, `toString`), or a string no
+ * database stores alike (a NUL, an unpaired surrogate). Walked
  * without recursion, so no input can exhaust the stack here either.
  */
 export function plainValueFault(
@@ -50,6 +51,12 @@ export function plainValueFault(
     for (const key of keys) {
       const fault = textFault(key);
       if (fault !== undefined) return { field: path || root, rule: 'text', message: `a field name in ${the(path)} ${fault}` };
+      // No field of Cleave's is named as a plain object's own properties are, and class-validator's
+      // whitelist, looking names up on a plain object, would let `toString` or `constructor` through.
+      if (!Array.isArray(value) && key in Object.prototype) {
+        const field = path ? `${path}.${key}` : key;
+        return { field, rule: 'whitelistValidation', message: `property ${field} should not exist` };
+      }
       stack.push([(value as Record<string, unknown>)[key], path ? `${path}.${key}` : key, depth + 1]);
     }
   }

@@ -21,6 +21,9 @@ export function blockedRange(address: string, allowPrivate = false): string | un
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
   if (METADATA.has(parsed.toNormalizedString()) || METADATA.has(parsed.toString())) return 'cloud metadata';
   const range = parsed.range();
+  // ::a.b.c.d, deprecated IPv4-compatible addresses, which ipaddr.js calls unicast: some stacks reach the IPv4 one.
+  if (range === 'unicast' && parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0))
+    return 'IPv4-compatible';
   if (range === 'unicast' || (allowPrivate && PRIVATE_RANGES.has(range))) return undefined;
   return range;
 }

@@ -2,6 +2,9 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 
+/** More of a receiver's answer than any acknowledgement needs. */
+const MAX_BODY_BYTES = 64 * 1024;
+
 /** What a receiver answered. */
 export interface PostResult {
   readonly statusCode: number;
@@ -30,11 +33,21 @@ export function postJson(
         lookup,
       },
       (response) => {
-        response.resume();
-        response.on('end', () => {
+        const answered = () => {
           clearTimeout(timer);
           resolve({ statusCode: response.statusCode ?? 0 });
+        };
+        // The status is the answer; a body is read only so the connection can end cleanly, and a receiver
+        // streaming gigabytes is cut off rather than paid for in this process's CPU.
+        let read = 0;
+        response.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          if (read > MAX_BODY_BYTES) {
+            answered();
+            response.destroy();
+          }
         });
+        response.on('end', answered);
         response.on('error', fail);
       },
     );

@@ -2,11 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Not } from 'typeorm';
 import type { ListWebhooksRequest, RegisterWebhookRequest, WebhookIdRequest, WebhookView } from '@cleave/contracts';
-import { CleaveError, ContextDatabase, newEntityId } from '@cleave/platform';
+import { CleaveError, ContextDatabase, currentContext, newEntityId, remainingMs } from '@cleave/platform';
 import { assertPublicUrl } from '../deliveries/address-guard';
 import { WebhooksSettings } from '../webhooks.settings';
 import { Webhook } from './webhook.entity';
 import { WebhooksErrors } from '@cleave/contracts';
+
+/** As long as the column that keeps it. */
+const MAX_URL_LENGTH = 2_048;
 
 /** Registering, listing and deleting an account's webhooks. */
 @Injectable()
@@ -17,7 +20,15 @@ export class Registrations {
   ) {}
 
   async register(request: RegisterWebhookRequest): Promise<WebhookView> {
-    const url = new URL(request.url);
+    const url = URL.parse(request.url);
+    // What the URL rule lets by and WHATWG's parser does not (an IPv6 zone id).
+    if (url === null) {
+      throw CleaveError.ofField(
+        WebhooksErrors.badParam,
+        { field: 'url', rule: 'isUrl', message: 'must be a URL' },
+        'the webhook URL does not parse',
+      );
+    }
     if (url.username || url.password) {
       throw CleaveError.ofField(
         WebhooksErrors.badParam,
@@ -25,11 +36,26 @@ export class Registrations {
         'the webhook URL must not carry credentials',
       );
     }
+    // Normalised (non-ASCII and some punctuation percent-encoded), a URL can grow past what is stored.
+    const normalised = url.toString();
+    if (normalised.length > MAX_URL_LENGTH) {
+      throw CleaveError.ofField(
+        WebhooksErrors.badParam,
+        { field: 'url', rule: 'maxLength', message: `must be at most ${MAX_URL_LENGTH} characters once percent-encoded` },
+        `the webhook URL is ${normalised.length} characters once percent-encoded, more than ${MAX_URL_LENGTH}`,
+      );
+    }
     await assertPublicUrl(url, this.settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE);
+    // A slow resolver can take the whole budget: the caller has been told it timed out, so nothing is made
+    // (a webhook made now would deliver, signed with a secret the customer never saw).
+    const context = currentContext();
+    if (context !== undefined && remainingMs(context) <= 0) {
+      throw CleaveError.timeout("the webhook URL's host resolved only after the deadline; nothing was registered");
+    }
     const row: Webhook = {
       id: newEntityId('webhook'),
       accountId: request.accountId,
-      url: url.toString(),
+      url: normalised,
       secret: `whsec_${randomBytes(32).toString('base64url')}`,
       status: 'active',
       consecutiveFailures: 0,
