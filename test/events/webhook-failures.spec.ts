@@ -126,3 +126,59 @@ describe('a webhook whose receiver fails for a moment', () => {
     expect((await api.get(`/webhooks?account_id=${account}`, { token })).body.webhooks[0]).toMatchObject({ status: 'active' });
   });
 });
+
+// One customer's 74 hanging webhooks held every delivery slot for their whole timeout: another customer's
+// webhook came 40 s late.
+describe("one account's hanging receivers", () => {
+  let bank: RunningBank;
+  let api: Api;
+  let hanging: Server;
+  let answering: Server;
+  const heard: string[] = [];
+
+  beforeAll(async () => {
+    hanging = createServer(() => undefined);
+    answering = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        heard.push(body);
+        res.end();
+      });
+    });
+    for (const server of [hanging, answering]) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    bank = await startBank('monolith', 'sqlite', {
+      CLEAVE_WEBHOOKS_ALLOW_PRIVATE: 'true',
+      CLEAVE_WEBHOOK_TIMEOUT_MS: '30000',
+      CLEAVE_WEBHOOK_CONCURRENCY: '4',
+      CLEAVE_WEBHOOK_CONCURRENCY_PER_ACCOUNT: '2',
+    });
+    api = new Api(bank.url);
+  });
+  afterAll(async () => {
+    await bank?.stop();
+    for (const server of [hanging, answering]) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+
+  it("hold only their account's share of the delivery slots: another account's webhook is delivered meanwhile", async () => {
+    const carol = await signUp(api);
+    const carolsAccount = await openAccount(api, carol);
+    for (let i = 0; i < 6; i++) await api.post('/webhooks', { account_id: carolsAccount, url: urlOf(hanging) }, { token: carol.token });
+    // Six deliveries that each hang for 30 s.
+    await topUp(api, carol, carolsAccount, 1_000);
+    const bob = await signUp(api);
+    const bobsAccount = await openAccount(api, bob);
+    await api.post('/webhooks', { account_id: bobsAccount, url: urlOf(answering) }, { token: bob.token });
+    await topUp(api, bob, bobsAccount, 2_000);
+    await eventually(
+      async () => heard.filter((body) => body.includes(bobsAccount)).length,
+      (n) => n === 1,
+      15_000,
+    );
+  });
+});

@@ -24,4 +24,6 @@ export class WebhooksSettings {
   @IsInt() @Min(10) @Max(60_000) CLEAVE_WEBHOOK_POLL_MS = 250;
   /** Deliveries one replica has in flight at once. */
   @IsInt() @Min(1) @Max(1_000) CLEAVE_WEBHOOK_CONCURRENCY = 16;
+  /** Of those, at most this many for one account's webhooks. */
+  @IsInt() @Min(1) @Max(1_000) CLEAVE_WEBHOOK_CONCURRENCY_PER_ACCOUNT = 4;
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { isIP } from 'node:net';
-import { ContextDatabase, Metrics, PeriodicJob } from '@cleave/platform';
+import { ContextDatabase, Metrics, PeriodicJob, sql } from '@cleave/platform';
 import type { DeliveryAttemptView } from '@cleave/contracts';
 import { Webhook } from '../registrations/webhook.entity';
 import { WebhooksSettings } from '../webhooks.settings';
@@ -11,17 +11,30 @@ import { postJson } from './http-post';
 import { SIGNATURE_HEADER, sign } from './signature';
 
 const LEASE_MARGIN_MS = 5_000;
+/** Due deliveries, oldest first, each account's first `?` of them only (read again per account when leasing). */
+const DUE_BY_ACCOUNT = sql(
+  'deliveries.due-by-account',
+  `SELECT id, account_id AS "accountId" FROM (
+    SELECT d.id, d.next_attempt_at, w.account_id,
+      ROW_NUMBER() OVER (PARTITION BY w.account_id ORDER BY d.next_attempt_at, d.id) AS place
+    FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+    WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.leased_until IS NULL OR d.leased_until < ?)
+  ) due WHERE place <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+);
 const MAX_BACKOFF_MS = 3_600_000;
 
 /**
  * Sends due deliveries from the database, in every replica: each takes a delivery by a conditional update
  * (a lease), so two replicas never send one try, and a replica that dies mid-try loses its lease to another.
- * It runs apart from everything that moves money: a slow or dead receiver only ever delays its own deliveries.
+ * It runs apart from everything that moves money, and one account's slow or dead receivers hold at most
+ * CLEAVE_WEBHOOK_CONCURRENCY_PER_ACCOUNT of its slots: they delay their own deliveries, not others'.
  */
 @Injectable()
 export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('Webhooks');
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlightByAccount = new Map<string, number>();
+  private readonly accountOf = new WeakMap<Delivery, string>();
   private readonly scanning: PeriodicJob;
   private readonly lookup;
 
@@ -69,38 +82,53 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
         this.inFlight.add(attempt);
         void attempt.finally(() => {
           this.inFlight.delete(attempt);
+          this.settled(delivery);
           this.scanning.wake();
         });
       }
     }
   }
 
-  /** Leases up to `limit` due deliveries to this replica. */
+  /**
+   * Leases up to `limit` due deliveries to this replica, oldest first but no more than
+   * CLEAVE_WEBHOOK_CONCURRENCY_PER_ACCOUNT in flight for one account: an account's receivers that hang would
+   * otherwise fill every slot, for their whole timeout, ahead of everyone else's.
+   */
   private async take(limit: number): Promise<Delivery[]> {
     const now = new Date();
     const nowIso = now.toISOString();
-    const due = await this.db.read((em) =>
-      em
-        .createQueryBuilder(Delivery, 'd')
-        .where("d.status = 'pending' AND d.next_attempt_at <= :now AND (d.leased_until IS NULL OR d.leased_until < :now)", { now: nowIso })
-        .orderBy('d.next_attempt_at', 'ASC')
-        .limit(limit)
-        .getMany(),
-    );
+    const perAccount = this.settings.CLEAVE_WEBHOOK_CONCURRENCY_PER_ACCOUNT;
+    const due = await this.db.all<{ id: string; accountId: string }>(undefined, DUE_BY_ACCOUNT, [nowIso, nowIso, perAccount, limit * 4]);
     const leasedUntil = new Date(now.getTime() + this.settings.CLEAVE_WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS).toISOString();
     const taken: Delivery[] = [];
-    for (const d of due) {
+    for (const { id, accountId } of due) {
+      if (taken.length >= limit) break;
+      if ((this.inFlightByAccount.get(accountId) ?? 0) >= perAccount) continue;
       const result = await this.db.transaction((em) =>
         em
           .createQueryBuilder()
           .update(Delivery)
           .set({ leasedUntil })
-          .where("id = :id AND status = 'pending' AND (leased_until IS NULL OR leased_until < :now)", { id: d.id, now: nowIso })
+          .where("id = :id AND status = 'pending' AND (leased_until IS NULL OR leased_until < :now)", { id, now: nowIso })
           .execute(),
       );
-      if (result.affected === 1) taken.push(d);
+      if (result.affected !== 1) continue;
+      const delivery = await this.db.read((em) => em.findOneBy(Delivery, { id }));
+      if (delivery === null) continue;
+      this.inFlightByAccount.set(accountId, (this.inFlightByAccount.get(accountId) ?? 0) + 1);
+      this.accountOf.set(delivery, accountId);
+      taken.push(delivery);
     }
     return taken;
+  }
+
+  /** A try ended: its account has a slot back. */
+  private settled(delivery: Delivery): void {
+    const accountId = this.accountOf.get(delivery);
+    if (accountId === undefined) return;
+    const left = (this.inFlightByAccount.get(accountId) ?? 1) - 1;
+    if (left <= 0) this.inFlightByAccount.delete(accountId);
+    else this.inFlightByAccount.set(accountId, left);
   }
 
   private async attempt(delivery: Delivery): Promise<void> {
