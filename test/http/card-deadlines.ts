@@ -131,6 +131,27 @@ export function cardDeadlineSuite(layout: Layout): void {
         await bank?.stop();
       });
 
+      // Recorded within the request's own deadline, the abandonment of a network that asked for less time than
+      // the reserve failed at once and waited for a retry, and the network's own retry meanwhile was approved.
+      it('records the abandonment of a network that asked for less time than it takes: its retry is declined too', async () => {
+        const f = await fundedCard(api, 10_000);
+        const id = `hasty-${randomBytes(4).toString('hex')}`;
+        const authorise = (headers: Record<string, string> = {}) =>
+          api.post(
+            '/network/authorisations',
+            { card_token: f.card.token, amount: 700, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: id },
+            { ...network, headers },
+          );
+        expect((await authorise({ 'request-timeout-ms': '1' })).body).toMatchObject({
+          approved: false,
+          decline_reason: 'issuer_unavailable',
+        });
+        expect((await authorise()).body).toMatchObject({ approved: false, decline_reason: 'issuer_unavailable' });
+        expect((await balanceOf(api, f.customer, f.account)).balance).toBe(10_000);
+        // Told to cards straight away, not left to the event's way round (which the deadline cut short too).
+        expect(bank.output()).not.toContain(`cards could not take the abandonment of ${id}`);
+      });
+
       it('expires and releases its hold; a late presentment is still cleared, as a force post', async () => {
         const f = await fundedCard(api, 10_000);
         const id = `expiring-${randomBytes(4).toString('hex')}`;

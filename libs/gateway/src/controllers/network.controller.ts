@@ -1,7 +1,7 @@
 import { Body, HttpCode, Inject, Logger, Post } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { CardsPatterns, GatewayEventNames } from '@cleave/contracts';
-import { CleaveError, crashPoint, currentContext, MessageBus, remainingMs } from '@cleave/platform';
+import { CleaveError, crashPoint, currentContext, MessageBus, remainingMs, rootContext, runWithContext } from '@cleave/platform';
 import { GatewaySettings } from '../gateway.settings';
 import { AuthorisationBody, PresentmentBody, RefundBody, ReversalBody } from '../dto/cards.dto';
 import { GatewayController } from '../http/gateway-controller.decorator';
@@ -105,6 +105,23 @@ export class NetworkController {
    * JetStream stores before this returns and cards applies once it is back (in one process, handled here).
    */
   private async recordAbandonment(networkTransactionId: string): Promise<void> {
+    // A network that asked for less time than the reserve still has the abandonment recorded, in time of
+    // its own: it is what keeps money from staying held for a payment the network heard declined.
+    const context = currentContext()!;
+    const reserve = this.settings.CLEAVE_AUTHORISATION_RESERVE_MS;
+    const recording = rootContext(
+      {
+        span: context,
+        requestId: context.requestId,
+        principal: context.principal,
+        deadline: Math.max(context.deadline, Date.now() + reserve),
+      },
+      reserve,
+    );
+    await runWithContext(recording, () => this.recordAbandonmentNow(networkTransactionId));
+  }
+
+  private async recordAbandonmentNow(networkTransactionId: string): Promise<void> {
     try {
       await this.bus.send(
         CardsPatterns.AbandonAuthorisation,
