@@ -180,6 +180,31 @@ export function cardDeadlineSuite(layout: Layout): void {
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(8_000);
       });
 
+      // An approval nobody presented kept counting against the card's day after its hold expired: payments
+      // were declined as over the daily limit for money never spent.
+      it("stops counting an expired approval against its card's daily limit", async () => {
+        const f = await fundedCard(api, 10_000);
+        await api.put(`/cards/${f.card.id}/limits`, { per_day: 5_000 }, { token: f.customer.token });
+        const authorise = (amount: number) =>
+          api.post(
+            '/network/authorisations',
+            {
+              card_token: f.card.token,
+              amount,
+              currency: 'GBP',
+              merchant: BRIGHTBIRD,
+              network_transaction_id: `limit-${randomBytes(6).toString('hex')}`,
+            },
+            network,
+          );
+        expect((await authorise(5_000)).body.approved).toBe(true);
+        await eventually(
+          async () => (await authorise(100)).body,
+          (decision) => decision.approved === true,
+          20_000,
+        );
+      });
+
       // Cards still has it approved, the ledger's hold is gone: the network gets cards' answer, not the ledger's.
       it('refuses to reverse an authorisation whose hold expired, as not reversible', async () => {
         const f = await fundedCard(api, 10_000);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { IsNull, LessThan, Not } from 'typeorm';
+import { IsNull, LessThan, MoreThan, Not } from 'typeorm';
 import { type AuthorisationDecision, type DeclineReason, LedgerErrors, LedgerPatterns, type MerchantView } from '@cleave/contracts';
 import { ContextDatabase, MessageBus, PeriodicJob, rootContext, runWithContext, sql, toCleaveError } from '@cleave/platform';
 import { CardsSettings } from '../cards.settings';
@@ -7,6 +7,8 @@ import { Authorisation } from './authorisation.entity';
 import { cardPayment, uncountSpend } from './authorisation-store';
 
 const FOLLOWUP_TIMEOUT_MS = 10_000;
+/** How long after its hold's expiry an approval stops counting against its card's day. */
+const EXPIRY_GRACE_MS = 5_000;
 
 const declinePending = sql(
   'authorisations.decline',
@@ -44,7 +46,7 @@ export class FollowUps implements OnApplicationBootstrap, BeforeApplicationShutd
   constructor(
     private readonly db: ContextDatabase,
     private readonly bus: MessageBus,
-    @Inject(CardsSettings) settings: CardsSettings,
+    @Inject(CardsSettings) private readonly settings: CardsSettings,
   ) {
     this.job = new PeriodicJob('the follow-up sweep', settings.CLEAVE_CARD_FOLLOWUP_MS, () => this.followUpDue(), this.log);
   }
@@ -60,6 +62,7 @@ export class FollowUps implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async followUpDue(): Promise<void> {
     await this.declineStale();
+    await this.uncountExpired();
     const due = await this.db.read((em) => em.find(Authorisation, { where: { followup: Not(IsNull()) }, select: { id: true }, take: 50 }));
     for (const { id } of due) await this.run(id);
   }
@@ -77,6 +80,30 @@ export class FollowUps implements OnApplicationBootstrap, BeforeApplicationShutd
     for (const auth of stale) {
       this.log.warn(`authorisation ${auth.id} was left pending past its decision time; declining it and voiding its hold`);
       await this.decline(auth, 'issuer_unavailable', true);
+    }
+  }
+
+  /**
+   * Approvals whose holds the ledger has let expire (nobody presented them): what they counted against the
+   * card's day comes off it (a payment that never happened was declining others as over the daily limit), and
+   * they hold nothing any more. A little after the ledger's expiry, so a presentment that beats it still posts the hold.
+   */
+  private async uncountExpired(): Promise<void> {
+    const cutoff = new Date(Date.now() - this.settings.CLEAVE_AUTHORISATION_EXPIRY_SECONDS * 1000 - EXPIRY_GRACE_MS).toISOString();
+    for (const status of ['approved', 'partially_reversed'] as const) {
+      const expired = await this.db.read((em) =>
+        em.find(Authorisation, { where: { status, decideBy: LessThan(cutoff), heldAmount: MoreThan(0) }, select: { id: true }, take: 50 }),
+      );
+      for (const { id } of expired) {
+        await this.db.transaction(async (em) => {
+          // Reversals and clearing change what it holds under this lock.
+          await this.db.lockKeys(em, [`authorisation:${id}`]);
+          const current = await em.findOneBy(Authorisation, { id });
+          if (!current || current.status !== status || current.heldAmount === 0) return;
+          await uncountSpend(this.db, em, id, current.heldAmount);
+          await em.update(Authorisation, { id, status, heldAmount: current.heldAmount }, { heldAmount: 0 });
+        });
+      }
     }
   }
 
