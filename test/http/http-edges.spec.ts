@@ -53,6 +53,24 @@ describe('the HTTP server at its edges', () => {
     expect(admin.body.code).toBe('bad_request.bad_header');
   });
 
+  // The 400 for the garbage came first, and a client read it as its top-up's answer, though the money moved.
+  it('answers a request first when garbage follows it on the connection, then closes', async () => {
+    const api = new Api(bank.url);
+    const customer = await signUp(api);
+    const account = (await api.post('/accounts', { currency: 'GBP' }, { token: customer.token })).body.id as string;
+    const body = 'amount=500';
+    const { text } = await rawExchange(bank.url, (s) =>
+      s.write(
+        `POST /accounts/${account}/top-ups HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${customer.token}\r\n` +
+          `Idempotency-Key: pipelined-${Date.now()}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+          'GARBAGE\r\n\r\n',
+      ),
+    );
+    expect(text).toMatch(/^HTTP\/1\.1 201 /);
+    expect(text).not.toContain('bad_request_line');
+    expect((await api.get(`/balance?account_id=${account}`, { token: customer.token })).body.balance).toBe(500);
+  });
+
   it("answers a request Node's parser refuses (a lowercase method) in Monzo's shape", async () => {
     const { text } = await rawExchange(bank.url, (s) => s.write('patch /transactions/tx_1 HTTP/1.1\r\nHost: x\r\n\r\n'));
     expect(text).toMatch(/^HTTP\/1\.1 400 /);

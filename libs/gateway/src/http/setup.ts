@@ -4,7 +4,9 @@ import qs from 'qs';
 import underPressure from '@fastify/under-pressure';
 import { CLEAVE_CONFIG, crashPoint, crashPointsArmed, Metrics, type CleaveConfig } from '@cleave/platform';
 import type { FastifyServerOptions } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { finished } from 'node:stream';
 import { CleaveError } from '@cleave/platform';
 import { inexactNumberField } from './json-body';
 import { httpFailure, monzoErrorBody, MonzoErrorFilter, sendMonzoError } from './monzo-error.filter';
@@ -110,6 +112,13 @@ export const gatewayServerOptions: FastifyServerOptions = {
   },
   clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket) {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    // Garbage after a request still being answered on this connection: that answer goes first, then the
+    // connection ends (a 400 now would read as the earlier request's answer, though it went through).
+    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (error.code !== 'ERR_HTTP_REQUEST_TIMEOUT' && inFlight && !inFlight.writableFinished && inFlight.req.complete) {
+      finished(inFlight, () => socket.destroy());
+      return;
+    }
     const [status, failure] =
       error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, CleaveError.of(GatewayErrors.requestTimeout, 'the request took too long to arrive')]
