@@ -16,6 +16,7 @@ import { LoginLimiter, loginAttemptsPruning } from './login/login-limiter';
 import { identityMigrations } from './migrations';
 import { Token } from './tokens/token.entity';
 import { TokensHandler } from './tokens/tokens.handler';
+import { PasswordWork } from './users/password-work';
 import { SignUpHandler } from './users/sign-up.handler';
 import { User } from './users/user.entity';
 
@@ -37,6 +38,7 @@ import { User } from './users/user.entity';
       inject: [CLEAVE_CONFIG],
     },
     SignUpHandler,
+    PasswordWork,
     LoginLimiter,
     {
       provide: Housekeeping,

@@ -13,4 +13,6 @@ export class IdentitySettings {
   @IsInt() @Min(1) @Max(24 * 3600) CLEAVE_LOGIN_WINDOW_SECONDS = 15 * 60;
   /** log2 of scrypt's cost N (15 → 32 MiB, ~0.1 s a hash). */
   @IsInt() @Min(10) @Max(20) CLEAVE_PASSWORD_HASH_COST = 15;
+  /** Passwords hashed at once (each takes most of a core for tens of milliseconds); logins go first. */
+  @IsInt() @Min(1) @Max(64) CLEAVE_PASSWORD_HASH_CONCURRENCY = 2;
 }

@@ -14,7 +14,7 @@ import { CleaveError, ContextDatabase, newEntityId, Outbox, sameSecret } from '@
 import { OAuthClient } from '../clients/oauth-client.entity';
 import { IdentitySettings } from '../identity.settings';
 import { LoginLimiter } from '../login/login-limiter';
-import { verifyPassword } from '../users/passwords';
+import { PasswordWork } from '../users/password-work';
 import { User } from '../users/user.entity';
 import { Token } from './token.entity';
 
@@ -35,6 +35,7 @@ export class TokensHandler {
     private readonly db: ContextDatabase,
     private readonly outbox: Outbox,
     private readonly limiter: LoginLimiter,
+    private readonly passwords: PasswordWork,
     @Inject(IdentitySettings) private readonly settings: IdentitySettings,
   ) {}
 
@@ -65,7 +66,7 @@ export class TokensHandler {
     const address = request.clientAddress ?? 'unknown';
     const attempt = await this.limiter.begin(email, address);
     const user = await this.db.read((em) => em.findOneBy(User, { email }));
-    const ok = await verifyPassword(request.password!, user?.passwordHash ?? decoyHash(this.settings.CLEAVE_PASSWORD_HASH_COST));
+    const ok = await this.passwords.verify(request.password!, user?.passwordHash ?? decoyHash(this.settings.CLEAVE_PASSWORD_HASH_COST));
     if (!ok || !user) throw CleaveError.of(IdentityErrors.badCredentials, 'the email or password is wrong');
     await this.limiter.succeeded(attempt);
     return this.db.transaction((em) => this.issuePair(em, user.id, request));

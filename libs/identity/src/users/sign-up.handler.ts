@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { SignUpRequest, UserView } from '@cleave/contracts';
-import { CleaveError, ContextDatabase, isUniqueViolation, newEntityId } from '@cleave/platform';
-import { IdentitySettings } from '../identity.settings';
-import { hashPassword } from './passwords';
+import { CleaveError, ContextDatabase, currentContext, isUniqueViolation, newEntityId, remainingMs } from '@cleave/platform';
+import { PasswordWork } from './password-work';
 import { User } from './user.entity';
 import { IdentityErrors } from '@cleave/contracts';
 
@@ -11,7 +10,7 @@ import { IdentityErrors } from '@cleave/contracts';
 export class SignUpHandler {
   constructor(
     private readonly db: ContextDatabase,
-    @Inject(IdentitySettings) private readonly settings: IdentitySettings,
+    private readonly passwords: PasswordWork,
   ) {}
 
   async execute(request: SignUpRequest): Promise<UserView> {
@@ -19,9 +18,14 @@ export class SignUpHandler {
       id: newEntityId('user'),
       name: request.name.trim(),
       email: request.email.trim().toLowerCase(),
-      passwordHash: await hashPassword(request.password, this.settings.CLEAVE_PASSWORD_HASH_COST),
+      passwordHash: await this.passwords.hash(request.password),
       createdAt: new Date().toISOString(),
     };
+    // The caller has been told it timed out: making the user now would leave it holding an email it never
+    // heard was taken.
+    const context = currentContext();
+    if (context !== undefined && remainingMs(context) <= 0)
+      throw CleaveError.timeout('the sign-up did not finish before the deadline; nothing was made');
     try {
       await this.db.transaction((em) => em.insert(User, user));
     } catch (error) {
