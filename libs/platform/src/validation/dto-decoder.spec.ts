@@ -72,6 +72,9 @@ class Untyped {
 
 function reference(plain: unknown): { ok: boolean; instance?: object; fields: string[] } {
   if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) return { ok: false, fields: [''] };
+  // Refused before any rule, where class-validator's whitelist, looking names up on a plain object, lets them by.
+  const inherited = Object.keys(plain).find((key) => key in Object.prototype && (plain as Record<string, unknown>)[key] !== undefined);
+  if (inherited !== undefined) return { ok: false, fields: [inherited] };
   const instance = plainToInstance(Payment, plain);
   const errors = validateSync(instance, VALIDATOR_OPTIONS);
   return { ok: errors.length === 0, instance, fields: errors.map((e) => e.property).sort() };

@@ -100,6 +100,8 @@ function compile<T extends object>(dto: DtoClass<T>): DtoDecoder<T> {
     dto,
     fast: true,
     decode(plain: unknown): T {
+      // What is no object is refused as such before anything in it is looked at.
+      if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) return slowDecode(dto, plain);
       assertStorable(plain);
       const instance = fill(plan, plain, false);
       return (instance ?? slowDecode(dto, plain)) as T;
@@ -109,6 +111,7 @@ function compile<T extends object>(dto: DtoClass<T>): DtoDecoder<T> {
       if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
         return this.decode(toWire(value));
       }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return slowDecode(dto, toWire(value));
       assertStorable(value);
       const instance = fill(plan, value, true);
       return (instance ?? slowDecode(dto, toWire(value))) as T;

@@ -53,7 +53,15 @@ export function plainValueFault(
       if (fault !== undefined) return { field: path || root, rule: 'text', message: `a field name in ${the(path)} ${fault}` };
       // No field of Cleave's is named as a plain object's own properties are, and class-validator's
       // whitelist, looking names up on a plain object, would let `toString` or `constructor` through.
-      if (!Array.isArray(value) && key in Object.prototype) {
+      const carried = (value as Record<string, unknown>)[key];
+      // (A value JSON can't carry makes no field: an in-process message is judged as its JSON would be.)
+      if (
+        !Array.isArray(value) &&
+        key in Object.prototype &&
+        carried !== undefined &&
+        typeof carried !== 'function' &&
+        typeof carried !== 'symbol'
+      ) {
         const field = path ? `${path}.${key}` : key;
         return { field, rule: 'whitelistValidation', message: `property ${field} should not exist` };
       }
