@@ -338,18 +338,20 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
       it('approves an authorisation that comes after its own clearing (a force post) and holds nothing more', async () => {
         const f = await funded(10_000);
         const id = nid();
-        const forced = await api.post(
-          '/network/presentments',
-          {
-            presentment_id: `p-${id}`,
-            network_transaction_id: id,
-            card_token: f.card.token,
-            merchant: BRIGHTBIRD,
-            amount: 1_000,
-            currency: 'GBP',
-          },
-          network,
-        );
+        const forcePost = (presentmentId: string) =>
+          api.post(
+            '/network/presentments',
+            {
+              presentment_id: presentmentId,
+              network_transaction_id: id,
+              card_token: f.card.token,
+              merchant: BRIGHTBIRD,
+              amount: 1_000,
+              currency: 'GBP',
+            },
+            network,
+          );
+        const forced = await forcePost(`p-${id}`);
         expect(forced.body).toMatchObject({ status: 'force_posted', amount: 1_000 });
         const late = await authorise(f.card.token, 1_000, id);
         expect(late.body.approved).toBe(true);
@@ -359,18 +361,7 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
         });
         expect(await balanceOf(api, f.customer, f.account)).toMatchObject({ balance: 9_000, total_balance: 9_000 });
         // Presented again, it is a second clearing, not the first one's hold posted.
-        const again = await api.post(
-          '/network/presentments',
-          {
-            presentment_id: `p2-${id}`,
-            network_transaction_id: id,
-            card_token: f.card.token,
-            merchant: BRIGHTBIRD,
-            amount: 1_000,
-            currency: 'GBP',
-          },
-          network,
-        );
+        const again = await forcePost(`p2-${id}`);
         expect(again.body.status).toBe('force_posted');
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(8_000);
         expect((await transactions(f)).filter((t) => t.amount === -1_000)).toHaveLength(2);

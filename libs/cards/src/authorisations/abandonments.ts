@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { AbandonAuthorisationRequest } from '@cleave/contracts';
-import { ContextDatabase, isUniqueViolation, newEntityId } from '@cleave/platform';
+import { ContextDatabase, isUniqueViolation } from '@cleave/platform';
 import { Authorisation, type AuthorisationStatus } from './authorisation.entity';
-import { byNetworkId, uncountSpend } from './authorisation-store';
+import { byNetworkId, uncountSpend, undecidedRecord } from './authorisation-store';
 import { FollowUps } from './follow-ups';
 
 /** What an abandonment withdraws: anything the network may still think approved, or that is being decided. */
@@ -21,9 +21,7 @@ export class Abandonments {
     let auth = await byNetworkId(this.db, request.networkTransactionId);
     if (!auth) {
       // Not seen yet: a declined record now makes the original, should it still arrive, get this answer.
-      const tombstone: Authorisation = {
-        id: newEntityId('auth'),
-        networkTransactionId: request.networkTransactionId,
+      const tombstone = undecidedRecord(request.networkTransactionId, {
         cardId: null,
         accountId: null,
         amount: 0,
@@ -31,15 +29,8 @@ export class Abandonments {
         merchant: '{}',
         status: 'declined',
         declineReason: 'issuer_unavailable',
-        holdId: newEntityId('hold'),
-        heldAmount: 0,
         transactionId: null,
-        spendDay: null,
-        followup: null,
-        createdAt: new Date().toISOString(),
-        decideBy: null,
-        requestHash: null,
-      };
+      });
       try {
         await this.db.transaction((em) => em.insert(Authorisation, tombstone));
         return;

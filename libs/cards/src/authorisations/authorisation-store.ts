@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { CardsErrors, type MerchantView } from '@cleave/contracts';
-import { CleaveError, sql, type ContextDatabase } from '@cleave/platform';
+import { CleaveError, newEntityId, sql, type ContextDatabase } from '@cleave/platform';
 import { Authorisation, type AuthorisationStatus } from './authorisation.entity';
 
 /** The states in which an authorisation still holds money the network may clear. */
@@ -21,6 +21,28 @@ const uncount = sql(
  */
 export async function uncountSpend(db: ContextDatabase, em: EntityManager, authorisationId: string, amount: number): Promise<void> {
   if (amount !== 0) await db.run(em, uncount, [amount, authorisationId]);
+}
+
+/**
+ * The record of a network id cards never decided: an abandonment that came before its authorisation, or a
+ * clearing that did. A retry of the authorisation finds it and gets its answer, holding nothing.
+ */
+export function undecidedRecord(
+  networkTransactionId: string,
+  fields: Pick<Authorisation, 'cardId' | 'accountId' | 'amount' | 'currency' | 'merchant' | 'status' | 'declineReason' | 'transactionId'>,
+): Authorisation {
+  return {
+    id: newEntityId('auth'),
+    networkTransactionId,
+    ...fields,
+    holdId: newEntityId('hold'),
+    heldAmount: 0,
+    spendDay: null,
+    followup: null,
+    createdAt: new Date().toISOString(),
+    decideBy: null,
+    requestHash: null,
+  };
 }
 
 /** How the ledger is told of a card payment on an account: the amount, and the merchant as the statement shows it. */

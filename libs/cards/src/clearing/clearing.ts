@@ -8,9 +8,9 @@ import {
   type PresentmentResult,
   type PresentRequest,
 } from '@cleave/contracts';
-import { answeredBefore, claimIdempotency, CleaveError, ContextDatabase, MessageBus, newEntityId, toCleaveError } from '@cleave/platform';
+import { answeredBefore, claimIdempotency, CleaveError, ContextDatabase, MessageBus, toCleaveError } from '@cleave/platform';
 import { Authorisation } from '../authorisations/authorisation.entity';
-import { assertCardCurrency, byNetworkId, cardPayment, LIVE, uncountSpend } from '../authorisations/authorisation-store';
+import { assertCardCurrency, byNetworkId, cardPayment, LIVE, uncountSpend, undecidedRecord } from '../authorisations/authorisation-store';
 import { Card } from '../cards/card.entity';
 import { enrichMerchant } from '../merchants/merchants';
 
@@ -38,7 +38,7 @@ export class Clearing {
     // A decline recorded before its authorisation was seen (the network gave up first) names no card,
     // currency or merchant: clearing it is a force post, as for a network id never seen.
     const auth = known?.cardId ? known : null;
-    const card = auth?.cardId
+    const card = auth
       ? await this.db.read((em) => em.findOneBy(Card, { id: auth.cardId! }))
       : request.cardToken
         ? await this.db.read((em) => em.findOneBy(Card, { token: request.cardToken }))
@@ -55,9 +55,7 @@ export class Clearing {
       } else if (!known && request.networkTransactionId && result.status === 'force_posted') {
         // Cleared before its authorisation came: the authorisation, should it still come, finds it cleared
         // and holds nothing more.
-        const cleared: Authorisation = {
-          id: newEntityId('auth'),
-          networkTransactionId: request.networkTransactionId,
+        const cleared = undecidedRecord(request.networkTransactionId, {
           cardId: card.id,
           accountId: card.accountId,
           amount: request.amount,
@@ -65,15 +63,8 @@ export class Clearing {
           merchant: request.merchant ? JSON.stringify(enrichMerchant(request.merchant)) : '{}',
           status: 'presented',
           declineReason: null,
-          holdId: newEntityId('hold'),
-          heldAmount: 0,
           transactionId: result.transactionId ?? null,
-          spendDay: null,
-          followup: null,
-          createdAt: new Date().toISOString(),
-          decideBy: null,
-          requestHash: null,
-        };
+        });
         await em.createQueryBuilder().insert().into(Authorisation).values(cleared).orIgnore().execute();
       }
       return result;
