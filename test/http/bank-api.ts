@@ -798,6 +798,24 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         expect([feedItem.status, webhook.status]).toEqual([200, 200]);
       });
 
+      // Each event is delivered to every webhook of its account: 1,000 registrations made one payment 1,000 deliveries.
+      it('keeps an account to 20 webhooks however many are asked for at once, and frees a place when one is deleted', async () => {
+        const ada = await signUp();
+        const account = await openAccount(ada);
+        const register = (i: number) =>
+          api.post('/webhooks', { account_id: account, url: `https://93.184.215.14/hook/${i}` }, { token: ada.token });
+        const registered = await Promise.all(Array.from({ length: 30 }, (_, i) => register(i)));
+        expect(registered.filter((r) => r.status === 200)).toHaveLength(20);
+        expect(new Set(registered.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.body.code}`))).toEqual(
+          new Set(['409 conflict.too_many_webhooks']),
+        );
+        expect((await api.get(`/webhooks?account_id=${account}`, { token: ada.token })).body.webhooks).toHaveLength(20);
+        const first = registered.find((r) => r.status === 200)!.body.webhook.id;
+        expect((await api.delete(`/webhooks/${first}`, { token: ada.token })).status).toBe(200);
+        expect((await register(99)).status).toBe(200);
+        expect((await register(100)).status).toBe(409);
+      });
+
       it("shows transactions and pots with the fields Monzo's live API has, and notes set through metadata[notes]", async () => {
         const ada = await signUp();
         const account = await openAccount(ada);

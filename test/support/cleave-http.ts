@@ -229,6 +229,10 @@ export class Api {
     return this.call('PATCH', path, body, options);
   }
 
+  delete<T = any>(path: string, options: CallOptions = {}): Promise<Reply<T>> {
+    return this.call('DELETE', path, undefined, options);
+  }
+
   async call<T>(method: string, path: string, body: Record<string, unknown> | undefined, options: CallOptions): Promise<Reply<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;

@@ -6,4 +6,6 @@ export const WebhooksErrors = errorReasons({
   urlNotAllowed: ['bad_request', 'url_not_allowed'],
   urlUnresolvable: ['bad_request', 'url_unresolvable'],
   badParam: ['bad_request', 'bad_param'],
+  /** The account has as many webhooks as it may. */
+  tooManyWebhooks: ['conflict', 'too_many_webhooks'],
 });

@@ -10,6 +10,8 @@ import { WebhooksErrors } from '@cleave/contracts';
 
 /** As long as the column that keeps it. */
 const MAX_URL_LENGTH = 2_048;
+/** Each event is delivered to every webhook of its account: without a cap, one customer multiplies the work at will. */
+export const MAX_WEBHOOKS_PER_ACCOUNT = 20;
 
 /** Registering, listing and deleting an account's webhooks. */
 @Injectable()
@@ -63,7 +65,18 @@ export class Registrations {
       disabledReason: null,
       createdAt: new Date().toISOString(),
     };
-    await this.db.transaction((em) => em.insert(Webhook, row));
+    // Counted under the account's lock: registrations at once would each count one short and all go in.
+    await this.db.transaction(async (em) => {
+      await this.db.lockKeys(em, [`webhooks:${request.accountId}`]);
+      const registered = await em.countBy(Webhook, { accountId: request.accountId, status: Not<Webhook['status']>('deleted') });
+      if (registered >= MAX_WEBHOOKS_PER_ACCOUNT) {
+        throw CleaveError.of(
+          WebhooksErrors.tooManyWebhooks,
+          `an account has at most ${MAX_WEBHOOKS_PER_ACCOUNT} webhooks; delete one to register another`,
+        );
+      }
+      await em.insert(Webhook, row);
+    });
     return { ...webhookView(row), secret: row.secret };
   }
 
