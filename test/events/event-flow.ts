@@ -33,6 +33,7 @@ export function eventFlowSuite(layout: Layout, storage: Storage): void {
         CLEAVE_WEBHOOKS_ALLOW_PRIVATE: 'true',
         CLEAVE_WEBHOOK_BACKOFF_MS: '50',
         CLEAVE_AUTHORISATION_BUDGET_MS: '20000',
+        CLEAVE_STREAM_REPLAY_LIMIT: '3',
       });
       api = new Api(bank.url);
     });
@@ -137,6 +138,88 @@ export function eventFlowSuite(layout: Layout, storage: Storage): void {
         expect(updated!.data.settled).not.toBe('');
       } finally {
         stream.close();
+      }
+    });
+
+    // A stream dropped (a gateway restarted, a phone changed networks) lost for good what happened until the
+    // client was back; EventSource reconnects with the id of the last event it heard.
+    it('sends a client reconnecting with Last-Event-ID what it missed, in order and once, then what comes next', async () => {
+      const { customer, account, cardToken } = await fundedCard(api, 10_000);
+      const token = customer.token;
+      const url = `${bank.url}/notifications/stream?account_id=${account}`;
+      const approve = async (amount: number) => expect((await authorise(cardToken, amount)).body.approved).toBe(true);
+      const listed = (count: number) =>
+        eventually(
+          async () => (await api.get(`/notifications?account_id=${account}`, { token })).body.notifications as Array<{ id: string }>,
+          (list) => list.length === count,
+        );
+
+      const first = await EventStream.open(url, token);
+      await approve(100);
+      const heard = (
+        await eventually(
+          async () => first.events,
+          (events) => events.length === 1,
+        )
+      )[0]!.id!;
+      first.close();
+      await approve(200);
+      await approve(300);
+      const [third, second] = await listed(3);
+
+      const back = await EventStream.open(url, token, { 'last-event-id': heard });
+      try {
+        await eventually(
+          async () => back.events.length,
+          (n) => n >= 2,
+        );
+        await approve(400);
+        const [fourth] = await listed(4);
+        await eventually(
+          async () => back.events.length,
+          (n) => n >= 3,
+        );
+        expect(back.events.map((e) => [e.event, e.id])).toEqual([
+          ['notification', second!.id],
+          ['notification', third!.id],
+          ['notification', fourth!.id],
+        ]);
+        expect(JSON.parse(back.events[0]!.data).text).toMatch(/^☕ £2\.00 at Brightbird Espresso\. You've spent £3\.00 today\.$/);
+
+        // A client that can't set headers names it in the query.
+        const fromQuery = await EventStream.open(`${url}&last_event_id=${third!.id}`, token);
+        await eventually(
+          async () => fromQuery.events.length,
+          (n) => n >= 1,
+        );
+        fromQuery.close();
+        expect(fromQuery.events.map((e) => e.id)).toEqual([fourth!.id]);
+
+        // This bank sends 3 at most at once: a client that missed 3 is told to come back for more.
+        const behind = await EventStream.open(url, token, { 'last-event-id': heard });
+        await behind.ended;
+        expect(behind.events.map((e) => e.event)).toEqual(['notification', 'notification', 'notification', 'more']);
+        expect(behind.events.slice(0, 3).map((e) => e.id)).toEqual([second!.id, third!.id, fourth!.id]);
+
+        // An id the account never had replays nothing; one that is no notification id is refused.
+        const stranger = await EventStream.open(url, token, { 'last-event-id': `notif_${'0'.repeat(22)}` });
+        await approve(500);
+        await eventually(
+          async () => stranger.events.length,
+          (n) => n >= 1,
+        );
+        stranger.close();
+        expect(stranger.events.map((e) => JSON.parse(e.data).text)).toEqual([expect.stringContaining('£5.00')]);
+        const garbage = await api.get(`/notifications/stream?account_id=${account}`, { token, headers: { 'last-event-id': 'acc_x' } });
+        expect([garbage.status, garbage.body.code, Object.keys(garbage.body.params)]).toEqual([
+          400,
+          'bad_request.bad_header',
+          ['last-event-id'],
+        ]);
+        const badQuery = await api.get(`/notifications/stream?account_id=${account}&last_event_id=x`, { token });
+        expect([badQuery.status, Object.keys(badQuery.body.params)]).toEqual([400, ['last_event_id']]);
+      } finally {
+        back.close();
       }
     });
 

@@ -18,10 +18,10 @@ export class EventStream {
 
   private constructor() {}
 
-  static async open(url: string, token: string): Promise<EventStream> {
+  static async open(url: string, token: string, headers: Record<string, string> = {}): Promise<EventStream> {
     const stream = new EventStream();
     const response = await fetch(url, {
-      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      headers: { ...headers, authorization: `Bearer ${token}`, accept: 'text/event-stream' },
       signal: stream.abort.signal,
     });
     if (response.status !== 200) throw new Error(`stream answered ${response.status}: ${await response.text()}`);

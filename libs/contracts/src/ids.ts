@@ -15,6 +15,7 @@ export const Ids = {
   authorisation: /^auth_[0-9A-Za-z]{22}$/,
   feedItem: /^feeditem_[0-9A-Za-z]{22}$/,
   webhook: /^webhook_[0-9A-Za-z]{22}$/,
+  notification: /^notif_[0-9A-Za-z]{22}$/,
   /** A dead letter: an event a context's handler gave up on. */
   deadLetter: /^dlq_[0-9A-Za-z]{22}$/,
 } as const;

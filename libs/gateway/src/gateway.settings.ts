@@ -25,6 +25,8 @@ export class GatewaySettings {
   @IsInt() @Min(1_000) @Max(3_600_000) CLEAVE_RATE_LIMIT_WINDOW_MS = 10_000;
   /** How often an open notification stream gets a keep-alive comment, so proxies don't close it. */
   @IsInt() @Min(1_000) @Max(300_000) CLEAVE_STREAM_KEEPALIVE_MS = 15_000;
+  /** Most notifications a reconnecting stream is sent at once; a client that missed more comes back for the rest. */
+  @IsInt() @Min(1) @Max(1_000) CLEAVE_STREAM_REPLAY_LIMIT = 500;
 }
 
 /** Reads the gateway's settings; its development credentials are refused in production and warned about elsewhere. */

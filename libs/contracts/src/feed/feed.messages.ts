@@ -22,10 +22,12 @@ export class CreateFeedItemRequest {
   @IsOptional() @IsUrl(HTTP_URL) @Text(1, 2_048) url?: string;
 }
 
-/** An account's spending notifications, newest first. */
+/** An account's spending notifications, newest first; or, `after` one, those since it, oldest first. */
 export class ListNotificationsRequest {
   @Matches(Ids.account) accountId!: string;
-  @IsOptional() @IsInt() @Min(1) @Max(100) limit?: number;
+  /** A live stream's reconnecting client names the last one it heard, and is told what it missed. */
+  @IsOptional() @Matches(Ids.notification) after?: string;
+  @IsOptional() @IsInt() @Min(1) @Max(1_000) limit?: number;
 }
 
 /** `transaction`: written for each transaction; `basic`: posted through `POST /feed`. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { MoreThan, Not, type EntityManager } from 'typeorm';
 import { FeedEventNames, type ListNotificationsRequest, type NotificationV1, type TransactionV1 } from '@cleave/contracts';
 import { ContextDatabase, localDateIn, newEntityId, Outbox, OUTBOX_COLUMNS, runWithContext, sql, type CallContext } from '@cleave/platform';
 import { FeedSettings } from '../feed.settings';
@@ -130,9 +130,24 @@ export class SpendingNotifications {
   ) {}
 
   async list(request: ListNotificationsRequest): Promise<NotificationV1[]> {
-    const rows = await this.db.read((em) =>
-      em.find(Notification, { where: { accountId: request.accountId }, order: { createdAt: 'DESC' }, take: request.limit ?? 50 }),
-    );
+    const { accountId, after } = request;
+    const take = request.limit ?? 50;
+    const rows = await this.db.read(async (em) => {
+      if (after === undefined) return em.find(Notification, { where: { accountId }, order: { createdAt: 'DESC' }, take });
+      // One the account doesn't have (another's, or garbage a client kept) has nothing after it.
+      const last = await em.findOneBy(Notification, { id: after, accountId });
+      if (!last) return [];
+      // Two made in the same millisecond can't be told apart by their times: those beside the last one heard
+      // come again, so none is missed (a client hears one twice, by the same id, at worst).
+      return em.find(Notification, {
+        where: [
+          { accountId, createdAt: MoreThan(last.createdAt) },
+          { accountId, createdAt: last.createdAt, id: Not(last.id) },
+        ],
+        order: { createdAt: 'ASC', id: 'ASC' },
+        take,
+      });
+    });
     return rows.map(notificationView);
   }
 

@@ -1,10 +1,10 @@
 import { Body, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { FeedPatterns, IdentityPatterns } from '@cleave/contracts';
+import { FeedPatterns, IdentityPatterns, Ids, PlatformErrors, type NotificationV1 } from '@cleave/contracts';
 import { CleaveError, MessageBus, rootContext, runWithContext } from '@cleave/platform';
 import { TokenCache } from '../auth/token-cache';
-import { CreateFeedItemBody, FeedQuery, NotificationsQuery } from '../dto/events.dto';
+import { CreateFeedItemBody, FeedQuery, NotificationStreamQuery, NotificationsQuery } from '../dto/events.dto';
 import { GatewaySettings } from '../gateway.settings';
 import { GatewayController } from '../http/gateway-controller.decorator';
 import { assertOwnsAccount } from './path-ids';
@@ -18,6 +18,9 @@ const RECONNECT_AFTER_SHUTDOWN_MS = 1_000;
 const TOKEN_CHECK_TIMEOUT_MS = 5_000;
 // setTimeout's longest delay; a token outliving it (about 24.8 days) is checked on each keep-alive anyway.
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const REPLAY_MORE_AFTER_MS = 100;
+
+const notificationEvent = (n: NotificationV1) => `id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(notificationJson(n))}\n\n`;
 
 /** The last event of a stream whose token no longer holds: no `retry`, as coming back with it is refused. */
 const endEvent = (reason: 'token_revoked' | 'token_expired') => `event: end\ndata: ${JSON.stringify({ reason })}\n\n`;
@@ -67,7 +70,8 @@ export class FeedController {
   @Get('notifications/stream')
   @ApiOperation({ summary: "An account's notifications as they happen (server-sent events: event `notification`)" })
   @ApiProduces('text/event-stream')
-  async stream(@Query() query: NotificationsQuery, @Req() request: GatewayRequest, @Res() reply: FastifyReply) {
+  async stream(@Query() query: NotificationStreamQuery, @Req() request: GatewayRequest, @Res() reply: FastifyReply) {
+    const lastHeard = lastEventId(request, query);
     await assertOwnsAccount(this.bus, query.account_id);
     reply.hijack();
     const raw = reply.raw;
@@ -112,9 +116,17 @@ export class FeedController {
       () => finish(endEvent('token_expired')),
       Math.min(MAX_TIMER_MS, Math.max(0, request.accessTokenExpiresAt! - Date.now())),
     );
+    // While what a reconnecting client missed is read, what happens meanwhile waits behind it; what was
+    // both read and heard is sent once.
+    let waiting: NotificationV1[] | undefined = lastHeard === undefined ? undefined : [];
+    const replayed = new Set<string>();
+    const deliver = (n: NotificationV1) => {
+      if (waiting) waiting.push(n);
+      else if (!replayed.delete(n.id)) raw.write(notificationEvent(n));
+    };
     stop = this.hub.listen(query.account_id, {
       accessTokenHash,
-      deliver: (n) => raw.write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(notificationJson(n))}\n\n`),
+      deliver,
       // This replica is stopping: say so, and have the client come back (to another replica) in a second.
       end: () =>
         finish(
@@ -127,6 +139,37 @@ export class FeedController {
     // A client gone while the stream was being set up closed before anyone listened: it would be held (and
     // written to) until its token expired.
     if (raw.destroyed || !raw.socket || raw.socket.destroyed) release();
+    if (lastHeard === undefined || ended) return;
+
+    let missed: NotificationV1[];
+    try {
+      missed = await this.bus.send(FeedPatterns.ListNotifications, {
+        accountId: query.account_id,
+        after: lastHeard,
+        limit: this.settings.CLEAVE_STREAM_REPLAY_LIMIT,
+      });
+    } catch {
+      // Sent only what comes next, the client would never hear what it missed: it comes back and asks again.
+      finish(
+        `retry: ${RECONNECT_AFTER_SHUTDOWN_MS}\nevent: unavailable\ndata: ${JSON.stringify({ reason: 'replay_unavailable', retry_after_ms: RECONNECT_AFTER_SHUTDOWN_MS })}\n\n`,
+      );
+      return;
+    }
+    if (ended) return;
+    for (const n of missed) {
+      raw.write(notificationEvent(n));
+      replayed.add(n.id);
+    }
+    if (missed.length === this.settings.CLEAVE_STREAM_REPLAY_LIMIT) {
+      // What happened meanwhile would move its Last-Event-ID past the rest: it reconnects from the last one sent.
+      finish(
+        `retry: ${REPLAY_MORE_AFTER_MS}\nevent: more\ndata: ${JSON.stringify({ reason: 'more_missed', retry_after_ms: REPLAY_MORE_AFTER_MS })}\n\n`,
+      );
+      return;
+    }
+    const meanwhile = waiting!;
+    waiting = undefined;
+    for (const n of meanwhile) deliver(n);
   }
 
   /** Whether a stream's token still authenticates: cached, else asked of identity; an outage ends nothing. */
@@ -142,4 +185,18 @@ export class FeedController {
       return !(error instanceof CleaveError && error.code === 'unauthenticated');
     }
   }
+}
+
+/** The last notification a reconnecting client heard: the Last-Event-ID header EventSource sends, or the query's. */
+function lastEventId(request: GatewayRequest, query: NotificationStreamQuery): string | undefined {
+  const header = request.headers['last-event-id'];
+  if (header === undefined || header === '') return query.last_event_id;
+  if (typeof header !== 'string' || !Ids.notification.test(header)) {
+    throw CleaveError.ofField(PlatformErrors.badHeader, {
+      field: 'last-event-id',
+      rule: 'matches',
+      message: 'Last-Event-ID must be a notification id (notif_…)',
+    });
+  }
+  return header;
 }

@@ -59,6 +59,15 @@ export class NotificationsQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @Optional() @WholeNumber() @Min(1) @Max(100) limit?: number;
 }
 
+export class NotificationStreamQuery extends NotificationsQuery {
+  @ApiPropertyOptional({
+    description: "The last notification heard, for a client that can't send the Last-Event-ID header: those since it are sent first",
+  })
+  @Optional()
+  @Matches(Ids.notification, { message: 'last_event_id must be a notification id (notif_…)' })
+  last_event_id?: string;
+}
+
 export class RegisterWebhookBody {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
   @ApiProperty({ example: 'https://example.com/cleave-webhook' })
