@@ -629,6 +629,19 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         expect(patched.body.transaction).toMatchObject({ metadata: { trip: 'Lisbon', tag: 'x' }, notes: 'birthday' });
         const cleared = await api.patch(`/transactions/${tx.id}`, { metadata: { tag: '' } }, { token: ada.token });
         expect(cleared.body.transaction.metadata).toEqual({ trip: 'Lisbon' });
+        // Each change is dated (it was the creation time for good), so two heard out of order can be told apart.
+        const later = async (after: string) => {
+          while (Date.now() <= Date.parse(after)) await new Promise((resolve) => setImmediate(resolve));
+        };
+        await later(cleared.body.transaction.updated);
+        const renoted = (await api.patch(`/transactions/${tx.id}`, { notes: 'party' }, { token: ada.token })).body.transaction;
+        expect([tx.updated, patched.body.transaction.updated, renoted.updated]).toEqual([
+          tx.created,
+          expect.any(String),
+          expect.any(String),
+        ]);
+        expect(patched.body.transaction.updated >= tx.created && renoted.updated > cleared.body.transaction.updated).toBe(true);
+        expect((await api.get(`/transactions/${tx.id}`, { token: ada.token })).body.transaction.updated).toBe(renoted.updated);
         expect((await api.get('/transactions/tx_0000000000000000000000', { token: ada.token })).status).toBe(404);
       });
 

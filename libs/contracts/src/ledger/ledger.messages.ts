@@ -205,6 +205,8 @@ export interface TransactionView {
   readonly category: string;
   /** ISO 8601 once settled; empty while only authorised. */
   readonly settled: string;
+  /** ISO 8601: when it last changed (settled, resized, reversed, annotated); absent while it never has. */
+  readonly updated?: string;
   readonly metadata: Readonly<Record<string, string>>;
   readonly notes: string;
   /** True for top-ups. */
@@ -236,6 +238,7 @@ export class TransactionV1 implements TransactionView {
   @Text(0, 140) description!: string;
   @Text(0, 40) category!: string;
   @IsString() settled!: string;
+  @IsOptional() @IsISO8601() updated?: string;
   @IsObject() metadata!: Record<string, string>;
   @IsString() notes!: string;
   @IsBoolean() isLoad!: boolean;

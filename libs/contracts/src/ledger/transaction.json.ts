@@ -52,7 +52,7 @@ export const transactionJson = (t: TransactionView, expandMerchant = false) => {
     local_amount: t.amount,
     local_currency: t.currency,
     created: t.created,
-    updated: t.settled || t.created,
+    updated: t.updated || t.settled || t.created,
     description: t.description,
     category: t.category,
     categories: { [t.category]: t.amount },

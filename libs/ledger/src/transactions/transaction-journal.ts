@@ -70,7 +70,8 @@ export class TransactionJournal {
   }
 
   async update(em: EntityManager, id: string, changes: Partial<Transaction>): Promise<Transaction> {
-    await em.update(Transaction, { id }, changes);
+    // Each change is dated, so a webhook receiver hearing two of one transaction out of order keeps the newer.
+    await em.update(Transaction, { id }, { ...changes, updatedAt: new Date().toISOString() });
     const row = await em.findOneByOrFail(Transaction, { id });
     await this.outbox.add(em, LedgerEventNames.TransactionUpdated, { transaction: transactionView(row) }, row.accountId);
     return row;

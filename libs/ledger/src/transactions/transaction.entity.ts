@@ -33,6 +33,10 @@ export class Transaction {
   @Column({ name: 'settled_at', type: 'varchar', length: 30, nullable: true })
   settledAt!: string | null;
 
+  /** When it last changed; null until it does. */
+  @Column({ name: 'updated_at', type: 'varchar', length: 30, nullable: true })
+  updatedAt!: string | null;
+
   @Column({ name: 'counterparty_account_id', type: 'varchar', length: 64, nullable: true })
   counterpartyAccountId!: string | null;
 

@@ -12,6 +12,7 @@ export function transactionView(t: Transaction): TransactionView {
     description: t.description,
     category: t.category,
     settled: t.settledAt ?? '',
+    ...(t.updatedAt ? { updated: t.updatedAt } : {}),
     metadata: JSON.parse(t.metadata) as Record<string, string>,
     notes: t.notes,
     isLoad: t.isLoad,
@@ -33,6 +34,7 @@ export function newTransaction(
   return {
     isLoad: false,
     settledAt: null,
+    updatedAt: null,
     counterpartyAccountId: null,
     counterpartyName: null,
     metadata: '{}',
