@@ -223,6 +223,31 @@ export function eventFlowSuite(layout: Layout, storage: Storage): void {
       }
     });
 
+    // An item said what was authorised for good: a coffee reversed still read -£10.00, one cleared with a tip
+    // the amount before it.
+    it("keeps a card payment's feed item saying what it now is: cleared for more, partly reversed, reversed", async () => {
+      const { customer, account, cardToken } = await fundedCard(api, 10_000);
+      const token = customer.token;
+      const [tipped, halved, withdrawn] = [nid(), nid(), nid()];
+      for (const id of [tipped, halved, withdrawn]) expect((await authorise(cardToken, 1_000, id)).body.approved).toBe(true);
+      const network = (path: string, body: Record<string, unknown>) =>
+        api.post(path, body, { token: NETWORK_SECRET, json: true }).then((reply) => expect(reply.status).toBe(200));
+      await network('/network/presentments', {
+        presentment_id: `p-${tipped}`,
+        network_transaction_id: tipped,
+        amount: 1_200,
+        currency: 'GBP',
+      });
+      await network('/network/reversals', { reversal_id: `r-${halved}`, network_transaction_id: halved, amount: 400 });
+      await network('/network/reversals', { reversal_id: `r-${withdrawn}`, network_transaction_id: withdrawn });
+      const bodies = await eventually(
+        async () =>
+          ((await api.get(`/feed?account_id=${account}`, { token })).body.items as Array<{ body: string }>).map((item) => item.body),
+        (list) => list.length === 4 && list[0] === '£10.00 reversed' && list[1] === '-£6.00' && list[2] === '-£12.00',
+      );
+      expect(bodies).toEqual(['£10.00 reversed', '-£6.00', '-£12.00', '+£100.00']);
+    });
+
     it('posts custom feed items, and refuses bad ones naming the field', async () => {
       const { customer, account } = await fundedCard(api, 100);
       const token = customer.token;

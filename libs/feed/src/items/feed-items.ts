@@ -79,9 +79,14 @@ export class FeedItems {
  */
 export function transactionItem(tx: TransactionV1): readonly unknown[] {
   const title = tx.merchant ? `${tx.merchant.emoji} ${tx.merchant.name}`.trim() : tx.description;
+  return [newEntityId('feeditem'), tx.accountId, title.slice(0, 200), transactionItemBody(tx), tx.id, tx.created];
+}
+
+/** What a transaction's item says of it as it stands: `-£19.15`, `+£100.00`, `£60.00 declined`, `£19.15 reversed`. */
+export function transactionItemBody(tx: TransactionV1): string {
   const amount = formatMoney(Math.abs(tx.amount), tx.currency);
-  const body = tx.status === 'declined' ? `${amount} declined` : tx.amount < 0 ? `-${amount}` : `+${amount}`;
-  return [newEntityId('feeditem'), tx.accountId, title.slice(0, 200), body, tx.id, tx.created];
+  if (tx.status === 'declined' || tx.status === 'reversed') return `${amount} ${tx.status}`;
+  return tx.amount < 0 ? `-${amount}` : `+${amount}`;
 }
 
 function itemView(row: FeedItem): FeedItemView {

@@ -3,7 +3,7 @@ import { MoreThan, Not, type EntityManager } from 'typeorm';
 import { FeedEventNames, type ListNotificationsRequest, type NotificationV1, type TransactionV1 } from '@cleave/contracts';
 import { ContextDatabase, localDateIn, newEntityId, Outbox, OUTBOX_COLUMNS, runWithContext, sql, type CallContext } from '@cleave/platform';
 import { FeedSettings } from '../feed.settings';
-import { TRANSACTION_ITEM_COLUMNS } from '../items/feed-items';
+import { TRANSACTION_ITEM_COLUMNS, transactionItemBody } from '../items/feed-items';
 import { Notification } from './notification.entity';
 import { declineText, spendText } from './wording';
 
@@ -35,6 +35,9 @@ const recountDay = sql(
    ON CONFLICT (account_id, currency, local_day) DO UPDATE SET total = card_spend_days.total + excluded.total`,
 );
 const recountPayment = sql('spend.recount-payment', `UPDATE card_spend SET amount = ?, status = ? WHERE transaction_id = ? AND ${NEWER}`);
+// The payment's feed item says what it now is (cleared for more with a tip, partly or wholly reversed), when
+// the change was newer than what is kept.
+const reviseItem = sql('feed.revise-item', 'UPDATE feed_items SET body = ? WHERE transaction_id = ?');
 const notifyOnce = sql(
   'notifications.add',
   'INSERT INTO notifications (id, account_id, kind, text, transaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO NOTHING',
@@ -110,6 +113,8 @@ const recountPaymentAndDay = sql(
     FROM card_spend WHERE transaction_id = $3 AND status = 'pending' AND ($2 <> 'pending' OR $1::bigint <= amount) FOR UPDATE
   ), changed AS (
     UPDATE card_spend SET amount = $1::bigint, status = $2 WHERE transaction_id = $3 AND EXISTS (SELECT 1 FROM before)
+  ), revised AS (
+    UPDATE feed_items SET body = $9 WHERE transaction_id = $3 AND (EXISTS (SELECT 1 FROM before) OR EXISTS (SELECT 1 FROM counted_now))
   )
   INSERT INTO card_spend_days (account_id, currency, local_day, total)
   SELECT account_id, currency, local_day, counted FROM counted_now WHERE counted <> 0
@@ -208,7 +213,7 @@ export class SpendingNotifications {
     if ((await this.db.run(em, notifyRun, columns(12, notifications))) > 0) this.outbox.written(FeedEventNames.NotificationCreated, em);
   }
 
-  /** A settled, resized or reversed card payment changes what the day adds up to. */
+  /** A settled, resized or reversed card payment changes what the day adds up to, and what its feed item says. */
   async onUpdated(em: EntityManager, tx: TransactionV1): Promise<void> {
     if (!tx.merchant) return;
     const amount = Math.max(0, -tx.amount);
@@ -217,16 +222,19 @@ export class SpendingNotifications {
     const countable = tx.amount <= 0 && tx.status !== 'declined';
     const [, , , , , localDay] = this.paymentOf(tx);
     if (this.db.engine === 'postgres') {
-      await this.db.run(em, recountPaymentAndDay, [amount, tx.status, tx.id, counted, tx.accountId, tx.currency, localDay, countable]);
+      const values = [amount, tx.status, tx.id, counted, tx.accountId, tx.currency, localDay, countable, transactionItemBody(tx)];
+      await this.db.run(em, recountPaymentAndDay, values);
       return;
     }
     // The day moves only when the payment is there and this state is newer; then the payment changes.
     if ((await this.db.run(em, recountDay, [counted, tx.id, tx.status, amount])) === 1) {
       await this.db.run(em, recountPayment, [amount, tx.status, tx.id, tx.status, amount]);
+      await this.db.run(em, reviseItem, [transactionItemBody(tx), tx.id]);
       return;
     }
     if (countable && (await this.db.run(em, countPayment, [tx.id, tx.accountId, amount, tx.currency, tx.status, localDay])) === 1) {
       if (counted !== 0) await this.db.run(em, addToDay, [tx.accountId, tx.currency, localDay, counted]);
+      await this.db.run(em, reviseItem, [transactionItemBody(tx), tx.id]);
     }
   }
 
