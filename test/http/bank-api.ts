@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, startBank, type Layout, type RunningBank, type Storage } from '../support/cleave-http';
@@ -1133,7 +1134,17 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         });
         expect([text.status, await text.json()]).toEqual([
           400,
-          { code: 'bad_request.unsupported_media_type', message: expect.any(String) },
+          { code: 'bad_request.unsupported_media_type', message: expect.any(String), params: { 'content-type': expect.any(String) } },
+        ]);
+        // A compressed body was read as plain text and refused as malformed JSON, naming nothing.
+        const gzipped = await fetch(`${bank.url}/accounts`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ada.token}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+          body: gzipSync('{"currency":"GBP"}'),
+        });
+        expect([gzipped.status, await gzipped.json()]).toEqual([
+          400,
+          { code: 'bad_request.unsupported_media_type', message: expect.any(String), params: { 'content-encoding': expect.any(String) } },
         ]);
       });
     });
@@ -1147,8 +1158,10 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         headers: { authorization: `Bearer ${ada.token}`, 'content-type': 'application/json' },
         body: '{"currency":',
       });
-      expect(broken.status).toBe(400);
-      expect(((await broken.json()) as { code: string }).code).toMatch(/^bad_request/);
+      expect([broken.status, await broken.json()]).toEqual([
+        400,
+        { code: 'bad_request.bad_body', message: expect.any(String), params: { body: expect.stringMatching(/JSON/) } },
+      ]);
     });
 
     it('publishes its OpenAPI document at /docs, from the DTOs that validate requests', async () => {

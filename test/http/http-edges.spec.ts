@@ -83,7 +83,11 @@ describe('the HTTP server at its edges', () => {
     const customer = await signUp(api);
     for (const path of ['/transactions/%E0%A4%A', `/transactions/${'a'.repeat(200)}`]) {
       const reply = await api.get(path, { token: customer.token });
-      expect([path, reply.status, reply.body]).toEqual([path, 400, { code: 'bad_request.bad_url', message: expect.any(String) }]);
+      expect([path, reply.status, reply.body]).toEqual([
+        path,
+        400,
+        { code: 'bad_request.bad_url', message: expect.any(String), params: { path: expect.any(String) } },
+      ]);
       // Named like every other answer, though no route or hook saw it.
       expect(reply.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{32}$/);
     }

@@ -66,25 +66,36 @@ const BY_FASTIFY_CODE: Readonly<Record<string, readonly [ErrorReason, string]>> 
   FST_ERR_MAX_PARAM_LENGTH: [GatewayErrors.badUrl, 'a segment of the path is too long'],
 };
 
+const BODY_CODE_BY_STATUS: Readonly<Record<number, string>> = { 413: 'FST_ERR_CTP_BODY_TOO_LARGE', 415: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' };
+
 /** Whatever an HTTP request failed with, as the CleaveError it stands for; nothing internal leaks. */
 export function httpFailure(exception: unknown): CleaveError {
   if (exception instanceof CleaveError) return exception;
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    const declared = BY_STATUS[status];
-    if (declared !== undefined) return CleaveError.of(declared, exception.message);
+    if (status === 404) return CleaveError.of(GatewayErrors.unknownRoute, exception.message);
+    // Nest's own refusals before a route runs are of the body: its media type, its size, its syntax.
+    const known = BY_FASTIFY_CODE[BODY_CODE_BY_STATUS[status] ?? ''];
+    if (known !== undefined) return bodyFailure(known[0], known[1]);
+    if (status === 400) return bodyFailure(GatewayErrors.badBody, `the body could not be read: ${exception.message}`);
     return new CleaveError(FROM_HTTP_STATUS[status] ?? (status >= 500 ? 'internal' : 'bad_request'), exception.message);
   }
   // Fastify's own errors (a malformed body, an unsupported content type, say) carry a 4xx statusCode and a code.
   const status = (exception as { statusCode?: number })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const known = BY_FASTIFY_CODE[(exception as { code?: string }).code ?? ''];
-    if (known !== undefined) return CleaveError.of(known[0], known[1]);
+    if (known !== undefined) return bodyFailure(known[0], known[1]);
     const declared = BY_STATUS[status];
-    if (declared !== undefined) return CleaveError.of(declared, (exception as Error).message);
-    return CleaveError.of(GatewayErrors.badBody, `the body could not be read: ${(exception as Error).message}`);
+    if (declared !== undefined) return bodyFailure(declared, (exception as Error).message);
+    return bodyFailure(GatewayErrors.badBody, `the body could not be read: ${(exception as Error).message}`);
   }
   return toCleaveError(exception);
+}
+
+/** A refusal of the body as a whole, naming what was wrong with it as its field, as a DTO's refusal would. */
+function bodyFailure(reason: ErrorReason, message: string): CleaveError {
+  const field = reason === GatewayErrors.unsupportedMediaType ? 'content-type' : reason === GatewayErrors.badUrl ? 'path' : 'body';
+  return CleaveError.ofField(reason, { field, rule: reason.reason, message }, message);
 }
 
 // Refusals by design, logged as warnings: this process or the one called shedding load, or draining.

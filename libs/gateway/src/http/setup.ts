@@ -38,6 +38,13 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
       const message = `the ${repeated} header must be sent once`;
       return sendMonzoError(reply, CleaveError.ofField(PlatformErrors.badHeader, { field: repeated, rule: 'sentOnce', message }));
     }
+    // A compressed body was parsed as if it were plain, and refused as malformed, or worse, read as something else.
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      const message = 'send the body uncompressed (no Content-Encoding)';
+      const failure = CleaveError.ofField(GatewayErrors.unsupportedMediaType, { field: 'content-encoding', rule: 'identity', message });
+      return sendMonzoError(reply, failure);
+    }
     // HTTP/1.1 requires it (RFC 9112 §3.2); Node's own refusal had no body.
     if (request.headers.host === undefined && request.raw.httpVersionMinor >= 1) {
       const message = 'the host header is required';
