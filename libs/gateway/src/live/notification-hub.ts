@@ -19,6 +19,8 @@ interface Stream {
 @Injectable()
 export class NotificationHub implements BeforeApplicationShutdown {
   private readonly streams = new Map<string, Set<Stream>>();
+  // By token too: a revocation, which every replica hears, ended streams by walking them all.
+  private readonly streamsByToken = new Map<string, Set<Stream>>();
   private closed = false;
 
   constructor(tokens: TokenCache, metrics: Metrics) {
@@ -41,12 +43,9 @@ export class NotificationHub implements BeforeApplicationShutdown {
       stream.end();
       return () => undefined;
     }
-    let set = this.streams.get(accountId);
-    if (!set) this.streams.set(accountId, (set = new Set()));
-    set.add(stream);
+    const unlist = [add(this.streams, accountId, stream), add(this.streamsByToken, stream.accessTokenHash, stream)];
     return () => {
-      set.delete(stream);
-      if (set.size === 0) this.streams.delete(accountId);
+      for (const remove of unlist) remove();
     };
   }
 
@@ -56,8 +55,7 @@ export class NotificationHub implements BeforeApplicationShutdown {
 
   /** Ends every stream opened with a token now revoked. */
   revokeToken(accessTokenHash: string): void {
-    for (const set of [...this.streams.values()])
-      for (const stream of [...set]) if (stream.accessTokenHash === accessTokenHash) stream.revoke('token_revoked');
+    for (const stream of [...(this.streamsByToken.get(accessTokenHash) ?? [])]) stream.revoke('token_revoked');
   }
 
   get openStreams(): number {
@@ -74,5 +72,17 @@ export class NotificationHub implements BeforeApplicationShutdown {
     this.closed = true;
     for (const set of [...this.streams.values()]) for (const stream of [...set]) stream.end();
     this.streams.clear();
+    this.streamsByToken.clear();
   }
+}
+
+/** Adds a stream to its key's set; returns what takes it out again. */
+function add(index: Map<string, Set<Stream>>, key: string, stream: Stream): () => void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(stream);
+  return () => {
+    set.delete(stream);
+    if (set.size === 0 && index.get(key) === set) index.delete(key);
+  };
 }
