@@ -510,6 +510,12 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         const tx = await topUp(ada, account, 100);
         const nested = await api.patch(`/transactions/${tx.id}`, { metadata: { [name]: 'x' } }, { token: ada.token, json: true });
         expect([nested.status, Object.keys(nested.body.params ?? {})]).toEqual([400, [`metadata[${name}]`]]);
+        // Form-encoded, the key was dropped without a word and the rest went through.
+        const form = await api.post('/pots', { current_account_id: account, name: 'Named', [name]: 'x' }, { token: ada.token });
+        expect([form.status, form.body.params]).toEqual([400, { [name]: `property ${name} should not exist` }]);
+        const nestedForm = await api.patch(`/transactions/${tx.id}`, { metadata: { [name]: 'x', trip: 'Lisbon' } }, { token: ada.token });
+        expect([nestedForm.status, Object.keys(nestedForm.body.params ?? {})]).toEqual([400, [`metadata[${name}]`]]);
+        expect((await api.get(`/transactions/${tx.id}`, { token: ada.token })).body.transaction.metadata).toEqual({});
       });
 
       it('answers a HEAD of the notification stream with its headers, and ends it', async () => {

@@ -80,7 +80,15 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
     void parseJson(request, body as string, done);
   });
   app.useBodyParser('application/x-www-form-urlencoded', {}, (_request, body, done) => {
-    done(null, qs.parse(body.toString('utf8'), { depth: 2, arrayLimit: 50, parameterLimit: 200 }));
+    const text = body.toString('utf8');
+    // qs drops such a key without a word, where the same body as JSON is refused naming it.
+    const inherited = inheritedFormKey(text);
+    if (inherited !== undefined) {
+      const message = `property ${inherited} should not exist`;
+      done(CleaveError.ofField(PlatformErrors.badParam, { field: inherited, rule: 'whitelistValidation', message }), undefined);
+      return;
+    }
+    done(null, qs.parse(text, { depth: 2, arrayLimit: 50, parameterLimit: 200 }));
   });
   // Every error, Fastify's own before a route runs (an unsupported content type, an unreadable body) included.
   app.useGlobalFilters(new MonzoErrorFilter());
@@ -153,6 +161,21 @@ function repeatedSingleton(rawHeaders: readonly string[]): string | undefined {
     seen ??= new Set();
     if (seen.has(name)) return name;
     seen.add(name);
+  }
+  return undefined;
+}
+
+/** The first form key with a part named as a plain object's own properties are (`metadata[toString]`), if any. */
+export function inheritedFormKey(form: string): string | undefined {
+  for (const pair of form.split('&')) {
+    const equals = pair.indexOf('=');
+    let key: string;
+    try {
+      key = decodeURIComponent((equals < 0 ? pair : pair.slice(0, equals)).replace(/\+/g, ' '));
+    } catch {
+      continue; // qs keeps a key it can't decode as it came, which names nothing inherited either
+    }
+    if (key.split(/[[\]]+/).some((part) => part !== '' && part in Object.prototype)) return key;
   }
   return undefined;
 }
