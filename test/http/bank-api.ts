@@ -609,8 +609,16 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         expect(await list(`&since=${made[1].id}`)).toEqual([300, 400]);
         expect(await list(`&since=${encodeURIComponent(made[0].created)}`)).toEqual([200, 300, 400]);
         expect(await list(`&before=${encodeURIComponent(made[2].created)}`)).toEqual([100, 200]);
-        for (const bad of ['&limit=0', '&limit=101', '&before=yesterday']) {
-          expect((await api.get(`/transactions?account_id=${account}${bad}`, { token: ada.token })).status).toBe(400);
+        for (const [bad, field, reason] of [
+          ['&limit=0', 'limit', /not be less than 1/],
+          ['&limit=101', 'limit', /not be greater than 100/],
+          // Told what it isn't: its range was reported first, "must not be greater than 100".
+          ['&limit=abc', 'limit', /must be an integer/],
+          ['&limit=1.5', 'limit', /must be an integer/],
+          ['&before=yesterday', 'before', /./],
+        ] as const) {
+          const reply = await api.get(`/transactions?account_id=${account}${bad}`, { token: ada.token });
+          expect([bad, reply.status, reply.body.params]).toEqual([bad, 400, { [field]: expect.stringMatching(reason) }]);
         }
         // Only ISO 8601 with a four-digit year: `Date.parse` read these as times, and `+275760-…` listed everything.
         expect(await list(`&since=${encodeURIComponent('9999-12-31T00:00:00Z')}`)).toEqual([]);

@@ -310,6 +310,15 @@ export function cardsApiSuite(layout: Layout, storage: Storage): void {
         );
         expect(partial.body).toMatchObject({ status: 'partially_reversed', remaining: 2_000 });
         expect(await balanceOf(api, f.customer, f.account)).toMatchObject({ balance: 8_000 });
+        // An amount that is no whole number is told so, not that it "must not be greater than" the largest.
+        for (const amount of ['abc', 1.5]) {
+          const bad = await api.post('/network/reversals', { reversal_id: `rx-${id}`, network_transaction_id: id, amount }, network);
+          expect([amount, bad.status, bad.body.params]).toEqual([
+            amount,
+            400,
+            { amount: expect.stringMatching(/must be an integer|must be a whole number/) },
+          ]);
+        }
         const again = await api.post('/network/reversals', { reversal_id: `r1-${id}`, network_transaction_id: id, amount: 1_000 }, network);
         expect(again.body).toEqual(partial.body);
         expect((await balanceOf(api, f.customer, f.account)).balance).toBe(8_000);

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsArray, IsIn, Matches, Max, Min } from 'class-validator';
+import { IsArray, IsIn, Matches } from 'class-validator';
 import { ClientKey, Ids, Text } from '@cleave/contracts';
-import { CurrencyCode, MinorUnits, Optional, TextRecord, WholeNumber } from './fields';
+import { CurrencyCode, MinorUnits, Optional, TextRecord, WholeNumberIn } from './fields';
 
 export class OpenAccountBody {
   @ApiPropertyOptional({ example: 'GBP', default: 'GBP' }) @Optional() @CurrencyCode() currency?: string;
@@ -57,7 +57,7 @@ export class TransactionsQuery {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
   @ApiPropertyOptional({ description: 'A time (RFC 3339) or a transaction id' }) @Optional() @Text(0, 40) since?: string;
   @ApiPropertyOptional({ description: 'A time (RFC 3339)' }) @Optional() @Text(0, 40) before?: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 30 }) @Optional() @WholeNumber() @Min(1) @Max(100) limit?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 30 }) @Optional() @WholeNumberIn(1, 100) limit?: number;
   @ApiPropertyOptional({ description: 'expand[]=merchant: the merchant object instead of its id', isArray: true, enum: ['merchant'] })
   @Optional()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? [value] : value))

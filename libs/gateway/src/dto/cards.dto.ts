@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsObject, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsObject, Matches, ValidateNested } from 'class-validator';
 import { CARD_PAYMENT_CATEGORIES, ClientKey, Ids, MAX_AMOUNT, Text } from '@cleave/contracts';
-import { CurrencyCode, MinorUnits, Optional, WholeNumber } from './fields';
+import { CurrencyCode, MinorUnits, Optional, WholeNumberIn } from './fields';
 
 export class IssueCardBody {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
@@ -20,15 +20,11 @@ export class CardStatusBody {
 export class CardLimitsBody {
   @ApiPropertyOptional({ description: 'Minor units; 0 removes the limit' })
   @Optional()
-  @WholeNumber()
-  @Min(0)
-  @Max(MAX_AMOUNT)
+  @WholeNumberIn(0, MAX_AMOUNT)
   per_transaction?: number;
   @ApiPropertyOptional({ description: 'Minor units; 0 removes the limit' })
   @Optional()
-  @WholeNumber()
-  @Min(0)
-  @Max(MAX_AMOUNT)
+  @WholeNumberIn(0, MAX_AMOUNT)
   per_day?: number;
 }
 
@@ -76,9 +72,7 @@ export class ReversalBody {
   @ApiProperty() @ClientKey() network_transaction_id!: string;
   @ApiPropertyOptional({ description: 'Release only this much (a partial reversal)' })
   @Optional()
-  @WholeNumber()
-  @Min(1)
-  @Max(MAX_AMOUNT)
+  @WholeNumberIn(1, MAX_AMOUNT)
   amount?: number;
 }
 

@@ -1,12 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsIn, IsObject, IsUrl, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsObject, IsUrl, Matches, ValidateNested } from 'class-validator';
 import { HTTP_URL, Ids, Text } from '@cleave/contracts';
-import { WholeNumber, Optional } from './fields';
+import { WholeNumberIn, Optional } from './fields';
 
 export class FeedQuery {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @Optional() @WholeNumber() @Min(1) @Max(100) limit?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @Optional() @WholeNumberIn(1, 100) limit?: number;
   @ApiPropertyOptional({ description: 'Only items older than this feed item id' })
   @Optional()
   @Matches(Ids.feedItem, { message: 'before must be a feed item id (feeditem_…)' })
@@ -56,7 +56,7 @@ export class CreateFeedItemBody {
 
 export class NotificationsQuery {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @Optional() @WholeNumber() @Min(1) @Max(100) limit?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @Optional() @WholeNumberIn(1, 100) limit?: number;
 }
 
 export class NotificationStreamQuery extends NotificationsQuery {
@@ -81,7 +81,7 @@ export class WebhooksQuery {
 }
 
 export class DeliveriesQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @Optional() @WholeNumber() @Min(1) @Max(100) limit?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 }) @Optional() @WholeNumberIn(1, 100) limit?: number;
 }
 
 export class DeadLettersQuery {

@@ -16,14 +16,16 @@ export const WholeNumber = (): PropertyDecorator =>
     IsInt(),
   );
 
+/**
+ * A {@link WholeNumber} from `min` to `max`. Its rules are registered in this order, so `abc` is told it must
+ * be a whole number, not that it "must not be greater than" the maximum: written as three decorators, they
+ * register bottom-up and the last is reported first.
+ */
+export const WholeNumberIn = (min: number, max: number): PropertyDecorator => applyDecorators(WholeNumber(), Min(min), Max(max));
+
 /** Money: a whole number of minor units (1915 for £19.15), at least `min`. */
 export const MinorUnits = (min = 1, description = 'Minor units, e.g. 1915 for £19.15'): PropertyDecorator =>
-  applyDecorators(
-    ApiProperty({ description, minimum: min, maximum: MAX_AMOUNT, type: 'integer' }),
-    WholeNumber(),
-    Min(min),
-    Max(MAX_AMOUNT),
-  );
+  applyDecorators(ApiProperty({ description, minimum: min, maximum: MAX_AMOUNT, type: 'integer' }), WholeNumberIn(min, MAX_AMOUNT));
 
 /** May be left out, but not sent as `null`: a JSON null is not a value of any field. */
 export const Optional = (): PropertyDecorator => ValidateIf((_object: object, value: unknown) => value !== undefined);
