@@ -83,12 +83,14 @@ describe('log lines of a request', () => {
       { amount: 100 },
       { token: f.customer.token, idempotencyKey: requestId, headers: { 'x-request-id': requestId, 'request-timeout-ms': '200' } },
     );
-    expect([reply.status, reply.body.code]).toEqual([504, 'gateway_timeout']);
+    expect([reply.status, reply.body]).toEqual([504, { code: 'gateway_timeout', message: 'the request did not finish in time' }]);
     const [access] = await eventually(
       async () => linesOf(requestId).filter((l) => l.res !== undefined),
       (found) => found.length === 1,
     );
     expect(access).toMatchObject({ level: 40, msg: 'request not served', res: { statusCode: 504 } });
+    // The client was told nothing of the bank's parts; the operator reading the line is told which call was late.
+    expect(access.failure).toMatch(/top-up did not answer/);
   });
 
   it("writes the access line of a path the router refused before any route, named by the client's id", async () => {

@@ -36,12 +36,26 @@ describe('degrading, split', () => {
   };
 
   it('a slow context answers for itself when out of time, and no circuit opens on a context that answers', async () => {
-    const feed = () => api.get(`/feed?account_id=${account}`, { token: customer.token, headers: { 'request-timeout-ms': '400' } });
+    const ids = Array.from({ length: 7 }, (_, i) => `slow-feed-${process.pid}-${Date.now()}-${i}`);
+    const feed = (id: string) =>
+      api.get(`/feed?account_id=${account}`, { token: customer.token, headers: { 'request-timeout-ms': '400', 'x-request-id': id } });
     const replies = [];
-    for (let i = 0; i < 7; i++) replies.push(await feed());
+    for (const id of ids) replies.push(await feed(id));
     expect(replies.map((r) => `${r.status} ${r.body.code}`)).toEqual(Array(7).fill('504 gateway_timeout'));
+    // The client is told nothing of the bank's parts; the gateway's access line says which ran out of time.
+    expect(new Set(replies.map((r) => r.body.message))).toEqual(new Set(['the request did not finish in time']));
+    const failures = await eventually(
+      async () =>
+        bank
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith('{') && ids.some((id) => line.includes(`"${id}"`)))
+          .map((line) => JSON.parse(line) as { res?: unknown; failure?: string })
+          .filter((line) => line.res !== undefined),
+      (lines) => lines.length === ids.length,
+    );
     // Each timeout came from feed itself, which shows it alive: slow, perhaps for one account only.
-    const answeredByFeed = replies.filter((r) => r.body.message === 'feed.list-items ran out of its budget before it finished');
+    const answeredByFeed = failures.filter((line) => line.failure === 'feed.list-items ran out of its budget before it finished');
     expect(answeredByFeed.length).toBeGreaterThanOrEqual(5);
     expect((await readiness()).details['bus.circuits']).toMatchObject({ status: 'up' });
   });
@@ -75,7 +89,7 @@ describe('degrading, split', () => {
 
   it('a context whose only process dies is answered unavailable at once, the rest serves, and it recovers when back', async () => {
     const [ledger] = bank.hosting('ledger');
-    const answers: Array<{ what: string; status: number; code?: string }> = [];
+    const answers: Array<{ what: string; status: number; code?: string; message?: string }> = [];
     let killed = false;
     let running = true;
     // Load throughout: balances need the ledger, account lists don't.
@@ -85,7 +99,11 @@ describe('degrading, split', () => {
           // Only requests sent once the process is gone: those it had in hand when killed can only time out.
           const afterKill = killed;
           const [b, a] = await Promise.all([balance(), api.get('/accounts', { token: customer.token })]);
-          if (afterKill) answers.push({ what: 'balance', status: b.status, code: b.body?.code }, { what: 'accounts', status: a.status });
+          if (afterKill)
+            answers.push(
+              { what: 'balance', status: b.status, code: b.body?.code, message: b.body?.message },
+              { what: 'accounts', status: a.status },
+            );
         }
       }),
     );
@@ -106,6 +124,8 @@ describe('degrading, split', () => {
       JSON.stringify(balances.slice(0, 5)),
     ).toBe(true);
     expect(answers.filter((a) => a.what === 'accounts').every((a) => a.status === 200)).toBe(true);
+    // Which part of the bank is away is the operator's to know (the access line), not the client's.
+    expect(balances.filter((a) => /ledger|\./.test(a.message ?? '')).map((a) => a.message)).toEqual([]);
 
     await bank.restart(ledger!);
     await eventually(

@@ -95,4 +95,4 @@ export type { EventEnvelope } from './bus/event-envelope';
 export { Metrics, type BusTransport } from './observability/metrics';
 export { Health, type HealthIndicatorSession } from './host/health';
 export { httpEntryOf, type HttpEntry } from './host/http-entry';
-export { markNotServed } from './host/access-log';
+export { markNotServed, noteFailure } from './host/access-log';

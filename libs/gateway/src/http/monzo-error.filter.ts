@@ -1,7 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { GatewayErrors, IdentityErrors, PlatformErrors, type ErrorCode, type ErrorReason, type FieldViolation } from '@cleave/contracts';
-import { CleaveError, HTTP_STATUS, markNotServed, toCleaveError } from '@cleave/platform';
+import { CleaveError, HTTP_STATUS, markNotServed, noteFailure, toCleaveError } from '@cleave/platform';
 
 // Monzo's error code prefixes, which set the status.
 const MONZO_PREFIX: Readonly<Record<ErrorCode, string>> = {
@@ -36,10 +36,25 @@ export function monzoErrorBody(error: CleaveError): Record<string, unknown> {
   const fields = error.details?.fields;
   return {
     code: error.reason ? `${prefix}.${error.reason}` : prefix,
-    message: error.code === 'internal' ? 'An internal error occurred' : error.message,
+    message: publicMessage(error),
     ...(fields ? { params: paramsOf(fields) } : {}),
     ...(error.details?.retryAfterSeconds ? { retry_after: error.details.retryAfterSeconds } : {}),
   };
+}
+
+// This gateway's own refusals, worded for its clients.
+const OWN_REFUSALS = new Set<string | undefined>([GatewayErrors.shuttingDown.reason, GatewayErrors.notReady.reason]);
+
+/**
+ * What the client is told of a failure. A fault, or a context late or away, names no part of the bank (a
+ * pattern, a context, a database's own error with its address): the access line keeps that for the operator.
+ */
+function publicMessage(error: CleaveError): string {
+  if (error.code === 'internal') return 'An internal error occurred';
+  if (error.code === 'timeout') return 'the request did not finish in time';
+  if (error.code !== 'unavailable' || OWN_REFUSALS.has(error.reason)) return error.message;
+  if (error.is(PlatformErrors.overloaded)) return 'the bank is busy; retry the request shortly';
+  return 'a part of the bank this request needs is unavailable; retry the request shortly';
 }
 
 /** Each failing field's first violation (its type before its range: `1.5` is "must be an integer", not "too big"). */
@@ -130,6 +145,7 @@ export function sendMonzoError(reply: FastifyReply, error: CleaveError): void {
   if (oauthError === 'invalid_client' && /^Basic\s/i.test(reply.request?.headers.authorization ?? ''))
     void reply.header('www-authenticate', 'Basic realm="cleave"');
   const body = monzoErrorBody(error);
+  if (body.message !== error.message) noteFailure(reply.raw, error.message);
   const sent =
     oauthError === undefined ? body : { ...body, error: oauthError, ...(atTokenEndpoint && { error_description: body.message }) };
   void reply.status(HTTP_STATUS[error.code]).header('content-type', 'application/json; charset=utf-8').send(sent);

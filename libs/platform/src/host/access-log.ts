@@ -37,13 +37,26 @@ export function markNotServed(response: ServerResponse): void {
   notServed.add(response);
 }
 
+/** What went wrong behind a 5xx, for the operator: the client is told less. See {@link noteFailure}. */
+const failures = new WeakMap<ServerResponse, string>();
+
+/**
+ * Keeps, for the answer's access line, what a 5xx the client is told only in general terms was (which call
+ * was late, what the database said), so the operator reading the line still has it.
+ */
+export function noteFailure(response: ServerResponse, failure: string): void {
+  failures.set(response, failure);
+}
+
 /** The access line of an answer. */
 function writeAccessLine(log: Logger, request: FastifyRequest, response: ServerResponse, elapsedMs: number): void {
+  const failure = failures.get(response);
   const line = {
     req: { id: request.id, method: request.method, url: request.url, remoteAddress: request.ip },
     res: { statusCode: response.statusCode },
     responseTime: Math.round(elapsedMs * 1_000) / 1_000,
     ...httpLogFields(request.raw),
+    ...(failure === undefined ? {} : { failure }),
   };
   if (response.statusCode < 500) log.info(line, 'request completed');
   else if (notServed.has(response)) log.warn(line, 'request not served');
