@@ -12,7 +12,6 @@ import type { GatewayRequest } from '../http/request-context.guard';
 import { feedItemJson, notificationJson } from '../http/views';
 import { NotificationHub } from '../live/notification-hub';
 
-/** The activity feed, and spending notifications: listed, or streamed live. Only the account's owner reaches them. */
 /** How soon a client told that a replica is stopping should reconnect (SSE `retry`). */
 const RECONNECT_AFTER_SHUTDOWN_MS = 1_000;
 const TOKEN_CHECK_TIMEOUT_MS = 5_000;
@@ -20,11 +19,16 @@ const TOKEN_CHECK_TIMEOUT_MS = 5_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const REPLAY_MORE_AFTER_MS = 100;
 
+/** The last event of a stream whose client should come back in `afterMs` (SSE `retry`), saying why. */
+const comeBackEvent = (event: string, reason: string, afterMs: number) =>
+  `retry: ${afterMs}\nevent: ${event}\ndata: ${JSON.stringify({ reason, retry_after_ms: afterMs })}\n\n`;
+
 const notificationEvent = (n: NotificationV1) => `id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(notificationJson(n))}\n\n`;
 
 /** The last event of a stream whose token no longer holds: no `retry`, as coming back with it is refused. */
 const endEvent = (reason: 'token_revoked' | 'token_expired') => `event: end\ndata: ${JSON.stringify({ reason })}\n\n`;
 
+/** The activity feed, and spending notifications: listed, or streamed live. Only the account's owner reaches them. */
 @GatewayController('feed')
 export class FeedController {
   constructor(
@@ -128,10 +132,7 @@ export class FeedController {
       accessTokenHash,
       deliver,
       // This replica is stopping: say so, and have the client come back (to another replica) in a second.
-      end: () =>
-        finish(
-          `retry: ${RECONNECT_AFTER_SHUTDOWN_MS}\nevent: shutdown\ndata: ${JSON.stringify({ reason: 'server_shutting_down', retry_after_ms: RECONNECT_AFTER_SHUTDOWN_MS })}\n\n`,
-        ),
+      end: () => finish(comeBackEvent('shutdown', 'server_shutting_down', RECONNECT_AFTER_SHUTDOWN_MS)),
       revoke: (reason) => finish(endEvent(reason)),
     });
     request.raw.on('close', release);
@@ -141,35 +142,33 @@ export class FeedController {
     if (raw.destroyed || !raw.socket || raw.socket.destroyed) release();
     if (lastHeard === undefined || ended) return;
 
-    let missed: NotificationV1[];
-    try {
-      missed = await this.bus.send(FeedPatterns.ListNotifications, {
-        accountId: query.account_id,
-        after: lastHeard,
-        limit: this.settings.CLEAVE_STREAM_REPLAY_LIMIT,
-      });
-    } catch {
-      // Sent only what comes next, the client would never hear what it missed: it comes back and asks again.
-      finish(
-        `retry: ${RECONNECT_AFTER_SHUTDOWN_MS}\nevent: unavailable\ndata: ${JSON.stringify({ reason: 'replay_unavailable', retry_after_ms: RECONNECT_AFTER_SHUTDOWN_MS })}\n\n`,
-      );
-      return;
-    }
+    const missed = await this.missedSince(query.account_id, lastHeard);
     if (ended) return;
+    // Sent only what comes next, the client would never hear what it missed: it comes back and asks again.
+    if (missed === undefined) return finish(comeBackEvent('unavailable', 'replay_unavailable', RECONNECT_AFTER_SHUTDOWN_MS));
     for (const n of missed) {
       raw.write(notificationEvent(n));
       replayed.add(n.id);
     }
-    if (missed.length === this.settings.CLEAVE_STREAM_REPLAY_LIMIT) {
-      // What happened meanwhile would move its Last-Event-ID past the rest: it reconnects from the last one sent.
-      finish(
-        `retry: ${REPLAY_MORE_AFTER_MS}\nevent: more\ndata: ${JSON.stringify({ reason: 'more_missed', retry_after_ms: REPLAY_MORE_AFTER_MS })}\n\n`,
-      );
-      return;
-    }
+    // What happened meanwhile would move its Last-Event-ID past the rest: it reconnects from the last one sent.
+    if (missed.length === this.settings.CLEAVE_STREAM_REPLAY_LIMIT)
+      return finish(comeBackEvent('more', 'more_missed', REPLAY_MORE_AFTER_MS));
     const meanwhile = waiting!;
     waiting = undefined;
     for (const n of meanwhile) deliver(n);
+  }
+
+  /** The notifications of an account since `lastHeard`, oldest first, or undefined when the feed can't be asked. */
+  private async missedSince(accountId: string, lastHeard: string): Promise<NotificationV1[] | undefined> {
+    try {
+      return await this.bus.send(FeedPatterns.ListNotifications, {
+        accountId,
+        after: lastHeard,
+        limit: this.settings.CLEAVE_STREAM_REPLAY_LIMIT,
+      });
+    } catch {
+      return undefined;
+    }
   }
 
   /** Whether a stream's token still authenticates: cached, else asked of identity; an outage ends nothing. */
