@@ -842,6 +842,9 @@ export function bankApiSuite(layout: Layout, storage: Storage, replicas: Record<
         expect((await api.delete(`/webhooks/${first}`, { token: ada.token })).status).toBe(200);
         expect((await register(99)).status).toBe(200);
         expect((await register(100)).status).toBe(409);
+        // At the cap, refused before its host is looked up: `.invalid` never resolves, and would be a 400.
+        const unresolvable = await api.post('/webhooks', { account_id: account, url: 'https://cap.invalid/hook' }, { token: ada.token });
+        expect([unresolvable.status, unresolvable.body.code]).toEqual([409, 'conflict.too_many_webhooks']);
       });
 
       it("shows transactions and pots with the fields Monzo's live API has, and notes set through metadata[notes]", async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { Not } from 'typeorm';
+import { Not, type EntityManager } from 'typeorm';
 import type { ListWebhooksRequest, RegisterWebhookRequest, WebhookIdRequest, WebhookView } from '@cleave/contracts';
 import { CleaveError, ContextDatabase, currentContext, newEntityId, remainingMs } from '@cleave/platform';
 import { assertPublicUrl } from '../deliveries/address-guard';
@@ -47,6 +47,8 @@ export class Registrations {
         `the webhook URL is ${normalised.length} characters once percent-encoded, more than ${MAX_URL_LENGTH}`,
       );
     }
+    // Counted once before resolving, so an account at the cap costs no DNS lookup; counted again under the lock.
+    this.refuseAtCap(await this.db.read((em) => this.registeredCount(em, request.accountId)));
     await assertPublicUrl(url, this.settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE);
     // A slow resolver can take the whole budget: the caller has been told it timed out, so nothing is made
     // (a webhook made now would deliver, signed with a secret the customer never saw).
@@ -68,16 +70,23 @@ export class Registrations {
     // Counted under the account's lock: registrations at once would each count one short and all go in.
     await this.db.transaction(async (em) => {
       await this.db.lockKeys(em, [`webhooks:${request.accountId}`]);
-      const registered = await em.countBy(Webhook, { accountId: request.accountId, status: Not<Webhook['status']>('deleted') });
-      if (registered >= MAX_WEBHOOKS_PER_ACCOUNT) {
-        throw CleaveError.of(
-          WebhooksErrors.tooManyWebhooks,
-          `an account has at most ${MAX_WEBHOOKS_PER_ACCOUNT} webhooks; delete one to register another`,
-        );
-      }
+      this.refuseAtCap(await this.registeredCount(em, request.accountId));
       await em.insert(Webhook, row);
     });
     return { ...webhookView(row), secret: row.secret };
+  }
+
+  private registeredCount(em: EntityManager, accountId: string): Promise<number> {
+    return em.countBy(Webhook, { accountId, status: Not<Webhook['status']>('deleted') });
+  }
+
+  private refuseAtCap(registered: number): void {
+    if (registered >= MAX_WEBHOOKS_PER_ACCOUNT) {
+      throw CleaveError.of(
+        WebhooksErrors.tooManyWebhooks,
+        `an account has at most ${MAX_WEBHOOKS_PER_ACCOUNT} webhooks; delete one to register another`,
+      );
+    }
   }
 
   list(request: ListWebhooksRequest): Promise<WebhookView[]> {
