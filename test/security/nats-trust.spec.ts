@@ -1,4 +1,4 @@
-import { connect, headers as natsHeaders, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { ContractRegistry, formatTraceparent, newEntityId, PrincipalSeal, principalKeysFrom, rootContext } from '@cleave/platform';
 import { cleaveDeployment } from '../../apps/cleave/src/deployment';
@@ -293,7 +293,13 @@ describe('a split bank trusts no one on its NATS server', () => {
     await js.publish(`${prefix}.evt.ledger.transaction-created.v1`, '{}');
     // Too deep to decode, and too deep for JSON.stringify when it is parked.
     await poison(newEntityId('evt'), '{"transaction":' + '['.repeat(20_000) + ']'.repeat(20_000) + '}');
-    // Each consuming context parks all five at once, on its first attempt.
+    // A header block nats.js can't decode (a name with a space), which the server stores: it stopped each
+    // consumer for good, redelivered every few seconds and never parked.
+    const unparseable = `NATS/1.0\r\nNats-Msg-Id: ${newEntityId('evt')}\r\nBad Key: x\r\n\r\n`;
+    await js.publish(`${prefix}.evt.ledger.transaction-created.v1`, '{}', {
+      headers: { encode: () => Buffer.from(unparseable) } as unknown as MsgHdrs,
+    });
+    // Each consuming context parks all six at once, on its first attempt.
     for (const context of ['feed', 'webhooks']) {
       const parked = await eventually(
         async () =>
@@ -301,9 +307,10 @@ describe('a split bank trusts no one on its NATS server', () => {
             attempts: number;
             error: string;
           }>,
-        (letters) => letters?.length >= 5,
+        (letters) => letters?.length >= 6,
       );
       expect(parked.every((l) => l.attempts === 1)).toBe(true);
+      expect(parked.filter((l) => l.error.startsWith('poison: the headers do not parse')).length).toBe(1);
       expect(parked.map((l) => l.error).join('\n')).toMatch(
         /poison: the payload is not JSON[\s\S]*bad_request[\s\S]*poison: the event id[\s\S]*poison: the event id/,
       );

@@ -24,6 +24,7 @@ import { crashPoint, crashPointsArmed } from '../context/crash-points';
 import { toCleaveError } from '../errors/cleave-error';
 import type { ContextDatabases } from '../database/context-databases';
 import { GuardedSubscriptions } from '../nats/guarded-subscriptions';
+import { rawHeaderBlock } from '../nats/wire-context';
 import type { NatsTransport } from '../nats/nats.transport';
 import { eventStreamName, eventSubject, Headers } from '../nats/subjects';
 import { DeadLetter } from './event.entities';
@@ -158,7 +159,9 @@ export class EventBus {
         .map((s) => s.event),
     )) {
       live.add(eventSubject(this.config.natsPrefix, event), (m: Msg) => {
-        if (this.stopped) return;
+        // A stored event pulled to this subject by a consumer's pull request (its reply names JetStream's ack)
+        // is a redelivery dressed as a live publish: the live path hears publishes only.
+        if (this.stopped || m.reply?.startsWith('$JS.ACK.')) return;
         const envelopes = m.headers?.get(HEADER.batch)
           ? this.entriesOf(event, m.data).flatMap((entry) => (entry instanceof PoisonEvent ? [] : [entry]))
           : [this.envelopeOf(event, m.headers, m.data)];
@@ -620,7 +623,11 @@ export class EventBus {
           messages = iterator;
           this.consumerProblems.delete(context);
           for await (const m of iterator) {
-            await this.handle(context, m);
+            try {
+              await this.handle(context, m);
+            } catch (error) {
+              await this.unhandled(context, m, error);
+            }
             if (stopping) break;
           }
           if (!stopping) throw new Error('the consumer ended');
@@ -648,6 +655,28 @@ export class EventBus {
     };
   }
 
+  /**
+   * A message whose handling threw where nothing should (its dead letter could not be written, say): held
+   * back and tried again later, and once it has had its attempts, parked raw and let go, so one message can
+   * neither stop the consumer nor hold the events behind it for good.
+   */
+  private async unhandled(context: string, m: JsMsg, error: unknown): Promise<void> {
+    const attempts = m.info.deliveryCount;
+    this.log.warn(`${context} could not handle stream message ${m.info.streamSequence} (attempt ${attempts}): ${(error as Error).message}`);
+    if (attempts < this.retry.maxAttempts) {
+      m.nak(this.backoff(attempts));
+      return;
+    }
+    const event = m.subject.slice(this.config.natsPrefix.length + '.evt.'.length);
+    try {
+      await this.park(context, this.rawEnvelope(event, m), error, attempts);
+      m.term();
+    } catch (again) {
+      this.log.warn(`${context} could not park stream message ${m.info.streamSequence} yet: ${(again as Error).message}`);
+      m.nak(this.backoff(attempts));
+    }
+  }
+
   private async handle(context: string, m: JsMsg): Promise<void> {
     const event = m.subject.slice(this.config.natsPrefix.length + '.evt.'.length);
     // A consumer reads the events its context handles, but a wide filter can bring others: they pass by.
@@ -655,17 +684,31 @@ export class EventBus {
       m.ack();
       return;
     }
-    if (m.headers?.get(HEADER.batch)) return this.handleBatch(context, event, m);
+    // nats.js decodes headers when first asked, and throws on a block it can't parse (a name with a space).
+    let headers: MsgHdrs | undefined;
+    try {
+      headers = m.headers;
+    } catch (error) {
+      await this.park(
+        context,
+        this.rawEnvelope(event, m),
+        new PoisonEvent(`the headers do not parse: ${(error as Error).message}`),
+        m.info.deliveryCount,
+      );
+      m.term();
+      return;
+    }
+    if (headers?.get(HEADER.batch)) return this.handleBatch(context, event, m);
     let envelope: EventEnvelope;
     try {
-      envelope = this.envelopeOf(event, m.headers, m.data);
+      envelope = this.envelopeOf(event, headers, m.data);
     } catch (error) {
       await this.park(context, this.rawEnvelope(event, m), error, m.info.deliveryCount);
       m.term();
       return;
     }
     // Tell JetStream the handler is still at it, so a slow one isn't redelivered under its feet.
-    const working = setInterval(() => m.working(), ACK_WAIT_MS / 3);
+    const working = setInterval(() => stillWorking(m), ACK_WAIT_MS / 3);
     try {
       await this.deliverOnce(context, envelope);
       this.acknowledgeApplied(context, m);
@@ -703,7 +746,7 @@ export class EventBus {
     }
     // Redelivered (the process stopped before acknowledging): what was parked then stays parked, not tried again.
     if (m.info.deliveryCount > 1) envelopes = await this.withoutParked(context, envelopes);
-    const working = setInterval(() => m.working(), ACK_WAIT_MS / 3);
+    const working = setInterval(() => stillWorking(m), ACK_WAIT_MS / 3);
     try {
       if (!(await this.applyTogether(context, envelopes))) {
         for (const envelope of envelopes) {
@@ -808,8 +851,12 @@ export class EventBus {
    * place in the stream (and in its batch), so a redelivery of it is known for the same.
    */
   private rawEnvelope(event: string, m: JsMsg, entry?: number): EventEnvelope {
-    const raw: Record<string, string> = {};
-    for (const [name, values] of m.headers ?? []) raw[name.slice(0, 64)] = (values[0] ?? '').slice(0, 256);
+    let raw: Record<string, string> = {};
+    try {
+      for (const [name, values] of m.headers ?? []) raw[name.slice(0, 64)] = (values[0] ?? '').slice(0, 256);
+    } catch {
+      raw = { unparsed: (rawHeaderBlock((m as unknown as { msg: Msg }).msg) ?? '').slice(0, 1_024) };
+    }
     return {
       id: `stream_${m.info.streamSequence}${entry === undefined ? '' : `.${entry}`}`,
       event,
@@ -861,6 +908,15 @@ export class EventBus {
   private backoff(attempt: number): number {
     const base = Math.min(60_000, this.retry.backoffBaseMs * 4 ** (attempt - 1));
     return Math.round(base * (0.5 + Math.random()));
+  }
+}
+
+/** Tells JetStream a handler is still at it; a connection closed meanwhile is not this timer's to report. */
+function stillWorking(m: JsMsg): void {
+  try {
+    m.working();
+  } catch {
+    // The message comes back after its ack wait, as it would have had the process stopped.
   }
 }
 
