@@ -128,6 +128,13 @@ describe('call context on NATS headers', () => {
     expect(bad({ requestId: 'req_1', idempotencyKey: 'k:1', timeoutMs: '250' })).toBe('accepted');
   });
 
+  it('holds a call that asks for days to the longest budget any setting gives', () => {
+    const received = contextFromFields({ timeoutMs: '999999999' }, 5000, contextSeal);
+    const budget = received.deadline - Date.now();
+    expect(budget).toBeGreaterThan(3_500_000);
+    expect(budget).toBeLessThanOrEqual(3_600_000);
+  });
+
   it('reads headers other clients set, whatever their case', async () => {
     const h = natsHeaders();
     h.set('Traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');

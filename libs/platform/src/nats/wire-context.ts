@@ -117,6 +117,12 @@ export function contextFieldsOf(msg: Msg): WireContextFields {
 }
 
 const BUDGET = /^\d{1,9}$/;
+/**
+ * The longest budget a call can arrive with: the longest any setting gives (CLEAVE_EVENT_TIMEOUT_MS). A
+ * peer asking for days would switch off what deadlines bound here (the handler's timeout, a statement's
+ * cancellation, the slots held while it waits downstream).
+ */
+const MAX_RECEIVED_BUDGET_MS = 3_600_000;
 
 /**
  * Kept back from a received request's budget (at most a tenth of it) for the answer's way home: the
@@ -138,7 +144,7 @@ export function contextFromFields(fields: WireContextFields, defaultTimeoutMs: n
   if (fields.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(fields.idempotencyKey)) {
     throw badHeader(Headers.IdempotencyKey, 'must be 1-255 printable ASCII characters');
   }
-  const timeoutMs = fields.timeoutMs === undefined ? defaultTimeoutMs : Number(fields.timeoutMs);
+  const timeoutMs = fields.timeoutMs === undefined ? defaultTimeoutMs : Math.min(Number(fields.timeoutMs), MAX_RECEIVED_BUDGET_MS);
   const traceId = parent?.traceId ?? newTraceId();
   let principal: Principal | undefined;
   if (fields.principal !== undefined) {
