@@ -104,4 +104,6 @@ export const PlatformErrors = errorReasons({
   missingIdempotencyKey: ['bad_request', 'missing_idempotency_key'],
   idempotencyKeyReused: ['conflict', 'idempotency_key_reused'],
   replayFailed: ['conflict', 'replay_failed'],
+  /** The answer is larger than NATS carries in one message (its max_payload): asked again for less, it fits. */
+  replyTooLarge: ['bad_request', 'reply_too_large'],
 });

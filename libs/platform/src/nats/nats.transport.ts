@@ -246,6 +246,19 @@ export class NatsTransport implements ServingTransport {
         stats.record(started, 'reply not serialisable');
         return;
       }
+      // Too large to send, it would be dropped with a log line and the caller would wait out its budget.
+      const limit = this.nc.info?.max_payload;
+      if (limit !== undefined && data.length > limit) {
+        this.respondError(
+          msg,
+          CleaveError.of(
+            PlatformErrors.replyTooLarge,
+            `the answer is ${data.length} bytes, more than this bank sends at once (${limit}); ask for less, with a smaller limit`,
+          ),
+        );
+        stats.record(started, 'reply too large');
+        return;
+      }
       this.safeRespond(msg, data);
       stats.record(started);
     };
