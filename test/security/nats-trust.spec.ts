@@ -119,6 +119,38 @@ describe('a split bank trusts no one on its NATS server', () => {
     expect((await balanceOf(api, victim.customer, victim.account)).balance).toBe(50_000);
   });
 
+  // The consumer permissions named the consumer but not its filter: cards, which reads only the gateway's
+  // abandonments, could remake its consumer to read every event in the stream (tokens revoked, every payment).
+  it("lets a service make its consumer only with its own filter: cards can't remake its consumer to read every event", async () => {
+    const prefix = bank.security!.prefix;
+    const stream = `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_EVENTS`;
+    const cards = await as('cards');
+    const own = `${prefix}.evt.gateway.authorisation-abandoned.v1`;
+    const everything = `${prefix}.evt.>`;
+    const remake = async (apiSubject: string) => {
+      const config = {
+        durable_name: 'cards',
+        ack_policy: 'explicit',
+        deliver_policy: 'all',
+        filter_subject: everything,
+        max_ack_pending: 1,
+      };
+      try {
+        const reply = await cards.request(apiSubject, JSON.stringify({ stream_name: stream, config }), { timeout: 2_000 });
+        return reply.json<{ error?: { description: string } }>().error?.description ?? 'remade';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(await remake(`$JS.API.CONSUMER.DURABLE.CREATE.${stream}.cards`)).toMatch(/permissions violation/i);
+    expect(await remake(`$JS.API.CONSUMER.CREATE.${stream}.cards`)).toMatch(/permissions violation/i);
+    expect(await remake(`$JS.API.CONSUMER.CREATE.${stream}.cards.${everything}`)).toMatch(/permissions violation/i);
+    // Its own filter in the subject and another in the body: the server holds the body to the subject.
+    expect(await remake(`$JS.API.CONSUMER.CREATE.${stream}.cards.${own}`)).not.toBe('remade');
+    const info = await cards.request(`$JS.API.CONSUMER.INFO.${stream}.cards`, '', { timeout: 2_000 });
+    expect(info.json<{ config: { filter_subject: string } }>().config.filter_subject).toBe(own);
+  });
+
   it('acts for no principal that the gateway did not seal for this very call', async () => {
     const gateway = await as('gateway');
     const principal = { kind: 'user' as const, id: victim.customer.userId, clientId: CLIENT_ID, scopes: ['customer'] };

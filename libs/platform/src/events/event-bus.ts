@@ -15,7 +15,6 @@ import {
 import { In, IsNull } from 'typeorm';
 import { headers as natsHeaders, nanos, type Msg, type MsgHdrs } from '@nats-io/transport-node';
 import type { CleaveServer } from '../bus/cleave.server';
-import { contextOf } from '../bus/names';
 import { decodeJson, encodeJson } from '../validation/wire';
 import { ConfigurationError, type CleaveConfig } from '../config/cleave-config';
 import { parseTraceparent, REQUEST_ID, type CallContext } from '../context/call-context';
@@ -26,7 +25,7 @@ import type { ContextDatabases } from '../database/context-databases';
 import { GuardedSubscriptions } from '../nats/guarded-subscriptions';
 import { rawHeaderBlock } from '../nats/wire-context';
 import type { NatsTransport } from '../nats/nats.transport';
-import { eventStreamName, eventSubject, Headers } from '../nats/subjects';
+import { consumerFilter, eventStreamName, eventSubject, Headers } from '../nats/subjects';
 import { DeadLetter } from './event.entities';
 import type { EventEnvelope } from '../bus/event-envelope';
 import { activeTracer, endSpan, SpanKind, spanTraceparent, startSpan, type Span } from '../observability/tracing';
@@ -594,20 +593,13 @@ export class EventBus {
     }
   }
 
-  /** The narrowest subject covering a context's events: one event, one publisher's events, or all. */
+  /** What the context's consumer reads: the events it handles once per context. */
   private filterFor(context: string): string {
-    const events = [
-      ...new Set(
-        this.server
-          .eventSubscriptions()
-          .filter((s) => s.context === context && !s.everyReplica)
-          .map((s) => s.event),
-      ),
-    ];
-    const prefix = `${this.config.natsPrefix}.evt`;
-    if (events.length === 1) return `${prefix}.${events[0]}`;
-    const publishers = new Set(events.map(contextOf));
-    return publishers.size === 1 ? `${prefix}.${[...publishers][0]}.>` : `${prefix}.>`;
+    const events = this.server
+      .eventSubscriptions()
+      .filter((s) => s.context === context && !s.everyReplica)
+      .map((s) => s.event);
+    return consumerFilter(this.config.natsPrefix, events);
   }
 
   private consume(context: string): { stop(): void; done: Promise<void> } {

@@ -1,5 +1,5 @@
 import type { ContractRegistry } from '../bus/contract-registry';
-import { eventStreamName, eventSubject, inboxPrefix, requestSubject } from './subjects';
+import { consumerFilter, eventStreamName, eventSubject, inboxPrefix, requestSubject } from './subjects';
 
 /** A NATS user: a process role and the contexts it hosts. */
 export interface NatsRole {
@@ -59,11 +59,11 @@ export function rolePermissions(
     if (dependencies.consumes.length > 0) {
       usesStream = true;
       const api = '$JS.API.CONSUMER';
+      // Made and updated only with its own filter in the subject, which the server holds the request's
+      // filter to: with the unfiltered forms, a role could remake its consumer to read every event.
       for (const subject of [
         `${api}.INFO.${stream}.${context}`,
-        `${api}.CREATE.${stream}.${context}`,
-        `${api}.CREATE.${stream}.${context}.>`,
-        `${api}.DURABLE.CREATE.${stream}.${context}`,
+        `${api}.CREATE.${stream}.${context}.${consumerFilter(prefix, dependencies.consumes)}`,
         `${api}.MSG.NEXT.${stream}.${context}`,
         `$JS.ACK.${stream}.${context}.>`,
       ]) {

@@ -1,8 +1,21 @@
+import { contextOf } from '../bus/names';
+
 /** The NATS subject a request pattern is served on. */
 export const requestSubject = (prefix: string, pattern: string): string => `${prefix}.req.${pattern}`;
 
 /** The NATS subject an event is published on. */
 export const eventSubject = (prefix: string, event: string): string => `${prefix}.evt.${event}`;
+
+/**
+ * The narrowest subject covering the events a context's durable consumer reads: one event, one
+ * publisher's events, or all. Its NATS permissions allow making the consumer with this filter alone.
+ */
+export function consumerFilter(prefix: string, events: readonly string[]): string {
+  const distinct = [...new Set(events)];
+  if (distinct.length === 1) return eventSubject(prefix, distinct[0]!);
+  const publishers = new Set(distinct.map(contextOf));
+  return publishers.size === 1 ? `${prefix}.evt.${[...publishers][0]}.>` : `${prefix}.evt.>`;
+}
 
 /** The JetStream stream a deployment's events live in. */
 export const eventStreamName = (prefix: string): string => `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_EVENTS`;
