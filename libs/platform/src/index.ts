@@ -87,7 +87,7 @@ export { PeriodicJob } from './jobs/periodic-job';
 export { Outbox, OUTBOX_COLUMNS } from './events/outbox';
 export { runOnce } from './events/run-once';
 export { DeadLetters } from './events/dead-letters';
-export { eventsMigration } from './events/events.migration';
+export { deadLettersByEventMigration, eventsMigration } from './events/events.migration';
 export { EventBus } from './events/event-bus';
 export { EventsRuntime } from './events/events-runtime';
 export { eventTables, EVENT_ENTITIES } from './events/event.entities';

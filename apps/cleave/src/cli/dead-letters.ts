@@ -59,18 +59,26 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'replay-all') {
-    const letters = (await call('GET', `/admin/dead-letters?context=${context}`)).dead_letters as DeadLetterJson[];
+    // A list shows the oldest letters only: list again until it shows none not yet tried.
+    const tried = new Set<string>();
     let failed = 0;
-    for (const letter of letters) {
-      try {
-        await call('POST', `/admin/dead-letters/${context}/${letter.id}/replay`);
-        console.log(`replayed ${letter.id}`);
-      } catch (error) {
-        failed++;
-        console.error((error as Error).message);
+    for (;;) {
+      const letters = ((await call('GET', `/admin/dead-letters?context=${context}`)).dead_letters as DeadLetterJson[]).filter(
+        (l) => !tried.has(l.id),
+      );
+      if (letters.length === 0) break;
+      for (const letter of letters) {
+        tried.add(letter.id);
+        try {
+          await call('POST', `/admin/dead-letters/${context}/${letter.id}/replay`);
+          console.log(`replayed ${letter.id}`);
+        } catch (error) {
+          failed++;
+          console.error((error as Error).message);
+        }
       }
     }
-    console.log(`${letters.length - failed} of ${letters.length} replayed`);
+    console.log(`${tried.size - failed} of ${tried.size} replayed`);
     return failed === 0 ? 0 : 1;
   }
   console.error(USAGE);

@@ -1,4 +1,4 @@
-import { eventsMigration } from '@cleave/platform';
+import { deadLettersByEventMigration, eventsMigration } from '@cleave/platform';
 import { CreateFeed1764100000000 } from './1764100000000-create-feed';
 import { CardSpendDays1766100000000 } from './1766100000000-card-spend-days';
 import { FeedInTimeOrder1766200000000 } from './1766200000000-feed-in-time-order';
@@ -9,4 +9,5 @@ export const feedMigrations = [
   eventsMigration(1764100000001),
   CardSpendDays1766100000000,
   FeedInTimeOrder1766200000000,
+  deadLettersByEventMigration(1767300000000),
 ];

@@ -1,4 +1,4 @@
-import { eventsMigration } from '@cleave/platform';
+import { deadLettersByEventMigration, eventsMigration } from '@cleave/platform';
 import { CreateIdentity1763900000000 } from './1763900000000-create-identity';
 import { LoginAttemptsByAge1766000000000 } from './1766000000000-login-attempts-by-age';
 import { TokenFamilies1767100000000 } from './1767100000000-token-families';
@@ -9,4 +9,5 @@ export const identityMigrations = [
   eventsMigration(1764100000000),
   LoginAttemptsByAge1766000000000,
   TokenFamilies1767100000000,
+  deadLettersByEventMigration(1767300000000),
 ];

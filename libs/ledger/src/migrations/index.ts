@@ -2,7 +2,7 @@ import { CreateLedgerAccounts1763800000000 } from './1763800000000-create-ledger
 import { DoubleEntry1763900000000 } from './1763900000000-double-entry';
 import { CardTransactions1764000000000 } from './1764000000000-card-transactions';
 import { TransactionUpdatedAt1767200000000 } from './1767200000000-transaction-updated-at';
-import { eventsMigration, idempotencyRecordsByAgeMigration } from '@cleave/platform';
+import { deadLettersByEventMigration, eventsMigration, idempotencyRecordsByAgeMigration } from '@cleave/platform';
 
 /** The ledger's migrations, oldest first. */
 export const ledgerMigrations = [
@@ -12,4 +12,5 @@ export const ledgerMigrations = [
   eventsMigration(1764100000000),
   idempotencyRecordsByAgeMigration(1766000000000),
   TransactionUpdatedAt1767200000000,
+  deadLettersByEventMigration(1767300000000),
 ];

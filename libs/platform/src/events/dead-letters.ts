@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { IsNull } from 'typeorm';
 import type { DeadLetterView } from '@cleave/contracts';
 import { CleaveError } from '../errors/cleave-error';
 import type { ContextDatabases } from '../database/context-databases';
@@ -6,6 +7,10 @@ import type { EventBus } from './event-bus';
 import { DeadLetter } from './event.entities';
 import type { EventEnvelope } from '../bus/event-envelope';
 import { PlatformErrors } from '@cleave/contracts';
+
+/** The most letters one list shows; the count of all is in /readyz's backlog and the cleave_dead_letters metric. */
+export const MAX_LISTED = 200;
+const MAX_LISTED_ERROR = 500;
 
 /** Lists and replays the events a context's handlers gave up on. */
 export class DeadLetters {
@@ -16,10 +21,21 @@ export class DeadLetters {
     private readonly events: EventBus,
   ) {}
 
+  /**
+   * The oldest {@link MAX_LISTED} letters of a context, without their envelopes (up to 64 KiB each): a
+   * flood of poison must not make the list too large to send, or the process too large to hold it.
+   */
   async list(context: string, includeReplayed = false): Promise<DeadLetterView[]> {
     const db = this.database(context);
-    const rows = await db.read((em) => em.find(DeadLetter, { where: { context }, order: { createdAt: 'ASC' } }));
-    return rows.filter((r) => includeReplayed || r.replayedAt === null).map(view);
+    const rows = await db.read((em) =>
+      em.find(DeadLetter, {
+        select: { id: true, context: true, eventId: true, event: true, error: true, attempts: true, createdAt: true, replayedAt: true },
+        where: includeReplayed ? { context } : { context, replayedAt: IsNull() },
+        order: { createdAt: 'ASC', id: 'ASC' },
+        take: MAX_LISTED,
+      }),
+    );
+    return rows.map(view);
   }
 
   /** Hands the event to its handler again; on success it is marked replayed, on failure it stays parked. */
@@ -61,13 +77,14 @@ export class DeadLetters {
   }
 }
 
-function view(letter: DeadLetter): DeadLetterView {
+function view(letter: Omit<DeadLetter, 'envelope'>): DeadLetterView {
   return {
     id: letter.id,
     context: letter.context,
     eventId: letter.eventId,
     event: letter.event,
-    error: letter.error,
+    // Kept whole in the table; a list of many stays small enough to send.
+    error: letter.error.slice(0, MAX_LISTED_ERROR),
     attempts: letter.attempts,
     created: letter.createdAt,
     ageMs: Date.now() - Date.parse(letter.createdAt),

@@ -1,6 +1,11 @@
-import { eventsMigration } from '@cleave/platform';
+import { deadLettersByEventMigration, eventsMigration } from '@cleave/platform';
 import { CreateWebhooks1764100000000 } from './1764100000000-create-webhooks';
 import { UnreachableSince1767000000000 } from './1767000000000-unreachable-since';
 
 /** The webhooks context's migrations, oldest first. */
-export const webhooksMigrations = [CreateWebhooks1764100000000, eventsMigration(1764100000001), UnreachableSince1767000000000];
+export const webhooksMigrations = [
+  CreateWebhooks1764100000000,
+  eventsMigration(1764100000001),
+  UnreachableSince1767000000000,
+  deadLettersByEventMigration(1767300000000),
+];
