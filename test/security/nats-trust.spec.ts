@@ -4,6 +4,7 @@ import { ContractRegistry, formatTraceparent, newEntityId, PrincipalSeal, princi
 import { cleaveDeployment } from '../../apps/cleave/src/deployment';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, startBank, type RunningBank } from '../support/cleave-http';
+import { EventStream } from '../support/event-stream';
 import { ledgerTransaction, publishTransactionEvent } from '../support/ledger-events';
 import { balanceOf, CLIENT_ID, eventually, fundedCard, NETWORK_SECRET, type Customer } from '../http/customers';
 
@@ -367,6 +368,43 @@ describe('a split bank trusts no one on its NATS server', () => {
     );
     expect((await api.get('/readyz')).status).toBe(200);
     expect((await api.get('/ping/whoami', { token: victim.customer.token })).status).toBe(200);
+  });
+
+  // A publish the stream drops as a duplicate (a relay republishing after a crash) still reached every
+  // gateway replica as a live message: the customer's open stream showed the same notification twice.
+  it('shows a live notification once, however many times it is published', async () => {
+    const prefix = bank.security!.prefix;
+    const feed = await as('feed');
+    const stream = await EventStream.open(`${bank.url}/notifications/stream?account_id=${victim.account}`, victim.customer.token);
+    try {
+      const notify = (id: string, text: string) => {
+        const h = natsHeaders();
+        h.set('Nats-Msg-Id', id);
+        h.set('cleave-event-time', new Date().toISOString());
+        h.set('cleave-aggregate-id', victim.account);
+        const notification = {
+          id: `notif_${id.slice('evt_'.length)}`,
+          accountId: victim.account,
+          kind: 'spend',
+          text,
+          transactionId: newEntityId('tx'),
+          created: new Date().toISOString(),
+        };
+        feed.publish(`${prefix}.evt.feed.notification-created.v1`, JSON.stringify({ notification }), { headers: h });
+      };
+      const twice = newEntityId('evt');
+      notify(twice, 'published twice');
+      notify(twice, 'published twice');
+      notify(newEntityId('evt'), 'published once');
+      await feed.flush();
+      await eventually(
+        async () => stream.events.map((e) => JSON.parse(e.data).text as string),
+        (texts) => texts.includes('published once'),
+      );
+      expect(stream.events.map((e) => JSON.parse(e.data).text)).toEqual(['published twice', 'published once']);
+    } finally {
+      stream.close();
+    }
   });
 
   // Cards kept no dead letters: parking poison on the gateway's abandonments failed, so the message came back

@@ -111,6 +111,7 @@ export class EventBus {
   private consuming: Array<{ stop(): void; done: Promise<void> }> = [];
   private consumerProblems = new Map<string, string>();
   private stopped = false;
+  private readonly heardLive = new Set<string>();
   private readonly halt = new AbortController();
   private localQueues = new Map<string, Promise<unknown>>();
   private localInFlight = 0;
@@ -165,6 +166,7 @@ export class EventBus {
           ? this.entriesOf(event, m.data).flatMap((entry) => (entry instanceof PoisonEvent ? [] : [entry]))
           : [this.envelopeOf(event, m.headers, m.data)];
         for (const envelope of envelopes) {
+          if (!this.firstHeardLive(envelope.id)) continue;
           for (const context of this.server.replicaSubscribersOf(event)) void this.deliverLive(context, envelope);
         }
       });
@@ -405,6 +407,18 @@ export class EventBus {
   }
 
   // Best effort by design: a live handler's failure is logged, never retried or parked.
+  /**
+   * Whether an event is new to the live path. A publish the stream drops as a duplicate (a relay that
+   * stopped before marking its rows, two replicas' relays) still reaches every replica as a core message.
+   * Such a republish follows its first within seconds; the last {@link MAX_HEARD_LIVE} ids are kept.
+   */
+  private firstHeardLive(id: string): boolean {
+    if (this.heardLive.has(id)) return false;
+    if (this.heardLive.size >= MAX_HEARD_LIVE) this.heardLive.delete(this.heardLive.values().next().value!);
+    this.heardLive.add(id);
+    return true;
+  }
+
   private async deliverLive(context: string, envelope: EventEnvelope): Promise<void> {
     try {
       await this.deliverOnce(context, envelope);
@@ -913,6 +927,7 @@ function stillWorking(m: JsMsg): void {
 }
 
 const MAX_PARKED_BYTES = 64 * 1024;
+const MAX_HEARD_LIVE = 20_000;
 const NOT_JSON: unique symbol = Symbol('not JSON');
 
 /** Consecutive events of the same name, each as its batch entry's JSON, cut at {@link MAX_BATCH_EVENTS} and {@link MAX_BATCH_BYTES}. */
