@@ -63,6 +63,7 @@ export class PrincipalSeal {
   // A call tree forwards one seal through every hop: seal once per principal and trace, open once per process.
   private readonly sealed = new WeakMap<Principal, { traceId: string; expires: number; token: string }>();
   private readonly opened = new Map<string, SealContents>();
+  private sweptAt = 0;
 
   constructor(private readonly keys: PrincipalKeys) {}
 
@@ -131,7 +132,11 @@ export class PrincipalSeal {
   private remember(token: string, contents: SealContents): void {
     if (this.opened.size >= MAX_OPENED) {
       const now = Date.now();
-      for (const [key, value] of this.opened) if (value.expires <= now) this.opened.delete(key);
+      // Swept at most once a second: full of live seals, a sweep per call would walk them all each time.
+      if (now - this.sweptAt >= 1_000) {
+        this.sweptAt = now;
+        for (const [key, value] of this.opened) if (value.expires <= now) this.opened.delete(key);
+      }
       // Still full of live seals: drop the oldest.
       if (this.opened.size >= MAX_OPENED) this.opened.delete(this.opened.keys().next().value!);
     }
