@@ -14,12 +14,20 @@ const declinePending = sql(
   'authorisations.decline',
   "UPDATE card_authorisations SET status = 'declined', decline_reason = ?, followup = ? WHERE id = ? AND status = 'pending'",
 );
-/** {@link declinePending} and the spend it had counted taken back off its card's day, in one PostgreSQL statement. */
+/**
+ * {@link declinePending} and the spend it had counted taken back off its card's day, in one PostgreSQL
+ * statement. The day's row is locked first, as recording an authorisation locks it (counting the payment)
+ * before its own row: the other way round, a decline and a retry of the same payment recorded at once
+ * deadlocked, and the network was answered a 500.
+ */
 const declineAtOnce = sql(
   'authorisations.decline-at-once',
   '-- PostgreSQL only',
-  `WITH declined AS (
-    UPDATE card_authorisations SET status = 'declined', decline_reason = $1, followup = $2 WHERE id = $3 AND status = 'pending'
+  `WITH day AS (
+    SELECT 1 FROM card_daily_spend WHERE $4::bigint > 0 AND card_id = $5 AND day = $6 FOR UPDATE
+  ), declined AS (
+    UPDATE card_authorisations SET status = 'declined', decline_reason = $1, followup = $2
+    WHERE id = $3 AND status = 'pending' AND (SELECT count(*) FROM day) >= 0
     RETURNING card_id, spend_day
   ), uncounted AS (
     UPDATE card_daily_spend AS s SET amount = s.amount - $4::bigint FROM declined AS d
@@ -112,7 +120,14 @@ export class FollowUps implements OnApplicationBootstrap, BeforeApplicationShutd
     const followup = holdMayExist ? 'void_hold' : auth.accountId ? 'record_decline' : null;
     const declined =
       this.db.engine === 'postgres'
-        ? (await this.db.get<{ declined: number }>(undefined, declineAtOnce, [reason, followup, auth.id, auth.amount]))!.declined
+        ? (await this.db.get<{ declined: number }>(undefined, declineAtOnce, [
+            reason,
+            followup,
+            auth.id,
+            auth.amount,
+            auth.cardId,
+            auth.spendDay,
+          ]))!.declined
         : await this.db.transaction(async (em) => {
             const changed = await this.db.run(em, declinePending, [reason, followup, auth.id]);
             if (changed === 1) await uncountSpend(this.db, em, auth.id, auth.amount);

@@ -10,6 +10,9 @@ import { AuthorisationBudget } from '../http/request-contexts';
 import { decisionJson } from '../http/views';
 import { UnrecordedAbandonments } from '../live/unrecorded-abandonments';
 
+/** How cards' failures reach the network: as a decline, `issuer_unavailable`, with the payment abandoned. */
+const ISSUER_FAILURES = new Set<string>(['timeout', 'unavailable', 'internal']);
+
 /** The card network's endpoints: authorisations, clearing, reversals, refunds. */
 @GatewayController('network', NetworkGuard)
 export class NetworkController {
@@ -44,9 +47,10 @@ export class NetworkController {
       crashPoint('gateway.authorise:before-answer');
       return decisionJson(decision);
     } catch (error) {
-      if (!(error instanceof CleaveError) || (error.code !== 'timeout' && error.code !== 'unavailable')) throw error;
-      // Out of time or no issuer to ask: the network hears "declined", so whatever was decided must come
-      // to nothing, and that is made durable before the network hears it.
+      if (!(error instanceof CleaveError) || !ISSUER_FAILURES.has(error.code)) throw error;
+      // Out of time, no issuer to ask, or an issuer that failed on its own side: the network hears
+      // "declined" (never a 500), so whatever was decided must come to nothing, and that is made durable
+      // before the network hears it.
       await this.recordAbandonment(body.network_transaction_id);
       crashPoint('gateway.authorise:after-abandon');
       return decisionJson({ approved: false, networkTransactionId: body.network_transaction_id, declineReason: 'issuer_unavailable' });
