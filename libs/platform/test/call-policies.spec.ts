@@ -68,6 +68,26 @@ describe('calls to another process', () => {
     expect(late.calls).toBe(1);
   });
 
+  it('refuse the other calls at once while the circuit is half-open, rather than hold them behind its probe', async () => {
+    // Probed at the first call after opening.
+    const guard = policies({ retries: 0, breakerHalfOpenMs: 0 });
+    const failing = destination(...Array.from({ length: 3 }, () => CleaveError.timeout('slow')));
+    for (let i = 0; i < 3; i++) expect(await reason(guard.call(shape(), failing.send))).toBe('timeout');
+    let answerProbe!: (value: string) => void;
+    const probe = guard.call(shape(), () => new Promise<string>((resolve) => (answerProbe = resolve)));
+    let waited = 0;
+    const other = guard.call(shape({ deadline: Date.now() + 200 }), async () => {
+      waited++;
+      return 'ok';
+    });
+    // Held behind the probe, the other call would settle only once the probe does.
+    const outcome = await Promise.race([reason(other), probe.then(() => 'the probe came back first')]);
+    answerProbe('ok');
+    expect([outcome, waited]).toEqual(['circuit_open', 0]);
+    expect(await probe).toBe('ok');
+    expect(await guard.call(shape(), async () => 'ok')).toBe('ok');
+  });
+
   it('open the circuit after consecutive failures, then refuse at once without calling', async () => {
     const guard = policies({ retries: 0 });
     const ledger = destination(...Array.from({ length: 10 }, () => CleaveError.timeout('slow')));

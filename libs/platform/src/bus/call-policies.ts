@@ -180,6 +180,9 @@ export class CallPolicies {
     };
     for (let attempt = 0; ; attempt++) {
       try {
+        // Half-open, cockatiel holds every call behind its probe, whatever the call's own deadline (a chaos
+        // drill saw authorisations with 2 s to decide wait 4.9 s behind a presentment's probe): refused at once.
+        if (destination.breaker.state === CircuitState.HalfOpen) throw new BrokenCircuitError();
         return (await destination.guarded.execute(sent)) as T;
       } catch (error) {
         const failure = this.refusal(error, shape.context) ?? error;
