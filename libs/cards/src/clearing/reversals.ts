@@ -34,6 +34,9 @@ export class Reversals {
     const auth = await byNetworkId(this.db, request.networkTransactionId);
     if (!auth) throw CleaveError.notFound(`no authorisation ${request.networkTransactionId}`);
     if (auth.status !== 'approved' && auth.status !== 'partially_reversed') {
+      // A copy of this very reversal may have finished since its key was asked after: its answer stands.
+      const meanwhile = await answeredBefore<ReversalResult>(this.db, 'cards.reverse', request, key);
+      if (meanwhile) return meanwhile.replay;
       throw CleaveError.of(CardsErrors.notReversible, `authorisation ${request.networkTransactionId} is ${auth.status}`);
     }
     const release = Math.min(request.amount ?? auth.heldAmount, auth.heldAmount);
