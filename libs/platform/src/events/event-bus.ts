@@ -406,7 +406,6 @@ export class EventBus {
     };
   }
 
-  // Best effort by design: a live handler's failure is logged, never retried or parked.
   /**
    * Whether an event is new to the live path. A publish the stream drops as a duplicate (a relay that
    * stopped before marking its rows, two replicas' relays) still reaches every replica as a core message.
@@ -419,6 +418,7 @@ export class EventBus {
     return true;
   }
 
+  // Best effort by design: a live handler's failure is logged, never retried or parked.
   private async deliverLive(context: string, envelope: EventEnvelope): Promise<void> {
     try {
       await this.deliverOnce(context, envelope);
@@ -674,8 +674,15 @@ export class EventBus {
       return;
     }
     const event = m.subject.slice(this.config.natsPrefix.length + '.evt.'.length);
+    // Parked as the event it is where it reads as one, so that it can be replayed; raw otherwise.
+    let envelope: EventEnvelope;
     try {
-      await this.park(context, this.rawEnvelope(event, m), error, attempts);
+      envelope = m.headers?.get(HEADER.batch) ? this.rawEnvelope(event, m) : this.envelopeOf(event, m.headers, m.data);
+    } catch {
+      envelope = this.rawEnvelope(event, m);
+    }
+    try {
+      await this.park(context, envelope, error, attempts);
       m.term();
     } catch (again) {
       this.log.warn(`${context} could not park stream message ${m.info.streamSequence} yet: ${(again as Error).message}`);
