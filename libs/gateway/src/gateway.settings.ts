@@ -27,6 +27,10 @@ export class GatewaySettings {
   @IsInt() @Min(1_000) @Max(300_000) CLEAVE_STREAM_KEEPALIVE_MS = 15_000;
   /** Most notifications a reconnecting stream is sent at once; a client that missed more comes back for the rest. */
   @IsInt() @Min(1) @Max(1_000) CLEAVE_STREAM_REPLAY_LIMIT = 500;
+  /** Notification streams one account may hold open on a replica: each holds a connection for its token's life. */
+  @IsInt() @Min(1) @Max(1_000) CLEAVE_STREAMS_PER_ACCOUNT = 10;
+  /** Notification streams a replica holds open in all; keep it well under the process's open-file limit. */
+  @IsInt() @Min(1) @Max(1_000_000) CLEAVE_MAX_STREAMS = 5_000;
 }
 
 /** Reads the gateway's settings; its development credentials are refused in production and warned about elsewhere. */

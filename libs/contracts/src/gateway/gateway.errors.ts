@@ -6,6 +6,10 @@ export const GatewayErrors = errorReasons({
   badAdminCredential: ['unauthenticated', 'bad_admin_credential'],
   /** Past the API's rate limit for a token or an address; `details.retryAfterSeconds` says when to come back. */
   rateLimitExceeded: ['rate_limited', 'rate_limit_exceeded', 'retryable'],
+  /** An account has as many notification streams open on this replica as it may; one must close first. */
+  tooManyStreams: ['rate_limited', 'too_many_streams', 'retryable'],
+  /** This replica holds as many notification streams as it takes; another replica may take more. */
+  streamsFull: ['unavailable', 'streams_full', 'retryable'],
   shuttingDown: ['unavailable', 'shutting_down', 'retryable'],
   notReady: ['unavailable', 'not_ready', 'retryable'],
   requestTimeout: ['bad_request', 'request_timeout'],

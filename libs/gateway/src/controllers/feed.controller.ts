@@ -1,7 +1,7 @@
 import { Body, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { FeedPatterns, IdentityPatterns, Ids, PlatformErrors, type NotificationV1 } from '@cleave/contracts';
+import { FeedPatterns, GatewayErrors, IdentityPatterns, Ids, PlatformErrors, type NotificationV1 } from '@cleave/contracts';
 import { CleaveError, MessageBus, rootContext, runWithContext } from '@cleave/platform';
 import { TokenCache } from '../auth/token-cache';
 import { CreateFeedItemBody, FeedQuery, NotificationStreamQuery, NotificationsQuery } from '../dto/events.dto';
@@ -77,6 +77,18 @@ export class FeedController {
   async stream(@Query() query: NotificationStreamQuery, @Req() request: GatewayRequest, @Res() reply: FastifyReply) {
     const lastHeard = lastEventId(request, query);
     await assertOwnsAccount(this.bus, query.account_id);
+    // Each stream holds a connection (an open file) for its token's life: one customer opened thousands.
+    if (this.hub.streamsOf(query.account_id) >= this.settings.CLEAVE_STREAMS_PER_ACCOUNT) {
+      throw CleaveError.of(
+        GatewayErrors.tooManyStreams,
+        `this account has ${this.settings.CLEAVE_STREAMS_PER_ACCOUNT} notification streams open; close one to open another`,
+      );
+    }
+    if (this.hub.openStreams >= this.settings.CLEAVE_MAX_STREAMS) {
+      throw CleaveError.of(GatewayErrors.streamsFull, 'this server holds as many notification streams as it takes; retry shortly', {
+        retryAfterSeconds: 1,
+      });
+    }
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {

@@ -22,6 +22,7 @@ export class NotificationHub implements BeforeApplicationShutdown {
   // By token too: a revocation, which every replica hears, ended streams by walking them all.
   private readonly streamsByToken = new Map<string, Set<Stream>>();
   private closed = false;
+  private open = 0;
 
   constructor(tokens: TokenCache, metrics: Metrics) {
     // A stream was checked once, when it opened: a stolen token logged out kept hearing the victim's spending.
@@ -44,7 +45,12 @@ export class NotificationHub implements BeforeApplicationShutdown {
       return () => undefined;
     }
     const unlist = [add(this.streams, accountId, stream), add(this.streamsByToken, stream.accessTokenHash, stream)];
+    this.open++;
+    let listening = true;
     return () => {
+      if (!listening) return;
+      listening = false;
+      this.open--;
       for (const remove of unlist) remove();
     };
   }
@@ -58,10 +64,13 @@ export class NotificationHub implements BeforeApplicationShutdown {
     for (const stream of [...(this.streamsByToken.get(accessTokenHash) ?? [])]) stream.revoke('token_revoked');
   }
 
+  /** Streams open on this replica for one account. */
+  streamsOf(accountId: string): number {
+    return this.streams.get(accountId)?.size ?? 0;
+  }
+
   get openStreams(): number {
-    let n = 0;
-    for (const set of this.streams.values()) n += set.size;
-    return n;
+    return this.open;
   }
 
   /**
