@@ -17,6 +17,9 @@ describe('the SSRF guard', () => {
     ['fd12:3456::1', 'uniqueLocal'],
     ['169.254.169.254', 'cloud metadata'],
     ['fd00:ec2::254', 'cloud metadata'],
+    // Azure's WireServer, a public address.
+    ['168.63.129.16', 'cloud metadata'],
+    ['::ffff:168.63.129.16', 'cloud metadata'],
     ['169.254.10.10', 'linkLocal'],
     ['fe80::1', 'linkLocal'],
     ['100.64.0.1', 'carrierGradeNat'],
@@ -41,6 +44,16 @@ describe('the SSRF guard', () => {
     for (const address of ['127.0.0.1', '::1', '10.0.0.1', '192.168.1.1', 'fd12:3456::1'])
       expect(blockedRange(address, true)).toBeUndefined();
     for (const address of ['169.254.169.254', 'fd00:ec2::254', 'fe80::1', '0.0.0.0']) expect(blockedRange(address, true)).toBeDefined();
+  });
+
+  it('names the class with the article it takes', async () => {
+    for (const [host, phrase] of [
+      ['0.0.0.0', 'an unspecified address'],
+      ['[::7f00:1]', 'an IPv4-compatible address'],
+      ['[fd12:3456::1]', 'a uniqueLocal address'],
+      ['127.0.0.1', 'a loopback address'],
+    ])
+      expect(((await assertPublicUrl(new URL(`http://${host}/hook`), false).catch((e: unknown) => e)) as Error).message).toContain(phrase);
   });
 
   it('checks what a name resolves to at registration, and names the field', async () => {

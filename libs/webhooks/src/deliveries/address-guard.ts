@@ -6,8 +6,8 @@ import { WebhooksErrors } from '@cleave/contracts';
 
 /** What the development setting opens up: a receiver on the developer's own machine or network. */
 const PRIVATE_RANGES = new Set(['loopback', 'private', 'uniqueLocal', 'carrierGradeNat']);
-/** Cloud metadata services: never a webhook's target, whatever the setting. */
-const METADATA = new Set(['169.254.169.254', 'fd00:ec2::254', '100.100.100.200']);
+/** Cloud metadata services (AWS, GCP, Azure's WireServer, Alibaba): never a webhook's target, whatever the setting. */
+const METADATA = new Set(['169.254.169.254', 'fd00:ec2::254', '168.63.129.16', '100.100.100.200']);
 
 /**
  * The SSRF guard. A webhook may only reach public unicast addresses: not loopback, private (RFC 1918,
@@ -34,8 +34,8 @@ export function assertPublic(address: string, host: string, allowPrivate = false
   if (range !== undefined) {
     throw CleaveError.ofField(
       WebhooksErrors.urlNotAllowed,
-      { field: 'url', rule: 'publicAddress', message: `resolves to a ${range} address (${address})` },
-      `the webhook URL's host ${host} resolves to ${address}, a ${range} address; only public addresses are allowed`,
+      { field: 'url', rule: 'publicAddress', message: `resolves to ${withArticle(range)} address (${address})` },
+      `the webhook URL's host ${host} resolves to ${address}, ${withArticle(range)} address; only public addresses are allowed`,
     );
   }
 }
@@ -69,9 +69,12 @@ export const guardedLookup =
       const refused = list.find((a) => blockedRange(a.address, allowPrivate) !== undefined);
       if (refused)
         return callback(
-          Object.assign(new Error(`${hostname} resolves to ${refused.address}, a ${blockedRange(refused.address, allowPrivate)} address`), {
-            code: 'EADDRNOTALLOWED',
-          }),
+          Object.assign(
+            new Error(`${hostname} resolves to ${refused.address}, ${withArticle(blockedRange(refused.address, allowPrivate)!)} address`),
+            {
+              code: 'EADDRNOTALLOWED',
+            },
+          ),
           '',
           0,
         );
@@ -83,4 +86,9 @@ export const guardedLookup =
 /** The host of a URL without IPv6 brackets. */
 export function hostOf(url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/, '$1');
+}
+
+/** `a private`, `a uniqueLocal`, `an unspecified`, `an IPv4-compatible`: a range's name with the article its sound takes. */
+export function withArticle(range: string): string {
+  return `${/^(un[^i]|[aeioAEIO]|rfc)/.test(range) ? 'an' : 'a'} ${range}`;
 }

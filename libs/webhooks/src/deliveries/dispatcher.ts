@@ -4,7 +4,7 @@ import { ContextDatabase, Metrics, PeriodicJob, sql } from '@cleave/platform';
 import type { DeliveryAttemptView } from '@cleave/contracts';
 import { Webhook } from '../registrations/webhook.entity';
 import { WebhooksSettings } from '../webhooks.settings';
-import { blockedRange, guardedLookup, hostOf } from './address-guard';
+import { blockedRange, guardedLookup, hostOf, withArticle } from './address-guard';
 import { DELIVERIES_QUEUED } from './deliveries';
 import { Delivery } from './delivery.entity';
 import { postJson } from './http-post';
@@ -149,7 +149,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
       const host = hostOf(url);
       // A literal address skips DNS, so the lookup hook never sees it: check it here.
       const range = isIP(host) ? blockedRange(host, this.settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE) : undefined;
-      if (range) throw new Error(`${host} is a ${range} address`);
+      if (range) throw new Error(`${host} is ${withArticle(range)} address`);
       const { statusCode } = await postJson(
         url,
         delivery.body,
