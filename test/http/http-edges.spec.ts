@@ -93,6 +93,48 @@ describe('the HTTP server at its edges', () => {
     }
   });
 
+  // An attack drill: `gzip, chunked` passed Node by and the body was read as plain JSON (an account opened).
+  it('refuses a transfer coding other than chunked, naming it', async () => {
+    const api = new Api(bank.url);
+    const customer = await signUp(api);
+    for (const coding of ['gzip, chunked', 'deflate, chunked']) {
+      const { text } = await rawExchange(bank.url, (s) =>
+        s.write(
+          `POST /accounts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${customer.token}\r\nContent-Type: application/json\r\n` +
+            `Transfer-Encoding: ${coding}\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n`,
+        ),
+      );
+      expect([coding, text.slice(0, 12), bodyOf(text)]).toEqual([
+        coding,
+        'HTTP/1.1 400',
+        { code: 'bad_request.unsupported_media_type', message: expect.any(String), params: { 'transfer-encoding': expect.any(String) } },
+      ]);
+    }
+    expect((await api.get('/accounts', { token: customer.token })).body.accounts).toEqual([]);
+  });
+
+  // qs read the first 200 form parameters (1,000 in a query) and dropped the rest without a word: a top-up's
+  // currency after 200 empty ones was never checked, and a card's limit was answered 200 and never set.
+  it('refuses a form or a query with more parameters than it reads, rather than dropping the rest', async () => {
+    const api = new Api(bank.url);
+    const customer = await signUp(api);
+    const form = await fetch(`${bank.url}/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${customer.token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `${'&'.repeat(200)}currency=USD`,
+    });
+    expect([form.status, await form.json()]).toMatchObject([400, { code: 'bad_request.bad_param', params: { body: expect.any(String) } }]);
+    const query = await api.get(`/accounts?${'&'.repeat(1_000)}account_type=uk_retail`, { token: customer.token });
+    expect([query.status, query.body.code, Object.keys(query.body.params ?? {})]).toEqual([400, 'bad_request.bad_param', ['query']]);
+    // Up to the limit, read whole.
+    const opened = await fetch(`${bank.url}/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${customer.token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `${'&'.repeat(199)}currency=USD`,
+    });
+    expect([opened.status, (await opened.json()).currency]).toEqual([201, 'USD']);
+  });
+
   it('closes a connection whose body never arrives, with a 408 in the same shape', async () => {
     const customer = await signUp(new Api(bank.url));
     const { text, closedAfterMs } = await rawExchange(bank.url, (s) =>

@@ -39,7 +39,14 @@ export { resolvePlacement, natsRole, type Placement } from './bus/placement';
 export { CLEAVE_CONFIG, PLACEMENT, NATS_TRANSPORT, PlatformModule } from './host/platform.module';
 export { processLogger } from './logging/process-logger';
 export { CleaveLogger } from './logging/cleave-logger';
-export { createCleaveApp, type CleaveApp, type CleaveDeployment, type ContextLoader, type HttpSetup } from './host/create-cleave-app';
+export {
+  createCleaveApp,
+  QUERY_PARAMETER_LIMIT,
+  type CleaveApp,
+  type CleaveDeployment,
+  type ContextLoader,
+  type HttpSetup,
+} from './host/create-cleave-app';
 export { NatsTransport } from './nats/nats.transport';
 export { requestSubject, eventSubject, eventStreamName, inboxPrefix } from './nats/subjects';
 export {

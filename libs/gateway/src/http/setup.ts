@@ -2,12 +2,19 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import qs from 'qs';
 import underPressure from '@fastify/under-pressure';
-import { CLEAVE_CONFIG, crashPoint, crashPointsArmed, Metrics, type CleaveConfig } from '@cleave/platform';
+import {
+  CLEAVE_CONFIG,
+  CleaveError,
+  crashPoint,
+  crashPointsArmed,
+  Metrics,
+  QUERY_PARAMETER_LIMIT,
+  type CleaveConfig,
+} from '@cleave/platform';
 import type { FastifyServerOptions } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { finished } from 'node:stream';
-import { CleaveError } from '@cleave/platform';
 import { inexactNumberField } from './json-body';
 import { httpFailure, monzoErrorBody, MonzoErrorFilter, sendMonzoError } from './monzo-error.filter';
 import { GatewayErrors, PlatformErrors } from '@cleave/contracts';
@@ -44,6 +51,20 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
       const message = 'send the body uncompressed (no Content-Encoding)';
       const failure = CleaveError.ofField(GatewayErrors.unsupportedMediaType, { field: 'content-encoding', rule: 'identity', message });
       return sendMonzoError(reply, failure);
+    }
+    // Node decodes chunked alone and passes any coding before it (`gzip, chunked`) by, unread: as with
+    // Content-Encoding, the body would be read as something it is not.
+    const transfer = request.headers['transfer-encoding'];
+    if (transfer !== undefined && transfer.trim().toLowerCase() !== 'chunked') {
+      const message = 'send the body as it is, or chunked (no other Transfer-Encoding)';
+      const failure = CleaveError.ofField(GatewayErrors.unsupportedMediaType, { field: 'transfer-encoding', rule: 'chunked', message });
+      return sendMonzoError(reply, failure);
+    }
+    // qs reads so many parameters and drops the rest without a word: an account_id or a since among them was lost.
+    const query = request.raw.url!.indexOf('?');
+    if (query >= 0 && parameterCount(request.raw.url!, query + 1) > QUERY_PARAMETER_LIMIT) {
+      const message = `at most ${QUERY_PARAMETER_LIMIT} query parameters`;
+      return sendMonzoError(reply, CleaveError.ofField(PlatformErrors.badParam, { field: 'query', rule: 'parameterLimit', message }));
     }
     // HTTP/1.1 requires it (RFC 9112 §3.2); Node's own refusal had no body.
     if (request.headers.host === undefined && request.raw.httpVersionMinor >= 1) {
@@ -88,7 +109,13 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
       done(CleaveError.ofField(PlatformErrors.badParam, { field: inherited, rule: 'whitelistValidation', message }), undefined);
       return;
     }
-    done(null, qs.parse(text, { depth: 2, arrayLimit: 50, parameterLimit: 200 }));
+    if (parameterCount(text, 0) > FORM_PARAMETER_LIMIT) {
+      // qs would read the first ones and drop the rest (a currency, a limit) without a word.
+      const message = `at most ${FORM_PARAMETER_LIMIT} form parameters`;
+      done(CleaveError.ofField(PlatformErrors.badParam, { field: 'body', rule: 'parameterLimit', message }), undefined);
+      return;
+    }
+    done(null, qs.parse(text, { depth: 2, arrayLimit: 50, parameterLimit: FORM_PARAMETER_LIMIT }));
   });
   // Every error, Fastify's own before a route runs (an unsupported content type, an unreadable body) included.
   app.useGlobalFilters(new MonzoErrorFilter());
@@ -149,6 +176,15 @@ export const gatewayServerOptions: FastifyServerOptions = {
     socket.destroy(error);
   },
 };
+
+const FORM_PARAMETER_LIMIT = 200;
+
+/** The `&`-separated parts of a query string or form from `start`, as qs counts them against its limit. */
+function parameterCount(text: string, start: number): number {
+  let count = 1;
+  for (let at = text.indexOf('&', start); at !== -1; at = text.indexOf('&', at + 1)) count++;
+  return count;
+}
 
 const SINGLETONS = new Set(['authorization', 'host', 'idempotency-key', 'request-timeout-ms', 'x-request-id']);
 

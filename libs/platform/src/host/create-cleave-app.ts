@@ -27,6 +27,8 @@ import { ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE } from '@opentelemetry/
 import { SpanStatusCode } from '@opentelemetry/api';
 import { httpEntryOf, knownHttpEntry } from './http-entry';
 
+/** Query parameters qs reads; past it, it drops the rest without a word, so the gateway refuses such a query. */
+export const QUERY_PARAMETER_LIMIT = 1_000;
 /** Imports a context's module. Loaders, not modules, so a process loads only the contexts it hosts. */
 export type ContextLoader = () => Promise<Type<unknown> | DynamicModule>;
 
@@ -136,7 +138,7 @@ export async function createCleaveApp(deployment: CleaveDeployment, config: Clea
     // qs reads Monzo-style bracketed parameters (`metadata[key]=value`, `expand[]=merchant`).
     const adapter = new FastifyAdapter({
       routerOptions: {
-        querystringParser: (query: string) => qs.parse(query) as Record<string, string>,
+        querystringParser: (query: string) => qs.parse(query, { parameterLimit: QUERY_PARAMETER_LIMIT }) as Record<string, string>,
         // `/accounts/` is `/accounts`: some Monzo clients end every path with a slash.
         ignoreTrailingSlash: true,
       },
