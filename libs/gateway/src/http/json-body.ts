@@ -1,28 +1,71 @@
+/** What a JSON body says that JSON.parse would hide: a number that is not whole, or a key given twice. */
+export interface JsonBodyFault {
+  readonly field: string;
+  readonly rule: 'isInt' | 'uniqueKey';
+}
+
 /**
- * The field of the first JSON number written with a fraction or an exponent (`1e2`, `7.0`), or undefined.
- * Every number in Cleave's API is a whole number (money in minor units above all), and JSON.parse would
- * turn `1e2` into 100 before any rule could see how it was written. Reads the text once, skipping strings.
+ * The first number written with a fraction or an exponent (`1e2`, `7.0`), or the first key an object gives
+ * twice, with the field it is in; undefined when there is neither. Every number in Cleave's API is a whole
+ * number (money in minor units above all), and JSON.parse would turn `1e2` into 100 before any rule could
+ * see how it was written; it keeps the last of a repeated key, where a proxy or a client library may read
+ * the first (as with a repeated header or form field, both refused). Reads the text once.
  */
-export function inexactNumberField(text: string): string | undefined {
+export function jsonBodyFault(text: string): JsonBodyFault | undefined {
   let lastString = '';
+  // The keys seen in each object the reader is inside (null for an array).
+  const keys: Array<Set<string> | null> = [];
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
-      // A string: remember it, in case it is the key of the number that follows.
+      // A string: remember it, in case it is the key of what follows.
       let end = i + 1;
-      while (end < text.length && text.charCodeAt(end) !== 0x22) end += text.charCodeAt(end) === 0x5c ? 2 : 1;
+      let escaped = false;
+      while (end < text.length && text.charCodeAt(end) !== 0x22) {
+        if (text.charCodeAt(end) === 0x5c) {
+          escaped = true;
+          end += 2;
+        } else end++;
+      }
       lastString = text.slice(i + 1, end);
       i = end;
-    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      const inObject = keys[keys.length - 1];
+      if (inObject && nextSignificant(text, i + 1) === 0x3a) {
+        // `"\u0061"` and `"a"` are one key.
+        const key = escaped ? unescaped(lastString) : lastString;
+        if (inObject.has(key)) return { field: key, rule: 'uniqueKey' };
+        inObject.add(key);
+      }
+    } else if (c === 0x7b) keys.push(new Set());
+    else if (c === 0x5b) keys.push(null);
+    else if (c === 0x7d || c === 0x5d) keys.pop();
+    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       let end = i;
       let exact = true;
       while (end < text.length && /[-+0-9.eE]/.test(text[end]!)) {
         if (text[end] === '.' || text[end] === 'e' || text[end] === 'E') exact = false;
         end++;
       }
-      if (!exact) return lastString || 'the body';
+      if (!exact) return { field: lastString || 'the body', rule: 'isInt' };
       i = end - 1;
     }
   }
   return undefined;
+}
+
+function nextSignificant(text: string, from: number): number | undefined {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return c;
+  }
+  return undefined;
+}
+
+function unescaped(raw: string): string {
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    // Malformed: JSON.parse refuses the whole body next.
+    return raw;
+  }
 }

@@ -15,7 +15,7 @@ import type { FastifyServerOptions } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { finished } from 'node:stream';
-import { inexactNumberField } from './json-body';
+import { jsonBodyFault } from './json-body';
 import { httpFailure, monzoErrorBody, MonzoErrorFilter, sendMonzoError } from './monzo-error.filter';
 import { GatewayErrors, PlatformErrors } from '@cleave/contracts';
 
@@ -91,10 +91,12 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
   // Bodies are forms or JSON, nothing else: Fastify's plain-text parser would hand a string to a DTO.
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const field = inexactNumberField(body as string);
-    if (field !== undefined) {
-      const message = `${field} must be a whole number: amounts are integers in minor units`;
-      done(CleaveError.ofField(PlatformErrors.badParam, { field, rule: 'isInt', message }), undefined);
+    const fault = jsonBodyFault(body as string);
+    if (fault !== undefined) {
+      const field = fault.field.slice(0, MAX_NAMED_FIELD);
+      const message =
+        fault.rule === 'isInt' ? `${field} must be a whole number: amounts are integers in minor units` : `${field} must be given once`;
+      done(CleaveError.ofField(PlatformErrors.badParam, { field, rule: fault.rule, message }), undefined);
       return;
     }
     // Fastify's JSON parser answers through `done`; its return value is nothing to wait for.
@@ -178,6 +180,8 @@ export const gatewayServerOptions: FastifyServerOptions = {
 };
 
 const FORM_PARAMETER_LIMIT = 200;
+/** How much of a client's own field name an error repeats back. */
+const MAX_NAMED_FIELD = 100;
 
 /** The `&`-separated parts of a query string or form from `start`, as qs counts them against its limit. */
 function parameterCount(text: string, start: number): number {
