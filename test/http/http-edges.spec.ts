@@ -113,6 +113,50 @@ describe('the HTTP server at its edges', () => {
     expect((await api.get('/accounts', { token: customer.token })).body.accounts).toEqual([]);
   });
 
+  // JSON.parse keeps the last of a repeated key, where a proxy or a client library may read the first: the
+  // same request as a form, or with a header repeated, was refused already.
+  it('refuses a JSON body that gives a key twice, at any depth and however the key is escaped', async () => {
+    const api = new Api(bank.url);
+    const customer = await signUp(api);
+    const post = async (body: string) => {
+      const reply = await fetch(`${bank.url}/accounts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${customer.token}`, 'content-type': 'application/json' },
+        body,
+      });
+      return [reply.status, await reply.json()];
+    };
+    expect(await post('{"currency":"GBP","currency":"USD"}')).toEqual([
+      400,
+      { code: 'bad_request.bad_param', message: expect.any(String), params: { currency: 'currency must be given once' } },
+    ]);
+    expect(await post('{"currency":"GBP", "\\u0063urrency" :"USD"}')).toMatchObject([400, { params: { currency: expect.any(String) } }]);
+    expect(await post('{"currency":"GBP","x":{"y":1,"y":2}}')).toMatchObject([400, { params: { y: expect.any(String) } }]);
+    // Keys may repeat across objects, and a key's name may appear as a value.
+    const opened = await post('{"currency":"USD","metadata":{"currency":"currency"}}');
+    expect(opened[0]).toBe(400);
+    expect((opened[1] as { params: Record<string, string> }).params).not.toHaveProperty('currency');
+    expect(await post('{"currency":"USD"}')).toMatchObject([201, { currency: 'USD' }]);
+  });
+
+  it('repeats no more than a little of what a client sent back in its error', async () => {
+    const api = new Api(bank.url);
+    const customer = await signUp(api);
+    for (const [type, body] of [
+      ['application/x-www-form-urlencoded', `${'k'.repeat(900_000)}=1`],
+      ['application/json', JSON.stringify({ ['k'.repeat(900_000)]: 1 })],
+    ]) {
+      const reply = await fetch(`${bank.url}/accounts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${customer.token}`, 'content-type': type! },
+        body,
+      });
+      const text = await reply.text();
+      expect([type, reply.status, text.length < 4_000]).toEqual([type, 400, true]);
+      expect(JSON.parse(text).code).toBe('bad_request.bad_param');
+    }
+  });
+
   // qs read the first 200 form parameters (1,000 in a query) and dropped the rest without a word: a top-up's
   // currency after 200 empty ones was never checked, and a card's limit was answered 200 and never set.
   it('refuses a form or a query with more parameters than it reads, rather than dropping the rest', async () => {
@@ -132,7 +176,7 @@ describe('the HTTP server at its edges', () => {
       headers: { authorization: `Bearer ${customer.token}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: `${'&'.repeat(199)}currency=USD`,
     });
-    expect([opened.status, (await opened.json()).currency]).toEqual([201, 'USD']);
+    expect([opened.status, ((await opened.json()) as { currency: string }).currency]).toEqual([201, 'USD']);
   });
 
   it('closes a connection whose body never arrives, with a 408 in the same shape', async () => {

@@ -36,7 +36,7 @@ export function monzoErrorBody(error: CleaveError): Record<string, unknown> {
   const fields = error.details?.fields;
   return {
     code: error.reason ? `${prefix}.${error.reason}` : prefix,
-    message: publicMessage(error),
+    message: cut(publicMessage(error), MAX_ECHOED_MESSAGE),
     ...(fields ? { params: paramsOf(fields) } : {}),
     ...(error.details?.retryAfterSeconds ? { retry_after: error.details.retryAfterSeconds } : {}),
   };
@@ -57,10 +57,22 @@ function publicMessage(error: CleaveError): string {
   return 'a part of the bank this request needs is unavailable; retry the request shortly';
 }
 
+// An error repeats the client's own field names back: a 900 KB key came back three times in a 2.7 MB answer.
+const MAX_ECHOED_FIELD = 100;
+const MAX_ECHOED_MESSAGE = 1_000;
+const MAX_PARAMS = 50;
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 /** Each failing field's first violation (its type before its range: `1.5` is "must be an integer", not "too big"). */
 function paramsOf(fields: readonly FieldViolation[]): Record<string, string> {
   const params = new Map<string, string>();
-  for (const f of fields) if (!params.has(f.field)) params.set(f.field, f.message);
+  for (const f of fields.slice(0, MAX_PARAMS)) {
+    const field = cut(f.field, MAX_ECHOED_FIELD);
+    if (!params.has(field)) params.set(field, cut(f.message, MAX_ECHOED_MESSAGE));
+  }
   // fromEntries defines each key as its own property, `__proto__` included.
   return Object.fromEntries(params);
 }
