@@ -157,6 +157,31 @@ describe('the HTTP server at its edges', () => {
     }
   });
 
+  // An attack drill sent `Refund \u202e00.0001£ \u2066Official` with a transfer of £0.01: the payee's
+  // statement read "Refund £1000.00 Official".
+  it('refuses text shown to people that carries controls changing its reading direction, and takes right-to-left text', async () => {
+    const api = new Api(bank.url);
+    const customer = await signUp(api);
+    for (const [description, status] of [
+      ['Refund \u202e00.0001£', 400],
+      ['Refund \u2066Official\u2069', 400],
+      ['إيجار الشقة', 201],
+    ] as const) {
+      const reply = await api.post('/accounts', { currency: 'GBP', description }, { token: customer.token });
+      expect([description, reply.status, Object.keys(reply.body.params ?? {})]).toEqual([
+        description,
+        status,
+        status === 400 ? ['description'] : [],
+      ]);
+    }
+    const named = await api.post('/users', {
+      name: 'Ada \u202eecalevoL',
+      email: `rtl-${Date.now()}@example.com`,
+      password: 'correct horse battery',
+    });
+    expect([named.status, Object.keys(named.body.params ?? {})]).toEqual([400, ['name']]);
+  });
+
   // qs read the first 200 form parameters (1,000 in a query) and dropped the rest without a word: a top-up's
   // currency after 200 empty ones was never checked, and a card's limit was answered 200 and never set.
   it('refuses a form or a query with more parameters than it reads, rather than dropping the rest', async () => {

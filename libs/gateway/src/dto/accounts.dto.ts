@@ -2,11 +2,11 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsArray, IsIn, Matches } from 'class-validator';
 import { ClientKey, Ids, Text } from '@cleave/contracts';
-import { CurrencyCode, MinorUnits, Optional, TextRecord, WholeNumberIn } from './fields';
+import { CurrencyCode, MinorUnits, Optional, ShownText, TextRecord, WholeNumberIn } from './fields';
 
 export class OpenAccountBody {
   @ApiPropertyOptional({ example: 'GBP', default: 'GBP' }) @Optional() @CurrencyCode() currency?: string;
-  @ApiPropertyOptional() @Optional() @Text(0, 140) description?: string;
+  @ApiPropertyOptional() @Optional() @ShownText(0, 140) description?: string;
 }
 
 export class AccountsQuery {
@@ -21,7 +21,7 @@ export class AccountIdQuery {
 export class TopUpBody {
   @MinorUnits() amount!: number;
   @ApiPropertyOptional() @Optional() @CurrencyCode() currency?: string;
-  @ApiPropertyOptional() @Optional() @Text(0, 140) description?: string;
+  @ApiPropertyOptional() @Optional() @ShownText(0, 140) description?: string;
 }
 
 export class TransferBody {
@@ -29,7 +29,7 @@ export class TransferBody {
   @ApiProperty() @Matches(Ids.account, { message: 'destination_account_id must be an account id (acc_…)' }) destination_account_id!: string;
   @MinorUnits() amount!: number;
   @ApiPropertyOptional() @Optional() @CurrencyCode() currency?: string;
-  @ApiPropertyOptional() @Optional() @Text(0, 140) description?: string;
+  @ApiPropertyOptional() @Optional() @ShownText(0, 140) description?: string;
 }
 
 export class PotsQuery {
@@ -38,7 +38,7 @@ export class PotsQuery {
 
 export class CreatePotBody {
   @ApiProperty() @Matches(Ids.account, { message: 'current_account_id must be an account id (acc_…)' }) current_account_id!: string;
-  @ApiProperty({ example: 'Holiday' }) @Text(1, 40) name!: string;
+  @ApiProperty({ example: 'Holiday' }) @ShownText(1, 40) name!: string;
 }
 
 export class DepositBody {
@@ -86,5 +86,5 @@ export class AnnotateBody {
   @Optional()
   @TextRecord(50, 100, 500)
   metadata?: Record<string, string>;
-  @ApiPropertyOptional() @Optional() @Text(0, 1000) notes?: string;
+  @ApiPropertyOptional() @Optional() @ShownText(0, 1000) notes?: string;
 }

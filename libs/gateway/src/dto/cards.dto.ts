@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsIn, IsObject, Matches, ValidateNested } from 'class-validator';
-import { CARD_PAYMENT_CATEGORIES, ClientKey, Ids, MAX_AMOUNT, Text } from '@cleave/contracts';
-import { CurrencyCode, MinorUnits, Optional, WholeNumberIn } from './fields';
+import { CARD_PAYMENT_CATEGORIES, ClientKey, Ids, MAX_AMOUNT } from '@cleave/contracts';
+import { CurrencyCode, MinorUnits, Optional, ShownText, WholeNumberIn } from './fields';
 
 export class IssueCardBody {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
@@ -29,7 +29,7 @@ export class CardLimitsBody {
 }
 
 export class MerchantBody {
-  @ApiProperty({ example: 'Brightbird Espresso' }) @Text(1, 100) name!: string;
+  @ApiProperty({ example: 'Brightbird Espresso' }) @ShownText(1, 100) name!: string;
   @ApiProperty({ example: '5814', description: 'ISO 18245 merchant category code' })
   @Matches(/^\d{4}$/, { message: 'mcc must be a four-digit merchant category code' })
   mcc!: string;
@@ -37,7 +37,7 @@ export class MerchantBody {
   @Optional()
   @IsIn(CARD_PAYMENT_CATEGORIES, { message: `category must be one of ${CARD_PAYMENT_CATEGORIES.join(', ')}` })
   category?: string;
-  @ApiPropertyOptional({ example: 'London' }) @Optional() @Text(0, 100) city?: string;
+  @ApiPropertyOptional({ example: 'London' }) @Optional() @ShownText(0, 100) city?: string;
   @ApiPropertyOptional({ example: 'GB' })
   @Optional()
   @Matches(/^[A-Z]{2,3}$/, { message: 'country must be an ISO 3166-1 code in capitals (GB or GBR)' })

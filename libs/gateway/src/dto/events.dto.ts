@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsDefined, IsIn, IsObject, IsUrl, Matches, ValidateNested } from 'class-validator';
 import { HTTP_URL, Ids, Text } from '@cleave/contracts';
-import { WholeNumberIn, Optional } from './fields';
+import { Optional, ShownText, WholeNumberIn } from './fields';
 
 export class FeedQuery {
   @ApiProperty() @Matches(Ids.account, { message: 'account_id must be an account id (acc_…)' }) account_id!: string;
@@ -16,8 +16,8 @@ export class FeedQuery {
 const HEX_COLOUR = /^#[0-9A-Fa-f]{6}$/;
 
 export class FeedItemParams {
-  @ApiProperty({ example: 'Your trip to Lisbon' }) @Text(1, 140) title!: string;
-  @ApiPropertyOptional() @Optional() @Text(0, 1_000) body?: string;
+  @ApiProperty({ example: 'Your trip to Lisbon' }) @ShownText(1, 140) title!: string;
+  @ApiPropertyOptional() @Optional() @ShownText(0, 1_000) body?: string;
   @ApiPropertyOptional({ example: 'https://example.com/lisbon.png' })
   @Optional()
   @IsUrl(HTTP_URL, { message: 'params[image_url] must be an http(s) URL' })

@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsISO4217CurrencyCode, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
-import { codePoints, MAX_AMOUNT, textFault } from '@cleave/contracts';
+import { codePoints, MAX_AMOUNT, Text, textFault } from '@cleave/contracts';
 
 const DIGITS = /^-?\d{1,16}$/;
 
@@ -69,4 +69,24 @@ export const CurrencyCode = (): PropertyDecorator =>
   applyDecorators(
     Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^[a-z]{3}$/i.test(value) ? value.toUpperCase() : value)),
     IsISO4217CurrencyCode(),
+  );
+
+// Embeddings, overrides and isolates: `Refund \u202e00.0001£` reads as "Refund £1000.00" to whoever sees it.
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * Text that is shown to a person, another customer perhaps (a transfer's description, a merchant's name):
+ * {@link Text}, and no invisible controls that change the direction it reads in.
+ */
+export const ShownText = (min: number, max: number): PropertyDecorator =>
+  applyDecorators(
+    Text(min, max),
+    ValidateBy({
+      name: 'noBidiControls',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || !BIDI_CONTROLS.test(value),
+        defaultMessage: (args) =>
+          `${args?.property ?? 'value'} must not contain characters that change its reading direction (U+202A-202E, U+2066-2069)`,
+      },
+    }),
   );

@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsIn, Matches } from 'class-validator';
 import { Ids, Text } from '@cleave/contracts';
-import { Optional } from './fields';
+import { Optional, ShownText } from './fields';
 
 export class SignUpBody {
-  @ApiProperty({ example: 'Ada Lovelace' }) @Text(1, 100) name!: string;
+  @ApiProperty({ example: 'Ada Lovelace' }) @ShownText(1, 100) name!: string;
   @ApiProperty({ example: 'ada@example.com' }) @IsEmail() @Text(1, 254) email!: string;
   @ApiProperty({ minLength: 8 }) @Text(8, 200) password!: string;
 }
