@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, TestDatabase } from '../support/postgres';
@@ -72,5 +73,22 @@ describe('connections to PostgreSQL lost under load', () => {
     expect([...failures.keys()].filter((code) => code !== 'unavailable')).toEqual([]);
     // The pool makes new connections: every kind of work is served again.
     for (const each of work) await each();
+  });
+
+  // pg-pool takes its error listener off a client it lends: lost while lent, with no query running to fail,
+  // the client's 'error' event had no listener and ended the process (a CI run, in the test above).
+  it('keeps a listener on a client while it is lent, and outlives its connection being lost then', async () => {
+    const pool = (dataSource.driver as unknown as { master: Pool }).master;
+    const client = await pool.connect();
+    expect(client.listenerCount('error')).toBeGreaterThan(0);
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    await admin((c) => c.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]));
+    const lost = await client.query('SELECT 1').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(lost).toBeInstanceOf(Error);
+    client.release(lost as Error);
+    expect(await runWithContext(rootContext({ timeoutMs: 5_000 }, 5_000), () => db.get(undefined, read, ['a']))).toBeDefined();
   });
 });

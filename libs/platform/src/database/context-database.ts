@@ -69,6 +69,7 @@ export class ContextDatabase {
     this.counts = sqlCountsOf(context);
     const url = dataSource.options.type === 'postgres' ? dataSource.options.url : undefined;
     this.overdue = url === undefined ? undefined : new OverdueStatements(context, url);
+    if (url !== undefined) keepListeningForLoss((dataSource.driver as unknown as { master?: Pool }).master);
   }
 
   /** Nest's shutdown hook: the connection that cancels overdue statements goes with the rest. */
@@ -404,4 +405,18 @@ function fitToReuse(error: unknown): boolean {
 // better-sqlite3 binds no booleans: SQLite keeps them as 0 and 1, as TypeORM writes them.
 function sqliteValues(params: readonly unknown[]): unknown[] {
   return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+}
+
+/**
+ * pg-pool takes its error listener off a client it lends, and TypeORM's query runner takes its own off
+ * before handing the client back: a connection lost in between (a backend terminated, the server
+ * restarting), with no query running to fail, was an unhandled 'error' event, which ends the process (a CI
+ * run saw it in the connection-loss test). Every client of the pool keeps a listener of its own; the loss
+ * still fails the statement it was running, or the next one asked of it.
+ */
+function keepListeningForLoss(pool: Pool | undefined): void {
+  if (pool === undefined) return;
+  const listen = (client: PoolClient) => client.on('error', () => undefined);
+  pool.on('connect', listen);
+  for (const client of (pool as unknown as { _clients?: PoolClient[] })._clients ?? []) listen(client);
 }

@@ -64,18 +64,20 @@ export class OverdueStatements {
   }
 
   private async cancel(entry: Watched): Promise<void> {
-    this.canceller ??= new pg.Pool({
-      connectionString: this.url,
-      max: 1,
-      // A cancel that can't be sent within a second is given up: the transaction waits for it.
-      connectionTimeoutMillis: 1_000,
-      query_timeout: 1_000,
-      idleTimeoutMillis: 5_000,
-      allowExitOnIdle: true,
-      application_name: `cleave-${this.context}-canceller`,
-    });
-    // An idle connection the server drops is reported on the pool: unheard, that 'error' would end the process.
-    this.canceller.on('error', (error) => this.log.warn(`the ${this.context} canceller's connection was lost: ${error.message}`));
+    if (this.canceller === undefined) {
+      this.canceller = new pg.Pool({
+        connectionString: this.url,
+        max: 1,
+        // A cancel that can't be sent within a second is given up: the transaction waits for it.
+        connectionTimeoutMillis: 1_000,
+        query_timeout: 1_000,
+        idleTimeoutMillis: 5_000,
+        allowExitOnIdle: true,
+        application_name: `cleave-${this.context}-canceller`,
+      });
+      // An idle connection the server drops is reported on the pool: unheard, that 'error' would end the process.
+      this.canceller.on('error', (error) => this.log.warn(`the ${this.context} canceller's connection was lost: ${error.message}`));
+    }
     try {
       await this.canceller.query('SELECT pg_cancel_backend($1)', [entry.backendPid]);
     } catch (error) {
