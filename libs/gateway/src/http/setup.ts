@@ -93,10 +93,11 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const fault = jsonBodyFault(body as string);
     if (fault !== undefined) {
-      const field = fault.field.slice(0, MAX_NAMED_FIELD);
+      // The error filter cuts a long field name short, here as everywhere.
+      const { field, rule } = fault;
       const message =
-        fault.rule === 'isInt' ? `${field} must be a whole number: amounts are integers in minor units` : `${field} must be given once`;
-      done(CleaveError.ofField(PlatformErrors.badParam, { field, rule: fault.rule, message }), undefined);
+        rule === 'isInt' ? `${field} must be a whole number: amounts are integers in minor units` : `${field} must be given once`;
+      done(CleaveError.ofField(PlatformErrors.badParam, { field, rule, message }), undefined);
       return;
     }
     // Fastify's JSON parser answers through `done`; its return value is nothing to wait for.
@@ -180,8 +181,6 @@ export const gatewayServerOptions: FastifyServerOptions = {
 };
 
 const FORM_PARAMETER_LIMIT = 200;
-/** How much of a client's own field name an error repeats back. */
-const MAX_NAMED_FIELD = 100;
 
 /** The `&`-separated parts of a query string or form from `start`, as qs counts them against its limit. */
 function parameterCount(text: string, start: number): number {

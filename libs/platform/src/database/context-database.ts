@@ -307,11 +307,8 @@ export class ContextDatabase {
     const deadline = this.overdue === undefined ? undefined : callDeadline;
     if (deadline === undefined) return pool.query(query);
     // A statement on its own is bound by its call's deadline as a transaction is (see postgresTransaction).
+    // Lent, the client keeps the error listener every client of this pool has (keepListeningForLoss).
     const client = await pool.connect();
-    // pg-pool takes its error listener off a client it lends: a connection lost while lent (the server
-    // restarting, a backend terminated) would be an unhandled 'error' event, which ends the process.
-    const onLost = () => undefined;
-    client.on('error', onLost);
     let failure: unknown;
     try {
       return await this.cancelledAt(deadline, client, 'statement', () => client.query(query));
@@ -319,10 +316,7 @@ export class ContextDatabase {
       failure = error;
       throw error;
     } finally {
-      const unfit = failure !== undefined && !fitToReuse(failure);
-      // A client given back unfit is ended by the pool, and may still report its end: it keeps the listener.
-      if (!unfit) client.removeListener('error', onLost);
-      client.release(unfit ? (failure as Error) : undefined);
+      client.release(failure !== undefined && !fitToReuse(failure) ? (failure as Error) : undefined);
     }
   }
 

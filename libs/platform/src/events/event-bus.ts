@@ -673,7 +673,7 @@ export class EventBus {
       m.nak(this.backoff(attempts));
       return;
     }
-    const event = m.subject.slice(this.config.natsPrefix.length + '.evt.'.length);
+    const event = this.eventOf(m);
     // Parked as the event it is where it reads as one, so that it can be replayed; raw otherwise.
     let envelope: EventEnvelope;
     try {
@@ -690,8 +690,13 @@ export class EventBus {
     }
   }
 
+  /** The event a stored message is, by its subject (`<prefix>.evt.<event>`). */
+  private eventOf(m: JsMsg): string {
+    return m.subject.slice(this.config.natsPrefix.length + '.evt.'.length);
+  }
+
   private async handle(context: string, m: JsMsg): Promise<void> {
-    const event = m.subject.slice(this.config.natsPrefix.length + '.evt.'.length);
+    const event = this.eventOf(m);
     // A consumer reads the events its context handles, but a wide filter can bring others: they pass by.
     if (!this.server.subscribersOf(event).includes(context)) {
       m.ack();

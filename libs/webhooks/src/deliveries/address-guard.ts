@@ -66,18 +66,12 @@ export const guardedLookup =
     dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
       const list = addresses as unknown as LookupAddress[];
-      const refused = list.find((a) => blockedRange(a.address, allowPrivate) !== undefined);
-      if (refused)
-        return callback(
-          Object.assign(
-            new Error(`${hostname} resolves to ${refused.address}, ${withArticle(blockedRange(refused.address, allowPrivate)!)} address`),
-            {
-              code: 'EADDRNOTALLOWED',
-            },
-          ),
-          '',
-          0,
-        );
+      for (const { address } of list) {
+        const range = blockedRange(address, allowPrivate);
+        if (range === undefined) continue;
+        const refusal = new Error(`${hostname} resolves to ${address}, ${withArticle(range)} address`);
+        return callback(Object.assign(refusal, { code: 'EADDRNOTALLOWED' }), '', 0);
+      }
       if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
       callback(null, list[0]!.address, list[0]!.family);
     });
