@@ -182,6 +182,108 @@ describe('the HTTP server at its edges', () => {
     expect([named.status, Object.keys(named.body.params ?? {})]).toEqual([400, ['name']]);
   });
 
+  // Node's decoder made U+FFFD of bytes that weren't UTF-8, and an account was opened described as "a\ufffd\ufffdb";
+  // a body declared UTF-16 was read as UTF-8 all the same.
+  it("reads a body only as UTF-8: bytes that aren't, or another declared charset, are refused", async () => {
+    const api = new Api(bank.url);
+    const customer = await signUp(api);
+    const post = async (type: string, body: Buffer | string) => {
+      const reply = await fetch(`${bank.url}/accounts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${customer.token}`, 'content-type': type },
+        body,
+      });
+      const answer = (await reply.json()) as { code?: string; params?: Record<string, string>; description?: string };
+      return [reply.status, answer.code ?? answer.description, Object.keys(answer.params ?? {})];
+    };
+    const json = 'application/json';
+    const form = 'application/x-www-form-urlencoded';
+    expect(await post(json, Buffer.from('{"currency":"GBP","description":"caf\xe9"}', 'latin1'))).toEqual([
+      400,
+      'bad_request.bad_body',
+      ['body'],
+    ]);
+    expect(await post(form, Buffer.from('currency=GBP&description=caf\xe9', 'latin1'))).toEqual([400, 'bad_request.bad_body', ['body']]);
+    expect(await post(`${json}; charset=utf-16`, '{"currency":"GBP"}')).toEqual([
+      400,
+      'bad_request.unsupported_media_type',
+      ['content-type'],
+    ]);
+    expect(await post(`${form}; charset=iso-8859-1`, 'currency=GBP')).toEqual([
+      400,
+      'bad_request.unsupported_media_type',
+      ['content-type'],
+    ]);
+    expect(await post(`${json}; charset="UTF-8"`, '{"currency":"GBP","description":"café ☕"}')).toEqual([201, 'café ☕', []]);
+    expect(await post(form, 'currency=GBP&description=caf%C3%A9+%E2%98%95')).toEqual([201, 'café ☕', []]);
+    expect((await api.get('/accounts', { token: customer.token })).body.accounts).toHaveLength(2);
+  });
+
+  // qs kept `%ff` and `%zz` as they came (an account was described as "%ff"), and dropped `__proto__[x]` and
+  // `toString` from a query without a word; JSON's `__proto__` was refused as "not valid JSON", naming nothing.
+  it('refuses, naming them, the keys and escapes a form, a query or JSON would lose on the way in', async () => {
+    const api = new Api(bank.url);
+    const customer = await signUp(api);
+    const form = async (body: string) => {
+      const reply = await fetch(`${bank.url}/accounts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${customer.token}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+      const answer = (await reply.json()) as { params?: Record<string, string> };
+      return [reply.status, answer.params];
+    };
+    expect(await form('currency=GBP&description=%ff')).toEqual([400, { description: 'description is not percent-encoded UTF-8' }]);
+    expect(await form('currency=GB%zzP')).toEqual([400, { currency: 'currency is not percent-encoded UTF-8' }]);
+    expect(await form('currency=GBP&%E2%98=x')).toMatchObject([400, { '%E2%98': expect.any(String) }]);
+    expect(await form('currency=GBP&__proto__[x]=1')).toEqual([400, { '__proto__[x]': 'property __proto__[x] should not exist' }]);
+    for (const query of ['__proto__[x]=1', 'toString=1', 'constructor[prototype][x]=1', 'account_type=%E2%98']) {
+      const reply = await fetch(`${bank.url}/accounts?${query}`, { headers: { authorization: `Bearer ${customer.token}` } });
+      const field = decodeURIComponent(query.split('=')[0]!);
+      expect([query, reply.status, Object.keys(((await reply.json()) as { params?: object }).params ?? {})]).toEqual([query, 400, [field]]);
+    }
+    for (const [body, field] of [
+      ['{"currency":"GBP","__proto__":{"x":1}}', '__proto__'],
+      ['{"currency":"GBP","metadata":{"constructor":{"prototype":{"x":1}}}}', 'constructor'],
+    ] as const) {
+      const raw = await fetch(`${bank.url}/accounts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${customer.token}`, 'content-type': 'application/json' },
+        body,
+      });
+      expect([raw.status, await raw.json()]).toEqual([
+        400,
+        {
+          code: 'bad_request.bad_param',
+          message: `property ${field} should not exist`,
+          params: { [field]: `property ${field} should not exist` },
+        },
+      ]);
+    }
+    expect((await api.get('/accounts?account_type=uk_retail', { token: customer.token })).status).toBe(200);
+  });
+
+  // validator.js takes every ISO 4217 code, and an account opened in XXX ("no currency") and XAU (gold).
+  it('opens accounts in money, not in precious metals, funds or the testing and no-currency codes', async () => {
+    const api = new Api(bank.url);
+    const customer = await signUp(api);
+    for (const [currency, status] of [
+      ['XXX', 400],
+      ['xau', 400],
+      ['XTS', 400],
+      ['CHE', 400],
+      ['XOF', 201],
+      ['JPY', 201],
+    ] as const) {
+      const reply = await api.post('/accounts', { currency }, { token: customer.token });
+      expect([currency, reply.status, Object.keys(reply.body.params ?? {})]).toEqual([
+        currency,
+        status,
+        status === 400 ? ['currency'] : [],
+      ]);
+    }
+  });
+
   // qs read the first 200 form parameters (1,000 in a query) and dropped the rest without a word: a top-up's
   // currency after 200 empty ones was never checked, and a card's limit was answered 200 and never set.
   it('refuses a form or a query with more parameters than it reads, rather than dropping the rest', async () => {

@@ -12,6 +12,7 @@ export * from './contract';
 export * from './errors';
 export * from './ids';
 export * from './text';
+export * from './currency';
 export * from './identity/identity.patterns';
 export * from './identity/identity.messages';
 export * from './identity/identity.contract';

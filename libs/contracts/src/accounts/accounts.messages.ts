@@ -1,11 +1,12 @@
-import { IsISO4217CurrencyCode, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsCurrency } from '../currency';
 import { Ids, MAX_AMOUNT } from '../ids';
 import { ClientKey, Text } from '../text';
 
 /** Opens a current account for a customer. */
 export class OpenAccountRequest {
   @Matches(Ids.user) ownerId!: string;
-  @IsISO4217CurrencyCode() currency!: string;
+  @IsCurrency() currency!: string;
   @IsOptional() @Text(0, 140) description?: string;
 }
 
@@ -50,7 +51,7 @@ export interface AccountBalanceView {
 export class TopUpAccountRequest {
   @Matches(Ids.account) accountId!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
-  @IsOptional() @IsISO4217CurrencyCode() currency?: string;
+  @IsOptional() @IsCurrency() currency?: string;
   @IsOptional() @Text(0, 140) description?: string;
 }
 
@@ -59,7 +60,7 @@ export class TransferMoneyRequest {
   @Matches(Ids.account) sourceAccountId!: string;
   @Matches(Ids.account) destinationAccountId!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
-  @IsOptional() @IsISO4217CurrencyCode() currency?: string;
+  @IsOptional() @IsCurrency() currency?: string;
   @IsOptional() @Text(0, 140) description?: string;
 }
 
@@ -99,7 +100,7 @@ export interface PotView {
 export class AccountOpenedV1 {
   @Matches(Ids.account) accountId!: string;
   @Matches(Ids.user) ownerId!: string;
-  @IsISO4217CurrencyCode() currency!: string;
+  @IsCurrency() currency!: string;
   /** ISO 8601. */
   @IsString() opened!: string;
 }

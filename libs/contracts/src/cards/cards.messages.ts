@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsISO4217CurrencyCode, IsObject, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsObject, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsCurrency } from '../currency';
 import { Ids, MAX_AMOUNT } from '../ids';
 import { MerchantInput } from './merchant';
 import { ClientKey } from '../text';
@@ -54,7 +55,7 @@ export type DeclineReason =
 export class AuthoriseRequest {
   @Matches(Ids.cardToken) cardToken!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
-  @IsISO4217CurrencyCode() currency!: string;
+  @IsCurrency() currency!: string;
   @IsDefined() @IsObject() @ValidateNested() @Type(() => MerchantInput) merchant!: MerchantInput;
   /** The network's id of this authorisation: its retries carry the same one. */
   @ClientKey() networkTransactionId!: string;
@@ -85,7 +86,7 @@ export class PresentRequest {
   @IsOptional() @Matches(Ids.cardToken) cardToken?: string;
   @IsOptional() @IsObject() @ValidateNested() @Type(() => MerchantInput) merchant?: MerchantInput;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
-  @IsISO4217CurrencyCode() currency!: string;
+  @IsCurrency() currency!: string;
 }
 
 /** What clearing did. */
@@ -117,7 +118,7 @@ export class RefundRequest {
   @ClientKey() networkTransactionId!: string;
   @Matches(Ids.cardToken) cardToken!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
-  @IsISO4217CurrencyCode() currency!: string;
+  @IsCurrency() currency!: string;
   @IsDefined() @IsObject() @ValidateNested() @Type(() => MerchantInput) merchant!: MerchantInput;
 }
 

@@ -7,7 +7,6 @@ import {
   IsDefined,
   IsIn,
   IsInt,
-  IsISO4217CurrencyCode,
   IsISO8601,
   IsObject,
   IsOptional,
@@ -17,6 +16,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsCurrency } from '../currency';
 import { Ids, MAX_AMOUNT } from '../ids';
 import { MerchantView } from '../cards/merchant';
 import { Text } from '../text';
@@ -27,7 +27,7 @@ export type BookKind = 'customer' | 'pot';
 /** Opens the book that holds an account's or pot's money; opening it again alike is a no-op. */
 export class OpenBookRequest {
   @Matches(Ids.book) accountId!: string;
-  @IsISO4217CurrencyCode() currency!: string;
+  @IsCurrency() currency!: string;
   @IsOptional() @IsIn(['customer', 'pot']) kind?: BookKind;
 }
 
@@ -59,7 +59,7 @@ export interface BalanceReply {
 export class TopUpRequest {
   @Matches(Ids.account) accountId!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
-  @IsISO4217CurrencyCode() currency!: string;
+  @IsCurrency() currency!: string;
   @IsOptional() @Text(0, 140) description?: string;
 }
 
@@ -71,7 +71,7 @@ export class TransferRequest {
   @Matches(Ids.book) sourceAccountId!: string;
   @Matches(Ids.book) destinationAccountId!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
-  @IsISO4217CurrencyCode() currency!: string;
+  @IsCurrency() currency!: string;
   @IsOptional() @IsIn(['transfer', 'pot_deposit', 'pot_withdrawal']) kind?: TransferKind;
   @IsOptional() @Text(0, 140) description?: string;
   /** How the source appears on the destination's statement, and the other way round. */
@@ -94,7 +94,7 @@ export class PlaceHoldRequest {
   @IsOptional() @Matches(Ids.hold) holdId?: string;
   @Matches(Ids.account) accountId!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
-  @IsISO4217CurrencyCode() currency!: string;
+  @IsCurrency() currency!: string;
   @Text(1, 140) description!: string;
   @IsOptional() @Text(0, 40) category?: string;
   /** Seconds until an unposted hold expires and releases its money (default: the ledger's setting). */
@@ -128,7 +128,7 @@ export class ReleaseHoldRequest {
 export class CardPaymentRequest {
   @Matches(Ids.account) accountId!: string;
   @IsInt() @Min(1) @Max(MAX_AMOUNT) amount!: number;
-  @IsISO4217CurrencyCode() currency!: string;
+  @IsCurrency() currency!: string;
   @Text(1, 140) description!: string;
   @Text(0, 40) category!: string;
   @IsDefined() @IsObject() @ValidateNested() @Type(() => MerchantView) merchant!: MerchantView;
@@ -233,7 +233,7 @@ export class TransactionV1 implements TransactionView {
   @Matches(Ids.transaction) id!: string;
   @Matches(Ids.book) accountId!: string;
   @IsInt() @Min(-MAX_AMOUNT) @Max(MAX_AMOUNT) amount!: number;
-  @IsISO4217CurrencyCode() currency!: string;
+  @IsCurrency() currency!: string;
   @IsISO8601() created!: string;
   @Text(0, 140) description!: string;
   @Text(0, 40) category!: string;

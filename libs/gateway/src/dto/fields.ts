@@ -1,8 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsISO4217CurrencyCode, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
-import { codePoints, MAX_AMOUNT, Text, textFault } from '@cleave/contracts';
+import { IsInt, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { codePoints, IsCurrency, MAX_AMOUNT, Text, textFault } from '@cleave/contracts';
 
 const DIGITS = /^-?\d{1,16}$/;
 
@@ -68,7 +68,7 @@ function textRecordFault(value: unknown, maxKeys: number, keyMax: number, valueM
 export const CurrencyCode = (): PropertyDecorator =>
   applyDecorators(
     Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^[a-z]{3}$/i.test(value) ? value.toUpperCase() : value)),
-    IsISO4217CurrencyCode(),
+    IsCurrency(),
   );
 
 // Embeddings, overrides and isolates: `Refund \u202e00.0001£` reads as "Refund £1000.00" to whoever sees it.

@@ -1,20 +1,27 @@
-/** What a JSON body says that JSON.parse would hide: a number that is not whole, or a key given twice. */
+/**
+ * What a JSON body says that JSON.parse would hide: a number that is not whole, a key given twice, or a key
+ * that reaches an object's prototype.
+ */
 export interface JsonBodyFault {
   readonly field: string;
-  readonly rule: 'isInt' | 'uniqueKey';
+  readonly rule: 'isInt' | 'uniqueKey' | 'whitelistValidation';
 }
 
 /**
- * The first number written with a fraction or an exponent (`1e2`, `7.0`), or the first key an object gives
- * twice, with the field it is in; undefined when there is neither. Every number in Cleave's API is a whole
- * number (money in minor units above all), and JSON.parse would turn `1e2` into 100 before any rule could
- * see how it was written; it keeps the last of a repeated key, where a proxy or a client library may read
- * the first (as with a repeated header or form field, both refused). Reads the text once.
+ * The first number written with a fraction or an exponent (`1e2`, `7.0`), the first key an object gives
+ * twice, or the first `__proto__` (or `prototype` in a `constructor`), with the field it is in; undefined
+ * when there is none. Every number in Cleave's API is a whole number (money in minor units above all), and
+ * JSON.parse would turn `1e2` into 100 before any rule could see how it was written; it keeps the last of a
+ * repeated key, where a proxy or a client library may read the first (as with a repeated header or form
+ * field, both refused). Fastify's parser refuses the prototype keys too, but as "not valid JSON", naming
+ * nothing. Reads the text once.
  */
 export function jsonBodyFault(text: string): JsonBodyFault | undefined {
   let lastString = '';
-  // The keys seen in each object the reader is inside (null for an array).
+  let lastKey: string | undefined;
+  // The keys seen in each object the reader is inside (null for an array), and the key each was opened under.
   const keys: Array<Set<string> | null> = [];
+  const openedUnder: Array<string | undefined> = [];
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
@@ -34,11 +41,22 @@ export function jsonBodyFault(text: string): JsonBodyFault | undefined {
         // `"\u0061"` and `"a"` are one key.
         const key = escaped ? unescaped(lastString) : lastString;
         if (inObject.has(key)) return { field: key, rule: 'uniqueKey' };
+        if (key === '__proto__') return { field: key, rule: 'whitelistValidation' };
+        if (key === 'prototype' && openedUnder[openedUnder.length - 1] === 'constructor') {
+          return { field: 'constructor', rule: 'whitelistValidation' };
+        }
         inObject.add(key);
-      }
-    } else if (c === 0x7b) keys.push(new Set());
-    else if (c === 0x5b) keys.push(null);
-    else if (c === 0x7d || c === 0x5d) keys.pop();
+        lastKey = key;
+      } else lastKey = undefined;
+    } else if (c === 0x7b || c === 0x5b) {
+      keys.push(c === 0x7b ? new Set() : null);
+      openedUnder.push(lastKey);
+      lastKey = undefined;
+    } else if (c === 0x7d || c === 0x5d) {
+      keys.pop();
+      openedUnder.pop();
+      lastKey = undefined;
+    } else if (c === 0x2c) lastKey = undefined;
     else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       let end = i;
       let exact = true;
@@ -48,6 +66,7 @@ export function jsonBodyFault(text: string): JsonBodyFault | undefined {
       }
       if (!exact) return { field: lastString || 'the body', rule: 'isInt' };
       i = end - 1;
+      lastKey = undefined;
     }
   }
   return undefined;

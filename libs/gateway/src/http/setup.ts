@@ -16,6 +16,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { finished } from 'node:stream';
 import { jsonBodyFault } from './json-body';
+import { bodyText, formFault } from './body-text';
 import { httpFailure, monzoErrorBody, MonzoErrorFilter, sendMonzoError } from './monzo-error.filter';
 import { GatewayErrors, PlatformErrors } from '@cleave/contracts';
 
@@ -61,11 +62,14 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
       return sendMonzoError(reply, failure);
     }
     // qs reads so many parameters and drops the rest without a word: an account_id or a since among them was lost.
-    const query = request.raw.url!.indexOf('?');
-    if (query >= 0 && parameterCount(request.raw.url!, query + 1) > QUERY_PARAMETER_LIMIT) {
+    const url = request.raw.url!;
+    const query = url.indexOf('?');
+    if (query >= 0 && parameterCount(url, query + 1) > QUERY_PARAMETER_LIMIT) {
       const message = `at most ${QUERY_PARAMETER_LIMIT} query parameters`;
       return sendMonzoError(reply, CleaveError.ofField(PlatformErrors.badParam, { field: 'query', rule: 'parameterLimit', message }));
     }
+    const queryFault = query >= 0 ? formFault(url, query + 1) : undefined;
+    if (queryFault !== undefined) return sendMonzoError(reply, queryFault);
     // HTTP/1.1 requires it (RFC 9112 §3.2); Node's own refusal had no body.
     if (request.headers.host === undefined && request.raw.httpVersionMinor >= 1) {
       const message = 'the host header is required';
@@ -90,34 +94,36 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   // Bodies are forms or JSON, nothing else: Fastify's plain-text parser would hand a string to a DTO.
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const fault = jsonBodyFault(body as string);
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const text = bodyText(body as Buffer, request.headers['content-type']);
+    if (text instanceof CleaveError) return done(text, undefined);
+    const fault = jsonBodyFault(text);
     if (fault !== undefined) {
       // The error filter cuts a long field name short, here as everywhere.
       const { field, rule } = fault;
       const message =
-        rule === 'isInt' ? `${field} must be a whole number: amounts are integers in minor units` : `${field} must be given once`;
+        rule === 'isInt'
+          ? `${field} must be a whole number: amounts are integers in minor units`
+          : rule === 'uniqueKey'
+            ? `${field} must be given once`
+            : `property ${field} should not exist`;
       done(CleaveError.ofField(PlatformErrors.badParam, { field, rule, message }), undefined);
       return;
     }
     // Fastify's JSON parser answers through `done`; its return value is nothing to wait for.
-    void parseJson(request, body as string, done);
+    void parseJson(request, text, done);
   });
-  app.useBodyParser('application/x-www-form-urlencoded', {}, (_request, body, done) => {
-    const text = body.toString('utf8');
-    // qs drops such a key without a word, where the same body as JSON is refused naming it.
-    const inherited = inheritedFormKey(text);
-    if (inherited !== undefined) {
-      const message = `property ${inherited} should not exist`;
-      done(CleaveError.ofField(PlatformErrors.badParam, { field: inherited, rule: 'whitelistValidation', message }), undefined);
-      return;
-    }
+  app.useBodyParser('application/x-www-form-urlencoded', {}, (request, body, done) => {
+    const text = bodyText(body, request.headers['content-type']);
+    if (text instanceof CleaveError) return done(text, undefined);
     if (parameterCount(text, 0) > FORM_PARAMETER_LIMIT) {
       // qs would read the first ones and drop the rest (a currency, a limit) without a word.
       const message = `at most ${FORM_PARAMETER_LIMIT} form parameters`;
       done(CleaveError.ofField(PlatformErrors.badParam, { field: 'body', rule: 'parameterLimit', message }), undefined);
       return;
     }
+    const fault = formFault(text, 0);
+    if (fault !== undefined) return done(fault, undefined);
     done(null, qs.parse(text, { depth: 2, arrayLimit: 50, parameterLimit: FORM_PARAMETER_LIMIT }));
   });
   // Every error, Fastify's own before a route runs (an unsupported content type, an unreadable body) included.
@@ -200,21 +206,6 @@ function repeatedSingleton(rawHeaders: readonly string[]): string | undefined {
     seen ??= new Set();
     if (seen.has(name)) return name;
     seen.add(name);
-  }
-  return undefined;
-}
-
-/** The first form key with a part named as a plain object's own properties are (`metadata[toString]`), if any. */
-export function inheritedFormKey(form: string): string | undefined {
-  for (const pair of form.split('&')) {
-    const equals = pair.indexOf('=');
-    let key: string;
-    try {
-      key = decodeURIComponent((equals < 0 ? pair : pair.slice(0, equals)).replace(/\+/g, ' '));
-    } catch {
-      continue; // qs keeps a key it can't decode as it came, which names nothing inherited either
-    }
-    if (key.split(/[[\]]+/).some((part) => part !== '' && part in Object.prototype)) return key;
   }
   return undefined;
 }

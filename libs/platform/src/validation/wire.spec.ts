@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toWire } from './wire';
+import { decodeJson, toWire } from './wire';
 
 const viaJson = (value: unknown): unknown => {
   const text = JSON.stringify(value);
@@ -76,5 +76,15 @@ describe('toWire', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(() => toWire(cyclic)).toThrow(TypeError);
+  });
+});
+
+describe('decodeJson', () => {
+  // Buffer turned the bytes into U+FFFD, so a peer's garbage reached a handler as a plausible string.
+  it("refuses a payload that isn't UTF-8, and reads one that is", () => {
+    const latin1 = Buffer.from('{"description":"caf\xe9"}', 'latin1');
+    expect(() => decodeJson(latin1)).toThrow(SyntaxError);
+    expect(decodeJson(Buffer.from('{"description":"café ☕"}'))).toEqual({ description: 'café ☕' });
+    expect(decodeJson(new Uint8Array(0))).toBeUndefined();
   });
 });

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 const MAX_DEPTH = 256;
 
 /**
@@ -73,9 +75,13 @@ export function encodeJson(value: unknown): Uint8Array {
   return Buffer.from(JSON.stringify(value));
 }
 
-/** Decodes a NATS payload; an empty payload is `undefined`. */
+/**
+ * Decodes a NATS payload; an empty payload is `undefined`. Throws on bytes that aren't UTF-8, which JSON
+ * must be between systems (RFC 8259 §8.1) and which Buffer would otherwise turn into U+FFFD unseen.
+ */
 export function decodeJson(data: Uint8Array): unknown {
   if (data.length === 0) return undefined;
+  if (!isUtf8(data)) throw new SyntaxError('the payload is not UTF-8');
   return JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
 }
 
