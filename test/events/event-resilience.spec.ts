@@ -379,5 +379,13 @@ describe('dead letters', () => {
     expect((await run('list', 'feed')).stdout).toContain('no dead letters in feed');
     const all = (await api.get('/admin/dead-letters?context=feed&include_replayed=true', admin)).body.dead_letters;
     expect(all).toEqual([expect.objectContaining({ id: parked[0]!.id, replayed: expect.any(String) })]);
+    // Past the 200 a list holds, the next page starts after the last letter listed.
+    const after = (id: string) => api.get(`/admin/dead-letters?context=feed&include_replayed=true&after=${id}`, admin);
+    expect([(await after(parked[0]!.id)).status, (await after(parked[0]!.id)).body.dead_letters]).toEqual([200, []]);
+    expect([(await after(`dlq_${'0'.repeat(22)}`)).status, (await after(`dlq_${'0'.repeat(22)}`)).body.code]).toEqual([404, 'not_found']);
+    expect(Object.keys((await after('garbage')).body.params ?? {})).toEqual(['after']);
+    expect((await run('list', 'feed', '--all', '--after', parked[0]!.id)).stdout).toContain(
+      `no dead letters in feed after ${parked[0]!.id}`,
+    );
   });
 });

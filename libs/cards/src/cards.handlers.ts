@@ -88,7 +88,7 @@ export class CardsHandlers {
 
   @Handles(CardsPatterns.ListDeadLetters)
   onListDeadLetters(request: ListDeadLettersRequest) {
-    return this.deadLetters.list('cards', request.includeReplayed);
+    return this.deadLetters.list('cards', request.includeReplayed, request.after);
   }
 
   @Handles(CardsPatterns.ReplayDeadLetter)

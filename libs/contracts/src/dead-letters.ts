@@ -5,6 +5,8 @@ import { Ids } from './ids';
 export class ListDeadLettersRequest {
   /** Also those replayed since. */
   @IsOptional() @IsBoolean() includeReplayed?: boolean;
+  /** The letters listed after this one: the next page. */
+  @IsOptional() @Matches(Ids.deadLetter) after?: string;
 }
 
 /** Hands a dead letter's event to its handler again. */

@@ -72,7 +72,7 @@ export class FeedHandlers {
 
   @Handles(FeedPatterns.ListDeadLetters)
   onListDeadLetters(request: ListDeadLettersRequest) {
-    return this.deadLetters.list('feed', request.includeReplayed);
+    return this.deadLetters.list('feed', request.includeReplayed, request.after);
   }
 
   @Handles(FeedPatterns.ReplayDeadLetter)

@@ -59,6 +59,20 @@ describe('dead letters, many of them', () => {
     expect((await letters.list('probe', true))[0]!.eventId).toBe('stream_0');
   });
 
+  it('lists the rest a page at a time after a letter, each once, in order, letters parked in the same millisecond too', async () => {
+    await park(250);
+    // Parked in the same millisecond as dlq_000199 and after it in id order.
+    await dataSource
+      .getRepository(DeadLetter)
+      .update({ id: 'dlq_000200' }, { createdAt: new Date(Date.UTC(2026, 11, 4, 0, 0, 0, 199)).toISOString() });
+    const first = await letters.list('probe');
+    const second = await letters.list('probe', false, first[first.length - 1]!.id);
+    const ids = [...first, ...second].map((l) => l.id);
+    expect(ids).toEqual(Array.from({ length: 250 }, (_, i) => `dlq_${String(i).padStart(6, '0')}`));
+    expect(await letters.list('probe', false, 'dlq_000249')).toEqual([]);
+    await expect(letters.list('probe', false, 'dlq_999999')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
   it('finds a letter by its event without reading the whole table', async () => {
     const plan = (await dataSource.query(
       `EXPLAIN QUERY PLAN SELECT 1 FROM dead_letters WHERE context = 'probe' AND event_id = 'stream_1' AND replayed_at IS NULL`,

@@ -61,7 +61,7 @@ export class WebhooksHandlers {
 
   @Handles(WebhooksPatterns.ListDeadLetters)
   onListDeadLetters(request: ListDeadLettersRequest) {
-    return this.deadLetters.list('webhooks', request.includeReplayed);
+    return this.deadLetters.list('webhooks', request.includeReplayed, request.after);
   }
 
   @Handles(WebhooksPatterns.ReplayDeadLetter)

@@ -1,7 +1,7 @@
 /**
  * Operators' tool for events a context gave up on, over the gateway's admin routes:
  *
- *   npm run dead-letters -- list <feed|webhooks|cards> [--all]
+ *   npm run dead-letters -- list <feed|webhooks|cards> [--all] [--after <dlq_id>]
  *   npm run dead-letters -- replay <feed|webhooks|cards> <dlq_id>
  *   npm run dead-letters -- replay-all <feed|webhooks|cards>
  *   npm run dead-letters -- discard <feed|webhooks|cards> <dlq_id>
@@ -9,7 +9,7 @@
  * CLEAVE_URL (default http://127.0.0.1:3000) and CLEAVE_ADMIN_SECRET say where and as whom.
  */
 const USAGE =
-  'usage: dead-letters list <context> [--all] | replay <context> <dlq_id> | replay-all <context> | discard <context> <dlq_id>; contexts: feed, webhooks, cards';
+  'usage: dead-letters list <context> [--all] [--after <dlq_id>] | replay <context> <dlq_id> | replay-all <context> | discard <context> <dlq_id>; contexts: feed, webhooks, cards';
 const CONTEXTS = ['feed', 'webhooks', 'cards'];
 
 interface DeadLetterJson {
@@ -43,9 +43,17 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (command === 'list') {
-    const body = await call('GET', `/admin/dead-letters?context=${context}${argv.includes('--all') ? '&include_replayed=true' : ''}`);
-    const letters = body.dead_letters as DeadLetterJson[];
-    console.log(letters.length === 0 ? `no dead letters in ${context}` : letters.map(line).join('\n'));
+    const at = argv.indexOf('--after');
+    const after = at >= 0 ? argv[at + 1] : undefined;
+    if (at >= 0 && !after) {
+      console.error(USAGE);
+      return 2;
+    }
+    const query = `context=${context}${argv.includes('--all') ? '&include_replayed=true' : ''}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+    const letters = (await call('GET', `/admin/dead-letters?${query}`)).dead_letters as DeadLetterJson[];
+    console.log(letters.length === 0 ? `no dead letters in ${context}${after ? ` after ${after}` : ''}` : letters.map(line).join('\n'));
+    // A list holds 200 at most: say how to see the rest.
+    if (letters.length >= 200) console.log(`… more may follow: list ${context} --after ${letters[letters.length - 1]!.id}`);
     return 0;
   }
   if (command === 'replay' && id) {

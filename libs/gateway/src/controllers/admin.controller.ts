@@ -32,9 +32,11 @@ export class AdminController {
   constructor(private readonly bus: MessageBus) {}
 
   @Get('admin/dead-letters')
-  @ApiOperation({ summary: 'Events a context gave up on (context=feed|webhooks|cards), oldest first' })
+  @ApiOperation({
+    summary: 'Events a context gave up on (context=feed|webhooks|cards), oldest first, 200 at a time (after=: the next page)',
+  })
   async list(@Query() query: DeadLettersQuery) {
-    const letters = await this.bus.send(PATTERNS[query.context].list, { includeReplayed: query.include_replayed });
+    const letters = await this.bus.send(PATTERNS[query.context].list, { includeReplayed: query.include_replayed, after: query.after });
     return { dead_letters: letters.map(deadLetterJson) };
   }
 

@@ -93,4 +93,8 @@ export class DeadLettersQuery {
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'include_replayed must be true or false' })
   include_replayed?: boolean;
+  @ApiPropertyOptional({ description: "A dead letter's id: the letters listed after it (the next page)" })
+  @Optional()
+  @Matches(Ids.deadLetter, { message: "after must be a dead letter's id (dlq_…)" })
+  after?: string;
 }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { IsNull } from 'typeorm';
+import { IsNull, MoreThan, type FindOptionsWhere } from 'typeorm';
 import type { DeadLetterView } from '@cleave/contracts';
 import { CleaveError } from '../errors/cleave-error';
 import type { ContextDatabases } from '../database/context-databases';
@@ -22,19 +22,30 @@ export class DeadLetters {
   ) {}
 
   /**
-   * The oldest {@link MAX_LISTED} letters of a context, without their envelopes (up to 64 KiB each): a
-   * flood of poison must not make the list too large to send, or the process too large to hold it.
+   * The oldest {@link MAX_LISTED} letters of a context, or the next ones after the letter `after`, without
+   * their envelopes (up to 64 KiB each): a flood of poison must not make the list too large to send, or the
+   * process too large to hold it.
    */
-  async list(context: string, includeReplayed = false): Promise<DeadLetterView[]> {
+  async list(context: string, includeReplayed = false, after?: string): Promise<DeadLetterView[]> {
     const db = this.database(context);
-    const rows = await db.read((em) =>
-      em.find(DeadLetter, {
+    const rows = await db.read(async (em) => {
+      const listed = includeReplayed ? { context } : { context, replayedAt: IsNull() };
+      let where: FindOptionsWhere<DeadLetter>[] = [listed];
+      if (after !== undefined) {
+        const from = await em.findOne(DeadLetter, { select: { id: true, createdAt: true }, where: { id: after, context } });
+        if (!from) throw CleaveError.notFound(`no dead letter ${after} in ${context}`);
+        where = [
+          { ...listed, createdAt: MoreThan(from.createdAt) },
+          { ...listed, createdAt: from.createdAt, id: MoreThan(from.id) },
+        ];
+      }
+      return em.find(DeadLetter, {
         select: { id: true, context: true, eventId: true, event: true, error: true, attempts: true, createdAt: true, replayedAt: true },
-        where: includeReplayed ? { context } : { context, replayedAt: IsNull() },
+        where,
         order: { createdAt: 'ASC', id: 'ASC' },
         take: MAX_LISTED,
-      }),
-    );
+      });
+    });
     return rows.map(view);
   }
 
