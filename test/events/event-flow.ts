@@ -107,6 +107,11 @@ export function eventFlowSuite(layout: Layout, storage: Storage): void {
           merchant: { name: 'Brightbird Espresso', emoji: '☕' },
         });
         for (const r of receiver.received) expect(signatureIsValid(secret, r.headers['cleave-signature'] as string, r.body)).toBe(true);
+        // The ids to deduplicate on are in the signed body too: a header changed in transit can't make a replay new.
+        for (const r of receiver.received) {
+          const { delivery_id, event_id } = JSON.parse(r.body) as { delivery_id: string; event_id: string };
+          expect([delivery_id, event_id]).toEqual([r.headers['cleave-delivery-id'], r.headers['cleave-event-id']]);
+        }
         // The two 500s were retried, under the same delivery id, until accepted.
         const refusedIds = receiver.received.filter((r) => r.status === 500).map((r) => r.headers['cleave-delivery-id']);
         expect(refusedIds).toHaveLength(2);

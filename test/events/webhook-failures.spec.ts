@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, startBank, type RunningBank } from '../support/cleave-http';
 import { eventually, NETWORK_SECRET, openAccount, signUp, topUp } from '../http/customers';
+import { startFakeDns, type FakeDns } from '../support/fake-dns';
 
 const BRIGHTBIRD = { name: 'Brightbird Espresso', mcc: '5814' };
 
@@ -150,8 +151,10 @@ describe("one account's hanging receivers", () => {
     bank = await startBank('monolith', 'sqlite', {
       CLEAVE_WEBHOOKS_ALLOW_PRIVATE: 'true',
       CLEAVE_WEBHOOK_TIMEOUT_MS: '30000',
-      CLEAVE_WEBHOOK_CONCURRENCY: '4',
+      // Room for two customers at their share, and one more: Carol's hanging tries outlive her test.
+      CLEAVE_WEBHOOK_CONCURRENCY: '6',
       CLEAVE_WEBHOOK_CONCURRENCY_PER_ACCOUNT: '2',
+      CLEAVE_WEBHOOK_CONCURRENCY_PER_CUSTOMER: '2',
     });
     api = new Api(bank.url);
   });
@@ -180,5 +183,94 @@ describe("one account's hanging receivers", () => {
       (n) => n === 1,
       15_000,
     );
+  });
+
+  // An attack drill opened four accounts with twenty hanging webhooks each: its 80 deliveries held all 16
+  // slots, four accounts' worth, and another customer's webhooks came four minutes late.
+  it("hold only their customer's share across the customer's accounts: another customer's webhook is delivered meanwhile", async () => {
+    const mallory = await signUp(api);
+    const accounts = [await openAccount(api, mallory), await openAccount(api, mallory), await openAccount(api, mallory)];
+    for (const account of accounts)
+      for (let i = 0; i < 2; i++) await api.post('/webhooks', { account_id: account, url: urlOf(hanging) }, { token: mallory.token });
+    for (const account of accounts) await topUp(api, mallory, account, 1_000);
+    const dave = await signUp(api);
+    const davesAccount = await openAccount(api, dave);
+    await api.post('/webhooks', { account_id: davesAccount, url: urlOf(answering) }, { token: dave.token });
+    await topUp(api, dave, davesAccount, 2_000);
+    await eventually(
+      async () => heard.filter((body) => body.includes(davesAccount)).length,
+      (n) => n === 1,
+      15_000,
+    );
+  });
+});
+
+describe('webhooks to hosts whose nameserver stops answering', () => {
+  let bank: RunningBank;
+  let api: Api;
+  let dns: FakeDns;
+  let answering: Server;
+  const heard: string[] = [];
+
+  beforeAll(async () => {
+    // Names under once.test are answered for their registration (an A and an AAAA query), then never again.
+    dns = await startFakeDns((name, count) =>
+      name === 'receiver.test' ? '127.0.0.1' : name.endsWith('.once.test') ? (count <= 2 ? '127.0.0.1' : 'ignore') : undefined,
+    );
+    answering = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        heard.push(body);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => answering.listen(0, '127.0.0.1', resolve));
+    bank = await startBank('monolith', 'sqlite', {
+      CLEAVE_WEBHOOKS_ALLOW_PRIVATE: 'true',
+      CLEAVE_WEBHOOK_DNS_SERVERS: dns.server,
+      CLEAVE_WEBHOOK_TIMEOUT_MS: '30000',
+    });
+    api = new Api(bank.url);
+  });
+  afterAll(async () => {
+    await bank?.stop();
+    answering.closeAllConnections();
+    await new Promise((resolve) => answering.close(resolve));
+    await dns.close();
+  });
+
+  // An attack drill's twenty such webhooks held getaddrinfo's few threads, ~10 s a try, and every other
+  // webhook to a name failed while they lasted.
+  it("deliver another customer's webhook to a name meanwhile", async () => {
+    const mallory = await signUp(api);
+    const account = await openAccount(api, mallory);
+    const port = (answering.address() as AddressInfo).port;
+    for (let i = 0; i < 20; i++) {
+      const hook = await api.post(
+        '/webhooks',
+        { account_id: account, url: `http://h${i}.once.test:${port}/hook` },
+        { token: mallory.token },
+      );
+      expect(hook.status).toBe(200);
+    }
+    await topUp(api, mallory, account, 1_000);
+    // Deliveries have begun, and their lookups hang (four at once fill getaddrinfo's threads).
+    await eventually(
+      async () => [...dns.heard].filter(([name, queries]) => name.endsWith('.once.test') && queries > 2).length,
+      (hanging) => hanging >= 4,
+    );
+    const erin = await signUp(api);
+    const erinsAccount = await openAccount(api, erin);
+    expect(
+      (await api.post('/webhooks', { account_id: erinsAccount, url: `http://receiver.test:${port}/hook` }, { token: erin.token })).status,
+    ).toBe(200);
+    await topUp(api, erin, erinsAccount, 2_000);
+    await eventually(
+      async () => heard.filter((body) => body.includes(erinsAccount)).length,
+      (n) => n === 1,
+      15_000,
+    );
+    expect(heard.filter((body) => body.includes(account))).toEqual([]);
   });
 });

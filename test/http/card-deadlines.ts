@@ -65,6 +65,44 @@ export function cardDeadlineSuite(layout: Layout): void {
       });
     });
 
+    // A money drill sent a payment and, while its hold was being placed, the network's retry with 600 ms to
+    // decide: the retry was declined, the first attempt approved after it, and the money stayed held for a
+    // payment the network had last been told was declined.
+    describe('a retry that has less time than the first attempt needs', () => {
+      let bank: RunningBank;
+      let api: Api;
+      beforeAll(async () => {
+        bank = await startBank(layout, 'sqlite', { CLEAVE_FAULTS: 'ledger.place-hold=delay:800', CLEAVE_CARD_FOLLOWUP_MS: '300' });
+        api = new Api(bank.url);
+      });
+      afterAll(async () => {
+        await bank?.stop();
+      });
+
+      it('is declined, and the first attempt, whichever way it went, holds nothing after it', async () => {
+        const f = await fundedCard(api, 10_000);
+        const id = `retried-${randomBytes(4).toString('hex')}`;
+        const authorise = (headers: Record<string, string> = {}) =>
+          api.post(
+            '/network/authorisations',
+            { card_token: f.card.token, amount: 1_000, currency: 'GBP', merchant: BRIGHTBIRD, network_transaction_id: id },
+            { ...network, headers },
+          );
+        const first = authorise();
+        // Only an order to try for: the retry then finds the first attempt deciding. Either order must end the same.
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        const retry = await authorise({ 'request-timeout-ms': '600' });
+        expect(retry.body).toMatchObject({ approved: false, decline_reason: 'issuer_unavailable' });
+        await first;
+        // The last word the network had was "declined": that stands, for later retries and for the money.
+        expect((await authorise()).body).toMatchObject({ approved: false, decline_reason: 'issuer_unavailable' });
+        await eventually(
+          () => balanceOf(api, f.customer, f.account),
+          (b) => b.balance === 10_000 && b.spend_today === 0,
+        );
+      });
+    });
+
     describe('a ledger slow to clear', () => {
       let bank: RunningBank;
       let api: Api;

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, Matches, Max, Min } from 'class-validator';
 
 /** The webhooks context's own settings, from `CLEAVE_*` variables. */
 export class WebhooksSettings {
@@ -22,8 +22,22 @@ export class WebhooksSettings {
   @IsInt() @Min(0) @Max(30 * 24 * 3_600_000) CLEAVE_WEBHOOK_DISABLE_AFTER_MS = 24 * 3_600_000;
   /** How often each replica looks for due deliveries (a new event wakes it at once). */
   @IsInt() @Min(10) @Max(60_000) CLEAVE_WEBHOOK_POLL_MS = 250;
-  /** Deliveries one replica has in flight at once. */
-  @IsInt() @Min(1) @Max(1_000) CLEAVE_WEBHOOK_CONCURRENCY = 16;
-  /** Of those, at most this many for one account's webhooks. */
+  /** Deliveries one replica has in flight at once (a try waiting on a receiver holds a socket, not a thread). */
+  @IsInt() @Min(1) @Max(1_000) CLEAVE_WEBHOOK_CONCURRENCY = 64;
+  /** Of those, at most this many for one account's webhooks ... */
   @IsInt() @Min(1) @Max(1_000) CLEAVE_WEBHOOK_CONCURRENCY_PER_ACCOUNT = 4;
+  /** ... and this many for one customer's, across their accounts: accounts cost nothing to open. */
+  @IsInt() @Min(1) @Max(1_000) CLEAVE_WEBHOOK_CONCURRENCY_PER_CUSTOMER = 8;
+  /** Nameservers for webhook hosts (`ip` or `ip:port`, comma-separated); empty: the system's. */
+  @Matches(/^\s*([0-9A-Fa-f:.[\]]+(\s*,\s*[0-9A-Fa-f:.[\]]+)*)?\s*$/, {
+    message: 'CLEAVE_WEBHOOK_DNS_SERVERS must be addresses, comma-separated',
+  })
+  CLEAVE_WEBHOOK_DNS_SERVERS = '';
+}
+
+/** The nameservers a setting names, none for the system's. */
+export function dnsServersOf(settings: WebhooksSettings): string[] {
+  return settings.CLEAVE_WEBHOOK_DNS_SERVERS.split(',')
+    .map((server) => server.trim())
+    .filter((server) => server !== '');
 }

@@ -28,6 +28,7 @@ import { CardsSettings } from '../cards.settings';
 import { enrichMerchant } from '../merchants/merchants';
 import { Authorisation } from './authorisation.entity';
 import { byNetworkId, cardPayment } from './authorisation-store';
+import { Abandonments } from './abandonments';
 import { CardMetrics } from './card-metrics';
 import { FollowUps } from './follow-ups';
 
@@ -163,6 +164,7 @@ export class Authorisations {
     @Inject(CardsSettings) private readonly settings: CardsSettings,
     private readonly metrics: CardMetrics,
     private readonly followUps: FollowUps,
+    private readonly abandonments: Abandonments,
   ) {
     if (db.engine === 'postgres') {
       this.cardsByToken = new CoalescedStatement<string, CardRow & { token: string }, CardRow | undefined>(db, {
@@ -346,12 +348,21 @@ export class Authorisations {
     return known;
   }
 
-  /** A retry of a known authorisation gets its decision, once there is one (within its own deadline). */
+  /**
+   * A retry of a known authorisation gets its decision, once there is one (within its own deadline). One
+   * still undecided when the retry's time runs out is abandoned before the retry is told "declined": the
+   * network acts on its last answer, and the first attempt, approving after it, held money for a payment the
+   * network was told was declined.
+   */
   private async awaitDecision(auth: Authorisation): Promise<AuthorisationDecision> {
     const deadline = (currentContext()?.deadline ?? Date.now() + 2_000) - this.settings.CLEAVE_AUTHORISATION_MARGIN_MS;
     let current: Authorisation | null = auth;
     while (current?.status === 'pending' && Date.now() < deadline) {
       await sleep(POLL_MS);
+      current = await byNetworkId(this.db, auth.networkTransactionId);
+    }
+    if (current?.status === 'pending') {
+      await this.abandonments.abandon({ networkTransactionId: auth.networkTransactionId });
       current = await byNetworkId(this.db, auth.networkTransactionId);
     }
     if (!current || current.status === 'pending' || current.status === 'declined') {

@@ -1,8 +1,9 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { CleaveError } from '@cleave/platform';
 import { WebhooksErrors } from '@cleave/contracts';
+import type { HostResolver } from './host-resolver';
 
 /** What the development setting opens up: a receiver on the developer's own machine or network. */
 const PRIVATE_RANGES = new Set(['loopback', 'private', 'uniqueLocal', 'carrierGradeNat']);
@@ -28,27 +29,28 @@ export function blockedRange(address: string, allowPrivate = false): string | un
   return range;
 }
 
-/** Refuses an address outside the public internet, naming its class. */
+/**
+ * Refuses an address outside the public internet, naming its class and not the address: a customer could
+ * otherwise map the bank's internal names (`db`, `nats`) to their addresses one registration at a time.
+ */
 export function assertPublic(address: string, host: string, allowPrivate = false): void {
   const range = blockedRange(address, allowPrivate);
   if (range !== undefined) {
     throw CleaveError.ofField(
       WebhooksErrors.urlNotAllowed,
-      { field: 'url', rule: 'publicAddress', message: `resolves to ${withArticle(range)} address (${address})` },
-      `the webhook URL's host ${host} resolves to ${address}, ${withArticle(range)} address; only public addresses are allowed`,
+      { field: 'url', rule: 'publicAddress', message: `resolves to ${withArticle(range)} address` },
+      `the webhook URL's host ${host} resolves to ${withArticle(range)} address; only public addresses are allowed`,
     );
   }
 }
 
 /** Resolves a URL's host and checks every address it has. */
-export async function assertPublicUrl(url: URL, allowPrivate: boolean): Promise<void> {
+export async function assertPublicUrl(url: URL, allowPrivate: boolean, resolve: HostResolver): Promise<void> {
   const host = hostOf(url);
   if (isIP(host)) return assertPublic(host, host, allowPrivate);
   let addresses: LookupAddress[];
   try {
-    addresses = await new Promise((resolve, reject) =>
-      dnsLookup(host, { all: true }, (error, found) => (error ? reject(error) : resolve(found))),
-    );
+    addresses = await resolve(host);
   } catch (error) {
     throw CleaveError.ofField(
       WebhooksErrors.urlUnresolvable,
@@ -61,20 +63,26 @@ export async function assertPublicUrl(url: URL, allowPrivate: boolean): Promise<
 
 /** A DNS lookup for http.request that fails the connection when any resolved address is not allowed. */
 export const guardedLookup =
-  (allowPrivate: boolean): LookupFunction =>
+  (allowPrivate: boolean, resolve: HostResolver): LookupFunction =>
   (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, '', 0);
-      const list = addresses as unknown as LookupAddress[];
-      for (const { address } of list) {
-        const range = blockedRange(address, allowPrivate);
-        if (range === undefined) continue;
-        const refusal = new Error(`${hostname} resolves to ${address}, ${withArticle(range)} address`);
-        return callback(Object.assign(refusal, { code: 'EADDRNOTALLOWED' }), '', 0);
-      }
-      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
-      callback(null, list[0]!.address, list[0]!.family);
-    });
+    resolve(hostname).then(
+      (found) => {
+        for (const { address } of found) {
+          const range = blockedRange(address, allowPrivate);
+          if (range === undefined) continue;
+          const refusal = new Error(`${hostname} resolves to ${withArticle(range)} address`);
+          return callback(Object.assign(refusal, { code: 'EADDRNOTALLOWED' }), '', 0);
+        }
+        const family = (options as { family?: number | string }).family;
+        const wanted = family === 4 || family === 'IPv4' ? 4 : family === 6 || family === 'IPv6' ? 6 : 0;
+        const list = wanted === 0 ? found : found.filter((a) => a.family === wanted);
+        if (list.length === 0)
+          return callback(Object.assign(new Error(`${hostname} has no IPv${wanted} address`), { code: 'ENOTFOUND' }), '', 0);
+        if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+        callback(null, list[0]!.address, list[0]!.family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, '', 0),
+    );
   };
 
 /** The host of a URL without IPv6 brackets. */

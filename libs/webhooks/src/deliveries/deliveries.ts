@@ -47,14 +47,18 @@ export class Deliveries {
     await this.db.transaction(async (em) => {
       for (const { payload, context } of events) {
         const tx = payload.transaction;
-        const body = JSON.stringify({ type, data: transactionJson(tx, true) });
+        const data = JSON.stringify(transactionJson(tx, true));
         const eventId = context.eventId ?? newEntityId('evt');
         for (const hook of hooks) {
           if (hook.account_id !== tx.accountId) continue;
           // A webhook hears what happens after it is registered, though older events may be delivered late
           // (an events stream made anew republishes what the outboxes kept).
           if (context.eventTime !== undefined && context.eventTime < hook.created_at) continue;
-          await this.db.run(em, queueDelivery, [newEntityId('whdel'), hook.id, eventId, type, body, now, now]);
+          const id = newEntityId('whdel');
+          // The ids a receiver deduplicates on go in the body, which is signed: headers are not, and a captured
+          // delivery replayed under a new Cleave-Delivery-Id was taken as a new one.
+          const body = `{"type":${JSON.stringify(type)},"delivery_id":${JSON.stringify(id)},"event_id":${JSON.stringify(eventId)},"data":${data}}`;
+          await this.db.run(em, queueDelivery, [id, hook.id, eventId, type, body, now, now]);
           queued++;
         }
       }

@@ -3,23 +3,31 @@ import { isIP } from 'node:net';
 import { ContextDatabase, Metrics, PeriodicJob, sql } from '@cleave/platform';
 import type { DeliveryAttemptView } from '@cleave/contracts';
 import { Webhook } from '../registrations/webhook.entity';
-import { WebhooksSettings } from '../webhooks.settings';
+import { dnsServersOf, WebhooksSettings } from '../webhooks.settings';
 import { blockedRange, guardedLookup, hostOf, withArticle } from './address-guard';
+import { hostResolver } from './host-resolver';
 import { DELIVERIES_QUEUED } from './deliveries';
 import { Delivery } from './delivery.entity';
 import { postJson } from './http-post';
 import { SIGNATURE_HEADER, sign } from './signature';
 
 const LEASE_MARGIN_MS = 5_000;
-/** Due deliveries, oldest first, each account's first `?` of them only (read again per account when leasing). */
-const DUE_BY_ACCOUNT = sql(
-  'deliveries.due-by-account',
-  `SELECT id, account_id AS "accountId" FROM (
-    SELECT d.id, d.next_attempt_at, w.account_id,
-      ROW_NUMBER() OVER (PARTITION BY w.account_id ORDER BY d.next_attempt_at, d.id) AS place
-    FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-    WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.leased_until IS NULL OR d.leased_until < ?)
-  ) due WHERE place <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+/**
+ * Due deliveries, oldest first, each account's first `?` and each customer's first `?` of them only (read
+ * again when leasing), so that one customer's backlog can't fill the list and hide everyone else's.
+ */
+const DUE_BY_OWNER = sql(
+  'deliveries.due-by-owner',
+  `SELECT id, account_id AS "accountId", owner AS "ownerId" FROM (
+    SELECT id, next_attempt_at, account_id, owner,
+      ROW_NUMBER() OVER (PARTITION BY owner ORDER BY next_attempt_at, id) AS owner_place
+    FROM (
+      SELECT d.id, d.next_attempt_at, w.account_id, COALESCE(w.owner_id, w.account_id) AS owner,
+        ROW_NUMBER() OVER (PARTITION BY w.account_id ORDER BY d.next_attempt_at, d.id) AS account_place
+      FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+      WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.leased_until IS NULL OR d.leased_until < ?)
+    ) by_account WHERE account_place <= ?
+  ) due WHERE owner_place <= ? ORDER BY next_attempt_at, id LIMIT ?`,
 );
 const MAX_BACKOFF_MS = 3_600_000;
 
@@ -27,14 +35,17 @@ const MAX_BACKOFF_MS = 3_600_000;
  * Sends due deliveries from the database, in every replica: each takes a delivery by a conditional update
  * (a lease), so two replicas never send one try, and a replica that dies mid-try loses its lease to another.
  * It runs apart from everything that moves money, and one account's slow or dead receivers hold at most
- * CLEAVE_WEBHOOK_CONCURRENCY_PER_ACCOUNT of its slots: they delay their own deliveries, not others'.
+ * CLEAVE_WEBHOOK_CONCURRENCY_PER_ACCOUNT of its slots, one customer's CLEAVE_WEBHOOK_CONCURRENCY_PER_CUSTOMER
+ * across their accounts: they delay their own deliveries, not others'. A freed slot goes first to whoever
+ * has fewest in flight.
  */
 @Injectable()
 export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('Webhooks');
   private readonly inFlight = new Set<Promise<void>>();
   private readonly inFlightByAccount = new Map<string, number>();
-  private readonly accountOf = new WeakMap<Delivery, string>();
+  private readonly inFlightByOwner = new Map<string, number>();
+  private readonly holderOf = new WeakMap<Delivery, { accountId: string; ownerId: string }>();
   private readonly scanning: PeriodicJob;
   private readonly lookup;
 
@@ -45,7 +56,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     @Inject(WebhooksSettings) private readonly settings: WebhooksSettings,
     metrics: Metrics,
   ) {
-    this.lookup = guardedLookup(settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE);
+    this.lookup = guardedLookup(settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE, hostResolver(dnsServersOf(settings)));
     this.scanning = new PeriodicJob('looking for due deliveries', settings.CLEAVE_WEBHOOK_POLL_MS, () => this.scan(), this.log);
     this.attempts = metrics.counter({
       name: 'cleave_webhook_delivery_attempts_total',
@@ -90,20 +101,30 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
   }
 
   /**
-   * Leases up to `limit` due deliveries to this replica, oldest first but no more than
-   * CLEAVE_WEBHOOK_CONCURRENCY_PER_ACCOUNT in flight for one account: an account's receivers that hang would
-   * otherwise fill every slot, for their whole timeout, ahead of everyone else's.
+   * Leases up to `limit` due deliveries to this replica, those of customers with fewest in flight first,
+   * then oldest first, and no more than CLEAVE_WEBHOOK_CONCURRENCY_PER_ACCOUNT in flight for one account or
+   * CLEAVE_WEBHOOK_CONCURRENCY_PER_CUSTOMER for one customer: receivers that hang would otherwise fill every
+   * slot, for their whole timeout, ahead of everyone else's.
    */
   private async take(limit: number): Promise<Delivery[]> {
     const now = new Date();
     const nowIso = now.toISOString();
     const perAccount = this.settings.CLEAVE_WEBHOOK_CONCURRENCY_PER_ACCOUNT;
-    const due = await this.db.all<{ id: string; accountId: string }>(undefined, DUE_BY_ACCOUNT, [nowIso, nowIso, perAccount, limit * 4]);
+    const perOwner = this.settings.CLEAVE_WEBHOOK_CONCURRENCY_PER_CUSTOMER;
+    const due = await this.db.all<{ id: string; accountId: string; ownerId: string }>(undefined, DUE_BY_OWNER, [
+      nowIso,
+      nowIso,
+      perAccount,
+      perOwner,
+      limit * 4,
+    ]);
+    // Stable: oldest first among equals.
+    due.sort((a, b) => (this.inFlightByOwner.get(a.ownerId) ?? 0) - (this.inFlightByOwner.get(b.ownerId) ?? 0));
     const leasedUntil = new Date(now.getTime() + this.settings.CLEAVE_WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS).toISOString();
     const taken: Delivery[] = [];
-    for (const { id, accountId } of due) {
+    for (const { id, accountId, ownerId } of due) {
       if (taken.length >= limit) break;
-      if ((this.inFlightByAccount.get(accountId) ?? 0) >= perAccount) continue;
+      if ((this.inFlightByAccount.get(accountId) ?? 0) >= perAccount || (this.inFlightByOwner.get(ownerId) ?? 0) >= perOwner) continue;
       const result = await this.db.transaction((em) =>
         em
           .createQueryBuilder()
@@ -116,19 +137,19 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
       const delivery = await this.db.read((em) => em.findOneBy(Delivery, { id }));
       if (delivery === null) continue;
       this.inFlightByAccount.set(accountId, (this.inFlightByAccount.get(accountId) ?? 0) + 1);
-      this.accountOf.set(delivery, accountId);
+      this.inFlightByOwner.set(ownerId, (this.inFlightByOwner.get(ownerId) ?? 0) + 1);
+      this.holderOf.set(delivery, { accountId, ownerId });
       taken.push(delivery);
     }
     return taken;
   }
 
-  /** A try ended: its account has a slot back. */
+  /** A try ended: its account and its customer have a slot back. */
   private settled(delivery: Delivery): void {
-    const accountId = this.accountOf.get(delivery);
-    if (accountId === undefined) return;
-    const left = (this.inFlightByAccount.get(accountId) ?? 1) - 1;
-    if (left <= 0) this.inFlightByAccount.delete(accountId);
-    else this.inFlightByAccount.set(accountId, left);
+    const holder = this.holderOf.get(delivery);
+    if (holder === undefined) return;
+    release(this.inFlightByAccount, holder.accountId);
+    release(this.inFlightByOwner, holder.ownerId);
   }
 
   private async attempt(delivery: Delivery): Promise<void> {
@@ -227,6 +248,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     const base = Math.min(MAX_BACKOFF_MS, this.settings.CLEAVE_WEBHOOK_BACKOFF_MS * 4 ** (attempts - 1));
     return Math.round(base * (0.5 + Math.random()));
   }
+}
+
+function release(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left <= 0) counts.delete(key);
+  else counts.set(key, left);
 }
 
 /** How long a run of failures must have lasted, as the reason says it ("" when it needn't have). */

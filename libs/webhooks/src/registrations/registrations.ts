@@ -4,7 +4,8 @@ import { Not, type EntityManager } from 'typeorm';
 import type { ListWebhooksRequest, RegisterWebhookRequest, WebhookIdRequest, WebhookView } from '@cleave/contracts';
 import { CleaveError, ContextDatabase, currentContext, newEntityId, remainingMs } from '@cleave/platform';
 import { assertPublicUrl } from '../deliveries/address-guard';
-import { WebhooksSettings } from '../webhooks.settings';
+import { hostResolver, type HostResolver } from '../deliveries/host-resolver';
+import { dnsServersOf, WebhooksSettings } from '../webhooks.settings';
 import { Webhook } from './webhook.entity';
 import { WebhooksErrors } from '@cleave/contracts';
 
@@ -16,10 +17,14 @@ export const MAX_WEBHOOKS_PER_ACCOUNT = 20;
 /** Registering, listing and deleting an account's webhooks. */
 @Injectable()
 export class Registrations {
+  private readonly resolve: HostResolver;
+
   constructor(
     private readonly db: ContextDatabase,
     @Inject(WebhooksSettings) private readonly settings: WebhooksSettings,
-  ) {}
+  ) {
+    this.resolve = hostResolver(dnsServersOf(settings));
+  }
 
   async register(request: RegisterWebhookRequest): Promise<WebhookView> {
     const url = URL.parse(request.url);
@@ -49,7 +54,7 @@ export class Registrations {
     }
     // Counted once before resolving, so an account at the cap costs no DNS lookup; counted again under the lock.
     this.refuseAtCap(await this.db.read((em) => this.registeredCount(em, request.accountId)));
-    await assertPublicUrl(url, this.settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE);
+    await assertPublicUrl(url, this.settings.CLEAVE_WEBHOOKS_ALLOW_PRIVATE, this.resolve);
     // A slow resolver can take the whole budget: the caller has been told it timed out, so nothing is made
     // (a webhook made now would deliver, signed with a secret the customer never saw).
     const context = currentContext();
@@ -59,6 +64,7 @@ export class Registrations {
     const row: Webhook = {
       id: newEntityId('webhook'),
       accountId: request.accountId,
+      ownerId: context?.principal?.id ?? null,
       url: normalised,
       secret: `whsec_${randomBytes(32).toString('base64url')}`,
       status: 'active',

@@ -10,6 +10,10 @@ export class Webhook {
   @Column({ name: 'account_id', type: 'varchar', length: 64 })
   accountId!: string;
 
+  /** Who registered it: a customer's webhooks share their slots however many accounts they hold. */
+  @Column({ name: 'owner_id', type: 'varchar', length: 64, nullable: true })
+  ownerId!: string | null;
+
   @Column({ type: 'varchar', length: 2048 })
   url!: string;
 
