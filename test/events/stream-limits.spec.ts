@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, startBank, type RunningBank } from '../support/cleave-http';
 import { EventStream } from '../support/event-stream';
-import { eventually, fundedCard } from '../http/customers';
+import { eventually, fundedCard, openAccount } from '../http/customers';
 
 /**
  * A notification stream holds a connection, an open file, for its token's life. An attack drill opened
@@ -42,6 +42,40 @@ describe('notification streams, as many as one account or one server may hold', 
       );
       open.push(again!);
       expect(await refusal(bob)).toBe('503 service_unavailable.streams_full');
+    } finally {
+      for (const stream of open) stream.close();
+    }
+  });
+});
+
+// An attack drill's customer opened twenty accounts and held every stream a server took (accounts cost nothing).
+describe('notification streams, as many as one customer may hold across their accounts', () => {
+  let bank: RunningBank;
+  let api: Api;
+
+  beforeAll(async () => {
+    bank = await startBank('monolith', 'sqlite', { CLEAVE_STREAMS_PER_ACCOUNT: '2', CLEAVE_STREAMS_PER_CUSTOMER: '3' });
+    api = new Api(bank.url);
+  });
+  afterAll(async () => {
+    await bank?.stop();
+  });
+
+  it("refuses a customer's stream past the customer cap on an account still under its own", async () => {
+    const ada = await fundedCard(api, 0);
+    const second = await openAccount(api, ada.customer);
+    const url = (account: string) => `${bank.url}/notifications/stream?account_id=${account}`;
+    const open = [
+      await EventStream.open(url(ada.account), ada.customer.token),
+      await EventStream.open(url(ada.account), ada.customer.token),
+      await EventStream.open(url(second), ada.customer.token),
+    ];
+    try {
+      const refused = await api.get(`/notifications/stream?account_id=${second}`, { token: ada.customer.token });
+      expect(`${refused.status} ${refused.body.code}`).toBe('429 too_many_requests.too_many_streams');
+      // Another customer is not held to Ada's count.
+      const bob = await fundedCard(api, 0);
+      open.push(await EventStream.open(url(bob.account), bob.customer.token));
     } finally {
       for (const stream of open) stream.close();
     }

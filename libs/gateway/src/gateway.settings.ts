@@ -29,6 +29,8 @@ export class GatewaySettings {
   @IsInt() @Min(1) @Max(1_000) CLEAVE_STREAM_REPLAY_LIMIT = 500;
   /** Notification streams one account may hold open on a replica: each holds a connection for its token's life. */
   @IsInt() @Min(1) @Max(1_000) CLEAVE_STREAMS_PER_ACCOUNT = 10;
+  /** ... and one customer across their accounts, which cost nothing to open. */
+  @IsInt() @Min(1) @Max(10_000) CLEAVE_STREAMS_PER_CUSTOMER = 20;
   /** Notification streams a replica holds open in all; keep it well under the process's open-file limit. */
   @IsInt() @Min(1) @Max(1_000_000) CLEAVE_MAX_STREAMS = 5_000;
 }

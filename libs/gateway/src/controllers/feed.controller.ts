@@ -10,6 +10,7 @@ import { GatewayController } from '../http/gateway-controller.decorator';
 import { assertOwnsAccount } from './path-ids';
 import type { GatewayRequest } from '../http/request-context.guard';
 import { feedItemJson, notificationJson } from '../http/views';
+import { boundedWriter } from '../live/bounded-writer';
 import { NotificationHub } from '../live/notification-hub';
 
 /** How soon a client told that a replica is stopping should reconnect (SSE `retry`). */
@@ -18,6 +19,8 @@ const TOKEN_CHECK_TIMEOUT_MS = 5_000;
 // setTimeout's longest delay; a token outliving it (about 24.8 days) is checked on each keep-alive anyway.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const REPLAY_MORE_AFTER_MS = 100;
+/** What a stream may have waiting unsent (a replay of 500 is ~175 KiB) before its client is taken to have stopped reading. */
+const STREAM_BUFFER_LIMIT_BYTES = 1 << 20;
 
 /** The last event of a stream whose client should come back in `afterMs` (SSE `retry`), saying why. */
 const comeBackEvent = (event: string, reason: string, afterMs: number) =>
@@ -84,6 +87,13 @@ export class FeedController {
         `this account has ${this.settings.CLEAVE_STREAMS_PER_ACCOUNT} notification streams open; close one to open another`,
       );
     }
+    const customerId = request.cleave.principal?.id ?? request.accessTokenHash!;
+    if (this.hub.streamsOfCustomer(customerId) >= this.settings.CLEAVE_STREAMS_PER_CUSTOMER) {
+      throw CleaveError.of(
+        GatewayErrors.tooManyStreams,
+        `you have ${this.settings.CLEAVE_STREAMS_PER_CUSTOMER} notification streams open; close one to open another`,
+      );
+    }
     if (this.hub.openStreams >= this.settings.CLEAVE_MAX_STREAMS) {
       throw CleaveError.of(GatewayErrors.streamsFull, 'this server holds as many notification streams as it takes; retry shortly', {
         retryAfterSeconds: 1,
@@ -103,6 +113,12 @@ export class FeedController {
       raw.end();
       return;
     }
+    // A client that stops reading would have everything sent to it kept in this process: past a limit it is
+    // cut off, and reconnecting with its Last-Event-ID it is sent what it missed.
+    const send = boundedWriter(raw, STREAM_BUFFER_LIMIT_BYTES, () => {
+      release();
+      raw.destroy();
+    });
     // A comment first: the client knows the stream is open before anything happens.
     raw.write(': connected\n\n');
     const accessTokenHash = request.accessTokenHash!;
@@ -125,7 +141,7 @@ export class FeedController {
     // The token is checked as a request's would be (at most CLEAVE_TOKEN_CACHE_MS trusted without asking
     // identity again), so one revoked while this replica missed the event still ends its streams.
     const keepAlive = setInterval(() => {
-      raw.write(': keep-alive\n\n');
+      send(': keep-alive\n\n');
       void this.tokenHolds(accessTokenHash).then((holds) => holds || finish(endEvent('token_revoked')));
     }, this.settings.CLEAVE_STREAM_KEEPALIVE_MS);
     const expiry = setTimeout(
@@ -138,10 +154,11 @@ export class FeedController {
     const replayed = new Set<string>();
     const deliver = (n: NotificationV1) => {
       if (waiting) waiting.push(n);
-      else if (!replayed.delete(n.id)) raw.write(notificationEvent(n));
+      else if (!replayed.delete(n.id)) send(notificationEvent(n));
     };
     stop = this.hub.listen(query.account_id, {
       accessTokenHash,
+      customerId,
       deliver,
       // This replica is stopping: say so, and have the client come back (to another replica) in a second.
       end: () => finish(comeBackEvent('shutdown', 'server_shutting_down', RECONNECT_AFTER_SHUTDOWN_MS)),
@@ -159,7 +176,7 @@ export class FeedController {
     // Sent only what comes next, the client would never hear what it missed: it comes back and asks again.
     if (missed === undefined) return finish(comeBackEvent('unavailable', 'replay_unavailable', RECONNECT_AFTER_SHUTDOWN_MS));
     for (const n of missed) {
-      raw.write(notificationEvent(n));
+      send(notificationEvent(n));
       replayed.add(n.id);
     }
     // What happened meanwhile would move its Last-Event-ID past the rest: it reconnects from the last one sent.

@@ -125,8 +125,13 @@ function bodyFailure(reason: ErrorReason, message: string): CleaveError {
   return CleaveError.ofField(reason, { field, rule: reason.reason, message }, message);
 }
 
-// Refusals by design, logged as warnings: this process or the one called shedding load, or draining.
-const BY_DESIGN = new Set<string>([PlatformErrors.overloaded.reason, GatewayErrors.shuttingDown.reason, GatewayErrors.notReady.reason]);
+// Refusals by design, logged as warnings: this process or the one called shedding load, draining, or full of streams.
+const BY_DESIGN = new Set<string>([
+  PlatformErrors.overloaded.reason,
+  GatewayErrors.shuttingDown.reason,
+  GatewayErrors.notReady.reason,
+  GatewayErrors.streamsFull.reason,
+]);
 
 const TOKEN_ENDPOINT = '/oauth2/token';
 

@@ -8,6 +8,8 @@ type Listener = (notification: NotificationV1) => void;
 /** An open stream: told of each notification, ended when this replica stops or its token is revoked. */
 interface Stream {
   readonly accessTokenHash: string;
+  /** Who opened it: accounts cost nothing to open, so a cap per account alone caps no one. */
+  readonly customerId: string;
   readonly deliver: Listener;
   /** This replica is stopping: the client should come back to another. */
   readonly end: () => void;
@@ -21,6 +23,7 @@ export class NotificationHub implements BeforeApplicationShutdown {
   private readonly streams = new Map<string, Set<Stream>>();
   // By token too: a revocation, which every replica hears, ended streams by walking them all.
   private readonly streamsByToken = new Map<string, Set<Stream>>();
+  private readonly streamsByCustomer = new Map<string, Set<Stream>>();
   private closed = false;
   private open = 0;
 
@@ -44,7 +47,11 @@ export class NotificationHub implements BeforeApplicationShutdown {
       stream.end();
       return () => undefined;
     }
-    const unlist = [add(this.streams, accountId, stream), add(this.streamsByToken, stream.accessTokenHash, stream)];
+    const unlist = [
+      add(this.streams, accountId, stream),
+      add(this.streamsByToken, stream.accessTokenHash, stream),
+      add(this.streamsByCustomer, stream.customerId, stream),
+    ];
     this.open++;
     let listening = true;
     return () => {
@@ -69,6 +76,11 @@ export class NotificationHub implements BeforeApplicationShutdown {
     return this.streams.get(accountId)?.size ?? 0;
   }
 
+  /** Streams open on this replica for one customer, across their accounts. */
+  streamsOfCustomer(customerId: string): number {
+    return this.streamsByCustomer.get(customerId)?.size ?? 0;
+  }
+
   get openStreams(): number {
     return this.open;
   }
@@ -82,6 +94,7 @@ export class NotificationHub implements BeforeApplicationShutdown {
     for (const set of [...this.streams.values()]) for (const stream of [...set]) stream.end();
     this.streams.clear();
     this.streamsByToken.clear();
+    this.streamsByCustomer.clear();
   }
 }
 
