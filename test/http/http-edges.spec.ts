@@ -263,6 +263,25 @@ describe('the HTTP server at its edges', () => {
     expect((await api.get('/accounts?account_type=uk_retail', { token: customer.token })).status).toBe(200);
   });
 
+  // A money drill's top-up of `0100` was taken as 100 (0100 is 64 to whoever reads it as octal), and a key
+  // with a space in it was refused without saying which header was wrong.
+  it('refuses an amount with leading zeros, and names the header it refuses', async () => {
+    const api = new Api(bank.url);
+    const customer = await signUp(api);
+    const account = (await api.post('/accounts', { currency: 'GBP' }, { token: customer.token })).body.id as string;
+    const topUp = (amount: string, idempotencyKey: string) =>
+      api.post(`/accounts/${account}/top-ups`, { amount }, { token: customer.token, idempotencyKey });
+    const zeros = await topUp('0100', `zeros-${Date.now()}`);
+    expect([zeros.status, Object.keys(zeros.body.params ?? {})]).toEqual([400, ['amount']]);
+    const spaced = await topUp('100', 'a key with spaces');
+    expect([spaced.status, spaced.body.code, Object.keys(spaced.body.params ?? {})]).toEqual([
+      400,
+      'bad_request.bad_header',
+      ['idempotency-key'],
+    ]);
+    expect((await topUp('100', `plain-${Date.now()}`)).status).toBe(201);
+  });
+
   // validator.js takes every ISO 4217 code, and an account opened in XXX ("no currency") and XAU (gold).
   it('opens accounts in money, not in precious metals, funds or the testing and no-currency codes', async () => {
     const api = new Api(bank.url);

@@ -4,11 +4,12 @@ import { Transform } from 'class-transformer';
 import { IsInt, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 import { codePoints, IsCurrency, MAX_AMOUNT, Text, textFault } from '@cleave/contracts';
 
-const DIGITS = /^-?\d{1,16}$/;
+const DIGITS = /^-?(0|[1-9]\d{0,15})$/;
 
 /**
- * A whole number, as a form field or JSON carries it: digits only. `1e2`, `0x10`, `" 7 "` and `7.0` stay what
- * they are and fail `isInt`, rather than becoming 100, 16 and 7 as `Number()` would make them.
+ * A whole number, as a form field or JSON carries it: digits only, without leading zeros. `1e2`, `0x10`,
+ * `" 7 "`, `7.0` and `0100` stay what they are and fail `isInt`, rather than becoming 100, 16, 7 and 100 as
+ * `Number()` would make them (and 0100 is 64 to whoever reads it as octal).
  */
 export const WholeNumber = (): PropertyDecorator =>
   applyDecorators(

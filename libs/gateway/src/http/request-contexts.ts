@@ -51,17 +51,22 @@ export class RequestContexts {
     };
     const requestId = header('x-request-id');
     if (requestId !== undefined && !CLIENT_REQUEST_ID.test(requestId))
-      throw CleaveError.of(PlatformErrors.badHeader, 'X-Request-Id must be 1-64 letters, digits or ._:-');
+      throw badHeader('x-request-id', 'X-Request-Id must be 1-64 letters, digits or ._:-');
     const idempotencyKey = header('idempotency-key');
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw CleaveError.of(PlatformErrors.badHeader, 'Idempotency-Key must be 1-255 printable ASCII characters');
+      throw badHeader('idempotency-key', 'Idempotency-Key must be 1-255 printable ASCII characters, without spaces');
     }
     const askedHeader = header('request-timeout-ms');
     if (askedHeader !== undefined && !/^[1-9][0-9]{0,8}$/.test(askedHeader))
-      throw CleaveError.of(PlatformErrors.badHeader, 'Request-Timeout-Ms must be a whole number of milliseconds, at least 1');
+      throw badHeader('request-timeout-ms', 'Request-Timeout-Ms must be a whole number of milliseconds, at least 1');
     const timeoutMs = askedHeader === undefined ? budgetMs : Math.min(Number(askedHeader), budgetMs);
     // The trace, span and request id the request came in with (see httpEntryOf), as its access line has them.
     const entry = httpEntryOf(request.raw);
     return rootContext({ span: entry, requestId: entry.requestId, idempotencyKey, timeoutMs }, budgetMs);
   }
+}
+
+/** A refused header, named as a refused field is, so a client can tell which. */
+function badHeader(field: string, message: string): CleaveError {
+  return CleaveError.ofField(PlatformErrors.badHeader, { field, rule: 'matches', message });
 }
