@@ -154,6 +154,18 @@ export class CallPolicies {
       .map(([c]) => c);
   }
 
+  /**
+   * A probe outside these policies found `context` answering: an open (or half-open) circuit to it closes
+   * at once, rather than refusing calls until it half-opens and a call happens to probe it.
+   */
+  heardFrom(context: string): void {
+    const destination = this.destinations.get(context);
+    if (destination === undefined || destination.breaker.state === CircuitState.Closed) return;
+    // A fresh destination: cockatiel's breaker has no way to be closed from outside. Calls still in flight
+    // finish against the old one's bulkhead.
+    this.destinations.delete(context);
+  }
+
   async call<T>(shape: CallShape, send: () => Promise<T>): Promise<T> {
     const destination = this.destinationOf(shape.context);
     this.budget.called(Date.now());

@@ -114,9 +114,21 @@ export class PlatformModule {
             health: Health,
           ) => {
             const policies = new CallPolicies(config.callPolicies, metrics);
-            // An open circuit degrades readiness without failing it: this process still serves what doesn't need that context.
-            health.contribute((check) => {
-              const open = policies.openCircuits();
+            // An open circuit degrades readiness without failing it: this process still serves what doesn't need that
+            // context. Each readiness check asks the contexts behind open circuits, and closes those that answer: a
+            // restarted process was refused for seconds after /readyz said ready, waiting for the circuit to half-open.
+            health.contribute(async (check) => {
+              let open = policies.openCircuits();
+              if (open.length > 0 && nats !== null) {
+                const probes = new Map<string, string>();
+                for (const context of open) {
+                  const pattern = harmlessProbeOf(registry, context);
+                  if (pattern !== undefined) probes.set(context, pattern);
+                }
+                const silent = new Set(await nats.silentContexts(probes));
+                for (const context of probes.keys()) if (!silent.has(context)) policies.heardFrom(context);
+                open = policies.openCircuits();
+              }
               return open.length > 0 ? check('bus.circuits').degraded({ open }) : check('bus.circuits').up();
             });
             return new MessageBus(registry, placement, local, nats ?? undefined, events, config, metrics, policies);
@@ -143,4 +155,17 @@ export class PlatformModule {
       ],
     };
   }
+}
+
+/**
+ * A pattern of `context` to ask whether anyone answers it, with no body and no principal: a query that needs a
+ * scope if there is one (refused before anything runs), else any query, else whatever needs a scope.
+ */
+function harmlessProbeOf(registry: ContractRegistry, context: string): string | undefined {
+  const routes = registry.patternsOf(context).map((pattern) => registry.request(pattern)!);
+  const pick =
+    routes.find((r) => r.spec.kind === 'query' && r.spec.requires !== undefined) ??
+    routes.find((r) => r.spec.kind === 'query') ??
+    routes.find((r) => r.spec.requires !== undefined);
+  return pick?.pattern;
 }
