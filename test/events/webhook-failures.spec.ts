@@ -135,10 +135,16 @@ describe("one account's hanging receivers", () => {
   let api: Api;
   let hanging: Server;
   let answering: Server;
+  let gone: Server;
+  let goneHits = 0;
   const heard: string[] = [];
 
   beforeAll(async () => {
     hanging = createServer(() => undefined);
+    gone = createServer((_req, res) => {
+      goneHits++;
+      res.writeHead(410).end();
+    });
     answering = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -147,7 +153,7 @@ describe("one account's hanging receivers", () => {
         res.end();
       });
     });
-    for (const server of [hanging, answering]) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    for (const server of [hanging, answering, gone]) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     bank = await startBank('monolith', 'sqlite', {
       CLEAVE_WEBHOOKS_ALLOW_PRIVATE: 'true',
       CLEAVE_WEBHOOK_TIMEOUT_MS: '30000',
@@ -160,7 +166,7 @@ describe("one account's hanging receivers", () => {
   });
   afterAll(async () => {
     await bank?.stop();
-    for (const server of [hanging, answering]) {
+    for (const server of [hanging, answering, gone]) {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
@@ -183,6 +189,23 @@ describe("one account's hanging receivers", () => {
       (n) => n === 1,
       15_000,
     );
+  });
+
+  // A receiver answering 410 Gone was tried eight times, and again for every later event.
+  it('disables a webhook whose receiver answers 410 Gone, after that one try', async () => {
+    const frank = await signUp(api);
+    const account = await openAccount(api, frank);
+    const hook = (await api.post('/webhooks', { account_id: account, url: urlOf(gone) }, { token: frank.token })).body.webhook;
+    await topUp(api, frank, account, 1_000);
+    const disabled = await eventually(
+      async () => (await api.get(`/webhooks?account_id=${account}`, { token: frank.token })).body.webhooks[0],
+      (w) => w.status === 'disabled',
+    );
+    expect(disabled.disabled_reason).toBe('disabled: the receiver answered 410 Gone');
+    const [delivery] = (await api.get(`/webhooks/${hook.id}/deliveries`, { token: frank.token })).body.deliveries;
+    expect([delivery.status, delivery.attempts.map((a: { status_code: number }) => a.status_code)]).toEqual(['failed', [410]]);
+    await topUp(api, frank, account, 1_000);
+    expect(goneHits).toBe(1);
   });
 
   // An attack drill opened four accounts with twenty hanging webhooks each: its 80 deliveries held all 16

@@ -192,6 +192,20 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
         durationMs: Date.now() - started,
       };
     }
+    // 410 Gone: the receiver says the URL is no more (as REST Hooks has it). Trying it seven more times, and
+    // every later event, would only knock on a door its owner closed.
+    if (outcome.statusCode === 410) {
+      await this.finish(delivery, 'failed', outcome);
+      await this.db.transaction((em) =>
+        em.update(
+          Webhook,
+          { id: hook.id, status: 'active' },
+          { status: 'disabled', disabledReason: 'disabled: the receiver answered 410 Gone' },
+        ),
+      );
+      this.log.warn(`webhook ${hook.id} disabled: its receiver answered 410 Gone`);
+      return;
+    }
     const ok = outcome.statusCode !== undefined && outcome.statusCode >= 200 && outcome.statusCode < 300;
     await this.finish(delivery, ok ? 'delivered' : 'pending', outcome);
     await this.recordOnWebhook(hook, ok, outcome);
