@@ -237,6 +237,15 @@ describe('the HTTP server at its edges', () => {
     expect(await form('currency=GB%zzP')).toEqual([400, { currency: 'currency is not percent-encoded UTF-8' }]);
     expect(await form('currency=GBP&%E2%98=x')).toMatchObject([400, { '%E2%98': expect.any(String) }]);
     expect(await form('currency=GBP&__proto__[x]=1')).toEqual([400, { '__proto__[x]': 'property __proto__[x] should not exist' }]);
+    // Split where qs splits it: at `]=` first.
+    expect(await form('currency=GBP&x=[__proto__]=1')).toMatchObject([400, { 'x=[__proto__]': expect.any(String) }]);
+    // The router reads a query after `#` too, where it would pass unchecked.
+    const { text } = await rawExchange(bank.url, (socket) =>
+      socket.write(
+        `GET /accounts#__proto__[x]=1&account_type=%ff HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${customer.token}\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    expect([text.slice(0, 12), bodyOf(text).code]).toEqual(['HTTP/1.1 400', 'bad_request.bad_url']);
     for (const query of ['__proto__[x]=1', 'toString=1', 'constructor[prototype][x]=1', 'account_type=%E2%98']) {
       const reply = await fetch(`${bank.url}/accounts?${query}`, { headers: { authorization: `Bearer ${customer.token}` } });
       const field = decodeURIComponent(query.split('=')[0]!);

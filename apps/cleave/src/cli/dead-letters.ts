@@ -53,7 +53,8 @@ async function main(argv: string[]): Promise<number> {
     const letters = (await call('GET', `/admin/dead-letters?${query}`)).dead_letters as DeadLetterJson[];
     console.log(letters.length === 0 ? `no dead letters in ${context}${after ? ` after ${after}` : ''}` : letters.map(line).join('\n'));
     // A list holds 200 at most: say how to see the rest.
-    if (letters.length >= 200) console.log(`… more may follow: list ${context} --after ${letters[letters.length - 1]!.id}`);
+    if (letters.length >= 200)
+      console.log(`… more may follow: list ${context}${argv.includes('--all') ? ' --all' : ''} --after ${letters[letters.length - 1]!.id}`);
     return 0;
   }
   if (command === 'replay' && id) {

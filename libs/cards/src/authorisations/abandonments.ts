@@ -16,8 +16,11 @@ export class Abandonments {
     private readonly followUps: FollowUps,
   ) {}
 
-  /** The network gave up waiting: whatever this authorisation became, it must come to nothing. */
-  async abandon(request: AbandonAuthorisationRequest): Promise<void> {
+  /**
+   * The network gave up waiting: whatever this authorisation became, it must come to nothing. `undecidedOnly`:
+   * only if it is still being decided (a retry out of time answers with whatever stands once it is decided).
+   */
+  async abandon(request: AbandonAuthorisationRequest, undecidedOnly = false): Promise<void> {
     let auth = await byNetworkId(this.db, request.networkTransactionId);
     if (!auth) {
       // Not seen yet: a declined record now makes the original, should it still arrive, get this answer.
@@ -43,17 +46,22 @@ export class Abandonments {
       // Reversals change what a partly reversed one still holds and counts under this lock.
       await this.db.lockKeys(em, [`authorisation:${auth!.id}`]);
       const current = await em.findOneBy(Authorisation, { id: auth!.id });
-      if (!current || !OPEN.includes(current.status)) return false;
+      if (!current || !(undecidedOnly ? current.status === 'pending' : OPEN.includes(current.status))) return false;
       const counted = current.status === 'partially_reversed' ? current.heldAmount : current.amount;
       // A pending one may be approved meanwhile (not under the lock): that is still open, counting its amount.
       const result = await em
         .createQueryBuilder()
         .update(Authorisation)
         .set({ status: 'declined', declineReason: 'issuer_unavailable', followup: 'void_hold' })
-        .where("id = :id AND (status IN ('pending', 'approved') OR (status = 'partially_reversed' AND held_amount = :held))", {
-          id: current.id,
-          held: current.heldAmount,
-        })
+        .where(
+          undecidedOnly
+            ? "id = :id AND status = 'pending'"
+            : "id = :id AND (status IN ('pending', 'approved') OR (status = 'partially_reversed' AND held_amount = :held))",
+          {
+            id: current.id,
+            held: current.heldAmount,
+          },
+        )
         .execute();
       if (result.affected === 1) await uncountSpend(this.db, em, current.id, counted);
       return result.affected === 1;

@@ -350,9 +350,8 @@ export class Authorisations {
 
   /**
    * A retry of a known authorisation gets its decision, once there is one (within its own deadline). One
-   * still undecided when the retry's time runs out is abandoned before the retry is told "declined": the
-   * network acts on its last answer, and the first attempt, approving after it, held money for a payment the
-   * network was told was declined.
+   * still undecided when the retry's time runs out is abandoned, and the retry told what then stands: the
+   * network acts on its last answer, and a first attempt approving after a "declined" held money for nothing.
    */
   private async awaitDecision(auth: Authorisation): Promise<AuthorisationDecision> {
     const deadline = (currentContext()?.deadline ?? Date.now() + 2_000) - this.settings.CLEAVE_AUTHORISATION_MARGIN_MS;
@@ -362,7 +361,7 @@ export class Authorisations {
       current = await byNetworkId(this.db, auth.networkTransactionId);
     }
     if (current?.status === 'pending') {
-      await this.abandonments.abandon({ networkTransactionId: auth.networkTransactionId });
+      await this.abandonments.abandon({ networkTransactionId: auth.networkTransactionId }, true);
       current = await byNetworkId(this.db, auth.networkTransactionId);
     }
     if (!current || current.status === 'pending' || current.status === 'declined') {

@@ -31,15 +31,18 @@ function charsetOf(contentType: string | undefined): string | undefined {
  * What qs would read past without a word in a form or a query string from `start`: a key or value whose
  * percent-encoding is broken or isn't UTF-8 (qs keeps it as it came, so `%ff` became a description), or a
  * key with a part named as a plain object's own properties are (`metadata[toString]`, `__proto__`), which qs
- * drops where the same body as JSON is refused naming it. Undefined when there is neither.
+ * drops without a word. Undefined when there is neither.
  */
 export function formFault(text: string, start: number): CleaveError | undefined {
   let from = start;
   while (from <= text.length) {
     let end = text.indexOf('&', from);
     if (end < 0) end = text.length;
-    const equals = text.indexOf('=', from);
-    const keyEnd = equals >= 0 && equals < end ? equals : end;
+    // Where qs splits a part: at `]=` if there is one, else at the first `=`.
+    const part = text.slice(from, end);
+    const bracketEquals = part.indexOf(']=');
+    const equals = bracketEquals >= 0 ? bracketEquals + 1 : part.indexOf('=');
+    const keyEnd = equals >= 0 ? from + equals : end;
     const key = decoded(text.slice(from, keyEnd));
     const value = keyEnd < end ? decoded(text.slice(keyEnd + 1, end)) : '';
     if (key === undefined || value === undefined) {

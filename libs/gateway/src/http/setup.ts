@@ -61,8 +61,14 @@ export async function setUpGatewayHttp(app: NestFastifyApplication): Promise<voi
       const failure = CleaveError.ofField(GatewayErrors.unsupportedMediaType, { field: 'transfer-encoding', rule: 'chunked', message });
       return sendMonzoError(reply, failure);
     }
-    // qs reads so many parameters and drops the rest without a word: an account_id or a since among them was lost.
+    // A fragment is no part of a request target (RFC 9112 §3.2), and the router reads a query after `#` too:
+    // one there would pass unchecked.
     const url = request.raw.url!;
+    if (url.includes('#')) {
+      const message = 'the request target must not contain a fragment (#)';
+      return sendMonzoError(reply, CleaveError.ofField(GatewayErrors.badUrl, { field: 'path', rule: 'noFragment', message }));
+    }
+    // qs reads so many parameters and drops the rest without a word: an account_id or a since among them was lost.
     const query = url.indexOf('?');
     if (query >= 0 && parameterCount(url, query + 1) > QUERY_PARAMETER_LIMIT) {
       const message = `at most ${QUERY_PARAMETER_LIMIT} query parameters`;

@@ -161,9 +161,8 @@ export class CallPolicies {
   heardFrom(context: string): void {
     const destination = this.destinations.get(context);
     if (destination === undefined || destination.breaker.state === CircuitState.Closed) return;
-    // A fresh destination: cockatiel's breaker has no way to be closed from outside. Calls still in flight
-    // finish against the old one's bulkhead.
-    this.destinations.delete(context);
+    // cockatiel's breaker can't be closed from outside: a new one, behind the same bulkhead (calls in flight still count).
+    this.destinations.set(context, this.newDestination(destination.bulkhead));
   }
 
   async call<T>(shape: CallShape, send: () => Promise<T>): Promise<T> {
@@ -240,14 +239,17 @@ export class CallPolicies {
   private destinationOf(context: string): Destination {
     let destination = this.destinations.get(context);
     if (destination === undefined) {
-      const breaker = circuitBreaker(handleWhen(isTransient), {
-        halfOpenAfter: this.settings.breakerHalfOpenMs,
-        breaker: new ConsecutiveBreaker(this.settings.breakerFailures),
-      });
-      const limit = bulkhead(this.settings.maxOutstanding, 0);
-      destination = { answers: 0, breaker, bulkhead: limit, guarded: wrap(limit, breaker) };
+      destination = this.newDestination(bulkhead(this.settings.maxOutstanding, 0));
       this.destinations.set(context, destination);
     }
     return destination;
+  }
+
+  private newDestination(limit: BulkheadPolicy): Destination {
+    const breaker = circuitBreaker(handleWhen(isTransient), {
+      halfOpenAfter: this.settings.breakerHalfOpenMs,
+      breaker: new ConsecutiveBreaker(this.settings.breakerFailures),
+    });
+    return { answers: 0, breaker, bulkhead: limit, guarded: wrap(limit, breaker) };
   }
 }

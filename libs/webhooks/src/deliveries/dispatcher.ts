@@ -13,8 +13,9 @@ import { SIGNATURE_HEADER, sign } from './signature';
 
 const LEASE_MARGIN_MS = 5_000;
 /**
- * Due deliveries, oldest first, each account's first `?` and each customer's first `?` of them only (read
- * again when leasing), so that one customer's backlog can't fill the list and hide everyone else's.
+ * Due deliveries, each account's first `?` and each customer's first `?` of them only (read again when
+ * leasing), every customer's oldest before anyone's second: one customer's backlog can't fill the list and
+ * hide everyone else's.
  */
 const DUE_BY_OWNER = sql(
   'deliveries.due-by-owner',
@@ -27,7 +28,7 @@ const DUE_BY_OWNER = sql(
       FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
       WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.leased_until IS NULL OR d.leased_until < ?)
     ) by_account WHERE account_place <= ?
-  ) due WHERE owner_place <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+  ) due WHERE owner_place <= ? ORDER BY owner_place, next_attempt_at, id LIMIT ?`,
 );
 const MAX_BACKOFF_MS = 3_600_000;
 
@@ -124,24 +125,45 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     const taken: Delivery[] = [];
     for (const { id, accountId, ownerId } of due) {
       if (taken.length >= limit) break;
-      if ((this.inFlightByAccount.get(accountId) ?? 0) >= perAccount || (this.inFlightByOwner.get(ownerId) ?? 0) >= perOwner) continue;
-      const result = await this.db.transaction((em) =>
-        em
-          .createQueryBuilder()
-          .update(Delivery)
-          .set({ leasedUntil })
-          .where("id = :id AND status = 'pending' AND (leased_until IS NULL OR leased_until < :now)", { id, now: nowIso })
-          .execute(),
-      );
-      if (result.affected !== 1) continue;
-      const delivery = await this.db.read((em) => em.findOneBy(Delivery, { id }));
-      if (delivery === null) continue;
-      this.inFlightByAccount.set(accountId, (this.inFlightByAccount.get(accountId) ?? 0) + 1);
-      this.inFlightByOwner.set(ownerId, (this.inFlightByOwner.get(ownerId) ?? 0) + 1);
-      this.holderOf.set(delivery, { accountId, ownerId });
-      taken.push(delivery);
+      // What is taken so far must reach the caller even if a lease fails: its slots are given back only when its try ends.
+      try {
+        await this.lease(id, accountId, ownerId, leasedUntil, nowIso, taken);
+      } catch (error) {
+        this.log.warn(`leasing deliveries failed, will look again: ${(error as Error).message}`);
+        break;
+      }
     }
     return taken;
+  }
+
+  /** Leases one delivery to this replica and counts it in its account's and customer's slots; false when it can't be had. */
+  private async lease(
+    id: string,
+    accountId: string,
+    ownerId: string,
+    leasedUntil: string,
+    nowIso: string,
+    taken: Delivery[],
+  ): Promise<boolean> {
+    const perAccount = this.settings.CLEAVE_WEBHOOK_CONCURRENCY_PER_ACCOUNT;
+    const perOwner = this.settings.CLEAVE_WEBHOOK_CONCURRENCY_PER_CUSTOMER;
+    if ((this.inFlightByAccount.get(accountId) ?? 0) >= perAccount || (this.inFlightByOwner.get(ownerId) ?? 0) >= perOwner) return false;
+    const result = await this.db.transaction((em) =>
+      em
+        .createQueryBuilder()
+        .update(Delivery)
+        .set({ leasedUntil })
+        .where("id = :id AND status = 'pending' AND (leased_until IS NULL OR leased_until < :now)", { id, now: nowIso })
+        .execute(),
+    );
+    if (result.affected !== 1) return false;
+    const delivery = await this.db.read((em) => em.findOneBy(Delivery, { id }));
+    if (delivery === null) return false;
+    this.inFlightByAccount.set(accountId, (this.inFlightByAccount.get(accountId) ?? 0) + 1);
+    this.inFlightByOwner.set(ownerId, (this.inFlightByOwner.get(ownerId) ?? 0) + 1);
+    this.holderOf.set(delivery, { accountId, ownerId });
+    taken.push(delivery);
+    return true;
   }
 
   /** A try ended: its account and its customer have a slot back. */
