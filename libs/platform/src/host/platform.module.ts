@@ -122,7 +122,7 @@ export class PlatformModule {
               if (open.length > 0 && nats !== null) {
                 const probes = new Map<string, string>();
                 for (const context of open) {
-                  const pattern = harmlessProbeOf(registry, context);
+                  const pattern = harmlessProbeOf(registry, placement.hosted, context);
                   if (pattern !== undefined) probes.set(context, pattern);
                 }
                 const silent = new Set(await nats.silentContexts(probes));
@@ -158,11 +158,16 @@ export class PlatformModule {
 }
 
 /**
- * A pattern of `context` to ask whether anyone answers it, with no body and no principal: a query that needs a
- * scope if there is one (refused before anything runs), else any query, else whatever needs a scope.
+ * A pattern of `context` to ask whether anyone answers it, with no body and no principal, among those the
+ * contexts hosted here call (a locked-down process may send nothing else): a query that needs a scope if there
+ * is one (refused before anything runs), else any query, else whatever needs a scope.
  */
-function harmlessProbeOf(registry: ContractRegistry, context: string): string | undefined {
-  const routes = registry.patternsOf(context).map((pattern) => registry.request(pattern)!);
+function harmlessProbeOf(registry: ContractRegistry, hosted: ReadonlySet<string>, context: string): string | undefined {
+  const callable = new Set([...hosted].flatMap((caller) => registry.dependenciesOf(caller).calls));
+  const routes = registry
+    .patternsOf(context)
+    .filter((pattern) => callable.has(pattern))
+    .map((pattern) => registry.request(pattern)!);
   const pick =
     routes.find((r) => r.spec.kind === 'query' && r.spec.requires !== undefined) ??
     routes.find((r) => r.spec.kind === 'query') ??
